@@ -1,0 +1,12 @@
+"""The REST API at /api/v1: each app adds its router here."""
+
+from dictamesh import __version__
+from dictamesh.api import build_api
+from dictamesh.auth.api import router as auth_router
+
+api = build_api(
+    title="DictaMesh API",
+    version=__version__,
+    description="Catalog, schema registry, lineage, governance and notifications of a data mesh.",
+)
+api.add_router("/auth", auth_router)

@@ -1,0 +1,6 @@
+"""The one GraphQL schema at /graphql: each app contributes its Query and Mutation classes here."""
+
+from dictamesh.auth.graphql import AuthMutation, AuthQuery
+from dictamesh.graphql.schema import build_schema
+
+schema = build_schema(queries=[AuthQuery], mutations=[AuthMutation])

@@ -1,0 +1,32 @@
+"""Celery: broker, results, time limits. The app itself lives in config/celery.py."""
+
+from config.env import ENV
+
+from .redis import REDIS_URL
+
+CELERY_BROKER_URL = ENV.url(
+    "CELERY_BROKER_URL",
+    default=REDIS_URL,
+    doc="Celery broker; defaults to REDIS_URL (Redis keeps Celery's remote control working).",
+    schemes=("redis", "rediss", "amqp", "amqps"),
+)
+CELERY_RESULT_BACKEND = ENV.url(
+    "CELERY_RESULT_BACKEND",
+    default=REDIS_URL,
+    doc="Where Celery stores task results; defaults to REDIS_URL.",
+    schemes=("redis", "rediss", "django-db", "rpc"),
+)
+CELERY_TASK_ALWAYS_EAGER = False
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = ENV.int(
+    "CELERY_TASK_TIME_LIMIT", default=600, minimum=1, doc="Hard time limit of any Celery task, seconds."
+)
+CELERY_TASK_SOFT_TIME_LIMIT = ENV.int(
+    "CELERY_TASK_SOFT_TIME_LIMIT", default=540, minimum=1, doc="Soft time limit of any Celery task, seconds."
+)
+CELERY_RESULT_EXPIRES = 3600
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = "dictamesh"
+CELERY_BEAT_SCHEDULE: dict = {}

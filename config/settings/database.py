@@ -1,0 +1,40 @@
+"""PostgreSQL (with pgvector and pg_trgm) through psycopg 3."""
+
+import dj_database_url
+
+from config.env import ENV
+
+DEV_POSTGRES_PORT = 15432
+
+DATABASE_URL = ENV.url(
+    "DATABASE_URL",
+    default=None if ENV.name == "prod" else f"postgres://postgres@127.0.0.1:{DEV_POSTGRES_PORT}/dictamesh",
+    doc="PostgreSQL 16+ with the pgvector extension available, e.g. postgres://user:pass@host:5432/dictamesh.",
+    schemes=("postgres", "postgresql"),
+    required_in_prod=True,
+)
+DICTAMESH_DB_POOL = ENV.bool(
+    "DICTAMESH_DB_POOL",
+    default=ENV.name == "prod",
+    doc="Use psycopg's connection pool in each process (Django 5.1+ native pooling).",
+)
+DICTAMESH_DB_POOL_MAX = ENV.int(
+    "DICTAMESH_DB_POOL_MAX", default=10, minimum=1, doc="Largest pool size per process when pooling is on."
+)
+DICTAMESH_PROCESS = ENV.str(
+    "DICTAMESH_PROCESS",
+    default="web",
+    doc="Role of this process (web, worker, beat, events, cli): names its database connections and traces.",
+)
+
+_db = dj_database_url.parse(
+    DATABASE_URL or "postgres://unset@127.0.0.1:1/unset",
+    conn_max_age=0 if DICTAMESH_DB_POOL else 60,
+    conn_health_checks=not DICTAMESH_DB_POOL,
+)
+_db["ENGINE"] = "django.db.backends.postgresql"
+_db.setdefault("OPTIONS", {})["application_name"] = f"dictamesh-{DICTAMESH_PROCESS}"
+if DICTAMESH_DB_POOL:
+    _db["OPTIONS"]["pool"] = {"min_size": 1, "max_size": DICTAMESH_DB_POOL_MAX, "timeout": 10}
+_db["TEST"] = {"NAME": f"test_{_db.get('NAME') or 'dictamesh'}"}
+DATABASES = {"default": _db}

@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import path
+
+from dictamesh.graphql.view import DictaMeshGraphQLView
+from dictamesh.health.views import healthz, readyz
+from dictamesh.observability.views import metrics_view
+
+from .api import api
+from .schema import schema
+
+admin.site.site_header = "DictaMesh"
+admin.site.site_title = "DictaMesh admin"
+admin.site.index_title = "Data stewardship"
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
+    path("graphql", DictaMeshGraphQLView.as_view(schema=schema, graphiql=True), name="graphql"),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from dictamesh.errors import DictaMeshError, Unauthenticated
+
+logger = logging.getLogger("dictamesh.api")
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class Anonymous:
+    """``request.auth`` of an allowed anonymous read."""
+
+    is_authenticated = False
+
+    def __bool__(self) -> bool:
+        return True
+
+
+class TokenAuth:
+    """Reads: a token, a session, or nobody when DICTAMESH_ALLOW_ANONYMOUS_READ. Writes: a token, always."""
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if getattr(request, "auth_token", None) is not None:
+            return user
+        if request.method in SAFE_METHODS:
+            if user is not None and user.is_authenticated:
+                return user
+            if settings.DICTAMESH_ALLOW_ANONYMOUS_READ:
+                return Anonymous()
+        return None
+
+
+def require_user(request):
+    """The authenticated user of a request, or Unauthenticated (for endpoints that need an identity)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        raise Unauthenticated()
+    return user
+
+
+def build_api(*, title: str, version: str, description: str = "") -> NinjaAPI:
+    api = NinjaAPI(
+        title=title,
+        version=version,
+        description=description,
+        auth=TokenAuth(),
+        urls_namespace="api-v1",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+
+    @api.exception_handler(DictaMeshError)
+    def domain_error(request, exc: DictaMeshError):
+        return api.create_response(request, exc.as_dict(), status=exc.status)
+
+    @api.exception_handler(AuthenticationError)
+    def auth_error(request, exc):
+        body = Unauthenticated().as_dict()
+        if request.method not in SAFE_METHODS:
+            body["message"] = "Writes need a DictaMesh API token: send `Authorization: Bearer <token>`."
+        response = api.create_response(request, body, status=401)
+        response["WWW-Authenticate"] = 'Bearer realm="dictamesh"'
+        return response
+
+    @api.exception_handler(NinjaValidationError)
+    def validation_error(request, exc: NinjaValidationError):
+        fields = {}
+        for error in exc.errors:
+            loc = [str(part) for part in error.get("loc", []) if part not in ("body", "query", "path", "payload")]
+            fields[".".join(loc) or "body"] = error.get("msg", "invalid")
+        body = {"code": "invalid_request", "message": "The request does not match the API.", "fields": fields}
+        return api.create_response(request, body, status=422)
+
+    @api.exception_handler(Http404)
+    def not_found(request, exc):
+        return api.create_response(request, {"code": "not_found", "message": str(exc) or "Not found."}, status=404)
+
+    @api.exception_handler(HttpError)
+    def http_error(request, exc: HttpError):
+        body = {"code": "http_error", "message": str(exc)}
+        return api.create_response(request, body, status=exc.status_code)
+
+    @api.exception_handler(Exception)
+    def unexpected(request, exc: Exception):
+        logger.exception("unhandled error in %s %s", request.method, request.path)
+        try:
+            import sentry_sdk
+
+            sentry_sdk.capture_exception(exc)
+        except ImportError:  # pragma: no cover - sentry-sdk is a pinned dependency
+            pass
+        body = {"code": "internal_error", "message": "An unexpected error occurred; it has been logged."}
+        return api.create_response(request, body, status=500)
+
+    return api

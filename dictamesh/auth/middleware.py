@@ -1,0 +1,76 @@
+"""Authenticate requests that carry an API token (Bearer, or HTTP Basic ``username:token``).
+
+A request with no Authorization header passes through unchanged (session or anonymous). A request
+whose header is present but wrong, expired, revoked or malformed is answered 401 with a JSON error
+here, before any view runs — never a 500, never silently anonymous.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from django.http import JsonResponse
+
+from .selectors import api_token_check
+from .services import api_token_touch
+
+EXEMPT_PATHS = ("/healthz", "/readyz", "/metrics")
+REASONS = {
+    "malformed": "The API token is malformed: DictaMesh tokens look like dmt_<key>_<secret>.",
+    "unknown": "The API token is not valid.",
+    "revoked": "The API token has been revoked.",
+    "expired": "The API token has expired.",
+    "inactive_user": "The API token's user is inactive.",
+    "username_mismatch": "The user name does not match the API token's user.",
+    "bad_basic": "HTTP Basic credentials must be base64 of 'username:token'.",
+    "bad_scheme": "Unsupported Authorization scheme: use 'Bearer <token>' or HTTP Basic 'username:token'.",
+}
+
+
+def unauthenticated(reason: str) -> JsonResponse:
+    response = JsonResponse({"code": "unauthenticated", "message": REASONS[reason]}, status=401)
+    response["WWW-Authenticate"] = 'Bearer realm="dictamesh", Basic realm="dictamesh"'
+    return response
+
+
+def parse_authorization(header: str) -> tuple[str | None, str | None, str | None]:
+    """Return (username or None, clear token, error reason or None)."""
+    scheme, _, value = header.strip().partition(" ")
+    value = value.strip()
+    if scheme.lower() == "bearer" and value:
+        return None, value, None
+    if scheme.lower() == "basic" and value:
+        try:
+            decoded = base64.b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None, None, "bad_basic"
+        username, sep, token = decoded.partition(":")
+        if not sep or not token:
+            return None, None, "bad_basic"
+        return username, token, None
+    return None, None, "bad_scheme"
+
+
+class TokenAuthenticationMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.auth_token = None
+        header = request.META.get("HTTP_AUTHORIZATION")
+        if header and not request.path.startswith(EXEMPT_PATHS):
+            username, clear, error = parse_authorization(header)
+            if error:
+                return unauthenticated(error)
+            check = api_token_check(clear=clear)
+            if check.reason != "ok":
+                return unauthenticated(check.reason)
+            if username and username != check.token.user.get_username():
+                return unauthenticated("username_mismatch")
+            api_token_touch(token=check.token)
+            request.user = check.token.user
+            request.auth_token = check.token
+            # token requests are not browser sessions: CSRF does not apply to them
+            request._dont_enforce_csrf_checks = True
+        return self.get_response(request)

@@ -1,0 +1,26 @@
+"""Per-request DataLoaders (graphql-sync-dataloaders), kept on the request context.
+
+Resolvers call ``loader_for(info, MyLoader)``: one instance per request and loader class, so every
+``load(key)`` issued while resolving one level is batched into one ``batch_load_fn`` call.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from graphql_sync_dataloaders import SyncDataLoader
+
+L = TypeVar("L", bound=SyncDataLoader)
+
+
+def loader_for(info, loader_class: type[L]) -> L:
+    context = info.context
+    loaders = getattr(context, "_dictamesh_loaders", None)
+    if loaders is None:
+        loaders = {}
+        context._dictamesh_loaders = loaders
+    loader = loaders.get(loader_class)
+    if loader is None:
+        loader = loader_class()
+        loaders[loader_class] = loader
+    return loader
