@@ -129,7 +129,8 @@ class Env:
         parts = urlsplit(raw)
         if parts.scheme not in schemes or not (parts.netloc or parts.path):
             self.problems.append(f"{name} must be a URL with scheme {' or '.join(schemes)}, got {redact_url(raw)!r}")
-            return var.value  # type: ignore[return-value]
+            var.value = default
+            return default
         var.value = raw
         return raw
 
@@ -144,6 +145,7 @@ class Env:
             var.value = False
         else:
             self.problems.append(f"{name} must be true or false, got {raw!r}")
+            var.value = default
         return bool(var.value)
 
     def int(self, name: str, *, default: int, doc: str, minimum: int | None = None) -> int:

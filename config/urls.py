@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import path
 
@@ -16,7 +17,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
-    path("graphql", DictaMeshGraphQLView.as_view(schema=schema, graphiql=True), name="graphql"),
+    path(settings.DICTAMESH_GRAPHQL_PATH.lstrip("/"), DictaMeshGraphQLView.as_view(schema=schema, graphiql=True), name="graphql"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

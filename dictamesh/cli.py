@@ -118,17 +118,19 @@ def cmd_test(args: argparse.Namespace, pytest_args: list[str]) -> int:
     from dictamesh.devservices.supervisor import ServiceFailed, StopRequested, Supervisor
 
     given = {k: os.environ[k] for k in ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS") if os.environ.get(k)}
-    sup = Supervisor(sys.stderr)
-    sup.install_signal_handlers()
     tmp = Path(tempfile.mkdtemp(prefix="dictamesh-test-"))
     tmp.chmod(0o755)  # PostgreSQL may run as another user
+    service_log_path = tmp / "services.log"
+    service_log = service_log_path.open("w")
+    sup = Supervisor(service_log, color=False)  # service chatter stays out of pytest's output
+    sup.install_signal_handlers()
     code = 1
     try:
         if len(given) < 3:
             ports = Ports(postgres=free_port(), redis=free_port(), kafka=free_port())
             started = start_services(sup, tmp, ports, ephemeral=True)
             given = {**started, **given}
-            sup.say("dictamesh", f"test services up: {', '.join(f'{k}={v}' for k, v in given.items())}")
+            print(f"dictamesh test: services up: {', '.join(f'{k}={v}' for k, v in given.items())}", file=sys.stderr)
         env = {**os.environ, **given, "DICTAMESH_ENV": "test", "PYTHONUNBUFFERED": "1"}
         runner = subprocess.Popen([sys.executable, "-m", "pytest", *pytest_args], cwd=PROJECT_DIR, env=env)
         try:
@@ -140,10 +142,13 @@ def cmd_test(args: argparse.Namespace, pytest_args: list[str]) -> int:
     except StopRequested:
         code = 130
     except ServiceFailed as exc:
-        print(f"dictamesh test: {exc}", file=sys.stderr)
+        service_log.flush()
+        tail = service_log_path.read_text().splitlines()[-40:]
+        print(f"dictamesh test: {exc}\n" + "\n".join(tail), file=sys.stderr)
         code = 1
     finally:
         sup.stop_all(grace=10)
+        service_log.close()
         shutil.rmtree(tmp, ignore_errors=True)
     return code
 

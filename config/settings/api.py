@@ -2,6 +2,7 @@
 
 from config.env import ENV
 
+DICTAMESH_GRAPHQL_PATH = "/graphql"
 GRAPHENE = {
     "SCHEMA": "config.schema.schema",
     "ATOMIC_MUTATIONS": True,

@@ -59,7 +59,6 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "dictamesh.observability.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -70,6 +69,9 @@ MIDDLEWARE = [
     "dictamesh.observability.middleware.RouteMetricsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
+
+if ENV.name == "prod":  # runserver serves static files in dev; WhiteNoise behind gunicorn
+    MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

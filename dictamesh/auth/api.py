@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ninja import Router, Schema
+from ninja.responses import Status
 
 from dictamesh.api.base import require_user
 
@@ -75,7 +76,7 @@ def token_create(request, payload: TokenCreateIn):
     issued = services.api_token_create(
         user=require_user(request), name=payload.name, expires_days=payload.expires_days
     )
-    return 201, {**_token_out(issued.token), "token": issued.clear}
+    return Status(201, {**_token_out(issued.token), "token": issued.clear})
 
 
 @router.delete("/tokens/{token_id}", response=TokenOut, summary="Revoke an API token")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 
+from django.conf import settings
 from django.http import JsonResponse
 
 from .selectors import api_token_check
@@ -28,8 +29,13 @@ REASONS = {
 }
 
 
-def unauthenticated(reason: str) -> JsonResponse:
-    response = JsonResponse({"code": "unauthenticated", "message": REASONS[reason]}, status=401)
+def unauthenticated(reason: str, *, graphql: bool = False) -> JsonResponse:
+    message = REASONS[reason]
+    if graphql:  # GraphQL clients read {"errors": [...]}
+        body = {"errors": [{"message": message, "extensions": {"code": "unauthenticated"}}]}
+    else:
+        body = {"code": "unauthenticated", "message": message}
+    response = JsonResponse(body, status=401)
     response["WWW-Authenticate"] = 'Bearer realm="dictamesh", Basic realm="dictamesh"'
     return response
 
@@ -60,14 +66,15 @@ class TokenAuthenticationMiddleware:
         request.auth_token = None
         header = request.META.get("HTTP_AUTHORIZATION")
         if header and not request.path.startswith(EXEMPT_PATHS):
+            graphql = request.path.rstrip("/") == settings.DICTAMESH_GRAPHQL_PATH
             username, clear, error = parse_authorization(header)
             if error:
-                return unauthenticated(error)
+                return unauthenticated(error, graphql=graphql)
             check = api_token_check(clear=clear)
             if check.reason != "ok":
-                return unauthenticated(check.reason)
+                return unauthenticated(check.reason, graphql=graphql)
             if username and username != check.token.user.get_username():
-                return unauthenticated("username_mismatch")
+                return unauthenticated("username_mismatch", graphql=graphql)
             api_token_touch(token=check.token)
             request.user = check.token.user
             request.auth_token = check.token

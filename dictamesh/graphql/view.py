@@ -9,9 +9,9 @@ from django.http import JsonResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.views import GraphQLView, HttpError
-from graphql import GraphQLError, OperationType, get_operation_ast, parse
+from graphql import GraphQLError, OperationType, get_operation_ast, parse, specified_rules
 from graphql.error import GraphQLSyntaxError
-from graphql_sync_dataloaders import DeferredExecutionContext
+from .execution import DataLoaderExecutionContext
 
 from dictamesh.errors import DictaMeshError
 
@@ -65,12 +65,14 @@ def format_graphql_error(error: Exception) -> dict:
 
 @method_decorator(csrf_exempt, name="dispatch")
 class DictaMeshGraphQLView(GraphQLView):
-    execution_context_class = DeferredExecutionContext
+    execution_context_class = DataLoaderExecutionContext
 
     def __init__(self, **kwargs):
         kwargs.setdefault(
             "validation_rules",
             (
+                # graphene passes these to graphql-core's validate() *instead of* the standard rules
+                *specified_rules,
                 max_depth_rule(settings.DICTAMESH_GRAPHQL_MAX_DEPTH),
                 max_aliases_rule(settings.DICTAMESH_GRAPHQL_MAX_ALIASES),
             ),

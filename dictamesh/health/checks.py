@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -71,19 +72,21 @@ def check_redis() -> str:
 
 
 _admin_lock = threading.Lock()
-_admin_client = None
+_admin_clients: dict[tuple, object] = {}
 
 
 def _kafka_admin():
-    global _admin_client
+    """One AdminClient per process and configuration (creating one starts librdkafka threads)."""
+    conf = {k: v for k, v in settings.DICTAMESH_KAFKA.items() if k != "session.timeout.ms"}
+    conf["socket.timeout.ms"] = int(TIMEOUT_SECONDS * 1000)
+    key = tuple(sorted(conf.items()))
     with _admin_lock:
-        if _admin_client is None:
+        client = _admin_clients.get(key)
+        if client is None:
             from confluent_kafka.admin import AdminClient
 
-            conf = {k: v for k, v in settings.DICTAMESH_KAFKA.items() if k != "session.timeout.ms"}
-            conf["socket.timeout.ms"] = int(TIMEOUT_SECONDS * 1000)
-            _admin_client = AdminClient(conf)
-        return _admin_client
+            client = _admin_clients[key] = AdminClient(conf, logger=logging.getLogger("dictamesh.kafka"))
+        return client
 
 
 def check_kafka() -> str:

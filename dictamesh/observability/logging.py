@@ -40,6 +40,7 @@ class JsonFormatter(_JsonFormatter):
 
     def add_fields(self, log_record, record, message_dict):
         super().add_fields(log_record, record, message_dict)
+        log_record.pop("process_role", None)
         log_record["process"] = getattr(record, "process_role", None)
         for key in ("request_id", "trace_id", "span_id"):
             if log_record.get(key) is None:

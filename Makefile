@@ -1,0 +1,35 @@
+# DictaMesh — the two commands: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test install lint constraints clean
+
+$(STAMP): requirements/base.txt requirements/dev.txt requirements/prod.txt requirements/constraints.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt -r requirements/prod.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## run DictaMesh: embedded PostgreSQL+pgvector, Redis, Kafka (tansu), web, worker, beat — Ctrl-C stops all
+run: install
+	$(VENV)/bin/dictamesh dev
+
+## run the whole test suite against services of its own (or DATABASE_URL / REDIS_URL / KAFKA_BOOTSTRAP_SERVERS)
+test: install
+	$(VENV)/bin/dictamesh test
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+constraints: install
+	$(PY) -m pip freeze --exclude-editable | sed '/^dictamesh/d' | \
+	  (echo "# Every transitive pin: \`pip freeze\` of a clean install of dev.txt + prod.txt. Regenerate with \`make constraints\`."; cat) \
+	  > requirements/constraints.txt
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,69 @@
+"""/healthz and /readyz against the real services; 503 naming the failing dependency."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+
+pytestmark = pytest.mark.django_db
+
+EXPECTED = {"database", "extensions", "migrations", "redis", "kafka", "celery_broker"}
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.content == b"ok\n"
+
+
+def test_healthz_ignores_bad_tokens(client):
+    assert client.get("/healthz", HTTP_AUTHORIZATION="Bearer nonsense").status_code == 200
+
+
+def test_readyz_all_green_on_real_services(client):
+    response = client.get("/readyz")
+    body = response.json()
+    assert response.status_code == 200, body
+    assert body["status"] == "ok"
+    assert set(body["checks"]) == EXPECTED
+    for name, check in body["checks"].items():
+        assert check["ok"] is True, (name, check)
+        assert isinstance(check["latency_ms"], float) and check["latency_ms"] >= 0
+    assert "vector" in body["checks"]["extensions"]["detail"]
+    assert "pg_trgm" in body["checks"]["extensions"]["detail"]
+    assert body["checks"]["database"]["detail"].startswith("PostgreSQL")
+
+
+def test_readyz_fails_when_kafka_is_unreachable(client):
+    with override_settings(DICTAMESH_KAFKA={**settings.DICTAMESH_KAFKA, "bootstrap.servers": "127.0.0.1:1"}):
+        response = client.get("/readyz")
+    body = response.json()
+    assert response.status_code == 503
+    assert body["status"] == "fail"
+    assert body["checks"]["kafka"]["ok"] is False and body["checks"]["kafka"]["detail"]
+    assert body["checks"]["database"]["ok"] is True
+
+
+def test_readyz_fails_when_redis_and_the_broker_are_unreachable(client):
+    caches = {"default": {**settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:1/0"}}
+    with override_settings(CACHES=caches, CELERY_BROKER_URL="redis://127.0.0.1:1/0"):
+        response = client.get("/readyz")
+    body = response.json()
+    assert response.status_code == 503
+    assert body["checks"]["redis"]["ok"] is False
+    assert body["checks"]["celery_broker"]["ok"] is False
+    assert body["checks"]["kafka"]["ok"] is True
+
+
+def test_readyz_reports_missing_extension(client, django_db_blocker):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP EXTENSION pg_trgm")
+    try:
+        body = client.get("/readyz").json()
+        assert body["checks"]["extensions"]["ok"] is False
+        assert "pg_trgm" in body["checks"]["extensions"]["detail"]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE EXTENSION pg_trgm")
