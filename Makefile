@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test install lint constraints clean
 
-$(STAMP): requirements/base.txt requirements/dev.txt requirements/prod.txt requirements/constraints.txt pyproject.toml
+$(STAMP): requirements/base.txt requirements/embedded.txt requirements/dev.txt requirements/prod.txt requirements/constraints.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt -r requirements/prod.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .

@@ -1,0 +1,26 @@
+#!/bin/sh
+# Roles of the DictaMesh image: web | worker | beat | migrate | <any command>
+set -eu
+reset_metrics() {
+  mkdir -p "${PROMETHEUS_MULTIPROC_DIR:-/tmp/dictamesh-metrics}"
+  rm -f "${PROMETHEUS_MULTIPROC_DIR:-/tmp/dictamesh-metrics}"/*.db
+}
+role="${1:-web}"
+case "$role" in
+  web)
+    reset_metrics
+    export DICTAMESH_PROCESS=web
+    exec gunicorn config.wsgi:application --config /app/docker/gunicorn.conf.py ;;
+  worker)
+    reset_metrics
+    export DICTAMESH_PROCESS=worker DICTAMESH_METRICS_PORT="${DICTAMESH_METRICS_PORT:-9808}"
+    exec celery -A config worker -l INFO --concurrency "${WORKER_CONCURRENCY:-4}" ;;
+  beat)
+    export DICTAMESH_PROCESS=beat
+    exec celery -A config beat -l INFO -s /tmp/celerybeat-schedule ;;
+  migrate)
+    export DICTAMESH_PROCESS=cli
+    exec python manage.py migrate --no-input ;;
+  *)
+    exec "$@" ;;
+esac
