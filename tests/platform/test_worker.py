@@ -1,0 +1,135 @@
+"""A real Celery worker: task outcome metrics, and trace context carried from the caller into the task."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from dictamesh.devservices.ports import free_port
+from tests.fakes import FakeOTLPCollector
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+CALLER = textwrap.dedent(
+    """
+    import django, os
+    django.setup()
+    from opentelemetry import trace
+    from django.test import Client
+    from config.celery import app
+
+    Client().get("/healthz")  # a traced Django request
+    tracer = trace.get_tracer("tests")
+    with tracer.start_as_current_span("caller") as span:
+        result = app.send_task("tests.add", args=(2, 3))
+        print("TRACE", format(span.get_span_context().trace_id, "032x"))
+    print("RESULT", result.get(timeout=60))
+    from dictamesh.observability import tracing
+    tracing.shutdown()
+    """
+)
+
+
+def _scrape(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        return response.read().decode()
+
+
+@pytest.fixture(scope="module")
+def collector():
+    with FakeOTLPCollector() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def worker(collector):
+    metrics_dir = tempfile.mkdtemp(prefix="dictamesh-metrics-")
+    metrics_port = free_port()
+    env = {
+        **os.environ,
+        "DICTAMESH_PROCESS": "worker",
+        "DICTAMESH_METRICS_PORT": str(metrics_port),
+        "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint,
+        "OTEL_BSP_SCHEDULE_DELAY": "200",
+    }
+    celery = str(Path(sys.executable).parent / "celery")
+    proc = subprocess.Popen(
+        [celery, "-A", "config", "worker", "-I", "tests.platform.worker_tasks", "--concurrency", "1",
+         "-l", "WARNING", "-n", f"test-{metrics_port}@%h", "--without-mingle", "--without-gossip"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            _scrape(metrics_port)
+            break
+        except OSError:
+            assert proc.poll() is None, "worker died while starting"
+            time.sleep(0.2)
+    else:
+        pytest.fail("worker metrics endpoint never came up")
+    yield {"metrics_port": metrics_port}
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def _value(text: str, needle: str) -> float:
+    for line in text.splitlines():
+        if line.startswith("dictamesh_celery_tasks_total{") and all(part in line for part in needle.split("|")):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_task_outcomes_are_counted(worker):
+    from config.celery import app
+
+    assert app.send_task("tests.add", args=(1, 2)).get(timeout=60) == 3
+    failed = app.send_task("tests.fail")
+    with pytest.raises(Exception, match="expected failure"):
+        failed.get(timeout=60)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        text = _scrape(worker["metrics_port"])
+        success = _value(text, 'task="tests.add"|outcome="success"')
+        failure = _value(text, 'task="tests.fail"|outcome="failure"')
+        if success >= 1 and failure >= 1:
+            break
+        time.sleep(0.2)
+    assert success >= 1 and failure == 1
+    assert "dictamesh_celery_task_duration_seconds_bucket" in text
+
+
+def test_trace_context_crosses_into_the_task(worker, collector):
+    env = {**os.environ, "DICTAMESH_PROCESS": "web", "OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint}
+    result = subprocess.run([sys.executable, "-c", CALLER], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
+    assert lines["RESULT"] == "5"
+    trace_id = lines["TRACE"]
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        in_trace = [s for s in collector.spans if s["trace_id"] == trace_id]
+        if any(s["process"] == "worker" for s in in_trace):
+            break
+        time.sleep(0.2)
+    processes = {s["process"] for s in in_trace}
+    assert processes == {"web", "worker"}, in_trace
+    worker_spans = [s for s in in_trace if s["process"] == "worker"]
+    assert any("tests.add" in s["name"] for s in worker_spans)
+    # the worker's spans hang under the caller's spans: one trace, parent links intact
+    caller_ids = {s["span_id"] for s in in_trace if s["process"] == "web"}
+    assert any(s["parent_span_id"] in caller_ids for s in worker_spans)
+    # the Django request of the caller was traced too (a different trace)
+    assert any(s["process"] == "web" and s["scope"].startswith("opentelemetry.instrumentation.django")
+               for s in collector.spans)
