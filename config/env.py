@@ -128,7 +128,9 @@ class Env:
             return var.value  # type: ignore[return-value]
         parts = urlsplit(raw)
         if parts.scheme not in schemes or not (parts.netloc or parts.path):
-            self.problems.append(f"{name} must be a URL with scheme {' or '.join(schemes)}, got {redact_url(raw)!r}")
+            self.problems.append(
+                f"{name} must be a URL with scheme {' or '.join(schemes)}, got {redact_url(raw)!r}"
+            )
             var.value = default
             return default
         var.value = raw
@@ -240,8 +242,8 @@ def read_services_file(path: Path) -> dict[str, str]:
         text = path.read_text()
     except OSError:
         return values
-    for line in text.splitlines():
-        line = line.strip()
+    for raw_line in text.splitlines():
+        line = raw_line.strip()
         if not line or line.startswith("#") or "=" not in line:
             continue
         key, _, value = line.partition("=")

@@ -17,7 +17,11 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
-    path(settings.DICTAMESH_GRAPHQL_PATH.lstrip("/"), DictaMeshGraphQLView.as_view(schema=schema, graphiql=True), name="graphql"),
+    path(
+        settings.DICTAMESH_GRAPHQL_PATH.lstrip("/"),
+        DictaMeshGraphQLView.as_view(schema=schema, graphiql=True),
+        name="graphql",
+    ),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

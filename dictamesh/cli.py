@@ -30,10 +30,14 @@ def cmd_dev(args: argparse.Namespace) -> int:
     from dictamesh.devservices.stack import Ports, start_services
     from dictamesh.devservices.supervisor import ServiceFailed, StopRequested, Supervisor
 
-    data_dir = Path(args.data_dir or os.environ.get("DICTAMESH_DATA_DIR") or PROJECT_DIR / ".dictamesh").resolve()
+    data_dir = Path(
+        args.data_dir or os.environ.get("DICTAMESH_DATA_DIR") or PROJECT_DIR / ".dictamesh"
+    ).resolve()
     ports = Ports(postgres=args.postgres_port, redis=args.redis_port, kafka=args.kafka_port)
     try:
-        ensure_free({"web": args.web_port, "postgres": ports.postgres, "redis": ports.redis, "kafka": ports.kafka})
+        ensure_free(
+            {"web": args.web_port, "postgres": ports.postgres, "redis": ports.redis, "kafka": ports.kafka}
+        )
     except PortInUse as exc:
         print(f"dictamesh dev: {exc}", file=sys.stderr)
         return 2
@@ -67,13 +71,31 @@ def cmd_dev(args: argparse.Namespace) -> int:
         if not args.no_worker:
             sup.start(
                 "worker",
-                [_bin("celery"), "-A", "config", "worker", "-l", "INFO", "--concurrency", str(args.concurrency)],
+                [
+                    _bin("celery"),
+                    "-A",
+                    "config",
+                    "worker",
+                    "-l",
+                    "INFO",
+                    "--concurrency",
+                    str(args.concurrency),
+                ],
                 env={**env, "DICTAMESH_PROCESS": "worker"},
                 cwd=PROJECT_DIR,
             )
             sup.start(
                 "beat",
-                [_bin("celery"), "-A", "config", "beat", "-l", "INFO", "-s", str(data_dir / "celerybeat-schedule")],
+                [
+                    _bin("celery"),
+                    "-A",
+                    "config",
+                    "beat",
+                    "-l",
+                    "INFO",
+                    "-s",
+                    str(data_dir / "celerybeat-schedule"),
+                ],
                 env={**env, "DICTAMESH_PROCESS": "beat"},
                 cwd=PROJECT_DIR,
             )
@@ -97,7 +119,9 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
 
 def _write_services_file(data_dir: Path, service_env: dict[str, str]) -> None:
-    lines = ["# written by `dictamesh dev`: manage.py in this checkout uses these when the variables are unset"]
+    lines = [
+        "# written by `dictamesh dev`: manage.py in this checkout uses these when the variables are unset"
+    ]
     lines += [f"{key}={value}" for key, value in service_env.items()]
     (data_dir / "services.env").write_text("\n".join(lines) + "\n")
 
@@ -117,7 +141,11 @@ def cmd_test(args: argparse.Namespace, pytest_args: list[str]) -> int:
     from dictamesh.devservices.stack import Ports, start_services
     from dictamesh.devservices.supervisor import ServiceFailed, StopRequested, Supervisor
 
-    given = {k: os.environ[k] for k in ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS") if os.environ.get(k)}
+    given = {
+        k: os.environ[k]
+        for k in ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS")
+        if os.environ.get(k)
+    }
     tmp = Path(tempfile.mkdtemp(prefix="dictamesh-test-"))
     tmp.chmod(0o755)  # PostgreSQL may run as another user
     service_log_path = tmp / "services.log"
@@ -130,7 +158,10 @@ def cmd_test(args: argparse.Namespace, pytest_args: list[str]) -> int:
             ports = Ports(postgres=free_port(), redis=free_port(), kafka=free_port())
             started = start_services(sup, tmp, ports, ephemeral=True)
             given = {**started, **given}
-            print(f"dictamesh test: services up: {', '.join(f'{k}={v}' for k, v in given.items())}", file=sys.stderr)
+            print(
+                f"dictamesh test: services up: {', '.join(f'{k}={v}' for k, v in given.items())}",
+                file=sys.stderr,
+            )
         env = {**os.environ, **given, "DICTAMESH_ENV": "test", "PYTHONUNBUFFERED": "1"}
         runner = subprocess.Popen([sys.executable, "-m", "pytest", *pytest_args], cwd=PROJECT_DIR, env=env)
         try:
@@ -163,18 +194,30 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dictamesh", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    dev = sub.add_parser("dev", help="run DictaMesh with embedded PostgreSQL, Redis and Kafka (Ctrl-C stops all)")
-    dev.add_argument("--web-port", type=int, default=int(os.environ.get("DICTAMESH_WEB_PORT", 8000)))
-    dev.add_argument("--postgres-port", type=int, default=int(os.environ.get("DICTAMESH_DEV_POSTGRES_PORT", 15432)))
-    dev.add_argument("--redis-port", type=int, default=int(os.environ.get("DICTAMESH_DEV_REDIS_PORT", 16379)))
-    dev.add_argument("--kafka-port", type=int, default=int(os.environ.get("DICTAMESH_DEV_KAFKA_PORT", 19092)))
+    dev = sub.add_parser(
+        "dev", help="run DictaMesh with embedded PostgreSQL, Redis and Kafka (Ctrl-C stops all)"
+    )
+    dev.add_argument("--web-port", type=int, default=int(os.environ.get("DICTAMESH_WEB_PORT", "8000")))
+    dev.add_argument(
+        "--postgres-port", type=int, default=int(os.environ.get("DICTAMESH_DEV_POSTGRES_PORT", "15432"))
+    )
+    dev.add_argument(
+        "--redis-port", type=int, default=int(os.environ.get("DICTAMESH_DEV_REDIS_PORT", "16379"))
+    )
+    dev.add_argument(
+        "--kafka-port", type=int, default=int(os.environ.get("DICTAMESH_DEV_KAFKA_PORT", "19092"))
+    )
     dev.add_argument("--data-dir", help="where data persists (default .dictamesh/ or DICTAMESH_DATA_DIR)")
     dev.add_argument("--no-reload", action="store_true", help="do not restart the web server on code changes")
     dev.add_argument("--no-worker", action="store_true", help="do not start Celery worker and beat")
     dev.add_argument("--concurrency", type=int, default=2, help="Celery worker processes")
 
-    sub.add_parser("test", help="run the test suite against its own embedded services (extra args go to pytest)")
-    sub.add_parser("check-config", help="print the effective configuration (secrets redacted) and every problem")
+    sub.add_parser(
+        "test", help="run the test suite against its own embedded services (extra args go to pytest)"
+    )
+    sub.add_parser(
+        "check-config", help="print the effective configuration (secrets redacted) and every problem"
+    )
     return parser
 
 

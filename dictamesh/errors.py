@@ -12,7 +12,9 @@ class DictaMeshError(Exception):
     status = 400
     default_message = "The request could not be processed."
 
-    def __init__(self, message: str | None = None, *, fields: dict[str, str] | None = None, code: str | None = None):
+    def __init__(
+        self, message: str | None = None, *, fields: dict[str, str] | None = None, code: str | None = None
+    ):
         self.message = message or self.default_message
         self.fields = fields or None
         if code:
@@ -35,7 +37,9 @@ class ValidationError(DictaMeshError):
 class Unauthenticated(DictaMeshError):
     code = "unauthenticated"
     status = 401
-    default_message = "Authentication is required: send a DictaMesh API token as `Authorization: Bearer <token>`."
+    default_message = (
+        "Authentication is required: send a DictaMesh API token as `Authorization: Bearer <token>`."
+    )
 
 
 class PermissionDenied(DictaMeshError):

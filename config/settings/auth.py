@@ -14,5 +14,7 @@ DICTAMESH_TOKEN_MAX_EXPIRY_DAYS = ENV.int(
     doc="Longest lifetime a new API token may have, in days; 0 allows tokens that never expire.",
 )
 DICTAMESH_ADMIN_USERNAME = ENV.str(
-    "DICTAMESH_ADMIN_USERNAME", default="admin", doc="User name of the admin `dictamesh dev` creates on first start."
+    "DICTAMESH_ADMIN_USERNAME",
+    default="admin",
+    doc="User name of the admin `dictamesh dev` creates on first start.",
 )

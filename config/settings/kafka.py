@@ -17,7 +17,9 @@ KAFKA_SECURITY_PROTOCOL = ENV.choice(
     doc="librdkafka security.protocol.",
 )
 KAFKA_SASL_MECHANISM = ENV.str(
-    "KAFKA_SASL_MECHANISM", default=None, doc="SASL mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) when SASL is used."
+    "KAFKA_SASL_MECHANISM",
+    default=None,
+    doc="SASL mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) when SASL is used.",
 )
 KAFKA_SASL_USERNAME = ENV.str("KAFKA_SASL_USERNAME", default=None, doc="SASL user name.")
 KAFKA_SASL_PASSWORD = ENV.str("KAFKA_SASL_PASSWORD", default=None, doc="SASL password.", secret=True)
@@ -31,7 +33,9 @@ DICTAMESH_KAFKA = {
 }
 if KAFKA_SECURITY_PROTOCOL.startswith("SASL"):
     if not (KAFKA_SASL_MECHANISM and KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD):
-        ENV.problem("KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required with SASL")
+        ENV.problem(
+            "KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required with SASL"
+        )
     DICTAMESH_KAFKA.update(
         {
             "sasl.mechanism": KAFKA_SASL_MECHANISM,

@@ -20,7 +20,9 @@ OTEL_EXPORTER_OTLP_ENDPOINT = ENV.str(
     doc="OTLP/HTTP endpoint (e.g. http://otel-collector:4318). Tracing is on when set.",
 )
 OTEL_SERVICE_NAME = ENV.str("OTEL_SERVICE_NAME", default="dictamesh", doc="service.name of exported traces.")
-SENTRY_DSN = ENV.str("SENTRY_DSN", default=None, doc="Sentry DSN. Error reporting is on when set.", secret=True)
+SENTRY_DSN = ENV.str(
+    "SENTRY_DSN", default=None, doc="Sentry DSN. Error reporting is on when set.", secret=True
+)
 SENTRY_TRACES_SAMPLE_RATE = ENV.float(
     "SENTRY_TRACES_SAMPLE_RATE", default=0.0, doc="Share of requests Sentry traces (0..1)."
 )

@@ -74,14 +74,18 @@ def build_api(*, title: str, version: str, description: str = "") -> NinjaAPI:
     def validation_error(request, exc: NinjaValidationError):
         fields = {}
         for error in exc.errors:
-            loc = [str(part) for part in error.get("loc", []) if part not in ("body", "query", "path", "payload")]
+            loc = [
+                str(part) for part in error.get("loc", []) if part not in ("body", "query", "path", "payload")
+            ]
             fields[".".join(loc) or "body"] = error.get("msg", "invalid")
         body = {"code": "invalid_request", "message": "The request does not match the API.", "fields": fields}
         return api.create_response(request, body, status=422)
 
     @api.exception_handler(Http404)
     def not_found(request, exc):
-        return api.create_response(request, {"code": "not_found", "message": str(exc) or "Not found."}, status=404)
+        return api.create_response(
+            request, {"code": "not_found", "message": str(exc) or "Not found."}, status=404
+        )
 
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):

@@ -16,7 +16,7 @@ from dictamesh.errors import NotFound, PermissionDenied, ValidationError
 
 from .models import ApiToken
 
-TOKEN_PREFIX = "dmt_"
+TOKEN_PREFIX = "dmt_"  # noqa: S105 - a public marker, not a secret
 
 
 @dataclass(frozen=True)
@@ -32,13 +32,16 @@ def token_digest(secret: str) -> str:
 def _validate_expiry(expires_days: int | None) -> int | None:
     max_days = settings.DICTAMESH_TOKEN_MAX_EXPIRY_DAYS
     if expires_days is not None and expires_days <= 0:
-        raise ValidationError("expires_days must be a positive number of days.", fields={"expires_days": "positive"})
+        raise ValidationError(
+            "expires_days must be a positive number of days.", fields={"expires_days": "positive"}
+        )
     if max_days:
         if expires_days is None:
             return max_days
         if expires_days > max_days:
             raise ValidationError(
-                f"Tokens may live at most {max_days} days here.", fields={"expires_days": f"at most {max_days}"}
+                f"Tokens may live at most {max_days} days here.",
+                fields={"expires_days": f"at most {max_days}"},
             )
     return expires_days
 
@@ -47,7 +50,9 @@ def _validate_expiry(expires_days: int | None) -> int | None:
 def api_token_create(*, user, name: str, expires_days: int | None = None) -> IssuedToken:
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise ValidationError("A token needs a name of 1 to 100 characters.", fields={"name": "1..100 characters"})
+        raise ValidationError(
+            "A token needs a name of 1 to 100 characters.", fields={"name": "1..100 characters"}
+        )
     expires_days = _validate_expiry(expires_days)
     key = secrets.token_hex(5)
     secret = secrets.token_urlsafe(32)

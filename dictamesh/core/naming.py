@@ -16,7 +16,7 @@ PREFIX = "dictamesh_"
 OWNED_MODULE_PREFIXES = ("dictamesh.", "apps.")
 # names of SQL objects created by CREATE [UNIQUE] INDEX / CONSTRAINT / FUNCTION / TABLE in migration SQL
 _SQL_NAME = re.compile(
-    r'CREATE\s+(?:UNIQUE\s+)?(?:INDEX|TABLE|(?:OR\s+REPLACE\s+)?FUNCTION|TRIGGER)\s+(?:CONCURRENTLY\s+)?'
+    r"CREATE\s+(?:UNIQUE\s+)?(?:INDEX|TABLE|(?:OR\s+REPLACE\s+)?FUNCTION|TRIGGER)\s+(?:CONCURRENTLY\s+)?"
     r'(?:IF\s+NOT\s+EXISTS\s+)?"?([A-Za-z0-9_.]+)"?'
     r'|ADD\s+CONSTRAINT\s+"?([A-Za-z0-9_]+)"?'
     r'|CONSTRAINT\s+"?([A-Za-z0-9_]+)"?\s+(?:PRIMARY|UNIQUE|CHECK|FOREIGN|EXCLUDE)',
@@ -27,7 +27,9 @@ _SQL_NAME = re.compile(
 def owned_models():
     for model in django_apps.get_models(include_auto_created=True):
         module = model.__module__
-        if module.startswith(OWNED_MODULE_PREFIXES) or model._meta.app_config.name.startswith(OWNED_MODULE_PREFIXES):
+        if module.startswith(OWNED_MODULE_PREFIXES) or model._meta.app_config.name.startswith(
+            OWNED_MODULE_PREFIXES
+        ):
             yield model
 
 

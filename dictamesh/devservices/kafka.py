@@ -40,7 +40,13 @@ class EmbeddedKafka:
         ]
 
     # tansu reads these from the environment: never let DictaMesh's own settings leak into it
-    SCRUB_ENV = ("OTEL_EXPORTER_OTLP_ENDPOINT", "CLUSTER_ID", "LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_ENGINE")
+    SCRUB_ENV = (
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "CLUSTER_ID",
+        "LISTENER_URL",
+        "ADVERTISED_LISTENER_URL",
+        "STORAGE_ENGINE",
+    )
 
     @property
     def bootstrap(self) -> str:
@@ -50,9 +56,9 @@ class EmbeddedKafka:
         from confluent_kafka.admin import AdminClient
 
         try:
-            metadata = AdminClient({"bootstrap.servers": self.bootstrap, "socket.timeout.ms": 1000}).list_topics(
-                timeout=1
-            )
+            metadata = AdminClient(
+                {"bootstrap.servers": self.bootstrap, "socket.timeout.ms": 1000}
+            ).list_topics(timeout=1)
         except Exception:  # noqa: BLE001 - not ready yet
             return False
         return bool(metadata.brokers)

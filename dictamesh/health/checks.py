@@ -46,7 +46,10 @@ def check_database() -> str:
 
 def check_extensions() -> str:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT extname, extversion FROM pg_extension WHERE extname = ANY(%s)", [list(REQUIRED_EXTENSIONS)])
+        cursor.execute(
+            "SELECT extname, extversion FROM pg_extension WHERE extname = ANY(%s)",
+            [list(REQUIRED_EXTENSIONS)],
+        )
         found = dict(cursor.fetchall())
     missing = [name for name in REQUIRED_EXTENSIONS if name not in found]
     if missing:

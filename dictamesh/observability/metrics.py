@@ -14,7 +14,9 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
 HTTP_REQUESTS = Counter(
-    "dictamesh_http_requests_total", "HTTP requests by method, route pattern and status.", ["method", "route", "status"]
+    "dictamesh_http_requests_total",
+    "HTTP requests by method, route pattern and status.",
+    ["method", "route", "status"],
 )
 HTTP_DURATION = Histogram(
     "dictamesh_http_request_duration_seconds",
@@ -45,11 +47,19 @@ class DatabasePoolCollector:
         enabled = GaugeMetricFamily("dictamesh_db_pool_enabled", "1 when psycopg connection pooling is on.")
         enabled.add_metric([], 1.0 if getattr(settings, "DICTAMESH_DB_POOL", False) else 0.0)
         yield enabled
-        size = GaugeMetricFamily("dictamesh_db_pool_connections", "Pool connections by state.", labels=["alias", "state"])
-        waiting = GaugeMetricFamily("dictamesh_db_pool_requests_waiting", "Requests waiting for a connection.", labels=["alias"])
+        size = GaugeMetricFamily(
+            "dictamesh_db_pool_connections", "Pool connections by state.", labels=["alias", "state"]
+        )
+        waiting = GaugeMetricFamily(
+            "dictamesh_db_pool_requests_waiting", "Requests waiting for a connection.", labels=["alias"]
+        )
         for alias in connections:
             wrapper = connections[alias]
-            pool = type(wrapper)._connection_pools.get(alias) if hasattr(type(wrapper), "_connection_pools") else None
+            pool = (
+                type(wrapper)._connection_pools.get(alias)
+                if hasattr(type(wrapper), "_connection_pools")
+                else None
+            )
             if pool is None:
                 continue
             stats = pool.get_stats()

@@ -41,7 +41,11 @@ class RouteMetricsMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         match = getattr(request, "resolver_match", None)
-        route = f"/{match.route}" if match is not None and match.route else ("unmatched" if match is None else "/")
+        route = (
+            f"/{match.route}"
+            if match is not None and match.route
+            else ("unmatched" if match is None else "/")
+        )
         HTTP_REQUESTS.labels(method=request.method, route=route, status=str(response.status_code)).inc()
         started = getattr(request, "_dictamesh_started", None)
         if started is not None:

@@ -28,10 +28,19 @@ def configure(*, endpoint: str | None, service_name: str, role: str) -> bool:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    provider = TracerProvider(resource=Resource.create({"service.name": service_name, "dictamesh.process": role}))
-    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint.rstrip("/") + "/v1/traces")))
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": service_name, "dictamesh.process": role})
+    )
+    provider.add_span_processor(
+        BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint.rstrip("/") + "/v1/traces"))
+    )
     trace.set_tracer_provider(provider)
-    for instrumentor in (DjangoInstrumentor(), PsycopgInstrumentor(), RequestsInstrumentor(), CeleryInstrumentor()):
+    for instrumentor in (
+        DjangoInstrumentor(),
+        PsycopgInstrumentor(),
+        RequestsInstrumentor(),
+        CeleryInstrumentor(),
+    ):
         if not instrumentor.is_instrumented_by_opentelemetry:
             instrumentor.instrument()
     _configured = True

@@ -11,8 +11,21 @@ APPS = ("catalog", "schemas", "lineage", "governance", "notifications", "adapter
 
 
 def test_top_level():
-    required = {"dictamesh", "apps", "config", "manage.py", "docker", "compose.yaml", "requirements", "tests", "docs",
-                "pyproject.toml", "README.md", "Makefile", ".ci"}
+    required = {
+        "dictamesh",
+        "apps",
+        "config",
+        "manage.py",
+        "docker",
+        "compose.yaml",
+        "requirements",
+        "tests",
+        "docs",
+        "pyproject.toml",
+        "README.md",
+        "Makefile",
+        ".ci",
+    }
     present = {p.name for p in ROOT.iterdir()}
     assert required <= present
 
@@ -26,8 +39,8 @@ def test_apps_are_installed_with_their_labels():
 
 def test_requirements_are_pinned():
     for name in ("base.txt", "embedded.txt", "dev.txt", "prod.txt"):
-        for line in (ROOT / "requirements" / name).read_text().splitlines():
-            line = line.split("#")[0].strip()
+        for raw_line in (ROOT / "requirements" / name).read_text().splitlines():
+            line = raw_line.split("#")[0].strip()
             if not line or line.startswith("-"):
                 continue
             assert "==" in line or "<" in line, f"{name}: {line} is not pinned"

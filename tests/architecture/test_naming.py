@@ -9,7 +9,13 @@ from django.core import checks
 from django.db import connection, models
 from django.db.migrations.loader import MigrationLoader
 
-from dictamesh.core.naming import OWNED_MODULE_PREFIXES, PREFIX, model_name_problems, owned_models, sql_name_problems
+from dictamesh.core.naming import (
+    OWNED_MODULE_PREFIXES,
+    PREFIX,
+    model_name_problems,
+    owned_models,
+    sql_name_problems,
+)
 
 
 def _owned_app_labels() -> set[str]:
@@ -30,7 +36,7 @@ def test_system_check_is_clean():
 def test_system_check_flags_a_badly_named_model():
     isolated = Apps(["dictamesh.auth"])
 
-    class Bad(models.Model):
+    class Bad(models.Model):  # noqa: DJ008
         name = models.CharField(max_length=10)
 
         class Meta:

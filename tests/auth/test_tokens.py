@@ -71,8 +71,14 @@ def test_basic_with_another_users_name_is_refused(client, token):
 )
 def test_bad_credentials_get_401_json_never_500(client, token, header):
     _json_401(client.get("/api/v1/auth/whoami", HTTP_AUTHORIZATION=header))
-    _json_401(client.post("/graphql", {"query": "{ viewer { username } }"}, content_type="application/json",
-                          HTTP_AUTHORIZATION=header))
+    _json_401(
+        client.post(
+            "/graphql",
+            {"query": "{ viewer { username } }"},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=header,
+        )
+    )
 
 
 def test_right_key_wrong_secret_is_refused(client, token):
@@ -111,12 +117,17 @@ def test_anonymous_reads_refused_when_disabled(client, token):
     with override_settings(DICTAMESH_ALLOW_ANONYMOUS_READ=False):
         _json_401(client.get("/api/v1/auth/whoami"))
         assert client.get("/api/v1/auth/whoami", **bearer(token)).status_code == 200
-        _json_401(client.post("/graphql", {"query": "{ viewer { username } }"}, content_type="application/json"))
+        _json_401(
+            client.post("/graphql", {"query": "{ viewer { username } }"}, content_type="application/json")
+        )
 
 
 def test_rest_token_lifecycle(client, token):
     created = client.post(
-        "/api/v1/auth/tokens", {"name": "deploy", "expires_days": 30}, content_type="application/json", **bearer(token)
+        "/api/v1/auth/tokens",
+        {"name": "deploy", "expires_days": 30},
+        content_type="application/json",
+        **bearer(token),
     )
     assert created.status_code == 201
     new = created.json()
@@ -128,14 +139,21 @@ def test_rest_token_lifecycle(client, token):
 
 
 def test_rest_token_bad_input_is_a_clear_error(client, token):
-    response = client.post("/api/v1/auth/tokens", {"name": ""}, content_type="application/json", **bearer(token))
+    response = client.post(
+        "/api/v1/auth/tokens", {"name": ""}, content_type="application/json", **bearer(token)
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "invalid" and "name" in response.json()["fields"]
-    response = client.post("/api/v1/auth/tokens", {"nom": "x"}, content_type="application/json", **bearer(token))
+    response = client.post(
+        "/api/v1/auth/tokens", {"nom": "x"}, content_type="application/json", **bearer(token)
+    )
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_request" and "name" in response.json()["fields"]
     response = client.post(
-        "/api/v1/auth/tokens", {"name": "x", "expires_days": -3}, content_type="application/json", **bearer(token)
+        "/api/v1/auth/tokens",
+        {"name": "x", "expires_days": -3},
+        content_type="application/json",
+        **bearer(token),
     )
     assert response.status_code == 400 and response.json()["fields"] == {"expires_days": "positive"}
     assert ApiToken.objects.count() == 1  # nothing half-created
@@ -144,10 +162,15 @@ def test_rest_token_bad_input_is_a_clear_error(client, token):
 @override_settings(DICTAMESH_TOKEN_MAX_EXPIRY_DAYS=7)
 def test_maximum_token_lifetime_is_enforced(client, token):
     response = client.post(
-        "/api/v1/auth/tokens", {"name": "long", "expires_days": 90}, content_type="application/json", **bearer(token)
+        "/api/v1/auth/tokens",
+        {"name": "long", "expires_days": 90},
+        content_type="application/json",
+        **bearer(token),
     )
     assert response.status_code == 400
-    response = client.post("/api/v1/auth/tokens", {"name": "default"}, content_type="application/json", **bearer(token))
+    response = client.post(
+        "/api/v1/auth/tokens", {"name": "default"}, content_type="application/json", **bearer(token)
+    )
     assert response.status_code == 201 and response.json()["expires_at"] is not None
 
 
@@ -179,7 +202,9 @@ def test_revoke_api_token_command(client, token):
 
 def test_graphql_tokens(client, token):
     query = "{ viewer { authenticated username } apiTokens { name prefix state } }"
-    data = client.post("/graphql", {"query": query}, content_type="application/json", **bearer(token)).json()["data"]
+    data = client.post("/graphql", {"query": query}, content_type="application/json", **bearer(token)).json()[
+        "data"
+    ]
     assert data["viewer"] == {"authenticated": True, "username": "alice"}
     assert data["apiTokens"][0]["state"] == "active"
 
@@ -188,11 +213,15 @@ def test_graphql_tokens(client, token):
     assert anonymous.status_code == 401
     assert anonymous.json()["errors"][0]["extensions"]["code"] == "unauthenticated"
 
-    created = client.post("/graphql", {"query": mutation}, content_type="application/json", **bearer(token)).json()
+    created = client.post(
+        "/graphql", {"query": mutation}, content_type="application/json", **bearer(token)
+    ).json()
     secret = created["data"]["createApiToken"]["secret"]
     token_id = created["data"]["createApiToken"]["token"]["id"]
     revoke = f'mutation {{ revokeApiToken(id: "{token_id}") {{ token {{ state }} }} }}'
-    result = client.post("/graphql", {"query": revoke}, content_type="application/json", **bearer(secret)).json()
+    result = client.post(
+        "/graphql", {"query": revoke}, content_type="application/json", **bearer(secret)
+    ).json()
     assert result["data"]["revokeApiToken"]["token"]["state"] == "revoked"
     _json_401(client.get("/api/v1/auth/whoami", **bearer(secret)), "revoked")
 

@@ -35,7 +35,18 @@ def _resolve(value: str) -> str:
 
 def test_every_service_has_an_image_or_build_and_a_healthcheck():
     services = _compose()["services"]
-    expected = {"postgres", "redis", "kafka", "web", "worker", "beat", "migrate", "prometheus", "grafana", "jaeger"}
+    expected = {
+        "postgres",
+        "redis",
+        "kafka",
+        "web",
+        "worker",
+        "beat",
+        "migrate",
+        "prometheus",
+        "grafana",
+        "jaeger",
+    }
     assert expected <= set(services)
     for name, service in services.items():
         assert "image" in service or "build" in service, name
@@ -72,7 +83,9 @@ def test_app_services_carry_every_variable_prod_requires():
 def test_compose_environment_passes_prod_configuration_checks():
     env_block = _compose()["services"]["web"]["environment"]
     env = {k: _resolve(str(v)) for k, v in env_block.items()}
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "KAFKA_", "DJANGO_"))}
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "KAFKA_", "DJANGO_"))
+    }
     result = subprocess.run(
         [sys.executable, "manage.py", "check_config"],
         cwd=ROOT,
@@ -91,7 +104,11 @@ def test_prometheus_scrapes_web_and_worker_and_grafana_is_provisioned():
     assert {"web:8000", "worker:9808"} <= targets
     dashboard = json.loads((ROOT / "docker/grafana/dashboards/dictamesh-overview.json").read_text())
     exprs = " ".join(t["expr"] for p in dashboard["panels"] for t in p["targets"])
-    for metric in ("dictamesh_http_requests_total", "dictamesh_celery_tasks_total", "dictamesh_db_pool_connections"):
+    for metric in (
+        "dictamesh_http_requests_total",
+        "dictamesh_celery_tasks_total",
+        "dictamesh_db_pool_connections",
+    ):
         assert metric in exprs
     datasource = yaml.safe_load((ROOT / "docker/grafana/provisioning/datasources/prometheus.yml").read_text())
     assert datasource["datasources"][0]["url"] == "http://prometheus:9090"
@@ -108,4 +125,7 @@ def test_dockerfile_is_multi_stage_non_root_with_gunicorn():
     assert "HEALTHCHECK" in dockerfile
     # the image installs runtime requirements only: no embedded dev services in production
     assert "requirements/prod.txt" in dockerfile
-    assert "embedded" not in (ROOT / "requirements/prod.txt").read_text() + (ROOT / "requirements/base.txt").read_text()
+    assert (
+        "embedded"
+        not in (ROOT / "requirements/prod.txt").read_text() + (ROOT / "requirements/base.txt").read_text()
+    )

@@ -17,7 +17,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _env_without_services(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "KAFKA_", "DJANGO_"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "KAFKA_", "DJANGO_"))
+    }
     env.update(extra)
     return env
 
@@ -32,7 +34,9 @@ def test_prod_env_missing_required_values_stops_with_names():
 
 
 def test_invalid_values_are_problems_not_crashes():
-    env = Env.from_environ({"A": "many", "B": "maybe", "C": "mysql://x", "D": "stage", "DICTAMESH_ENV": "dev"})
+    env = Env.from_environ(
+        {"A": "many", "B": "maybe", "C": "mysql://x", "D": "stage", "DICTAMESH_ENV": "dev"}
+    )
     assert env.int("A", default=1, doc="") == 1
     assert env.bool("B", default=True, doc="") is True
     env.url("C", doc="", schemes=("postgres",))
@@ -49,7 +53,9 @@ def test_secrets_are_redacted():
 
 
 def test_dev_reads_the_services_file(tmp_path):
-    (tmp_path / "services.env").write_text("# comment\nDATABASE_URL=postgres://postgres@127.0.0.1:1111/dictamesh\n")
+    (tmp_path / "services.env").write_text(
+        "# comment\nDATABASE_URL=postgres://postgres@127.0.0.1:1111/dictamesh\n"
+    )
     env = Env.from_environ({"DICTAMESH_ENV": "dev", "DICTAMESH_DATA_DIR": str(tmp_path)})
     assert env.url("DATABASE_URL", doc="", schemes=("postgres",)).endswith(":1111/dictamesh")
     assert env.variables["DATABASE_URL"].source == "services file"
@@ -71,7 +77,13 @@ def test_prod_boot_without_configuration_fails_naming_variables():
         timeout=120,
     )
     assert result.returncode != 0
-    for name in ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS", "DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS"):
+    for name in (
+        "DATABASE_URL",
+        "REDIS_URL",
+        "KAFKA_BOOTSTRAP_SERVERS",
+        "DJANGO_SECRET_KEY",
+        "DJANGO_ALLOWED_HOSTS",
+    ):
         assert name in result.stderr
 
 
@@ -110,7 +122,9 @@ def test_check_config_passes_for_a_complete_dev_environment():
 
 
 def test_docs_list_every_variable():
-    documented = set(re.findall(r"^\| `([A-Z0-9_]+)` \|", (ROOT / "docs" / "configuration.md").read_text(), re.M))
+    documented = set(
+        re.findall(r"^\| `([A-Z0-9_]+)` \|", (ROOT / "docs" / "configuration.md").read_text(), re.M)
+    )
     declared = set(settings.DICTAMESH_CONFIG.variables)
     assert declared - documented == set(), "undocumented variables"
     assert documented - declared == set(), "documented variables that no setting reads"

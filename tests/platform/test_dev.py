@@ -46,7 +46,11 @@ class Dev:
         for name, port in self.ports.items():
             argv += [f"--{name}-port", str(port)]
         self.proc = subprocess.Popen(
-            argv, cwd=ROOT, env=_clean_env(self.data_dir), stdout=self.log.open("w"), stderr=subprocess.STDOUT,
+            argv,
+            cwd=ROOT,
+            env=_clean_env(self.data_dir),
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         return self.proc
@@ -119,16 +123,25 @@ def test_dev_boots_serves_persists_and_stops_cleanly(data_dir):
         # manage.py in the same checkout reaches the same services with no extra environment
         env = _clean_env(data_dir)
         shell = subprocess.run(
-            [sys.executable, "manage.py", "shell", "-c",
-             "from django.conf import settings; from django.contrib.auth.models import User; "
-             "print(settings.DATABASE_URL, User.objects.filter(username='admin').exists())"],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+            [
+                sys.executable,
+                "manage.py",
+                "shell",
+                "-c",
+                "from django.conf import settings; from django.contrib.auth.models import User; "
+                "print(settings.DATABASE_URL, User.objects.filter(username='admin').exists())",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert shell.returncode == 0, shell.stderr
         assert f":{dev.ports['postgres']}/" in shell.stdout and "True" in shell.stdout
 
         deadline = time.monotonic() + 60  # the worker may finish booting after the web server
-        while not any(l.startswith("worker ") and " ready." in l for l in dev.output().splitlines()):
+        while not any(x.startswith("worker ") and " ready." in x for x in dev.output().splitlines()):
             assert time.monotonic() < deadline, dev.output()[-3000:]
             time.sleep(0.2)
         output = dev.output()
@@ -137,7 +150,9 @@ def test_dev_boots_serves_persists_and_stops_cleanly(data_dir):
         for expected in ("postgres", "redis-server", "tansu", "runserver", "worker", "beat"):
             assert expected in names, expected
         for prefix in ("postgres ", "redis ", "kafka ", "web ", "worker ", "beat "):
-            assert any(line.startswith(prefix) for line in output.splitlines()), f"no prefixed {prefix!r} logs"
+            assert any(line.startswith(prefix) for line in output.splitlines()), (
+                f"no prefixed {prefix!r} logs"
+            )
         assert elapsed < 60
     finally:
         if dev.proc.poll() is None:
@@ -167,9 +182,23 @@ def test_a_taken_port_is_a_clear_error_not_a_hang(data_dir):
         blocker.listen()
         port = blocker.getsockname()[1]
         result = subprocess.run(
-            [DICTAMESH, "dev", "--web-port", str(port), "--postgres-port", str(free_port()),
-             "--redis-port", str(free_port()), "--kafka-port", str(free_port())],
-            cwd=ROOT, env=_clean_env(data_dir), capture_output=True, text=True, timeout=60,
+            [
+                DICTAMESH,
+                "dev",
+                "--web-port",
+                str(port),
+                "--postgres-port",
+                str(free_port()),
+                "--redis-port",
+                str(free_port()),
+                "--kafka-port",
+                str(free_port()),
+            ],
+            cwd=ROOT,
+            env=_clean_env(data_dir),
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
     assert result.returncode == 2
     assert f"web port {port} already in use" in result.stderr

@@ -121,7 +121,10 @@ def test_depth_limit():
 
 def test_depth_limit_follows_fragments_and_survives_cycles_and_unknown_fragments():
     via_fragment = "query Q { items { ...A } } fragment A on Item { child { child { child { id } } } }"
-    assert run(via_fragment, DICTAMESH_GRAPHQL_MAX_DEPTH=3)[1]["errors"][0]["extensions"]["code"] == "query_too_deep"
+    assert (
+        run(via_fragment, DICTAMESH_GRAPHQL_MAX_DEPTH=3)[1]["errors"][0]["extensions"]["code"]
+        == "query_too_deep"
+    )
     cycle = "query Q { items { ...A } } fragment A on Item { child { ...B } } fragment B on Item { child { ...A } }"
     status, body = run(cycle)
     assert status == 400 and body["errors"][0]["extensions"]["code"] == "graphql_validation_failed"

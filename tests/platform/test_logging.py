@@ -57,4 +57,6 @@ def test_console_line_is_readable():
         logger.error("boom")
     finally:
         request_id_var.reset(token)
-    assert "ERROR" in stream.getvalue() and "boom" in stream.getvalue() and "request_id=r1" in stream.getvalue()
+    assert (
+        "ERROR" in stream.getvalue() and "boom" in stream.getvalue() and "request_id=r1" in stream.getvalue()
+    )

@@ -27,10 +27,14 @@ def test_metrics_exposes_django_and_dictamesh_metrics(client):
 
 
 def test_request_counter_counts(client):
-    before = _value(client.get("/metrics").content.decode(), 'dictamesh_http_requests_total{method="GET",route="/healthz"')
+    before = _value(
+        client.get("/metrics").content.decode(), 'dictamesh_http_requests_total{method="GET",route="/healthz"'
+    )
     for _ in range(3):
         client.get("/healthz")
-    after = _value(client.get("/metrics").content.decode(), 'dictamesh_http_requests_total{method="GET",route="/healthz"')
+    after = _value(
+        client.get("/metrics").content.decode(), 'dictamesh_http_requests_total{method="GET",route="/healthz"'
+    )
     assert after - before == 3
 
 

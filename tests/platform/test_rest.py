@@ -24,7 +24,9 @@ def test_docs_page(client):
 def test_malformed_json_body_is_a_clear_error(client, token):
     from tests.conftest import bearer
 
-    response = client.post("/api/v1/auth/tokens", "{not json", content_type="application/json", **bearer(token))
+    response = client.post(
+        "/api/v1/auth/tokens", "{not json", content_type="application/json", **bearer(token)
+    )
     assert response.status_code in (400, 422)
     body = response.json()
     assert body["code"] in ("invalid_request", "http_error") and body["message"]

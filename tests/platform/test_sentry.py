@@ -32,8 +32,9 @@ SCRIPT = textwrap.dedent(
 def test_unexpected_errors_are_reported_to_sentry():
     with FakeSentry() as sentry:
         env = {**os.environ, "SENTRY_DSN": sentry.dsn(42), "DICTAMESH_PROCESS": "web"}
-        result = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True,
-                                timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
         assert result.returncode == 0, result.stderr[-3000:]
         assert result.stdout.split() == ["not_found", "internal_error"]
         envelopes = [body for path, _headers, body in sentry.requests if path.startswith("/api/42/envelope/")]

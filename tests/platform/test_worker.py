@@ -64,9 +64,27 @@ def worker(collector):
     }
     celery = str(Path(sys.executable).parent / "celery")
     proc = subprocess.Popen(
-        [celery, "-A", "config", "worker", "-I", "tests.platform.worker_tasks", "--concurrency", "1",
-         "-l", "WARNING", "-n", f"test-{metrics_port}@%h", "--without-mingle", "--without-gossip"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            celery,
+            "-A",
+            "config",
+            "worker",
+            "-I",
+            "tests.platform.worker_tasks",
+            "--concurrency",
+            "1",
+            "-l",
+            "WARNING",
+            "-n",
+            f"test-{metrics_port}@%h",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -85,7 +103,9 @@ def worker(collector):
 
 def _value(text: str, needle: str) -> float:
     for line in text.splitlines():
-        if line.startswith("dictamesh_celery_tasks_total{") and all(part in line for part in needle.split("|")):
+        if line.startswith("dictamesh_celery_tasks_total{") and all(
+            part in line for part in needle.split("|")
+        ):
             return float(line.rsplit(" ", 1)[1])
     return 0.0
 
@@ -111,8 +131,9 @@ def test_task_outcomes_are_counted(worker):
 
 def test_trace_context_crosses_into_the_task(worker, collector):
     env = {**os.environ, "DICTAMESH_PROCESS": "web", "OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint}
-    result = subprocess.run([sys.executable, "-c", CALLER], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", CALLER], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     lines = dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
     assert lines["RESULT"] == "5"
@@ -131,5 +152,7 @@ def test_trace_context_crosses_into_the_task(worker, collector):
     caller_ids = {s["span_id"] for s in in_trace if s["process"] == "web"}
     assert any(s["parent_span_id"] in caller_ids for s in worker_spans)
     # the Django request of the caller was traced too (a different trace)
-    assert any(s["process"] == "web" and s["scope"].startswith("opentelemetry.instrumentation.django")
-               for s in collector.spans)
+    assert any(
+        s["process"] == "web" and s["scope"].startswith("opentelemetry.instrumentation.django")
+        for s in collector.spans
+    )

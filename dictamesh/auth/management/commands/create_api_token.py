@@ -5,7 +5,9 @@ from dictamesh.errors import DictaMeshError
 
 
 class Command(BaseCommand):
-    help = "Create an API token for USERNAME (creating the user if missing) and print it alone on the last line."
+    help = (
+        "Create an API token for USERNAME (creating the user if missing) and print it alone on the last line."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("username")

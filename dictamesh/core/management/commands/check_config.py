@@ -7,7 +7,9 @@ class Command(BaseCommand):
     help = "Print the effective configuration (secrets redacted) and every problem; exit 1 when there are problems."
 
     def add_arguments(self, parser):
-        parser.add_argument("--markdown", action="store_true", help="print the variables as docs/configuration.md's table")
+        parser.add_argument(
+            "--markdown", action="store_true", help="print the variables as docs/configuration.md's table"
+        )
 
     def handle(self, *args, markdown=False, **options):
         env = settings.DICTAMESH_CONFIG
