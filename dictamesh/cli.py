@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shutil
 import subprocess
@@ -44,6 +45,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     sup = Supervisor()
     sup.install_signal_handlers()
+    _log_through(sup)
     started = time.monotonic()
     code = 0
     try:
@@ -116,6 +118,23 @@ def cmd_dev(args: argparse.Namespace) -> int:
         sup.stop_all()
         sup.say("dictamesh", "stopped")
     return code
+
+
+class _SupervisorLogHandler(logging.Handler):
+    def __init__(self, sup) -> None:
+        super().__init__(logging.INFO)
+        self.sup = sup
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.sup.say("dictamesh", record.getMessage())
+
+
+def _log_through(sup) -> None:
+    """The embedded services' own messages (binary relocation, data-dir moves) go out prefixed like the rest."""
+    logger = logging.getLogger("dictamesh.devservices")
+    logger.handlers = [_SupervisorLogHandler(sup)]
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
 
 
 def _write_services_file(data_dir: Path, service_env: dict[str, str]) -> None:
