@@ -45,6 +45,12 @@ def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
 
 
 class _OTLPHandler(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 - a plain endpoint for outgoing-HTTP tracing tests
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
     def do_POST(self):  # noqa: N802 - http.server API
         from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
             ExportTraceServiceRequest,

@@ -13,18 +13,19 @@ DATABASE_URL = ENV.url(
     schemes=("postgres", "postgresql"),
     required_in_prod=True,
 )
-DICTAMESH_DB_POOL = ENV.bool(
-    "DICTAMESH_DB_POOL",
-    default=ENV.name == "prod",
-    doc="Use psycopg's connection pool in each process (Django 5.1+ native pooling).",
-)
-DICTAMESH_DB_POOL_MAX = ENV.int(
-    "DICTAMESH_DB_POOL_MAX", default=10, minimum=1, doc="Largest pool size per process when pooling is on."
-)
 DICTAMESH_PROCESS = ENV.str(
     "DICTAMESH_PROCESS",
     default="web",
     doc="Role of this process (web, worker, beat, events, cli): names its database connections and traces.",
+)
+DICTAMESH_DB_POOL = ENV.bool(
+    "DICTAMESH_DB_POOL",
+    # prefork Celery children must not inherit a pool (and its threads) from their parent: web only by default
+    default=ENV.name == "prod" and DICTAMESH_PROCESS == "web",
+    doc="Use psycopg's connection pool in this process (Django's native pooling). Default: prod web processes.",
+)
+DICTAMESH_DB_POOL_MAX = ENV.int(
+    "DICTAMESH_DB_POOL_MAX", default=10, minimum=1, doc="Largest pool size per process when pooling is on."
 )
 
 _db = dj_database_url.parse(

@@ -51,3 +51,36 @@ def test_request_id_is_echoed_or_made(client):
     assert client.get("/healthz", HTTP_X_REQUEST_ID="abc-123").headers["X-Request-ID"] == "abc-123"
     made = client.get("/healthz", HTTP_X_REQUEST_ID="bad id with spaces\n").headers["X-Request-ID"]
     assert len(made) == 32 and " " not in made
+
+
+POOL_SCRIPT = """
+import django
+django.setup()
+from django.db import connection
+with connection.cursor() as cursor:
+    cursor.execute("SELECT 1")
+from dictamesh.observability.metrics import exposition
+print(exposition().decode())
+"""
+
+
+def test_db_pool_metrics_with_pooling_on():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "DICTAMESH_DB_POOL": "true", "DICTAMESH_DB_POOL_MAX": "4"}
+    result = subprocess.run(
+        [sys.executable, "-c", POOL_SCRIPT],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "dictamesh_db_pool_enabled 1.0" in result.stdout
+    assert 'dictamesh_db_pool_connections{alias="default",state="max"} 4.0' in result.stdout
+    assert 'dictamesh_db_pool_connections{alias="default",state="open"}' in result.stdout
+    assert 'dictamesh_db_pool_requests_waiting{alias="default"} 0.0' in result.stdout

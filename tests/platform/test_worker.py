@@ -27,9 +27,11 @@ CALLER = textwrap.dedent(
     from django.test import Client
     from config.celery import app
 
-    Client().get("/healthz")  # a traced Django request
+    import requests
+    Client().get("/readyz")  # a traced Django request that queries PostgreSQL
     tracer = trace.get_tracer("tests")
     with tracer.start_as_current_span("caller") as span:
+        requests.get(os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] + "/ping", timeout=5)  # outgoing HTTP
         result = app.send_task("tests.add", args=(2, 3))
         print("TRACE", format(span.get_span_context().trace_id, "032x"))
     print("RESULT", result.get(timeout=60))
@@ -151,8 +153,15 @@ def test_trace_context_crosses_into_the_task(worker, collector):
     # the worker's spans hang under the caller's spans: one trace, parent links intact
     caller_ids = {s["span_id"] for s in in_trace if s["process"] == "web"}
     assert any(s["parent_span_id"] in caller_ids for s in worker_spans)
-    # the Django request of the caller was traced too (a different trace)
+    # outgoing HTTP of the caller is a child span in the same trace
+    assert any(s["scope"].startswith("opentelemetry.instrumentation.requests") for s in in_trace)
+    # the caller's Django request was traced, with its psycopg queries under it (a different trace)
+    django_spans = [
+        s for s in collector.spans if s["scope"].startswith("opentelemetry.instrumentation.django")
+    ]
+    assert django_spans
+    request_trace = django_spans[0]["trace_id"]
     assert any(
-        s["process"] == "web" and s["scope"].startswith("opentelemetry.instrumentation.django")
+        s["scope"].startswith("opentelemetry.instrumentation.psycopg") and s["trace_id"] == request_trace
         for s in collector.spans
     )
