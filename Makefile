@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint constraints clean
+.PHONY: run test install lint constraints docs-config clean
 
 $(STAMP): requirements/base.txt requirements/embedded.txt requirements/dev.txt requirements/prod.txt requirements/constraints.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ constraints: install
 	$(PY) -m pip freeze --exclude-editable | sed '/^dictamesh/d' | \
 	  (echo "# Every transitive pin: \`pip freeze\` of a clean install of dev.txt + prod.txt. Regenerate with \`make constraints\`."; cat) \
 	  > requirements/constraints.txt
+
+## regenerate the variables table of docs/configuration.md from the settings' declarations
+docs-config: install
+	DICTAMESH_ENV=prod DICTAMESH_CHECK_CONFIG=1 $(PY) manage.py check_config --write-docs docs/configuration.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

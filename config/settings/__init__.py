@@ -7,6 +7,7 @@ from .auth import *  # noqa: F403
 from .base import *  # noqa: F403
 from .celery import *  # noqa: F403
 from .database import *  # noqa: F403
+from .events import *  # noqa: F403
 from .kafka import *  # noqa: F403
 from .observability import *  # noqa: F403
 from .redis import *  # noqa: F403

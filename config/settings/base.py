@@ -2,6 +2,8 @@
 
 from config.env import BASE_DIR, ENV
 
+BASE_DIR = BASE_DIR  # noqa: PLW0127 - exported as a setting
+
 DICTAMESH_ENV = ENV.name
 DICTAMESH_DATA_DIR = ENV.data_dir
 
@@ -46,6 +48,7 @@ INSTALLED_APPS = [
     "dictamesh.core",
     "dictamesh.observability",
     "dictamesh.auth",
+    "dictamesh.events",
     # product apps
     "apps.catalog",
     "apps.schemas",
@@ -64,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "dictamesh.auth.middleware.TokenAuthenticationMiddleware",
+    "dictamesh.events.context.ActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dictamesh.observability.middleware.RouteMetricsMiddleware",
@@ -118,6 +122,17 @@ STORAGES = {
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+SECURE_SSL_REDIRECT = ENV.bool(
+    "DJANGO_SECURE_SSL_REDIRECT",
+    default=False,
+    doc="Redirect plain HTTP to HTTPS in Django (leave false when the ingress or proxy does it).",
+)
+SECURE_HSTS_SECONDS = ENV.int(
+    "DJANGO_SECURE_HSTS_SECONDS",
+    default=0,
+    minimum=0,
+    doc="Strict-Transport-Security max-age in seconds; set it once the site is served only over HTTPS.",
+)
 SESSION_COOKIE_SECURE = ENV.name == "prod"
 CSRF_COOKIE_SECURE = ENV.name == "prod"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -1,7 +1,8 @@
 from django.contrib import admin, messages
-from django.utils import timezone
+from django.db import transaction
 
 from .models import ApiToken
+from .services import api_token_revoke
 
 
 @admin.register(ApiToken)
@@ -27,5 +28,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke the selected tokens")
     def revoke(self, request, queryset):
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        count = 0
+        with transaction.atomic():
+            for token_id in queryset.filter(revoked_at__isnull=True).values_list("pk", flat=True):
+                api_token_revoke(token_id=token_id, actor=request.user)
+                count += 1
         self.message_user(request, f"Revoked {count} token(s).", messages.SUCCESS)

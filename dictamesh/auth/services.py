@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dictamesh.errors import NotFound, PermissionDenied, ValidationError
+from dictamesh.events import publish
 
 from .models import ApiToken
 
@@ -23,6 +24,23 @@ TOKEN_PREFIX = "dmt_"  # noqa: S105 - a public marker, not a secret
 class IssuedToken:
     token: ApiToken
     clear: str  # shown once, never stored
+
+
+def token_state(token: ApiToken) -> dict:
+    """What events and the event log record of a token (never its secret or digest)."""
+    return {
+        "id": token.pk,
+        "name": token.name,
+        "prefix": token.prefix,
+        "user": token.user.get_username(),
+        "state": token.state_at(),
+        "expires_at": token.expires_at,
+        "revoked_at": token.revoked_at,
+    }
+
+
+def _subject(token: ApiToken) -> str:
+    return f"dm:dictamesh:api_token:{token.key}"
 
 
 def token_digest(secret: str) -> str:
@@ -63,19 +81,32 @@ def api_token_create(*, user, name: str, expires_days: int | None = None) -> Iss
         digest=token_digest(secret),
         expires_at=timezone.now() + timedelta(days=expires_days) if expires_days else None,
     )
+    state = token_state(token)
+    publish(type="dictamesh.auth.token.created", subject=_subject(token), data=state, after=state)
     return IssuedToken(token=token, clear=f"{TOKEN_PREFIX}{key}_{secret}")
 
 
 @transaction.atomic
-def api_token_revoke(*, token_id: int, actor) -> ApiToken:
-    token = ApiToken.objects.select_for_update().filter(pk=token_id).first()
+def api_token_revoke(*, token_id: int, actor=None) -> ApiToken:
+    """Revoke a token. ``actor`` is the requesting user (owner or superuser); None for operators (CLI)."""
+    token = ApiToken.objects.select_for_update().select_related("user").filter(pk=token_id).first()
     if token is None:
         raise NotFound(f"No API token with id {token_id}.")
-    if token.user_id != actor.pk and not actor.is_superuser:
+    if actor is not None and token.user_id != actor.pk and not actor.is_superuser:
         raise PermissionDenied("Only the token's owner or a superuser can revoke it.")
     if token.revoked_at is None:
+        before = token_state(token)
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        after = token_state(token)
+        publish(
+            type="dictamesh.auth.token.revoked",
+            subject=_subject(token),
+            data=after,
+            before=before,
+            after=after,
+            actor=f"user:{actor.get_username()}" if actor is not None else None,
+        )
     return token
 
 

@@ -71,15 +71,22 @@ class DatabasePoolCollector:
         yield waiting
 
 
-_collectors_registered = False
-_pool_collector = DatabasePoolCollector()
+_live_collectors: list = [DatabasePoolCollector()]
+_registered: set[int] = set()
+
+
+def register_live_collector(collector) -> None:
+    """A collector read at scrape time in this process (also served in multi-process mode)."""
+    if all(existing is not collector for existing in _live_collectors):
+        _live_collectors.append(collector)
+    register_collectors()
 
 
 def register_collectors() -> None:
-    global _collectors_registered
-    if not _collectors_registered:
-        REGISTRY.register(_pool_collector)
-        _collectors_registered = True
+    for collector in _live_collectors:
+        if id(collector) not in _registered:
+            REGISTRY.register(collector)
+            _registered.add(id(collector))
 
 
 def exposition() -> bytes:
@@ -87,7 +94,8 @@ def exposition() -> bytes:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         MultiProcessCollector(registry)
-        registry.register(_pool_collector)
+        for collector in _live_collectors:
+            registry.register(collector)
         return generate_latest(registry)
     return generate_latest(REGISTRY)
 

@@ -1,7 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
+from django.db import transaction
 
 from dictamesh.auth.models import ApiToken
+from dictamesh.auth.services import api_token_revoke
+from dictamesh.events.context import acting_as
 
 
 class Command(BaseCommand):
@@ -24,7 +26,10 @@ class Command(BaseCommand):
                 selected |= queryset.filter(key=key)
         if user:
             selected |= queryset.filter(user__username=user)
-        count = ApiToken.objects.filter(pk__in=selected.values("pk")).update(revoked_at=timezone.now())
-        if count == 0:
+        ids = list(ApiToken.objects.filter(pk__in=selected.values("pk")).values_list("pk", flat=True))
+        if not ids:
             raise CommandError("No active token matched.")
-        self.stdout.write(f"Revoked {count} token(s).")
+        with acting_as("cli"), transaction.atomic():
+            for token_id in ids:
+                api_token_revoke(token_id=token_id)
+        self.stdout.write(f"Revoked {len(ids)} token(s).")

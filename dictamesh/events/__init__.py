@@ -1,0 +1,21 @@
+"""The event backbone. Publish with ``dictamesh.events.publish(...)`` inside the transaction of the change."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .envelope import Event
+    from .publish import Change
+
+
+def publish(**kwargs: Any) -> Event:
+    from .publish import publish as _publish
+
+    return _publish(**kwargs)
+
+
+def publish_many(changes: list[Change]) -> list[Event]:
+    from .publish import publish_many as _publish_many
+
+    return _publish_many(changes)

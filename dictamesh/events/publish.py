@@ -1,0 +1,148 @@
+"""``publish()``: an event becomes an outbox row and an event-log row in the caller's transaction.
+
+A rolled-back transaction publishes nothing; a committed one wakes the relay (NOTIFY on commit).
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+
+from .context import current_actor
+from .envelope import Event
+from .models import SHARDS, EventLog, OutboxMessage
+from .topics import get_topic, topic_for_type
+
+NOTIFY_CHANNEL = "dictamesh_outbox"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One event to publish, with the state around it for the event log."""
+
+    type: str
+    subject: str
+    data: Any
+    key: str | None = None
+    topic: str | None = None
+    before: Any = None
+    after: Any = None
+    actor: str | None = None
+    dataschema: str | None = None
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None:
+        return None
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def _trace() -> tuple[str | None, str | None]:
+    from opentelemetry import trace
+
+    ctx = trace.get_current_span().get_span_context()
+    if not ctx.is_valid:
+        return None, None
+    flags = format(int(ctx.trace_flags), "02x")
+    trace_id = format(ctx.trace_id, "032x")
+    return f"00-{trace_id}-{format(ctx.span_id, '016x')}-{flags}", trace_id
+
+
+def shard_of(key: str) -> int:
+    return zlib.crc32(key.encode()) % SHARDS
+
+
+def _wake_relay() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+
+
+def _schedule_wakeup() -> None:
+    """One NOTIFY per transaction, after commit. A rollback drops the callback with the rest of the work."""
+    if any(entry[1] is _wake_relay for entry in connection.run_on_commit):
+        return
+    transaction.on_commit(_wake_relay)
+
+
+def publish_many(changes: Iterable[Change]) -> list[Event]:
+    source = settings.DICTAMESH_EVENT_SOURCE
+    traceparent, trace_id = _trace()
+    default_actor = current_actor()
+    outbox, log, events = [], [], []
+    for change in changes:
+        topic = get_topic(change.topic or topic_for_type(change.type))
+        key = change.key or change.subject
+        if not change.subject:
+            raise ValueError(f"event {change.type} needs a subject")
+        event = Event(
+            type=change.type,
+            source=source,
+            subject=change.subject,
+            data=_jsonable(change.data),
+            dataschema=change.dataschema,
+            traceparent=traceparent,
+            actor=change.actor or default_actor,
+        )
+        events.append(event)
+        outbox.append(
+            OutboxMessage(
+                event_id=event.id,
+                topic=topic.name,
+                key=key,
+                shard=shard_of(key),
+                type=event.type,
+                source=event.source,
+                subject=event.subject,
+                time=event.time,
+                data=event.data,
+                dataschema=event.dataschema or "",
+                traceparent=event.traceparent or "",
+                actor=event.actor or "",
+            )
+        )
+        log.append(
+            EventLog(
+                event_id=event.id,
+                type=event.type,
+                source=event.source,
+                subject=event.subject,
+                topic=topic.name,
+                time=event.time,
+                actor=event.actor or "",
+                trace_id=trace_id or "",
+                data=event.data,
+                before=_jsonable(change.before),
+                after=_jsonable(change.after),
+            )
+        )
+    if not events:
+        return []
+    with transaction.atomic():
+        OutboxMessage.objects.bulk_create(outbox, batch_size=1000)
+        EventLog.objects.bulk_create(log, batch_size=1000)
+        _schedule_wakeup()
+    return events
+
+
+def publish(
+    *,
+    type: str,  # noqa: A002 - the CloudEvents attribute name
+    subject: str,
+    data: Any,
+    key: str | None = None,
+    topic: str | None = None,
+    before: Any = None,
+    after: Any = None,
+    actor: str | None = None,
+    dataschema: str | None = None,
+) -> Event:
+    """Publish one event in the current transaction (joins the caller's atomic block)."""
+    change = Change(type, subject, data, key, topic, before, after, actor, dataschema)
+    return publish_many([change])[0]

@@ -1,0 +1,182 @@
+"""The outbox relay: publishes committed outbox rows to Kafka, in order per key, and marks them sent.
+
+Several relays may run. Each batch takes transaction-scoped advisory locks on the outbox shards it can
+get (``pg_try_advisory_xact_lock``): one shard is published by one relay at a time, which keeps the
+events of a key in order, and rows are leased with ``FOR UPDATE SKIP LOCKED`` so no row goes out twice
+from two relays. A crash between the broker's acknowledgement and the commit republishes those rows on
+restart (at least once): consumers deduplicate by event id.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from . import metrics
+from .envelope import Event
+from .models import SHARDS, OutboxMessage
+from .producer import make_producer
+from .publish import NOTIFY_CHANNEL
+from .serialization import encode
+from .topics import get_topic
+
+logger = logging.getLogger("dictamesh.events.relay")
+LOCK_NAMESPACE = 0x444D  # "DM": first key of the two-int advisory locks on outbox shards
+
+
+@dataclass
+class BatchResult:
+    published: int = 0
+    failed: int = 0
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _event_of(row: OutboxMessage) -> Event:
+    return Event(
+        id=str(row.event_id),
+        type=row.type,
+        source=row.source,
+        subject=row.subject,
+        time=row.time,
+        data=row.data,
+        dataschema=row.dataschema or None,
+        traceparent=row.traceparent or None,
+        actor=row.actor or None,
+    )
+
+
+class OutboxRelay:
+    def __init__(self, *, batch_size: int | None = None, poll_interval: float | None = None, producer=None):
+        self.batch_size = batch_size or settings.DICTAMESH_OUTBOX_BATCH
+        self.poll_interval = (
+            settings.DICTAMESH_OUTBOX_POLL_SECONDS if poll_interval is None else poll_interval
+        )
+        self.timeout = settings.DICTAMESH_PUBLISH_TIMEOUT_SECONDS
+        self.producer = producer or make_producer()
+        self.stop_event = threading.Event()
+        self._failures_in_a_row = 0
+
+    # -- one batch ----------------------------------------------------------------------------------
+    def run_once(self) -> BatchResult:
+        result = BatchResult()
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT s FROM generate_series(0, %s) AS s WHERE pg_try_advisory_xact_lock(%s, s)",
+                    [SHARDS - 1, LOCK_NAMESPACE],
+                )
+                shards = [row[0] for row in cursor.fetchall()]
+            if not shards:
+                return result
+            rows = list(
+                OutboxMessage.objects.select_for_update(skip_locked=True)
+                .filter(sent_at__isnull=True, shard__in=shards)
+                .order_by("id")[: self.batch_size]
+            )
+            if not rows:
+                return result
+            outcome: dict[int, str | None] = {}
+
+            def on_delivery(row_id):
+                def callback(err, _msg):
+                    outcome[row_id] = None if err is None else str(err)
+
+                return callback
+
+            for row in rows:
+                try:
+                    topic = get_topic(row.topic)
+                    value, event = encode(topic, _event_of(row))
+                except Exception as exc:  # noqa: BLE001 - a row that cannot be encoded must not block the others
+                    outcome[row.id] = f"cannot encode: {exc}"
+                    continue
+                while True:
+                    try:
+                        self.producer.produce(
+                            row.topic,
+                            key=row.key.encode(),
+                            value=value,
+                            headers=event.headers(),
+                            on_delivery=on_delivery(row.id),
+                        )
+                        break
+                    except BufferError:
+                        self.producer.poll(0.05)  # local queue full: let deliveries drain
+            remaining = self.producer.flush(self.timeout)
+            sent = [row.id for row in rows if row.id in outcome and outcome[row.id] is None]
+            failed = {
+                row.id: outcome.get(row.id) or f"not acknowledged within {self.timeout:.0f}s" for row in rows
+            }
+            failed = {row_id: error for row_id, error in failed.items() if row_id not in sent}
+            if sent:
+                OutboxMessage.objects.filter(id__in=sent).update(sent_at=timezone.now())
+            for row_id, error in failed.items():
+                OutboxMessage.objects.filter(id=row_id).update(
+                    attempts=F("attempts") + 1, last_error=error[:2000]
+                )
+            result.published, result.failed = len(sent), len(failed)
+            result.errors = {str(k): v for k, v in list(failed.items())[:5]}
+            if remaining:
+                logger.warning("%d message(s) still queued after %.0fs", remaining, self.timeout)
+        by_topic: dict[str, int] = {}
+        for row in rows:
+            if row.id in sent:
+                by_topic[row.topic] = by_topic.get(row.topic, 0) + 1
+        for topic_name, count in by_topic.items():
+            metrics.OUTBOX_PUBLISHED.labels(topic=topic_name).inc(count)
+        if result.failed:
+            metrics.OUTBOX_ERRORS.inc(result.failed)
+            logger.error(
+                "relay: %d published, %d failed, e.g. %s", result.published, result.failed, result.errors
+            )
+        return result
+
+    # -- the loop -----------------------------------------------------------------------------------
+    def drain(self) -> int:
+        """Publish until nothing is left (or a batch fails); return how many went out."""
+        total = 0
+        while not self.stop_event.is_set():
+            result = self.run_once()
+            total += result.published
+            if result.failed:
+                self._failures_in_a_row += 1
+                backoff = min(30.0, 0.5 * 2 ** min(self._failures_in_a_row, 6))
+                self.stop_event.wait(backoff)
+                return total
+            self._failures_in_a_row = 0
+            if result.published < self.batch_size:
+                return total
+        return total
+
+    def run(self) -> None:
+        """Publish forever: wake on NOTIFY (a commit) or every poll interval; stop on stop_event."""
+        import psycopg
+
+        listener = psycopg.connect(
+            **_conninfo(), autocommit=True, application_name=f"dictamesh-{settings.DICTAMESH_PROCESS}-listen"
+        )
+        try:
+            listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
+            logger.info("outbox relay running (batch %d, poll %.1fs)", self.batch_size, self.poll_interval)
+            while not self.stop_event.is_set():
+                self.drain()
+                for _ in listener.notifies(timeout=self.poll_interval, stop_after=1):
+                    pass
+        finally:
+            listener.close()
+            self.producer.flush(self.timeout)
+
+
+def _conninfo() -> dict:
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    params.pop("prepare_threshold", None)
+    params.pop("pool", None)
+    return params
