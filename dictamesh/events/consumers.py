@@ -1,0 +1,259 @@
+"""Consumers: decode, handle once, retry with backoff, dead-letter, commit only after success.
+
+For every batch read from Kafka:
+
+1. Each record is decoded (CloudEvents binary or structured mode). A record that is not an event
+   (garbage bytes, missing attributes, Avro without a registry) goes straight to ``<topic>.dlq``.
+2. Inside one database transaction, each event is marked processed for this consumer
+   (``dictamesh_events_processed``, ON CONFLICT DO NOTHING) and handed to the handler under a savepoint.
+   An event already marked is a redelivery: skipped. A handler that raises is retried with exponential
+   backoff and jitter (its savepoint rolled back each time); after ``max_attempts`` the record goes to
+   the dead-letter topic with the error, and the partition keeps flowing.
+3. Dead letters are flushed (acknowledged by the broker), the database transaction commits, and only
+   then are the Kafka offsets committed. A crash anywhere before that redelivers the batch, and the
+   processed markers make the redelivery a no-op for what had committed.
+
+SIGTERM/SIGINT finish the event in flight, commit what was handled, and exit.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils.module_loading import import_string
+
+from . import metrics
+from .envelope import EnvelopeError, Event
+from .producer import client_config, make_producer
+from .registry import ConsumerSpec
+from .serialization import decode
+
+logger = logging.getLogger("dictamesh.events.consumers")
+DLQ_PREFIX = "dm_"
+
+
+@dataclass
+class RunStats:
+    handled: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    retries: int = 0
+    batches: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def backoff_delay(attempt: int, base: float, maximum: float) -> float:
+    """Exponential backoff with full jitter: uniform(0, min(max, base * 2**(attempt-1)))."""
+    return random.uniform(0, min(maximum, base * 2 ** (attempt - 1)))  # noqa: S311 - jitter, not crypto
+
+
+def _span(event: Event, topic: str):
+    """A consumer span continuing the publisher's trace (traceparent), so Celery tasks carry it on."""
+    from opentelemetry import trace
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    parent = TraceContextTextMapPropagator().extract({"traceparent": event.traceparent or ""})
+    return trace.get_tracer("dictamesh.events").start_as_current_span(
+        f"consume {topic}", context=parent, kind=trace.SpanKind.CONSUMER, attributes={"event.type": event.type}
+    )
+
+
+class ConsumerRunner:
+    def __init__(self, spec: ConsumerSpec, *, handler: Callable[[Event], object] | None = None, **conf_overrides):
+        from confluent_kafka import Consumer
+
+        self.spec = spec
+        self.handler = handler or import_string(spec.handler)
+        self.stop_event = threading.Event()
+        conf = client_config(
+            **{
+                "group.id": spec.group,
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+                "client.id": f"dictamesh-{spec.name}-{socket.gethostname()}",
+                "session.timeout.ms": settings.DICTAMESH_KAFKA.get("session.timeout.ms", 45000),
+            }
+        )
+        conf.update(conf_overrides)
+        self.consumer = Consumer(conf, logger=logger)
+        self.dlq = make_producer()
+        self.stats = RunStats()
+        self.assigned: set[tuple[str, int]] = set()
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+    def _on_assign(self, consumer, partitions):
+        self.assigned |= {(p.topic, p.partition) for p in partitions}
+        logger.info("%s: assigned %s", self.spec.name, sorted(self.assigned))
+
+    def _on_revoke(self, consumer, partitions):
+        # batches commit before the next poll, so nothing is in flight here: just forget the partitions
+        self.assigned -= {(p.topic, p.partition) for p in partitions}
+        logger.info("%s: revoked %s", self.spec.name, [(p.topic, p.partition) for p in partitions])
+
+    def run(self, *, max_messages: int | None = None, idle_timeout: float | None = None) -> RunStats:
+        """Consume until stopped (or ``max_messages`` records, or ``idle_timeout`` seconds with none)."""
+        self.consumer.subscribe(list(self.spec.topics), on_assign=self._on_assign, on_revoke=self._on_revoke)
+        seen = 0
+        idle_since = time.monotonic()
+        try:
+            while not self.stop_event.is_set():
+                records = self.consumer.consume(num_messages=self.spec.batch_size, timeout=0.5)
+                records = [r for r in records if not self._is_error(r)]
+                if not records:
+                    if not self.assigned:
+                        idle_since = time.monotonic()  # joining the group is not idleness
+                    elif idle_timeout is not None and time.monotonic() - idle_since > idle_timeout:
+                        break
+                    continue
+                idle_since = time.monotonic()
+                try:
+                    seen += self.process_batch(records)
+                except Exception as exc:  # noqa: BLE001 - e.g. broker or database down: retry the batch later
+                    self._rewind(records)
+                    self.stats.errors.append(f"batch failed: {exc}"[:200])
+                    logger.exception("%s: batch failed, will be retried", self.spec.name)
+                    self.stop_event.wait(min(self.spec.backoff_max, 1.0 + self.spec.backoff_base * 10))
+                    continue
+                if max_messages is not None and seen >= max_messages:
+                    break
+        finally:
+            self.consumer.close()
+            self.dlq.flush(30)
+        return self.stats
+
+    def _rewind(self, records) -> None:
+        """Seek each partition back to the batch's first record, so nothing of it is skipped."""
+        from confluent_kafka import TopicPartition
+
+        first: dict[tuple[str, int], int] = {}
+        for record in records:
+            key = (record.topic(), record.partition())
+            first[key] = min(first.get(key, record.offset()), record.offset())
+        for (topic, partition), offset in first.items():
+            try:
+                self.consumer.seek(TopicPartition(topic, partition, offset))
+            except Exception:  # noqa: BLE001 - partition revoked meanwhile: its new owner resumes from the commit
+                logger.warning("%s: cannot rewind %s[%d]", self.spec.name, topic, partition)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def _is_error(self, record) -> bool:
+        error = record.error()
+        if error is None:
+            return False
+        from confluent_kafka import KafkaError
+
+        if error.code() != KafkaError._PARTITION_EOF:
+            logger.warning("%s: consumer error %s", self.spec.name, error)
+        return True
+
+    # -- one batch ----------------------------------------------------------------------------------
+    def process_batch(self, records) -> int:
+        """Handle a batch; commit offsets of every record handled or dead-lettered. Returns records done."""
+        from confluent_kafka import TopicPartition
+
+        done = []
+        decoded: list[tuple[object, Event | None, str | None]] = []
+        for record in records:
+            try:
+                decoded.append((record, decode(record.value(), record.headers()), None))
+            except EnvelopeError as exc:
+                decoded.append((record, None, str(exc)))
+            except Exception as exc:  # noqa: BLE001 - whatever the bytes are, the process survives
+                decoded.append((record, None, f"{type(exc).__name__}: {exc}"))
+        with transaction.atomic():
+            fresh = self._mark_processed([event.id for _, event, _ in decoded if event is not None])
+            for record, event, decode_error in decoded:
+                if self.stop_event.is_set() and done:
+                    break  # finish the event in flight, leave the rest for redelivery
+                if event is None:
+                    self._dead_letter(record, f"undecodable: {decode_error}", "EnvelopeError", attempts=0)
+                elif event.id not in fresh:
+                    self.stats.duplicates += 1
+                    metrics.CONSUMED.labels(consumer=self.spec.name, outcome="duplicate").inc()
+                    fresh.discard(event.id)
+                else:
+                    fresh.discard(event.id)  # a second copy in the same batch is a duplicate
+                    self._handle(record, event)
+                done.append(record)
+            if self.dlq_pending:
+                remaining = self.dlq.flush(30)
+                if remaining:
+                    raise RuntimeError(f"{remaining} dead letter(s) not acknowledged; the batch will be redelivered")
+                self.dlq_pending = 0
+        offsets: dict[tuple[str, int], int] = {}
+        for record in done:
+            key = (record.topic(), record.partition())
+            offsets[key] = max(offsets.get(key, -1), record.offset() + 1)
+        if offsets:
+            self.consumer.commit(
+                offsets=[TopicPartition(topic, partition, offset) for (topic, partition), offset in offsets.items()],
+                asynchronous=False,
+            )
+        self.stats.batches += 1
+        return len(done)
+
+    dlq_pending = 0
+
+    def _mark_processed(self, event_ids: list[str]) -> set[str]:
+        if not event_ids:
+            return set()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO dictamesh_events_processed (consumer, event_id, processed_at) "
+                "SELECT %s, unnest(%s::varchar[]), now() "
+                "ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id",
+                [self.spec.name, list(dict.fromkeys(event_ids))],
+            )
+            return {row[0] for row in cursor.fetchall()}
+
+    def _handle(self, record, event: Event) -> None:
+        started = time.perf_counter()
+        for attempt in range(1, self.spec.max_attempts + 1):
+            try:
+                with _span(event, record.topic()), transaction.atomic():
+                    self.handler(event)
+            except Exception as exc:  # noqa: BLE001 - a handler's failure is retried, then dead-lettered
+                if attempt >= self.spec.max_attempts:
+                    logger.error(
+                        "%s: event %s failed %d time(s), dead-lettering: %s", self.spec.name, event.id, attempt, exc
+                    )
+                    self._dead_letter(record, str(exc), type(exc).__name__, attempts=attempt)
+                    return
+                self.stats.retries += 1
+                metrics.CONSUMED.labels(consumer=self.spec.name, outcome="retried").inc()
+                time.sleep(backoff_delay(attempt, self.spec.backoff_base, self.spec.backoff_max))
+            else:
+                self.stats.handled += 1
+                metrics.CONSUMED.labels(consumer=self.spec.name, outcome="handled").inc()
+                metrics.HANDLE_SECONDS.labels(consumer=self.spec.name).observe(time.perf_counter() - started)
+                return
+
+    def _dead_letter(self, record, error: str, error_type: str, *, attempts: int) -> None:
+        headers = [(k, v) for k, v in (record.headers() or []) if not k.startswith(DLQ_PREFIX)]
+        headers += [
+            (f"{DLQ_PREFIX}error", error[:2000].encode("utf-8", "replace")),
+            (f"{DLQ_PREFIX}error_type", error_type.encode()),
+            (f"{DLQ_PREFIX}attempts", str(attempts).encode()),
+            (f"{DLQ_PREFIX}consumer", self.spec.name.encode()),
+            (f"{DLQ_PREFIX}original_topic", record.topic().encode()),
+            (f"{DLQ_PREFIX}original_partition", str(record.partition()).encode()),
+            (f"{DLQ_PREFIX}original_offset", str(record.offset()).encode()),
+            (f"{DLQ_PREFIX}failed_at", datetime.now(UTC).isoformat().encode()),
+        ]
+        self.dlq.produce(f"{record.topic()}.dlq", key=record.key(), value=record.value(), headers=headers)
+        self.dlq.poll(0)
+        self.dlq_pending += 1
+        self.stats.dead_lettered += 1
+        self.stats.errors.append(error[:200])
+        metrics.CONSUMED.labels(consumer=self.spec.name, outcome="dead_lettered").inc()
