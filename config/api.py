@@ -3,6 +3,7 @@
 from dictamesh import __version__
 from dictamesh.api import build_api
 from dictamesh.auth.api import router as auth_router
+from dictamesh.events.api import router as events_router
 
 api = build_api(
     title="DictaMesh API",
@@ -10,3 +11,4 @@ api = build_api(
     description="Catalog, schema registry, lineage, governance and notifications of a data mesh.",
 )
 api.add_router("/auth", auth_router)
+api.add_router("/events", events_router)

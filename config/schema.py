@@ -1,6 +1,7 @@
 """The one GraphQL schema at /graphql: each app contributes its Query and Mutation classes here."""
 
 from dictamesh.auth.graphql import AuthMutation, AuthQuery
+from dictamesh.events.graphql import EventsQuery
 from dictamesh.graphql.schema import build_schema
 
-schema = build_schema(queries=[AuthQuery], mutations=[AuthMutation])
+schema = build_schema(queries=[AuthQuery, EventsQuery], mutations=[AuthMutation])

@@ -1,4 +1,4 @@
-"""The `dictamesh` command: `dev` (everything, one command), `test` (the suite on its own services), `check-config`."""
+"""The `dictamesh` command: `dev` (everything at once), `test` (the suite), `check-config`, `events` (inspector)."""
 
 from __future__ import annotations
 
@@ -64,6 +64,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
         }
         _write_services_file(data_dir, service_env)
         sup.run_once("migrate", _manage("migrate", "--no-input"), env={**env, "DICTAMESH_PROCESS": "cli"})
+        sup.run_once("topics", _manage("kafka_topics", "sync"), env={**env, "DICTAMESH_PROCESS": "cli"})
         sup.run_once("setup", _manage("ensure_admin"), env={**env, "DICTAMESH_PROCESS": "cli"})
         sup.run_once("demo", _manage("load_demo_data"), env={**env, "DICTAMESH_PROCESS": "cli"})
         web_argv = _manage("runserver", f"127.0.0.1:{args.web_port}")
@@ -101,6 +102,12 @@ def cmd_dev(args: argparse.Namespace) -> int:
                 env={**env, "DICTAMESH_PROCESS": "beat"},
                 cwd=PROJECT_DIR,
             )
+        sup.start(
+            "relay", _manage("run_outbox_relay"), env={**env, "DICTAMESH_PROCESS": "events"}, cwd=PROJECT_DIR
+        )
+        sup.start(
+            "events", _manage("run_consumers"), env={**env, "DICTAMESH_PROCESS": "events"}, cwd=PROJECT_DIR
+        )
         sup.wait_ready(web, lambda: _http_ok(f"http://127.0.0.1:{args.web_port}/readyz"), timeout=120)
         sup.say(
             "dictamesh",
@@ -237,6 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "check-config", help="print the effective configuration (secrets redacted) and every problem"
     )
+    sub.add_parser(
+        "events", help="inspect events: tail | show ID | replay --from-dlq TOPIC (`events --help`)"
+    )
     return parser
 
 
@@ -244,6 +254,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["test"]:
         return cmd_test(argparse.Namespace(), argv[1:])
+    if argv[:1] == ["events"]:
+        env = {**os.environ, "DICTAMESH_PROCESS": "cli"}
+        return subprocess.call(_manage("events", *argv[1:]), env=env, cwd=PROJECT_DIR)
     args = build_parser().parse_args(argv)
     if args.command == "dev":
         return cmd_dev(args)

@@ -26,7 +26,13 @@ DICTAMESH_OUTBOX_RETENTION_HOURS = ENV.int(
     "DICTAMESH_OUTBOX_RETENTION_HOURS",
     default=72,
     minimum=1,
-    doc="Sent outbox rows and processed-event markers older than this are pruned (beat task, hourly).",
+    doc="Sent outbox rows older than this are pruned (beat task, hourly).",
+)
+DICTAMESH_PROCESSED_RETENTION_DAYS = ENV.int(
+    "DICTAMESH_PROCESSED_RETENTION_DAYS",
+    default=14,
+    minimum=1,
+    doc="Days a consumer remembers the events it handled (keep it above topic retention so replays dedupe).",
 )
 DICTAMESH_PUBLISH_TIMEOUT_SECONDS = ENV.float(
     "DICTAMESH_PUBLISH_TIMEOUT_SECONDS",

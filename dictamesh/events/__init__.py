@@ -6,16 +6,16 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from .envelope import Event
-    from .publish import Change
+    from .outbox import Change
 
 
 def publish(**kwargs: Any) -> Event:
-    from .publish import publish as _publish
+    from .outbox import publish as _publish
 
     return _publish(**kwargs)
 
 
 def publish_many(changes: list[Change]) -> list[Event]:
-    from .publish import publish_many as _publish_many
+    from .outbox import publish_many as _publish_many
 
     return _publish_many(changes)

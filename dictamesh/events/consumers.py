@@ -33,12 +33,14 @@ from django.utils.module_loading import import_string
 
 from . import metrics
 from .envelope import EnvelopeError, Event
+from .models import ProcessedEvent
 from .producer import client_config, make_producer
 from .registry import ConsumerSpec
 from .serialization import decode
 
 logger = logging.getLogger("dictamesh.events.consumers")
 DLQ_PREFIX = "dm_"
+JOIN_GRACE = 30.0  # with idle_timeout: how long joining the group may take before giving up
 
 
 @dataclass
@@ -63,12 +65,17 @@ def _span(event: Event, topic: str):
 
     parent = TraceContextTextMapPropagator().extract({"traceparent": event.traceparent or ""})
     return trace.get_tracer("dictamesh.events").start_as_current_span(
-        f"consume {topic}", context=parent, kind=trace.SpanKind.CONSUMER, attributes={"event.type": event.type}
+        f"consume {topic}",
+        context=parent,
+        kind=trace.SpanKind.CONSUMER,
+        attributes={"event.type": event.type},
     )
 
 
 class ConsumerRunner:
-    def __init__(self, spec: ConsumerSpec, *, handler: Callable[[Event], object] | None = None, **conf_overrides):
+    def __init__(
+        self, spec: ConsumerSpec, *, handler: Callable[[Event], object] | None = None, **conf_overrides
+    ):
         from confluent_kafka import Consumer
 
         self.spec = spec
@@ -88,10 +95,12 @@ class ConsumerRunner:
         self.dlq = make_producer()
         self.stats = RunStats()
         self.assigned: set[tuple[str, int]] = set()
+        self._assigned_at = 0.0
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def _on_assign(self, consumer, partitions):
         self.assigned |= {(p.topic, p.partition) for p in partitions}
+        self._assigned_at = time.monotonic()
         logger.info("%s: assigned %s", self.spec.name, sorted(self.assigned))
 
     def _on_revoke(self, consumer, partitions):
@@ -109,10 +118,15 @@ class ConsumerRunner:
                 records = self.consumer.consume(num_messages=self.spec.batch_size, timeout=0.5)
                 records = [r for r in records if not self._is_error(r)]
                 if not records:
-                    if not self.assigned:
-                        idle_since = time.monotonic()  # joining the group is not idleness
-                    elif idle_timeout is not None and time.monotonic() - idle_since > idle_timeout:
-                        break
+                    now = time.monotonic()
+                    if idle_timeout is not None:
+                        if self.assigned and now - max(idle_since, self._assigned_at) > idle_timeout:
+                            break
+                        if not self.assigned and now - idle_since > idle_timeout + JOIN_GRACE:
+                            logger.warning(
+                                "%s: no partitions assigned within %.0fs", self.spec.name, now - idle_since
+                            )
+                            break
                     continue
                 idle_since = time.monotonic()
                 try:
@@ -189,7 +203,9 @@ class ConsumerRunner:
             if self.dlq_pending:
                 remaining = self.dlq.flush(30)
                 if remaining:
-                    raise RuntimeError(f"{remaining} dead letter(s) not acknowledged; the batch will be redelivered")
+                    raise RuntimeError(
+                        f"{remaining} dead letter(s) not acknowledged; the batch will be redelivered"
+                    )
                 self.dlq_pending = 0
         offsets: dict[tuple[str, int], int] = {}
         for record in done:
@@ -197,7 +213,9 @@ class ConsumerRunner:
             offsets[key] = max(offsets.get(key, -1), record.offset() + 1)
         if offsets:
             self.consumer.commit(
-                offsets=[TopicPartition(topic, partition, offset) for (topic, partition), offset in offsets.items()],
+                offsets=[
+                    TopicPartition(topic, partition, offset) for (topic, partition), offset in offsets.items()
+                ],
                 asynchronous=False,
             )
         self.stats.batches += 1
@@ -226,9 +244,15 @@ class ConsumerRunner:
             except Exception as exc:  # noqa: BLE001 - a handler's failure is retried, then dead-lettered
                 if attempt >= self.spec.max_attempts:
                     logger.error(
-                        "%s: event %s failed %d time(s), dead-lettering: %s", self.spec.name, event.id, attempt, exc
+                        "%s: event %s failed %d time(s), dead-lettering: %s",
+                        self.spec.name,
+                        event.id,
+                        attempt,
+                        exc,
                     )
                     self._dead_letter(record, str(exc), type(exc).__name__, attempts=attempt)
+                    # not processed after all: a replay from the DLQ must be handled, not skipped
+                    ProcessedEvent.objects.filter(consumer=self.spec.name, event_id=event.id).delete()
                     return
                 self.stats.retries += 1
                 metrics.CONSUMED.labels(consumer=self.spec.name, outcome="retried").inc()

@@ -21,8 +21,8 @@ from django.utils import timezone
 from . import metrics
 from .envelope import Event
 from .models import SHARDS, OutboxMessage
+from .outbox import NOTIFY_CHANNEL
 from .producer import make_producer
-from .publish import NOTIFY_CHANNEL
 from .serialization import encode
 from .topics import get_topic
 

@@ -12,7 +12,7 @@ from dictamesh.devservices.kafka import EmbeddedKafka
 from dictamesh.devservices.ports import free_port
 from dictamesh.events.admin_ops import sync_topics
 from dictamesh.events.models import OutboxMessage
-from dictamesh.events.publish import Change, publish_many
+from dictamesh.events.outbox import Change, publish_many
 from dictamesh.events.relay import OutboxRelay
 from tests.events.conftest import events_of, read_topic
 

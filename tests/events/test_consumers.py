@@ -17,8 +17,8 @@ from django.db import connection
 
 from dictamesh.events.consumers import ConsumerRunner, backoff_delay
 from dictamesh.events.models import OutboxMessage, ProcessedEvent
+from dictamesh.events.outbox import Change, publish_many
 from dictamesh.events.producer import client_config
-from dictamesh.events.publish import Change, publish_many
 from dictamesh.events.relay import OutboxRelay
 from tests.events.conftest import read_topic
 
@@ -90,7 +90,9 @@ def test_poison_event_goes_to_the_dlq_and_its_partition_keeps_flowing(stream):
     assert headers["ce_id"] == events[1].id
     assert headers["dm_attempts"] == "3" and headers["dm_error_type"] == "ValueError"
     assert "poison event" in headers["dm_error"]
-    assert headers["dm_original_topic"] == stream.topic.name and headers["dm_consumer"] == stream.consumer.name
+    assert (
+        headers["dm_original_topic"] == stream.topic.name and headers["dm_consumer"] == stream.consumer.name
+    )
     assert int(headers["dm_original_offset"]) >= 0
 
 
@@ -101,8 +103,10 @@ def test_garbage_never_crashes_the_consumer(stream):
         (b"not json at all", [("ce_id", b"x"), ("ce_type", b"t"), ("ce_source", b"s")]),
         (b'{"no": "attributes"}', None),
         (b"{}", [("ce_id", b"\xff\xfe"), ("ce_type", b"t")]),
-        (b"\x00\x00\x00\x00\x07avro?", [("ce_id", b"a"), ("ce_type", b"t"), ("ce_source", b"s"),
-                                         ("content-type", b"application/avro")]),
+        (
+            b"\x00\x00\x00\x00\x07avro?",
+            [("ce_id", b"a"), ("ce_type", b"t"), ("ce_source", b"s"), ("content-type", b"application/avro")],
+        ),
         (None, None),
     ]
     for value, headers in garbage:

@@ -12,7 +12,7 @@ from django.db import DatabaseError, connection, transaction
 from dictamesh.events import publish
 from dictamesh.events.context import acting_as
 from dictamesh.events.models import EventLog, OutboxMessage
-from dictamesh.events.publish import NOTIFY_CHANNEL, Change, publish_many, shard_of
+from dictamesh.events.outbox import NOTIFY_CHANNEL, Change, publish_many, shard_of
 
 
 @pytest.mark.django_db
@@ -28,7 +28,11 @@ def test_publish_writes_outbox_and_log_with_the_envelope(stream):
     row = OutboxMessage.objects.get(event_id=event.id)
     assert row.topic == stream.topic.name and row.key == "dm:shop:order:42"
     assert row.shard == shard_of("dm:shop:order:42") and row.sent_at is None
-    assert row.data == {"total": 10, "at": "2026-01-02T00:00:00Z", "id": "00000000-0000-0000-0000-000000000007"}
+    assert row.data == {
+        "total": 10,
+        "at": "2026-01-02T00:00:00Z",
+        "id": "00000000-0000-0000-0000-000000000007",
+    }
     assert row.actor == "user:alice" and row.source == "dictamesh"
     log = EventLog.objects.get(event_id=event.id)
     assert log.type == stream.type("created") and log.after == {"total": 10} and log.before is None

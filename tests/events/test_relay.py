@@ -10,7 +10,7 @@ from django.db import connection
 
 from dictamesh.events.admin_ops import sync_topics
 from dictamesh.events.models import OutboxMessage
-from dictamesh.events.publish import Change, publish_many
+from dictamesh.events.outbox import Change, publish_many
 from dictamesh.events.relay import OutboxRelay
 from dictamesh.events.topics import Topic
 from tests.events.conftest import events_of, read_topic
@@ -20,7 +20,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _publish(stream, count: int, keys: int):
     return publish_many(
-        [Change(stream.type("created"), f"dm:shop:order:{i % keys}", {"i": i, "key": i % keys}) for i in range(count)]
+        [
+            Change(stream.type("created"), f"dm:shop:order:{i % keys}", {"i": i, "key": i % keys})
+            for i in range(count)
+        ]
     )
 
 

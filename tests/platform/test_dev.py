@@ -147,9 +147,18 @@ def test_dev_boots_serves_persists_and_stops_cleanly(data_dir):
         output = dev.output()
         processes = dev.descendants()
         names = " ".join(" ".join(p.cmdline()) for p in processes)
-        for expected in ("postgres", "redis-server", "tansu", "runserver", "worker", "beat"):
+        for expected in (
+            "postgres",
+            "redis-server",
+            "tansu",
+            "runserver",
+            "worker",
+            "beat",
+            "run_outbox_relay",
+            "run_consumers",
+        ):
             assert expected in names, expected
-        for prefix in ("postgres ", "redis ", "kafka ", "web ", "worker ", "beat "):
+        for prefix in ("postgres ", "redis ", "kafka ", "topics ", "web ", "worker ", "beat "):
             assert any(line.startswith(prefix) for line in output.splitlines()), (
                 f"no prefixed {prefix!r} logs"
             )

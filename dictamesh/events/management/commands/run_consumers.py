@@ -10,7 +10,9 @@ from dictamesh.events.topics import _registry_module
 
 
 class Command(BaseCommand):
-    help = "Run the registered Kafka consumers (all by default), each in its own thread, until SIGINT/SIGTERM."
+    help = (
+        "Run the registered Kafka consumers (all by default), each in its own thread, until SIGINT/SIGTERM."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("names", nargs="*", help="consumer names (default: every registered consumer)")

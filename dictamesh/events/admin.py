@@ -1,0 +1,65 @@
+from django.contrib import admin, messages
+
+from .models import EventLog, OutboxMessage
+
+
+@admin.register(EventLog)
+class EventLogAdmin(admin.ModelAdmin):
+    """Read-only: the log is append-only (the database refuses UPDATE and DELETE)."""
+
+    list_display = ("time", "type", "subject", "actor", "topic")
+    list_filter = ("type", "topic", "actor", "source")
+    search_fields = ("subject", "event_id", "trace_id")
+    date_hierarchy = "time"
+    readonly_fields = [f.name for f in EventLog._meta.fields]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class PendingFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("pending", "pending"), ("failing", "failing"), ("sent", "sent")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "pending":
+            return queryset.filter(sent_at__isnull=True)
+        if self.value() == "failing":
+            return queryset.filter(sent_at__isnull=True, attempts__gt=0)
+        if self.value() == "sent":
+            return queryset.filter(sent_at__isnull=False)
+        return queryset
+
+
+@admin.register(OutboxMessage)
+class OutboxAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "type", "subject", "topic", "sent_at", "attempts", "last_error")
+    list_filter = (PendingFilter, "topic")
+    search_fields = ("subject", "event_id")
+    readonly_fields = [f.name for f in OutboxMessage._meta.fields]
+    actions = ["retry_now"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Retry the selected unsent events now (clears their error)")
+    def retry_now(self, request, queryset):
+        count = queryset.filter(sent_at__isnull=True).update(attempts=0, last_error="")
+        from .outbox import _wake_relay
+
+        _wake_relay()
+        self.message_user(request, f"{count} event(s) will be retried.", messages.SUCCESS)

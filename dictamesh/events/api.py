@@ -1,0 +1,68 @@
+"""REST: GET /api/v1/events (filters, cursor pagination) and GET /api/v1/events/{id}."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Query, Router, Schema
+
+from . import selectors
+
+router = Router(tags=["events"])
+
+
+class EventOut(Schema):
+    id: str
+    type: str
+    source: str
+    subject: str
+    topic: str
+    time: datetime
+    actor: str | None
+    trace_id: str | None
+    data: Any
+    before: Any
+    after: Any
+
+
+class EventPageOut(Schema):
+    items: list[EventOut]
+    next_cursor: str | None
+
+
+class EventFilters(Schema):
+    subject: str | None = None
+    type: str | None = None
+    actor: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    cursor: str | None = None
+    limit: int = 50
+
+
+def event_out(row) -> dict:
+    return {
+        "id": str(row.event_id),
+        "type": row.type,
+        "source": row.source,
+        "subject": row.subject,
+        "topic": row.topic,
+        "time": row.time,
+        "actor": row.actor or None,
+        "trace_id": row.trace_id or None,
+        "data": row.data,
+        "before": row.before,
+        "after": row.after,
+    }
+
+
+@router.get("", response=EventPageOut, summary="The event log, newest first")
+def event_list(request, filters: Query[EventFilters]):
+    page = selectors.event_log_list(**filters.dict())
+    return {"items": [event_out(row) for row in page.items], "next_cursor": page.next_cursor}
+
+
+@router.get("/{event_id}", response=EventOut, summary="One event of the log")
+def event_detail(request, event_id: str):
+    return event_out(selectors.event_log_get(event_id=event_id))

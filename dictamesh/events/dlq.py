@@ -1,0 +1,95 @@
+"""Dead letters: read a ``<topic>.dlq`` and publish its records again to the topic they came from."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from .consumers import DLQ_PREFIX
+from .envelope import header_dict, parse_time
+from .producer import client_config, make_producer
+
+
+@dataclass
+class ReplayResult:
+    replayed: int = 0
+    skipped: int = 0
+    topics: set[str] | None = None
+
+
+def replay_dead_letters(
+    topic: str,
+    *,
+    since: datetime | None = None,
+    limit: int | None = None,
+    from_beginning: bool = False,
+    idle: float = 3.0,
+    timeout: float = 300.0,
+) -> ReplayResult:
+    """Re-publish the dead letters of ``topic`` (``X`` or ``X.dlq``) to their original topic.
+
+    The replay group ``dictamesh.dlq-replay.<dlq>`` commits what it replayed, so running it again
+    replays only letters that arrived since; ``from_beginning`` uses a fresh group and replays all.
+    Letters that failed before ``since`` are skipped (and committed past).
+    """
+    from confluent_kafka import Consumer, TopicPartition
+
+    dlq = topic if topic.endswith(".dlq") else f"{topic}.dlq"
+    group = f"dictamesh.dlq-replay.{dlq}" + (f".{uuid.uuid4().hex[:8]}" if from_beginning else "")
+    consumer = Consumer(
+        client_config(
+            **{
+                "group.id": group,
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+                "session.timeout.ms": 6000,
+            }
+        )
+    )
+    producer = make_producer()
+    result = ReplayResult(topics=set())
+    consumer.subscribe([dlq])
+    assigned_at = None
+    last = time.monotonic()
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and (limit is None or result.replayed < limit):
+            records = [r for r in consumer.consume(num_messages=500, timeout=0.5) if r.error() is None]
+            if consumer.assignment() and assigned_at is None:
+                assigned_at = last = time.monotonic()
+            if not records:
+                if assigned_at is not None and time.monotonic() - last > idle:
+                    break
+                continue
+            last = time.monotonic()
+            offsets = {}
+            for record in records:
+                if limit is not None and result.replayed >= limit:
+                    break
+                headers = header_dict(record.headers())
+                failed_at = headers.get(f"{DLQ_PREFIX}failed_at")
+                if since and failed_at and parse_time(failed_at) < since:
+                    result.skipped += 1
+                else:
+                    original = headers.get(f"{DLQ_PREFIX}original_topic") or dlq.removesuffix(".dlq")
+                    kept = [(k, v) for k, v in (record.headers() or []) if not k.startswith(DLQ_PREFIX)]
+                    kept.append(
+                        (
+                            f"{DLQ_PREFIX}replayed_from",
+                            f"{dlq}:{record.partition()}:{record.offset()}".encode(),
+                        )
+                    )
+                    producer.produce(original, key=record.key(), value=record.value(), headers=kept)
+                    result.replayed += 1
+                    result.topics.add(original)
+                offsets[(record.topic(), record.partition())] = record.offset() + 1
+            if producer.flush(30):
+                raise RuntimeError("the broker did not acknowledge the replayed records; nothing committed")
+            consumer.commit(
+                offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()], asynchronous=False
+            )
+    finally:
+        consumer.close()
+    return result

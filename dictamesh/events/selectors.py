@@ -1,0 +1,93 @@
+"""Reads of the event log: filters, keyset (cursor) pagination newest first."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q
+
+from dictamesh.errors import NotFound, ValidationError
+
+from .models import EventLog
+
+MAX_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class EventPage:
+    items: list[EventLog]
+    next_cursor: str | None
+
+
+def _encode_cursor(row: EventLog) -> str:
+    return base64.urlsafe_b64encode(f"{row.time.isoformat()}|{row.id}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        time_text, _, row_id = base64.urlsafe_b64decode(padded.encode()).decode().partition("|")
+        return datetime.fromisoformat(time_text), int(row_id)
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise ValidationError(
+            "The cursor is not one this API gave out.", fields={"cursor": "invalid"}
+        ) from exc
+
+
+def event_log_list(
+    *,
+    subject: str | None = None,
+    type: str | None = None,  # noqa: A002 - the CloudEvents attribute
+    actor: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> EventPage:
+    """Events newest first. ``type`` may end in ``*`` (``dictamesh.catalog.*``) to match a prefix."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationError(
+            f"limit must be between 1 and {MAX_LIMIT}.", fields={"limit": f"1..{MAX_LIMIT}"}
+        )
+    if since and until and since > until:
+        raise ValidationError("since must not be after until.", fields={"since": "after until"})
+    queryset = EventLog.objects.all()
+    if subject:
+        queryset = queryset.filter(subject=subject)
+    if type:
+        queryset = (
+            queryset.filter(type__startswith=type[:-1]) if type.endswith("*") else queryset.filter(type=type)
+        )
+    if actor:
+        queryset = queryset.filter(actor=actor)
+    if since:
+        queryset = queryset.filter(time__gte=since)
+    if until:
+        queryset = queryset.filter(time__lt=until)
+    if cursor:
+        time, row_id = _decode_cursor(cursor)
+        queryset = queryset.filter(Q(time__lt=time) | Q(time=time, id__lt=row_id))
+    rows = list(queryset.order_by("-time", "-id")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return EventPage(rows, _encode_cursor(rows[-1]) if more and rows else None)
+
+
+def event_log_get(*, event_id: str) -> EventLog:
+    row = EventLog.objects.filter(event_id=event_id).first() if _is_uuid(event_id) else None
+    if row is None:
+        raise NotFound(f"No event with id {event_id}.")
+    return row
+
+
+def _is_uuid(value: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,127 @@
+"""Dead letters replayed to their topic and handled; the events inspector."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.db import connection
+
+from dictamesh.events.consumers import ConsumerRunner
+from dictamesh.events.dlq import replay_dead_letters
+from dictamesh.events.outbox import Change, publish_many
+from dictamesh.events.relay import OutboxRelay
+from tests.events.conftest import read_topic
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_dead_letters_replayed_after_a_fix_are_handled(stream, tmp_path):
+    events = publish_many(
+        [
+            Change(stream.type("created"), "dm:o:1", {"fail_times": 3}),
+            Change(stream.type("created"), "dm:o:2", {"n": 2}),
+        ]
+    )
+    OutboxRelay().drain()
+    runner = ConsumerRunner(stream.consumer)
+    stats = runner.run(idle_timeout=2)
+    assert stats.dead_lettered == 1 and stats.handled == 1  # 3 failures = max_attempts
+    assert not Group.objects.filter(name=events[0].id).exists()
+
+    # the cause is gone now (the handler's 4th attempt succeeds); nothing newer than tomorrow is replayed
+    assert replay_dead_letters(stream.topic.name, since=datetime.now(UTC) + timedelta(days=1)).replayed == 0
+    result = replay_dead_letters(stream.topic.name, from_beginning=True)
+    assert result.replayed == 1 and result.topics == {stream.topic.name}
+    again = ConsumerRunner(stream.consumer).run(idle_timeout=2)
+    assert again.handled == 1 and again.duplicates == 0
+    assert Group.objects.filter(name=events[0].id).exists()
+    replayed = read_topic(stream.topic.name, expected=3)
+    marked = [r for r in replayed if any(k == "dm_replayed_from" for k, _ in r.headers() or [])]
+    assert len(marked) == 1 and dict(marked[0].headers())["ce_id"].decode() == events[0].id
+
+
+def test_dlq_replay_command_replays_only_new_letters(stream):
+    publish_many([Change(stream.type("created"), "dm:o:1", {"poison": True})])
+    OutboxRelay().drain()
+    ConsumerRunner(stream.consumer).run(idle_timeout=2)
+    out = StringIO()
+    call_command("dlq_replay", stream.topic.name, stdout=out)
+    assert "replayed 1" in out.getvalue()
+    out = StringIO()
+    call_command("dlq_replay", f"{stream.topic.name}.dlq", stdout=out)
+    assert "replayed 0" in out.getvalue()
+
+
+def test_events_show(stream):
+    (event,) = publish_many([Change(stream.type("created"), "dm:o:5", {"n": 5}, after={"n": 5})])
+    out = StringIO()
+    call_command("events", "show", event.id, stdout=out)
+    body = json.loads(out.getvalue())
+    assert body["subject"] == "dm:o:5" and body["after"] == {"n": 5} and body["published"] == "pending"
+
+
+def test_events_tail_prints_decoded_events(stream):
+    env = {
+        **os.environ,
+        "DICTAMESH_TEST_APP": stream.app,
+        "DATABASE_URL": _test_database_url(),
+    }
+    script = (
+        "import django, sys; django.setup(); from django.conf import settings; "
+        "settings.DICTAMESH_EVENTS = 'tests.events.registry'; from django.core.management import call_command; "
+        "call_command('events', 'tail', '--topic', sys.argv[1], '--type', sys.argv[2], '--max', '2', "
+        "'--timeout', '60')"
+    )
+    tail = subprocess.Popen(
+        [sys.executable, "-c", script, stream.topic.name, stream.type("shipped")],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(5)  # joins the group and starts at the end of the topic
+
+    def publish_later():
+        publish_many(
+            [
+                Change(stream.type("created"), "dm:o:1", {"n": 1}),
+                Change(stream.type("shipped"), "dm:o:1", {"n": 2}),
+                Change(stream.type("shipped"), "dm:o:2", {"n": 3}),
+            ]
+        )
+        OutboxRelay().drain()
+        connection.close()
+
+    worker = threading.Thread(target=publish_later)
+    worker.start()
+    worker.join()
+    out, err = tail.communicate(timeout=90)
+    assert tail.returncode == 0, err
+    decoder = json.JSONDecoder()
+    printed, index = [], 0
+    while index < len(out.strip()):
+        obj, end = decoder.raw_decode(out.strip(), index)
+        printed.append(obj)
+        index = end + 1
+    assert [p["data"]["n"] for p in printed] == [2, 3]
+    assert all(p["type"] == stream.type("shipped") and p["topic"] == stream.topic.name for p in printed)
+
+
+def _test_database_url() -> str:
+    from django.db import connection
+
+    params = connection.settings_dict
+    return f"postgres://{params['USER']}@{params['HOST']}:{params['PORT']}/{params['NAME']}"
