@@ -1,9 +1,18 @@
 """The deployment's topics and consumers, in one place (settings.DICTAMESH_EVENTS points here)."""
 
 from dictamesh.auth.events import TOPICS as AUTH_TOPICS
-from dictamesh.events.registry import Registry
+from dictamesh.events.registry import ConsumerSpec, Registry
+
+TOPICS = [*AUTH_TOPICS]
 
 REGISTRY = Registry(
-    topics=[*AUTH_TOPICS],
-    consumers=[],
+    topics=TOPICS,
+    consumers=[
+        ConsumerSpec(
+            name="router",
+            topics=tuple(topic.name for topic in TOPICS),
+            handler="dictamesh.events.router.route",
+            description="Stewards' routing rules: forward, transform, webhook.",
+        ),
+    ],
 )

@@ -117,3 +117,33 @@ class FakeSentry(_Server):
 
     def dsn(self, project: int = 1) -> str:
         return f"http://publickey@127.0.0.1:{self.port}/{project}"
+
+
+class _Captured:
+    def __init__(self, path: str, headers: dict, body: bytes):
+        self.path, self.headers, self.body = path, headers, body
+
+
+class _WebhookHandler(BaseHTTPRequestHandler):
+    def do_POST(self):  # noqa: N802 - http.server API
+        body = _read_body(self)
+        owner = self.server_owner
+        with owner.lock:
+            owner.requests.append(_Captured(self.path, dict(self.headers), body))
+        self.send_response(owner.status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+class FakeWebhook(_Server):
+    """Any HTTP receiver of webhooks: records each POST, answers ``status``."""
+
+    handler_class = _WebhookHandler
+
+    def __init__(self, status: int = 200):
+        self.status = status
+        super().__init__()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"

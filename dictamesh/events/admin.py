@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from .models import EventLog, OutboxMessage
+from .models import EventLog, OutboxMessage, RoutingRule
 
 
 @admin.register(EventLog)
@@ -63,3 +63,20 @@ class OutboxAdmin(admin.ModelAdmin):
 
         _wake_relay()
         self.message_user(request, f"{count} event(s) will be retried.", messages.SUCCESS)
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    list_display = ("name", "enabled", "priority", "action", "target", "updated_at")
+    list_filter = ("enabled", "action")
+    search_fields = ("name", "description", "target_topic", "webhook_url")
+    list_editable = ("enabled", "priority")
+    fieldsets = [
+        (None, {"fields": ("name", "description", "enabled", "priority")}),
+        ("Match", {"fields": ("match_types", "match_source", "match_subject", "condition")}),
+        ("Action", {"fields": ("action", "target_topic", "transform", "webhook_url", "webhook_secret_env")}),
+    ]
+
+    @admin.display(description="target")
+    def target(self, obj: RoutingRule) -> str:
+        return obj.webhook_url if obj.action == RoutingRule.WEBHOOK else obj.target_topic

@@ -94,3 +94,58 @@ class ProcessedEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.consumer}: {self.event_id}"
+
+
+class RoutingRule(models.Model):
+    """A steward's rule: events that match are forwarded, transformed, or POSTed to a webhook."""
+
+    FORWARD, TRANSFORM, WEBHOOK = "forward", "transform", "webhook"
+    ACTIONS = [
+        (FORWARD, "forward to a topic"),
+        (TRANSFORM, "transform, then forward"),
+        (WEBHOOK, "POST to a webhook"),
+    ]
+
+    name = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True, default="")
+    enabled = models.BooleanField(default=True)
+    priority = models.IntegerField(default=100, help_text="lower runs first")
+    match_types = models.JSONField(
+        default=list, blank=True, help_text="event types; a trailing * matches a prefix; empty matches all"
+    )
+    match_source = models.CharField(max_length=200, blank=True, default="", help_text="exact, or prefix*")
+    match_subject = models.CharField(max_length=512, blank=True, default="", help_text="exact, or prefix*")
+    condition = models.TextField(
+        blank=True,
+        default="",
+        help_text="JMESPath over the event (id, type, source, subject, time, actor, data); truthy matches. "
+        "Example: data.total > `100` && contains(data.tags, 'pii')",
+    )
+    action = models.CharField(max_length=20, choices=ACTIONS)
+    target_topic = models.CharField(max_length=249, blank=True, default="")
+    transform = models.TextField(
+        blank=True,
+        default="",
+        help_text="JMESPath projection giving the new data, e.g. {order: subject, total: data.total}",
+    )
+    webhook_url = models.URLField(max_length=1000, blank=True, default="")
+    webhook_secret_env = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        help_text="name of the environment variable holding the signing secret",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "dictamesh_events_routing_rule"
+        ordering = ["priority", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from .router import validate_rule
+
+        validate_rule(self)
