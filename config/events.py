@@ -12,6 +12,7 @@ REGISTRY = Registry(
             name="router",
             topics=tuple(topic.name for topic in TOPICS),
             handler="dictamesh.events.router.route",
+            optimistic=False,  # webhooks and forwards are side effects outside the database
             description="Stewards' routing rules: forward, transform, webhook.",
         ),
     ],

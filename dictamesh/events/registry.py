@@ -24,6 +24,10 @@ class ConsumerSpec:
     backoff_base: float = 0.2
     backoff_max: float = 10.0
     batch_size: int = 500
+    # optimistic: a batch's handlers share one savepoint; only when one raises is the batch redone event by
+    # event. Fast, but a failure re-runs the batch's side effects outside the database: turn it off for
+    # handlers that call out (webhooks, forwarding).
+    optimistic: bool = True
     description: str = ""
 
     @property

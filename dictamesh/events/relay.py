@@ -15,15 +15,13 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
-from django.utils import timezone
 
 from . import metrics
 from .envelope import Event
-from .models import SHARDS, OutboxMessage
+from .models import SHARDS
 from .outbox import NOTIFY_CHANNEL
 from .producer import make_producer
-from .serialization import encode
+from .serialization import encode_stored
 from .topics import get_topic
 
 logger = logging.getLogger("dictamesh.events.relay")
@@ -35,20 +33,6 @@ class BatchResult:
     published: int = 0
     failed: int = 0
     errors: dict[str, str] = field(default_factory=dict)
-
-
-def _event_of(row: OutboxMessage) -> Event:
-    return Event(
-        id=str(row.event_id),
-        type=row.type,
-        source=row.source,
-        subject=row.subject,
-        time=row.time,
-        data=row.data,
-        dataschema=row.dataschema or None,
-        traceparent=row.traceparent or None,
-        actor=row.actor or None,
-    )
 
 
 class OutboxRelay:
@@ -63,25 +47,29 @@ class OutboxRelay:
         self._failures_in_a_row = 0
 
     # -- one batch ----------------------------------------------------------------------------------
+    _FETCH = (
+        "SELECT id, event_id, topic, key, type, source, subject, time, data::text, dataschema, traceparent, actor "
+        "FROM dictamesh_events_outbox WHERE sent_at IS NULL AND shard = ANY(%s) "
+        "ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED"
+    )
+
     def run_once(self) -> BatchResult:
         result = BatchResult()
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT s FROM generate_series(0, %s) AS s WHERE pg_try_advisory_xact_lock(%s, s)",
-                    [SHARDS - 1, LOCK_NAMESPACE],
-                )
-                shards = [row[0] for row in cursor.fetchall()]
+        by_topic: dict[str, int] = {}
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT s FROM generate_series(0, %s) AS s WHERE pg_try_advisory_xact_lock(%s, s)",
+                [SHARDS - 1, LOCK_NAMESPACE],
+            )
+            shards = [row[0] for row in cursor.fetchall()]
             if not shards:
                 return result
-            rows = list(
-                OutboxMessage.objects.select_for_update(skip_locked=True)
-                .filter(sent_at__isnull=True, shard__in=shards)
-                .order_by("id")[: self.batch_size]
-            )
+            cursor.execute(self._FETCH, [shards, self.batch_size])
+            rows = cursor.fetchall()
             if not rows:
                 return result
             outcome: dict[int, str | None] = {}
+            topics: dict[int, str] = {}
 
             def on_delivery(row_id):
                 def callback(err, _msg):
@@ -89,45 +77,73 @@ class OutboxRelay:
 
                 return callback
 
-            for row in rows:
+            for (
+                row_id,
+                event_id,
+                topic_name,
+                key,
+                type_,
+                source,
+                subject,
+                time,
+                data,
+                schema,
+                parent,
+                actor,
+            ) in rows:
+                topics[row_id] = topic_name
                 try:
-                    topic = get_topic(row.topic)
-                    value, event = encode(topic, _event_of(row))
+                    event = Event(
+                        id=str(event_id),
+                        type=type_,
+                        source=source,
+                        subject=subject,
+                        time=time,
+                        data=None,
+                        dataschema=schema or None,
+                        traceparent=parent or None,
+                        actor=actor or None,
+                    )
+                    value, event = encode_stored(get_topic(topic_name), event, data)
                 except Exception as exc:  # noqa: BLE001 - a row that cannot be encoded must not block the others
-                    outcome[row.id] = f"cannot encode: {exc}"
+                    outcome[row_id] = f"cannot encode: {exc}"
                     continue
                 while True:
                     try:
                         self.producer.produce(
-                            row.topic,
-                            key=row.key.encode(),
+                            topic_name,
+                            key=key.encode(),
                             value=value,
                             headers=event.headers(),
-                            on_delivery=on_delivery(row.id),
+                            on_delivery=on_delivery(row_id),
                         )
                         break
                     except BufferError:
                         self.producer.poll(0.05)  # local queue full: let deliveries drain
             remaining = self.producer.flush(self.timeout)
-            sent = [row.id for row in rows if row.id in outcome and outcome[row.id] is None]
-            failed = {
-                row.id: outcome.get(row.id) or f"not acknowledged within {self.timeout:.0f}s" for row in rows
-            }
-            failed = {row_id: error for row_id, error in failed.items() if row_id not in sent}
+            sent = [row_id for row_id in topics if row_id in outcome and outcome[row_id] is None]
+            sent_set = set(sent)
+            failed: dict[str, list[int]] = {}
+            for row_id in topics:
+                if row_id not in sent_set:
+                    error = outcome.get(row_id) or f"not acknowledged within {self.timeout:.0f}s"
+                    failed.setdefault(error[:2000], []).append(row_id)
             if sent:
-                OutboxMessage.objects.filter(id__in=sent).update(sent_at=timezone.now())
-            for row_id, error in failed.items():
-                OutboxMessage.objects.filter(id=row_id).update(
-                    attempts=F("attempts") + 1, last_error=error[:2000]
+                cursor.execute(
+                    "UPDATE dictamesh_events_outbox SET sent_at = now() WHERE id = ANY(%s)", [sent]
                 )
-            result.published, result.failed = len(sent), len(failed)
-            result.errors = {str(k): v for k, v in list(failed.items())[:5]}
+            for error, ids in failed.items():
+                cursor.execute(
+                    "UPDATE dictamesh_events_outbox SET attempts = attempts + 1, last_error = %s WHERE id = ANY(%s)",
+                    [error, ids],
+                )
+            result.published = len(sent)
+            result.failed = sum(len(ids) for ids in failed.values())
+            result.errors = {str(ids[0]): error for error, ids in list(failed.items())[:5]}
             if remaining:
                 logger.warning("%d message(s) still queued after %.0fs", remaining, self.timeout)
-        by_topic: dict[str, int] = {}
-        for row in rows:
-            if row.id in sent:
-                by_topic[row.topic] = by_topic.get(row.topic, 0) + 1
+            for row_id in sent:
+                by_topic[topics[row_id]] = by_topic.get(topics[row_id], 0) + 1
         for topic_name, count in by_topic.items():
             metrics.OUTBOX_PUBLISHED.labels(topic=topic_name).inc(count)
         if result.failed:

@@ -37,7 +37,7 @@ def _send(stream, items: list[dict], keys: int = 3):
 def _consume(stream, *, expect_groups: int, timeout: float = 30) -> ConsumerRunner:
     runner = ConsumerRunner(stream.consumer)
     deadline = time.monotonic() + timeout
-    runner.consumer.subscribe(list(stream.consumer.topics))
+    runner.subscribe()
     try:
         while time.monotonic() < deadline:
             records = [r for r in runner.consumer.consume(num_messages=200, timeout=0.5) if r.error() is None]

@@ -29,6 +29,7 @@ def _router(stream) -> ConsumerRunner:
         max_attempts=2,
         backoff_base=0.01,
         backoff_max=0.02,
+        optimistic=False,
     )
     reset_rules_cache()
     return ConsumerRunner(spec)
