@@ -138,4 +138,3 @@ CSRF_COOKIE_SECURE = ENV.name == "prod"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour now: scheme-less URLs in forms mean https

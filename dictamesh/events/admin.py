@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import models
 
 from .models import EventLog, OutboxMessage, RoutingRule
 
@@ -71,6 +72,7 @@ class RoutingRuleAdmin(admin.ModelAdmin):
     list_filter = ("enabled", "action")
     search_fields = ("name", "description", "target_topic", "webhook_url")
     list_editable = ("enabled", "priority")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ("name", "description", "enabled", "priority")}),
         ("Match", {"fields": ("match_types", "match_source", "match_subject", "condition")}),
