@@ -1,5 +1,5 @@
 #!/bin/sh
-# Roles of the DictaMesh image: web | worker | beat | migrate | <any command>
+# Roles of the DictaMesh image: web | worker | beat | relay | consumers | migrate | <any command>
 set -eu
 reset_metrics() {
   mkdir -p "${PROMETHEUS_MULTIPROC_DIR:-/tmp/dictamesh-metrics}"
@@ -20,7 +20,16 @@ case "$role" in
     exec celery -A config beat -l INFO -s /tmp/celerybeat-schedule ;;
   migrate)
     export DICTAMESH_PROCESS=cli
-    exec python manage.py migrate --no-input ;;
+    python manage.py migrate --no-input
+    exec python manage.py kafka_topics sync ;;
+  relay)
+    reset_metrics
+    export DICTAMESH_PROCESS=events DICTAMESH_METRICS_PORT="${DICTAMESH_METRICS_PORT:-9808}"
+    exec python manage.py run_outbox_relay ;;
+  consumers)
+    reset_metrics
+    export DICTAMESH_PROCESS=events DICTAMESH_METRICS_PORT="${DICTAMESH_METRICS_PORT:-9808}"
+    exec python manage.py run_consumers ;;
   *)
     exec "$@" ;;
 esac

@@ -13,7 +13,7 @@ import yaml
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_SERVICES = ("web", "worker", "beat", "migrate")
+APP_SERVICES = ("web", "worker", "beat", "relay", "consumers", "migrate")
 ONE_SHOT = ("migrate",)
 
 
@@ -42,6 +42,8 @@ def test_every_service_has_an_image_or_build_and_a_healthcheck():
         "web",
         "worker",
         "beat",
+        "relay",
+        "consumers",
         "migrate",
         "prometheus",
         "grafana",
@@ -62,7 +64,7 @@ def test_postgres_has_pgvector_and_kafka_is_kraft():
 
 def test_app_services_wait_for_their_dependencies():
     services = _compose()["services"]
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "beat", "relay", "consumers"):
         depends = services[name]["depends_on"]
         for dependency in ("postgres", "redis", "kafka"):
             assert depends[dependency]["condition"] == "service_healthy", (name, dependency)
@@ -100,14 +102,20 @@ def test_compose_environment_passes_prod_configuration_checks():
 
 def test_prometheus_scrapes_web_and_worker_and_grafana_is_provisioned():
     prometheus = yaml.safe_load((ROOT / "docker/prometheus/prometheus.yml").read_text())
-    targets = {t for job in prometheus["scrape_configs"] for c in job["static_configs"] for t in c["targets"]}
+    jobs = prometheus["scrape_configs"]
+    targets = {t for job in jobs for c in job.get("static_configs", []) for t in c["targets"]}
     assert {"web:8000", "worker:9808"} <= targets
+    discovered = {n for job in jobs for c in job.get("dns_sd_configs", []) for n in c["names"]}
+    assert {"relay", "consumers"} <= discovered
     dashboard = json.loads((ROOT / "docker/grafana/dashboards/dictamesh-overview.json").read_text())
     exprs = " ".join(t["expr"] for p in dashboard["panels"] for t in p["targets"])
     for metric in (
         "dictamesh_http_requests_total",
         "dictamesh_celery_tasks_total",
         "dictamesh_db_pool_connections",
+        "dictamesh_outbox_backlog",
+        "dictamesh_consumer_messages_total",
+        "dictamesh_router_rule_total",
     ):
         assert metric in exprs
     datasource = yaml.safe_load((ROOT / "docker/grafana/provisioning/datasources/prometheus.yml").read_text())
