@@ -6,7 +6,7 @@ from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-app = Celery("dictamesh")
+app = Celery("dictamesh", task_cls="dictamesh.tasks:DictaMeshTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

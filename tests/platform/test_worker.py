@@ -131,6 +131,21 @@ def test_task_outcomes_are_counted(worker):
     assert "dictamesh_celery_task_duration_seconds_bucket" in text
 
 
+def test_tasks_retry_with_backoff_and_retries_are_counted(worker, tmp_path):
+    from config.celery import app
+
+    path = tmp_path / "attempts"
+    assert app.send_task("tests.flaky", args=(str(path), 2)).get(timeout=60) == "ok after 3"
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        text = _scrape(worker["metrics_port"])
+        if _value(text, 'task="tests.flaky"|outcome="success"') >= 1:
+            break
+        time.sleep(0.2)
+    assert _value(text, 'task="tests.flaky"|outcome="retry"') == 2
+    assert _value(text, 'task="tests.flaky"|outcome="success"') == 1
+
+
 def test_trace_context_crosses_into_the_task(worker, collector):
     env = {**os.environ, "DICTAMESH_PROCESS": "web", "OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint}
     result = subprocess.run(
