@@ -2,7 +2,11 @@
 
 from config.env import ENV
 
-DICTAMESH_EVENTS = "config.events"  # module whose REGISTRY lists the deployment's topics and consumers
+DICTAMESH_EVENTS = ENV.str(
+    "DICTAMESH_EVENTS_REGISTRY",
+    default="config.events",
+    doc="Module whose REGISTRY lists the deployment's topics and consumers (tests point it elsewhere).",
+)
 DICTAMESH_EVENT_SOURCE = ENV.str(
     "DICTAMESH_EVENT_SOURCE",
     default="dictamesh",

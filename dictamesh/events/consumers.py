@@ -190,6 +190,8 @@ class ConsumerRunner:
                 decoded.append((record, None, f"{type(exc).__name__}: {exc}"))
         with transaction.atomic():
             fresh = self._mark_processed([event.id for _, event, _ in decoded if event is not None])
+            marked = set(fresh)
+            all_decoded = decoded
             failed_first: str | None = None
             if self.spec.optimistic:
                 ok, failed_first = self._optimistic(decoded, set(fresh), done)
@@ -209,6 +211,12 @@ class ConsumerRunner:
                     # the event that broke the optimistic pass has had its first attempt already
                     self._handle(record, event, first_attempt=2 if event.id == failed_first else 1)
                 done.append(record)
+            # events left for redelivery (a stop in mid-batch) must not stay marked as processed
+            done_ids = {id(record) for record in done}
+            handled_ids = {e.id for r, e, _ in all_decoded if e is not None and id(r) in done_ids}
+            leftover = marked - handled_ids
+            if leftover:
+                ProcessedEvent.objects.filter(consumer=self.spec.name, event_id__in=leftover).delete()
             if self.dlq_pending:
                 remaining = self.dlq.flush(30)
                 if remaining:

@@ -174,16 +174,19 @@ class OutboxRelay:
         """Publish forever: wake on NOTIFY (a commit) or every poll interval; stop on stop_event."""
         import psycopg
 
-        listener = psycopg.connect(
-            **_conninfo(), autocommit=True, application_name=f"dictamesh-{settings.DICTAMESH_PROCESS}-listen"
-        )
+        conninfo = {**_conninfo(), "application_name": f"dictamesh-{settings.DICTAMESH_PROCESS}-listen"}
+        listener = psycopg.connect(**conninfo, autocommit=True)
         try:
             listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
             logger.info("outbox relay running (batch %d, poll %.1fs)", self.batch_size, self.poll_interval)
             while not self.stop_event.is_set():
                 self.drain()
-                for _ in listener.notifies(timeout=self.poll_interval, stop_after=1):
-                    pass
+                waited = 0.0
+                while waited < self.poll_interval and not self.stop_event.is_set():
+                    # in short slices, so that a stop request is noticed within a second
+                    if list(listener.notifies(timeout=min(1.0, self.poll_interval - waited), stop_after=1)):
+                        break
+                    waited += 1.0
         finally:
             listener.close()
             self.producer.flush(self.timeout)

@@ -130,9 +130,9 @@ def test_sigkill_mid_batch_then_restart_handles_every_event_once(stream, tmp_pat
         "DATABASE_URL": _test_database_url(),
         "DICTAMESH_TEST_APP": stream.app,
         "DICTAMESH_TEST_SCRATCH": str(tmp_path),
-        "DICTAMESH_EVENTS_MODULE": "tests.events.registry",
+        "DICTAMESH_EVENTS_REGISTRY": "tests.events.registry",
     }
-    argv = [sys.executable, "-c", _RUNNER, stream.consumer.name]
+    argv = [sys.executable, "manage.py", "run_consumers", stream.consumer.name]
 
     first = subprocess.Popen(argv, cwd=ROOT, env=env)
     deadline = time.monotonic() + 60
@@ -159,20 +159,6 @@ def test_sigkill_mid_batch_then_restart_handles_every_event_once(stream, tmp_pat
     assert _dlq(stream, 0) == []  # nothing handled twice (a second Group insert would have dead-lettered)
 
 
-_RUNNER = """
-import os, sys, signal, django
-django.setup()
-from django.conf import settings
-settings.DICTAMESH_EVENTS = os.environ["DICTAMESH_EVENTS_MODULE"]
-from dictamesh.events.consumers import ConsumerRunner
-from dictamesh.events.topics import _registry_module
-spec = _registry_module().consumer(sys.argv[1])
-runner = ConsumerRunner(spec)
-signal.signal(signal.SIGTERM, lambda *_: runner.stop())
-runner.run()
-"""
-
-
 def _test_database_url() -> str:
     params = connection.settings_dict
     return f"postgres://{params['USER']}@{params['HOST']}:{params['PORT']}/{params['NAME']}"
@@ -188,3 +174,23 @@ def test_run_consumers_command_lists_and_rejects_unknown(stream):
     assert stream.consumer.name in out.getvalue()
     with pytest.raises(CommandError, match="no consumer named"):
         call_command("run_consumers", f"nope-{uuid.uuid4().hex[:4]}")
+
+
+def test_a_stop_in_mid_batch_leaves_the_rest_for_redelivery(stream):
+    events = _send(stream, [{"n": i} for i in range(10)], keys=1)  # one partition, one batch
+    seen = []
+    runner = None
+
+    def stop_after_three(event):
+        seen.append(event.id)
+        Group.objects.create(name=event.id)
+        if len(seen) == 3:
+            runner.stop()  # SIGTERM: finish this event, commit, exit
+
+    runner = ConsumerRunner(stream.consumer, handler=stop_after_three)
+    stats = runner.run()
+    assert stats.handled == 3 and Group.objects.count() == 3
+    # the next run of the same consumer handles the other seven: none is skipped as a duplicate
+    rest = ConsumerRunner(stream.consumer).run(idle_timeout=2)
+    assert rest.handled == 7 and rest.duplicates == 0
+    assert set(Group.objects.values_list("name", flat=True)) == {e.id for e in events}

@@ -110,3 +110,36 @@ def test_kafka_topics_command(stream):
     out = StringIO()
     call_command("kafka_topics", "list", stdout=out)
     assert stream.topic.name in out.getvalue() and f"{stream.topic.name}.dlq" in out.getvalue()
+
+
+def test_the_relay_command_publishes_on_commit_and_stops_on_sigterm(stream):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    params = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{params['USER']}@{params['HOST']}:{params['PORT']}/{params['NAME']}",
+        "DICTAMESH_TEST_APP": stream.app,
+        "DICTAMESH_EVENTS_REGISTRY": "tests.events.registry",
+        "DICTAMESH_OUTBOX_POLL_SECONDS": "30",  # so only the NOTIFY on commit can explain a prompt publish
+    }
+    relay = subprocess.Popen(
+        [sys.executable, "manage.py", "run_outbox_relay"], cwd=Path(__file__).resolve().parents[2], env=env
+    )
+    try:
+        time.sleep(3)  # listening
+        assert relay.poll() is None
+        _publish(stream, 50, keys=5)
+        deadline = time.monotonic() + 15
+        while OutboxMessage.objects.filter(sent_at__isnull=True).exists():
+            assert time.monotonic() < deadline, "the relay was not woken by the commit"
+            time.sleep(0.1)
+        assert len(read_topic(stream.topic.name, expected=50)) == 50
+    finally:
+        relay.send_signal(signal.SIGTERM)
+        assert relay.wait(30) == 0

@@ -16,11 +16,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("names", nargs="*", help="consumer names (default: every registered consumer)")
-        parser.add_argument("--list", action="store_true", help="list the registered consumers and exit")
+        parser.add_argument(
+            "--list", dest="list_only", action="store_true", help="list the registered consumers and exit"
+        )
 
-    def handle(self, *args, names, list, **options):  # noqa: A002 - the option's name
+    def handle(self, *args, names, list_only, **options):
         registry = _registry_module()
-        if list:
+        if list_only:
             for spec in registry.consumers:
                 self.stdout.write(
                     f"{spec.name}: topics={','.join(spec.topics)} group={spec.group} handler={spec.handler} "
