@@ -7,6 +7,7 @@ Group names are unique, so an event handled twice would fail with IntegrityError
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from django.contrib.auth.models import Group
@@ -28,4 +29,6 @@ def record(event: Event) -> None:
     fail_times = event.data.get("fail_times", 0) if isinstance(event.data, dict) else 0
     if fail_times and _attempt(event) <= fail_times:
         raise RuntimeError(f"transient failure of {event.id}")
+    if isinstance(event.data, dict) and event.data.get("sleep"):
+        time.sleep(event.data["sleep"])  # a slow handler keeps a batch in flight during a rebalance
     Group.objects.create(name=event.id)

@@ -194,3 +194,34 @@ def test_a_stop_in_mid_batch_leaves_the_rest_for_redelivery(stream):
     rest = ConsumerRunner(stream.consumer).run(idle_timeout=2)
     assert rest.handled == 7 and rest.duplicates == 0
     assert set(Group.objects.values_list("name", flat=True)) == {e.id for e in events}
+
+
+def test_a_rebalance_hands_partitions_over_without_loss_or_repeat(stream):
+    import threading
+
+    total = 900
+    events = _send(stream, [{"n": i, "sleep": 0.01} for i in range(total)], keys=30)
+    first, second = ConsumerRunner(stream.consumer), ConsumerRunner(stream.consumer)
+    stats = {}
+
+    def run(name, runner):
+        try:
+            stats[name] = runner.run(idle_timeout=4)
+        finally:
+            connection.close()
+
+    one = threading.Thread(target=run, args=("first", first))
+    one.start()
+    deadline = time.monotonic() + 60
+    while Group.objects.count() < 100:  # the first consumer is busy with the stream
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    two = threading.Thread(target=run, args=("second", second))  # joins: the group rebalances
+    two.start()
+    one.join(120)
+    two.join(120)
+    assert Group.objects.count() == total
+    assert set(Group.objects.values_list("name", flat=True)) == {e.id for e in events}
+    assert stats["first"].handled + stats["second"].handled == total
+    assert stats["second"].handled > 0  # the newcomer got partitions
+    assert stats["first"].dead_lettered == stats["second"].dead_lettered == 0
