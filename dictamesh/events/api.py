@@ -41,28 +41,12 @@ class EventFilters(Schema):
     limit: int = 50
 
 
-def event_out(row) -> dict:
-    return {
-        "id": str(row.event_id),
-        "type": row.type,
-        "source": row.source,
-        "subject": row.subject,
-        "topic": row.topic,
-        "time": row.time,
-        "actor": row.actor or None,
-        "trace_id": row.trace_id or None,
-        "data": row.data,
-        "before": row.before,
-        "after": row.after,
-    }
-
-
 @router.get("", response=EventPageOut, summary="The event log, newest first")
 def event_list(request, filters: Query[EventFilters]):
     page = selectors.event_log_list(**filters.dict())
-    return {"items": [event_out(row) for row in page.items], "next_cursor": page.next_cursor}
+    return {"items": [selectors.event_log_dict(row) for row in page.items], "next_cursor": page.next_cursor}
 
 
 @router.get("/{event_id}", response=EventOut, summary="One event of the log")
 def event_detail(request, event_id: str):
-    return event_out(selectors.event_log_get(event_id=event_id))
+    return selectors.event_log_dict(selectors.event_log_get(event_id=event_id))

@@ -91,3 +91,20 @@ def _is_uuid(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def event_log_dict(row: EventLog) -> dict:
+    """One event of the log as the REST API and the inspector show it."""
+    return {
+        "id": str(row.event_id),
+        "type": row.type,
+        "source": row.source,
+        "subject": row.subject,
+        "topic": row.topic,
+        "time": row.time,
+        "actor": row.actor or None,
+        "trace_id": row.trace_id or None,
+        "data": row.data,
+        "before": row.before,
+        "after": row.after,
+    }

@@ -12,7 +12,7 @@ from dictamesh.events.dlq import replay_dead_letters
 from dictamesh.events.envelope import EnvelopeError
 from dictamesh.events.models import OutboxMessage
 from dictamesh.events.producer import client_config
-from dictamesh.events.selectors import event_log_get
+from dictamesh.events.selectors import event_log_dict, event_log_get
 from dictamesh.events.serialization import decode
 from dictamesh.events.topics import registered_topics
 
@@ -56,22 +56,8 @@ class Command(BaseCommand):
         except NotFound as exc:
             raise CommandError(exc.message) from exc
         outbox = OutboxMessage.objects.filter(event_id=row.event_id).first()
-        self._print(
-            {
-                "id": str(row.event_id),
-                "type": row.type,
-                "source": row.source,
-                "subject": row.subject,
-                "topic": row.topic,
-                "time": row.time,
-                "actor": row.actor or None,
-                "trace_id": row.trace_id or None,
-                "data": row.data,
-                "before": row.before,
-                "after": row.after,
-                "published": None if outbox is None else (outbox.sent_at or "pending"),
-            }
-        )
+        published = None if outbox is None else (outbox.sent_at or "pending")
+        self._print({**event_log_dict(row), "published": published})
 
     def do_replay(self, from_dlq, since=None, limit=None, **_):
         since_at = parse_datetime(since) if since else None
