@@ -35,7 +35,13 @@ def start_services():
     tmp = Path(tempfile.mkdtemp(prefix="dictamesh-bench-"))
     tmp.chmod(0o755)
     sup = Supervisor(open(os.devnull, "w"), color=False)  # noqa: SIM115 - lives as long as the services
-    env = start_services(sup, tmp, Ports(free_port(), free_port(), free_port()), ephemeral=True)
+    sup.install_signal_handlers()  # SIGINT/SIGTERM unwind through main()'s finally: no server is left behind
+    try:
+        env = start_services(sup, tmp, Ports(free_port(), free_port(), free_port()), ephemeral=True)
+    except BaseException:
+        sup.stop_all(grace=10)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return sup, tmp, env
 
 
