@@ -54,15 +54,16 @@ def one_run(run: int, events: int) -> tuple[float, float]:
     importlib.reload(bench_registry)
     from django.conf import settings
 
-    settings.DICTAMESH_EVENTS = "benchmarks.registry"
+    settings.DICTAMESH_EVENTS = "benchmarks.registry"  # a plain assignment sends no setting_changed:
+    from dictamesh.events.topics import reset_registry_cache
+
+    reset_registry_cache()
     from dictamesh.events.admin_ops import sync_topics
     from dictamesh.events.consumers import ConsumerRunner
     from dictamesh.events.models import OutboxMessage
     from dictamesh.events.outbox import Change, publish_many
     from dictamesh.events.relay import OutboxRelay
-    from dictamesh.events.topics import reset_registry_cache
 
-    reset_registry_cache()
     registry = bench_registry.REGISTRY
     sync_topics(registry.topics)
     topic = registry.topics[0]

@@ -2,8 +2,6 @@
 
 from config.env import BASE_DIR, ENV
 
-BASE_DIR = BASE_DIR  # noqa: PLW0127 - exported as a setting
-
 DICTAMESH_ENV = ENV.name
 DICTAMESH_DATA_DIR = ENV.data_dir
 

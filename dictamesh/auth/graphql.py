@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import graphene
 
-from dictamesh.errors import Unauthenticated
+from dictamesh.errors import Unauthenticated, ValidationError
 
 from . import selectors, services
 
@@ -85,8 +85,6 @@ class RevokeApiToken(graphene.Mutation):
         try:
             token_id = int(id)
         except ValueError:
-            from dictamesh.errors import ValidationError
-
             raise ValidationError("id must be a token id.", fields={"id": "integer"}) from None
         return RevokeApiToken(token=services.api_token_revoke(token_id=token_id, actor=_user(info)))
 

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.db import models
 
 from .models import EventLog, OutboxMessage, RoutingRule
+from .outbox import outbox_retry
 
 
 @admin.register(EventLog)
@@ -59,10 +60,7 @@ class OutboxAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry the selected unsent events now (clears their error)")
     def retry_now(self, request, queryset):
-        count = queryset.filter(sent_at__isnull=True).update(attempts=0, last_error="")
-        from .outbox import _wake_relay
-
-        _wake_relay()
+        count = outbox_retry(ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, f"{count} event(s) will be retried.", messages.SUCCESS)
 
 

@@ -14,3 +14,14 @@ class EventsConfig(AppConfig):
         from .metrics import OutboxCollector
 
         register_live_collector(OutboxCollector())
+
+        from django.core.signals import setting_changed
+
+        setting_changed.connect(_registry_setting_changed, weak=False)
+
+
+def _registry_setting_changed(*, setting, **_kwargs) -> None:
+    if setting == "DICTAMESH_EVENTS":
+        from .topics import reset_registry_cache
+
+        reset_registry_cache()

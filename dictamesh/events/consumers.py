@@ -96,6 +96,7 @@ class ConsumerRunner:
         self.stats = RunStats()
         self.assigned: set[tuple[str, int]] = set()
         self._assigned_at = 0.0
+        self.dlq_pending = 0  # dead letters produced in the current batch, not yet acknowledged
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def _on_assign(self, consumer, partitions):
@@ -237,8 +238,6 @@ class ConsumerRunner:
             )
         self.stats.batches += 1
         return len(done)
-
-    dlq_pending = 0
 
     def _optimistic(self, decoded, fresh: set[str], done: list) -> tuple[bool, str | None]:
         """Handle the whole batch under one savepoint. (False, failing event id) if a handler raised."""

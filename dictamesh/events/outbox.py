@@ -91,33 +91,29 @@ def publish_many(changes: Iterable[Change]) -> list[Event]:
             actor=change.actor or default_actor,
         )
         events.append(event)
+        common = {
+            "event_id": event.id,
+            "topic": topic.name,
+            "type": event.type,
+            "source": event.source,
+            "subject": event.subject,
+            "time": event.time,
+            "data": event.data,
+            "actor": event.actor or "",
+        }
         outbox.append(
             OutboxMessage(
-                event_id=event.id,
-                topic=topic.name,
+                **common,
                 key=key,
                 shard=shard_of(key),
-                type=event.type,
-                source=event.source,
-                subject=event.subject,
-                time=event.time,
-                data=event.data,
                 dataschema=event.dataschema or "",
                 traceparent=event.traceparent or "",
-                actor=event.actor or "",
             )
         )
         log.append(
             EventLog(
-                event_id=event.id,
-                type=event.type,
-                source=event.source,
-                subject=event.subject,
-                topic=topic.name,
-                time=event.time,
-                actor=event.actor or "",
+                **common,
                 trace_id=trace_id or "",
-                data=event.data,
                 before=_jsonable(change.before),
                 after=_jsonable(change.after),
             )
@@ -146,3 +142,13 @@ def publish(
     """Publish one event in the current transaction (joins the caller's atomic block)."""
     change = Change(type, subject, data, key, topic, before, after, actor, dataschema)
     return publish_many([change])[0]
+
+
+def outbox_retry(*, ids: list[int]) -> int:
+    """Give unsent rows a fresh start (attempts and error cleared) and wake the relay at once."""
+    with transaction.atomic():
+        count = OutboxMessage.objects.filter(pk__in=ids, sent_at__isnull=True).update(
+            attempts=0, last_error=""
+        )
+        _schedule_wakeup()
+    return count

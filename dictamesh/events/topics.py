@@ -57,12 +57,13 @@ def topic_for_type(event_type: str) -> str:
 
 
 @cache
-def _registry_module():
+def registry():
+    """The deployment's Registry (topics and consumers), from settings.DICTAMESH_EVENTS."""
     return import_string(settings.DICTAMESH_EVENTS + ".REGISTRY")
 
 
 def registered_topics() -> dict[str, Topic]:
-    return {topic.name: topic for topic in _registry_module().topics}
+    return {topic.name: topic for topic in registry().topics}
 
 
 def get_topic(name: str) -> Topic:
@@ -73,4 +74,4 @@ def get_topic(name: str) -> Topic:
 
 
 def reset_registry_cache() -> None:
-    _registry_module.cache_clear()
+    registry.cache_clear()

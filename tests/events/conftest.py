@@ -11,7 +11,7 @@ from dictamesh.events.admin_ops import sync_topics
 from dictamesh.events.producer import client_config
 from dictamesh.events.registry import ConsumerSpec, Registry
 from dictamesh.events.serialization import decode
-from dictamesh.events.topics import Topic, reset_registry_cache
+from dictamesh.events.topics import Topic
 from tests.events import registry as test_registry
 
 
@@ -37,11 +37,9 @@ def stream(settings, monkeypatch, tmp_path):
     monkeypatch.setenv("DICTAMESH_TEST_APP", app)
     monkeypatch.setenv("DICTAMESH_TEST_SCRATCH", str(tmp_path))
     monkeypatch.setattr(test_registry, "REGISTRY", registry)
-    settings.DICTAMESH_EVENTS = "tests.events.registry"
-    reset_registry_cache()
+    settings.DICTAMESH_EVENTS = "tests.events.registry"  # the registry cache resets on this change
     sync_topics(registry.topics)
     yield Stream(registry.topics[0], app, registry)
-    reset_registry_cache()
 
 
 def read_topic(name: str, *, expected: int, timeout: float = 30.0, idle: float = 3.0):

@@ -77,10 +77,10 @@ def test_events_tail_prints_decoded_events(stream):
         **os.environ,
         "DICTAMESH_TEST_APP": stream.app,
         "DATABASE_URL": _test_database_url(),
+        "DICTAMESH_EVENTS_REGISTRY": "tests.events.registry",
     }
     script = (
-        "import django, sys; django.setup(); from django.conf import settings; "
-        "settings.DICTAMESH_EVENTS = 'tests.events.registry'; from django.core.management import call_command; "
+        "import django, sys; django.setup(); from django.core.management import call_command; "
         "call_command('events', 'tail', '--topic', sys.argv[1], '--type', sys.argv[2], '--max', '2', "
         "'--timeout', '60')"
     )
@@ -125,3 +125,19 @@ def _test_database_url() -> str:
 
     params = connection.settings_dict
     return f"postgres://{params['USER']}@{params['HOST']}:{params['PORT']}/{params['NAME']}"
+
+
+def test_dictamesh_events_console_script(stream):
+    (event,) = publish_many([Change(stream.type("created"), "dm:o:9", {"n": 9})])
+    env = {
+        **os.environ,
+        "DICTAMESH_TEST_APP": stream.app,
+        "DATABASE_URL": _test_database_url(),
+        "DICTAMESH_EVENTS_REGISTRY": "tests.events.registry",
+    }
+    dictamesh = str(Path(sys.executable).parent / "dictamesh")
+    shown = subprocess.run([dictamesh, "events", "show", event.id], env=env, capture_output=True, text=True)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["subject"] == "dm:o:9"
+    missing = subprocess.run([dictamesh, "events", "show", "nope"], env=env, capture_output=True, text=True)
+    assert missing.returncode != 0 and "No event with id nope" in missing.stderr

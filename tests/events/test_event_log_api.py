@@ -114,3 +114,22 @@ def test_outbox_metrics(client, logged):
     text = client.get("/metrics").content.decode()
     assert "dictamesh_outbox_backlog 8.0" in text
     assert "dictamesh_outbox_lag_seconds" in text
+
+
+def test_admin_retry_clears_errors_of_unsent_rows_only(client, logged):
+    from dictamesh.auth.services import user_ensure
+    from dictamesh.events.models import OutboxMessage
+
+    rows = list(OutboxMessage.objects.order_by("id"))
+    OutboxMessage.objects.filter(pk=rows[0].pk).update(attempts=4, last_error="broker down")
+    OutboxMessage.objects.filter(pk=rows[1].pk).update(attempts=2, last_error="old", sent_at=timezone.now())
+    client.force_login(user_ensure(username="root", superuser=True))
+    response = client.post(
+        "/admin/dictamesh_events/outboxmessage/",
+        {"action": "retry_now", "_selected_action": [rows[0].pk, rows[1].pk]},
+        follow=True,
+    )
+    assert b"1 event(s) will be retried" in response.content
+    first, second = OutboxMessage.objects.get(pk=rows[0].pk), OutboxMessage.objects.get(pk=rows[1].pk)
+    assert (first.attempts, first.last_error) == (0, "")
+    assert (second.attempts, second.last_error) == (2, "old")  # already sent: untouched

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from dictamesh.events.consumers import ConsumerRunner
-from dictamesh.events.topics import _registry_module
+from dictamesh.events.topics import registry as deployment_registry
 
 
 class Command(BaseCommand):
@@ -21,7 +21,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, names, list_only, **options):
-        registry = _registry_module()
+        registry = deployment_registry()
         if list_only:
             for spec in registry.consumers:
                 self.stdout.write(
