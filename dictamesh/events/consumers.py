@@ -96,11 +96,13 @@ class ConsumerRunner:
         self.stats = RunStats()
         self.assigned: set[tuple[str, int]] = set()
         self._assigned_at = 0.0
+        self.assignments: list[list[tuple[str, int]]] = []  # every assignment received, for diagnostics
         self.dlq_pending = 0  # dead letters produced in the current batch, not yet acknowledged
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def _on_assign(self, consumer, partitions):
         self.assigned |= {(p.topic, p.partition) for p in partitions}
+        self.assignments.append(sorted((p.topic, p.partition) for p in partitions))
         self._assigned_at = time.monotonic()
         logger.info("%s: assigned %s", self.spec.name, sorted(self.assigned))
 
