@@ -1,9 +1,11 @@
 """The deployment's topics and consumers, in one place (settings.DICTAMESH_EVENTS points here)."""
 
+from apps.catalog.events import ENTITY_TOPIC
+from apps.catalog.events import TOPICS as CATALOG_TOPICS
 from dictamesh.auth.events import TOPICS as AUTH_TOPICS
 from dictamesh.events.registry import ConsumerSpec, Registry
 
-TOPICS = [*AUTH_TOPICS]
+TOPICS = [*AUTH_TOPICS, *CATALOG_TOPICS]
 
 REGISTRY = Registry(
     topics=TOPICS,
@@ -14,6 +16,12 @@ REGISTRY = Registry(
             handler="dictamesh.events.router.route",
             optimistic=False,  # webhooks and forwards are side effects outside the database
             description="Stewards' routing rules: forward, transform, webhook.",
+        ),
+        ConsumerSpec(
+            name="catalog-cache",
+            topics=(ENTITY_TOPIC.name,),
+            handler="apps.catalog.consumers.invalidate_cache",
+            description="Drops changed entities from the read cache in every process.",
         ),
     ],
 )

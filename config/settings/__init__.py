@@ -5,6 +5,7 @@ from config.env import ENV
 from .api import *  # noqa: F403
 from .auth import *  # noqa: F403
 from .base import *  # noqa: F403
+from .catalog import *  # noqa: F403
 from .celery import *  # noqa: F403
 from .database import *  # noqa: F403
 from .events import *  # noqa: F403

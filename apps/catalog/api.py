@@ -1,0 +1,326 @@
+"""REST endpoints of the catalog, under /api/v1/catalog (paths are a contract: docs/catalog.md)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.utils.dateparse import parse_datetime
+from ninja import Query, Router, Schema
+from ninja.responses import Status
+
+from dictamesh.errors import ValidationError
+
+from . import documents, graph, relationships, search, selectors, services
+from .selectors import EntityFilter
+from .state import entity_state
+
+router = Router(tags=["catalog"])
+
+
+def _body(request) -> Any:
+    try:
+        return json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationError("The body is not valid JSON.", fields={"body": "JSON"}) from None
+
+
+def _object(request) -> dict:
+    body = _body(request)
+    if not isinstance(body, dict):
+        raise ValidationError("The body must be a JSON object.", fields={"body": "object"})
+    return body
+
+
+def _domain_out(d) -> dict:
+    return {"name": d.name, "display_name": d.display_name, "description": d.description, "owner": d.owner}
+
+
+def _source_out(s) -> dict:
+    return {
+        "name": s.name,
+        "kind": s.kind,
+        "display_name": s.display_name,
+        "description": s.description,
+        "connection_ref": s.connection_ref,
+        "owner": s.owner,
+    }
+
+
+class DomainIn(Schema):
+    name: str
+    display_name: str = ""
+    description: str = ""
+    owner: str = ""
+
+
+class SourceIn(Schema):
+    name: str
+    kind: str
+    display_name: str = ""
+    description: str = ""
+    connection_ref: str = ""
+    owner: str = ""
+
+
+@router.post("/domains", response={201: dict}, summary="Create a domain")
+def domain_create(request, payload: DomainIn):
+    return Status(201, _domain_out(services.domain_create(**payload.dict())))
+
+
+@router.get("/domains", summary="All domains")
+def domain_list(request):
+    return [_domain_out(d) for d in selectors.domain_list()]
+
+
+@router.post("/sources", response={201: dict}, summary="Register a source system")
+def source_create(request, payload: SourceIn):
+    return Status(201, _source_out(services.source_create(**payload.dict())))
+
+
+@router.get("/sources", summary="All source systems")
+def source_list(request):
+    return [_source_out(s) for s in selectors.source_list()]
+
+
+class EntityListQuery(Schema):
+    domain: str | None = None
+    source: str | None = None
+    type: str | None = None
+    tag: list[str] = []
+    owner: str | None = None
+    classification: str | None = None
+    include_deprecated: bool = True
+    sort: str = "urn"
+    first: int = 50
+    cursor: str | None = None
+
+
+def _filters(q) -> EntityFilter:
+    return EntityFilter(
+        domain=q.domain,
+        source=q.source,
+        type=q.type,
+        tags=tuple(q.tag),
+        owner=q.owner,
+        classification=q.classification,
+        include_deprecated=q.include_deprecated,
+    )
+
+
+@router.post("/entities", response={201: dict, 200: dict}, summary="Register an entity")
+def entity_register(request):
+    entity, status = services.entity_register(data=_object(request))
+    return Status(201 if status == "created" else 200, selectors.entity_get(urn=entity.urn, use_cache=False))
+
+
+@router.get("/entities", summary="List entities (filters, keyset cursor)")
+def entity_list(request, q: Query[EntityListQuery]):
+    page = selectors.entity_list(filters=_filters(q), sort=q.sort, first=q.first, after=q.cursor)
+    return {"items": [entity_state(e) for e in page.items], "next_cursor": page.next_cursor}
+
+
+@router.post("/entities/bulk", summary="Create or update up to 10,000 entities by URN")
+def entity_bulk(request):
+    from django.conf import settings
+
+    body = _body(request)
+    items = body.get("entities") if isinstance(body, dict) else body
+    if not isinstance(items, list):
+        raise ValidationError('Send {"entities": [...]} or a JSON array.', fields={"entities": "array"})
+    limit = settings.DICTAMESH_CATALOG_BULK_MAX
+    if len(items) > limit:
+        raise ValidationError(f"At most {limit} entities per call.", fields={"entities": f"at most {limit}"})
+    results = services.entities_upsert(
+        items=items, synced=bool(isinstance(body, dict) and body.get("synced"))
+    )
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result.status] = counts.get(result.status, 0) + 1
+    return {"counts": counts, "results": [r.as_dict() for r in results]}
+
+
+@router.get("/entities/{path:urn}/history", summary="Versions of an entity; ?at= for the one current then")
+def entity_history(request, urn: str, at: str | None = None):
+    if at:
+        when = parse_datetime(at)
+        if when is None:
+            raise ValidationError("at must be an ISO 8601 date-time.", fields={"at": "date-time"})
+        return _version_out(selectors.entity_as_of(urn=urn, at=when))
+    return {"urn": urn, "versions": [_version_out(v) for v in selectors.entity_history(urn=urn)]}
+
+
+@router.get("/entities/{path:urn}/diff", summary="Field-level diff between two versions")
+def entity_diff(
+    request, urn: str, from_version: int = Query(..., alias="from"), to_version: int = Query(..., alias="to")
+):
+    return {
+        "urn": urn,
+        "from": from_version,
+        "to": to_version,
+        "changes": selectors.entity_diff(urn=urn, from_version=from_version, to_version=to_version),
+    }
+
+
+class NeighborQuery(Schema):
+    depth: int = 1
+    direction: str = "both"
+    predicate: list[str] = []
+    limit: int = 500
+
+
+@router.get(
+    "/entities/{path:urn}/neighbors", summary="Entities within N hops, and the relationships among them"
+)
+def entity_neighbors(request, urn: str, q: Query[NeighborQuery]):
+    return graph.subgraph(
+        urn=urn, depth=q.depth, direction=q.direction, predicates=q.predicate or None, limit=q.limit
+    )
+
+
+@router.post("/entities/{path:urn}/deprecate", summary="Deprecate (or, with deprecated=false, undeprecate)")
+def entity_deprecate(request, urn: str):
+    body = _object(request) if request.body else {}
+    services.entity_deprecate(
+        urn=urn, note=body.get("note", ""), deprecated=body.get("deprecated", True) is not False
+    )
+    return selectors.entity_get(urn=urn, use_cache=False)
+
+
+@router.post(
+    "/entities/{path:urn}/documents", response={201: dict}, summary="Attach a document for retrieval"
+)
+def document_attach(request, urn: str):
+    body = _object(request)
+    document = documents.document_attach(
+        urn=urn,
+        title=body.get("title"),
+        content=body.get("content"),
+        content_type=body.get("content_type", "markdown"),
+    )
+    return Status(201, {"id": document.pk, "title": document.title, "chunks": document.chunks.count()})
+
+
+@router.get("/entities/{path:urn}", summary="One entity by URN (cached)")
+def entity_get(request, urn: str):
+    return selectors.entity_get(urn=urn)
+
+
+@router.patch("/entities/{path:urn}", summary="Change an entity's fields (a new version)")
+def entity_update(request, urn: str):
+    services.entity_update(urn=urn, changes=_object(request))
+    return selectors.entity_get(urn=urn, use_cache=False)
+
+
+@router.delete("/entities/{path:urn}", summary="Delete an entity (soft: history kept, hidden from reads)")
+def entity_delete(request, urn: str):
+    entity = services.entity_delete(urn=urn)
+    return {"urn": entity.urn, "deleted": True, "version": entity.version}
+
+
+def _version_out(v) -> dict:
+    return {
+        "version": v.version,
+        "change": v.change,
+        "changed_fields": v.changed_fields,
+        "actor": v.actor,
+        "changed_at": v.changed_at,
+        "state": v.state,
+    }
+
+
+class RelationshipIn(Schema):
+    source: str
+    target: str
+    predicate: str
+    bidirectional: Any = False
+    metadata: Any = None
+    confidence: Any = 1.0
+    provenance: str = "manual"
+
+
+@router.post("/relationships", response={201: dict, 200: dict}, summary="Add (or update) a relationship")
+def relationship_add(request):
+    body = _object(request)
+    allowed = set(RelationshipIn.model_fields)
+    unknown = {k: "unknown field" for k in body if k not in allowed}
+    if unknown:
+        raise ValidationError("The relationship has unknown fields.", fields=unknown)
+    rel, status = relationships.relationship_add(
+        source=body.get("source"),
+        target=body.get("target"),
+        predicate=body.get("predicate"),
+        bidirectional=body.get("bidirectional", False),
+        metadata=body.get("metadata"),
+        confidence=body.get("confidence", 1.0),
+        provenance=body.get("provenance", "manual"),
+    )
+    from .state import relationship_state
+
+    state = relationship_state(rel, source_urn=body["source"], target_urn=body["target"])
+    return Status(201 if status == "created" else 200, {**state, "status": status})
+
+
+@router.delete(
+    "/relationships", summary="Remove a relationship (source, target, predicate in the query or body)"
+)
+def relationship_remove(
+    request, source: str | None = None, target: str | None = None, predicate: str | None = None
+):
+    body = _object(request) if request.body else {}
+    source, target, predicate = (
+        source or body.get("source"),
+        target or body.get("target"),
+        predicate or body.get("predicate"),
+    )
+    missing = {
+        k: "required" for k, v in (("source", source), ("target", target), ("predicate", predicate)) if not v
+    }
+    if missing:
+        raise ValidationError("Name the relationship to remove.", fields=missing)
+    return {
+        **relationships.relationship_remove(source=source, target=target, predicate=predicate),
+        "removed": True,
+    }
+
+
+@router.get("/path", summary="A shortest path between two entities")
+def path(request, source: str, target: str, max_depth: int = 6, direction: str = "both"):
+    found = graph.shortest_path(source=source, target=target, max_depth=max_depth, direction=direction)
+    return {"found": found is not None, "path": found}
+
+
+class SearchQuery(EntityListQuery):
+    q: str = ""
+    mode: str = "fulltext"
+    sort: str = "relevance"
+    first: int = 20
+    facets: bool = True
+
+
+@router.get("/search", summary="Full-text, semantic or hybrid search with facets")
+def entity_search(request, q: Query[SearchQuery]):
+    result = search.search(
+        query=q.q,
+        mode=q.mode,
+        filters=_filters(q),
+        sort=q.sort,
+        first=q.first,
+        after=q.cursor,
+        facets=q.facets,
+    )
+    return {
+        "mode": result.mode,
+        "total": result.total,
+        "items": result.items,
+        "facets": result.facets,
+        "next_cursor": result.next_cursor,
+    }
+
+
+@router.post("/retrieve", summary="The document chunks closest in meaning to a query (RAG)")
+def retrieve(request):
+    body = _object(request)
+    return {
+        "results": documents.retrieve(query=body.get("query"), k=body.get("k", 5), domain=body.get("domain"))
+    }

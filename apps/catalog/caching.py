@@ -1,0 +1,53 @@
+"""The entity read cache (L1 + L2, see dictamesh.cache) and its per-entity freshness record (CacheStatus)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import F
+from django.utils import timezone
+
+from dictamesh.cache import TwoLevelCache
+
+from .models import CacheStatus, CacheStrategy
+
+ENTITY_CACHE = TwoLevelCache(
+    "catalog.entity",
+    l1_size=lambda: settings.DICTAMESH_CATALOG_L1_SIZE,
+    l1_ttl=lambda: settings.DICTAMESH_CATALOG_L1_TTL_SECONDS,
+)
+
+
+def cached_entity_state(urn: str, loader) -> dict | None:
+    """The state of ``urn`` from the cache, or ``loader()`` (which also records the fill in CacheStatus)."""
+
+    def load_and_record():
+        state = loader()
+        if state is None or _ttl_of(state) <= 0:
+            return state
+        ttl = state["cache"]["ttl_seconds"]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO dictamesh_catalog_cache_status AS s (entity_id, cached_at, fresh_until, ttl_seconds,"
+                " fills, invalidations) VALUES (%s, now(), now() + make_interval(secs => %s), %s, 1, 0)"
+                " ON CONFLICT (entity_id) DO UPDATE SET cached_at = excluded.cached_at,"
+                " fresh_until = excluded.fresh_until, ttl_seconds = excluded.ttl_seconds, fills = s.fills + 1",
+                [state["id"], ttl, ttl],
+            )
+        return state
+
+    return ENTITY_CACHE.get(urn, load_and_record, ttl=_ttl_of)
+
+
+def _ttl_of(state: dict) -> int:
+    if state["cache"]["strategy"] == CacheStrategy.NONE:
+        return 0
+    return state["cache"]["ttl_seconds"]
+
+
+def invalidate_entities(urns: list[str]) -> None:
+    """Drop ``urns`` from L2 and from L1 in every process, and count the invalidation per entity."""
+    ENTITY_CACHE.invalidate(urns)
+    CacheStatus.objects.filter(entity__urn__in=urns).update(
+        invalidations=F("invalidations") + 1, last_invalidated_at=timezone.now(), fresh_until=None
+    )

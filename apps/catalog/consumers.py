@@ -1,0 +1,15 @@
+"""Consumers of the catalog's own events."""
+
+from __future__ import annotations
+
+from .caching import invalidate_entities
+
+
+def invalidate_cache(event) -> None:
+    """Every entity change drops the entity from L2 and from L1 in every process.
+
+    The writer already does this after commit; this handler makes it happen even when that process died
+    between its commit and the invalidation, and for changes written by other deployments' relays.
+    """
+    if event.type.startswith("dictamesh.catalog.entity."):
+        invalidate_entities([event.subject])

@@ -1,0 +1,252 @@
+"""Search: full-text (weighted tsvector + trigram typo tolerance), semantic (pgvector HNSW), hybrid (RRF).
+
+All modes share the filters of ``EntityFilter`` and exclude deleted entities. Results come with facet
+counts (domain, source, type, tag, owner, classification): over every match for full-text, over the
+candidate pool (the nearest ``POOL`` entities) for semantic and hybrid. Cursors are opaque offsets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from dictamesh.errors import ValidationError
+
+from .selectors import EntityFilter, decode_cursor, encode_cursor, entities_queryset, page_size
+from .state import entity_state
+from .vectors import embed_query
+
+MODES = ("fulltext", "semantic", "hybrid")
+SORTS = ("relevance", "name", "-updated_at")
+RRF_K = 60
+POOL = 100
+MAX_DEPTH = 1000  # how far semantic and hybrid results can be paged
+FACET_LIMIT = 20
+MAX_QUERY = 500
+
+
+@dataclass
+class SearchResult:
+    items: list[dict]  # {"entity": state, "score": float}
+    facets: dict[str, list[dict]]
+    total: int | None  # exact for full-text; the pool size for semantic and hybrid
+    next_cursor: str | None
+    mode: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _filter_sql(filters: EntityFilter, alias: str = "e") -> tuple[str, list]:
+    clauses, params = [f"{alias}.deleted_at IS NULL"], []
+    if filters.domain:
+        clauses.append(f"{alias}.domain_id = (SELECT id FROM dictamesh_catalog_domain WHERE name = %s)")
+        params.append(filters.domain)
+    if filters.source:
+        clauses.append(f"{alias}.source_id = (SELECT id FROM dictamesh_catalog_source WHERE name = %s)")
+        params.append(filters.source)
+    if filters.type:
+        clauses.append(f"{alias}.entity_type = %s")
+        params.append(filters.type)
+    if filters.tags:
+        clauses.append(f"{alias}.tags @> %s::varchar[]")
+        params.append(list(filters.tags))
+    if filters.owner:
+        clauses.append(
+            f"EXISTS (SELECT 1 FROM dictamesh_catalog_owner o WHERE o.entity_id = {alias}.id AND o.principal = %s)"
+        )
+        params.append(filters.owner)
+    if filters.classification:
+        clauses.append(f"{alias}.classification = %s")
+        params.append(filters.classification)
+    if not filters.include_deprecated:
+        clauses.append(f"{alias}.deprecated_at IS NULL")
+    return " AND ".join(clauses), params
+
+
+FULLTEXT_MATCH = "(e.search_vector @@ websearch_to_tsquery('english', %s) OR %s <%% e.name)"
+FULLTEXT_SCORE = (
+    "(ts_rank_cd(e.search_vector, websearch_to_tsquery('english', %s), 32) + word_similarity(%s, e.name))"
+)
+
+
+def _fulltext_ids(
+    query: str, filters: EntityFilter, sort: str, offset: int, limit: int
+) -> list[tuple[int, float]]:
+    where, params = _filter_sql(filters)
+    order = {
+        "relevance": "score DESC, e.id",
+        "name": "e.name, e.id",
+        "-updated_at": "e.updated_at DESC, e.id DESC",
+    }[sort]
+    sql = (
+        f"SELECT e.id, {FULLTEXT_SCORE} AS score FROM dictamesh_catalog_entity e"
+        f" WHERE {where} AND {FULLTEXT_MATCH} ORDER BY {order} LIMIT %s OFFSET %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [query, query, *params, query, query, limit, offset])
+        return [(pk, float(score)) for pk, score in cursor.fetchall()]
+
+
+def _browse_ids(filters: EntityFilter, sort: str, offset: int, limit: int) -> list[tuple[int, float]]:
+    where, params = _filter_sql(filters)
+    order = {
+        "relevance": "e.name, e.id",
+        "name": "e.name, e.id",
+        "-updated_at": "e.updated_at DESC, e.id DESC",
+    }[sort]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT e.id FROM dictamesh_catalog_entity e WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s",
+            [*params, limit, offset],
+        )
+        return [(row[0], 1.0) for row in cursor.fetchall()]
+
+
+def _semantic_ids(query: str, filters: EntityFilter, limit: int) -> list[tuple[int, float]]:
+    where, params = _filter_sql(filters)
+    vector = embed_query(query)
+    ef = max(settings.DICTAMESH_CATALOG_SEARCH_EF, limit)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL hnsw.ef_search = {int(ef)}")
+        cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")  # filters keep scanning the graph
+        cursor.execute(
+            "SELECT id, score FROM (SELECT e.id, 1 - (e.embedding <=> %s::vector) AS score,"
+            f" e.embedding <=> %s::vector AS distance FROM dictamesh_catalog_entity e WHERE {where}"
+            " AND e.embedding IS NOT NULL ORDER BY e.embedding <=> %s::vector LIMIT %s) AS nearest"
+            " ORDER BY distance, id",
+            [vector, vector, *params, vector, limit],
+        )
+        return [(pk, float(score)) for pk, score in cursor.fetchall()]
+
+
+def _facets(id_sql: str, params: list) -> tuple[dict[str, list[dict]], int]:
+    """Facet counts over the entities ``id_sql`` selects, in one round trip."""
+    top = f"ORDER BY count(*) DESC, 2 LIMIT {FACET_LIMIT}"
+    sql = f"""
+        WITH m AS MATERIALIZED (
+            SELECT e.id, e.domain_id, e.source_id, e.entity_type, e.classification, e.tags
+            FROM dictamesh_catalog_entity e WHERE e.id IN ({id_sql})
+        )
+        (SELECT 'total', '', count(*) FROM m)
+        UNION ALL (SELECT 'domain', d.name, count(*) FROM m JOIN dictamesh_catalog_domain d ON d.id = m.domain_id
+                   GROUP BY d.name {top})
+        UNION ALL (SELECT 'source', s.name, count(*) FROM m JOIN dictamesh_catalog_source s ON s.id = m.source_id
+                   GROUP BY s.name {top})
+        UNION ALL (SELECT 'type', m.entity_type, count(*) FROM m GROUP BY m.entity_type {top})
+        UNION ALL (SELECT 'classification', m.classification, count(*) FROM m GROUP BY m.classification {top})
+        UNION ALL (SELECT 'tag', t.tag, count(*) FROM m, unnest(m.tags) AS t(tag) GROUP BY t.tag {top})
+        UNION ALL (SELECT 'owner', o.principal, count(DISTINCT o.entity_id) FROM m
+                   JOIN dictamesh_catalog_owner o ON o.entity_id = m.id GROUP BY o.principal {top})
+    """
+    facets: dict[str, list[dict]] = {
+        k: [] for k in ("domain", "source", "type", "tag", "owner", "classification")
+    }
+    total = 0
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for facet, value, count in cursor.fetchall():
+            if facet == "total":
+                total = count
+            else:
+                facets[facet].append({"value": value, "count": count})
+    return facets, total
+
+
+def _rrf(*rankings: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, (pk, _) in enumerate(ranking, start=1):
+            scores[pk] = scores.get(pk, 0.0) + 1.0 / (RRF_K + rank)
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+def search(
+    *,
+    query: str = "",
+    mode: str = "fulltext",
+    filters: EntityFilter | None = None,
+    sort: str = "relevance",
+    first: int | None = None,
+    after: str | None = None,
+    facets: bool = True,
+) -> SearchResult:
+    filters = filters or EntityFilter()
+    query = (query or "").strip()
+    problems = {}
+    if mode not in MODES:
+        problems["mode"] = f"one of {', '.join(MODES)}"
+    if sort not in SORTS:
+        problems["sort"] = f"one of {', '.join(SORTS)}"
+    if len(query) > MAX_QUERY:
+        problems["q"] = f"at most {MAX_QUERY} characters"
+    if mode != "fulltext" and not query:
+        problems["q"] = f"{mode} search needs a query"
+    if problems:
+        raise ValidationError("The search is invalid.", fields=problems)
+    size = page_size(first, default=20)
+    offset = decode_cursor(after) or 0
+    if not isinstance(offset, int) or offset < 0:
+        raise ValidationError("The cursor is not one this API gave out.", fields={"cursor": "invalid"})
+
+    facet_counts: dict[str, list[dict]] = {}
+    total: int | None = None
+    if mode == "fulltext":
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL pg_trgm.word_similarity_threshold = 0.5")
+            if query:
+                ranked = _fulltext_ids(query, filters, sort, offset, size + 1)
+            else:
+                ranked = _browse_ids(filters, sort, offset, size + 1)
+            if facets:
+                where, params = _filter_sql(filters)
+                match = f" AND {FULLTEXT_MATCH}" if query else ""
+                facet_counts, total = _facets(
+                    f"SELECT e.id FROM dictamesh_catalog_entity e WHERE {where}{match}",
+                    [*params, *((query, query) if query else ())],
+                )
+    else:
+        if offset + size > MAX_DEPTH:
+            raise ValidationError(
+                f"{mode} results can be paged to {MAX_DEPTH}.", fields={"cursor": "too deep"}
+            )
+        pool = max(POOL, offset + size + 1)
+        semantic = _semantic_ids(query, filters, pool)
+        if mode == "hybrid":
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SET LOCAL pg_trgm.word_similarity_threshold = 0.5")
+                lexical = _fulltext_ids(query, filters, "relevance", 0, pool)
+            candidates = _rrf(lexical, semantic)
+        else:
+            candidates = semantic
+        if sort in {"name", "-updated_at"}:
+            candidates = _resort(candidates, sort)
+        ranked = candidates[offset : offset + size + 1]
+        if facets and candidates:
+            facet_counts, total = _facets("SELECT unnest(%s::bigint[])", [[pk for pk, _ in candidates]])
+        elif facets:
+            facet_counts, total = _facets("SELECT NULL::bigint", [])
+
+    has_next = len(ranked) > size
+    ranked = ranked[:size]
+    entities = {e.pk: e for e in entities_queryset().filter(pk__in=[pk for pk, _ in ranked])}
+    items = [
+        {"entity": entity_state(entities[pk]), "score": round(score, 6)}
+        for pk, score in ranked
+        if pk in entities
+    ]
+    return SearchResult(
+        items=items,
+        facets=facet_counts,
+        total=total,
+        next_cursor=encode_cursor(offset + size) if has_next else None,
+        mode=mode,
+    )
+
+
+def _resort(candidates: list[tuple[int, float]], sort: str) -> list[tuple[int, float]]:
+    score = dict(candidates)
+    qs = entities_queryset().filter(pk__in=list(score)).values_list("id", flat=True)
+    order = qs.order_by("name", "id") if sort == "name" else qs.order_by("-updated_at", "-id")
+    return [(pk, score[pk]) for pk in order]

@@ -1,0 +1,207 @@
+"""Reads of the catalog: entities (cached by URN), lists with keyset cursors, history, as-of, diffs."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from dictamesh.errors import NotFound, ValidationError
+
+from .caching import cached_entity_state
+from .models import Domain, Entity, EntityOwner, EntityVersion, Relationship, SourceSystem
+from .state import diff_states, entity_state
+
+MAX_PAGE = 500
+
+
+def encode_cursor(payload: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> Any:
+    if not cursor:
+        return None
+    try:
+        return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, TypeError):
+        raise ValidationError(
+            "The cursor is not one this API gave out.", fields={"cursor": "invalid"}
+        ) from None
+
+
+def page_size(first: int | None, default: int = 50) -> int:
+    if first is None:
+        return default
+    if not isinstance(first, int) or not 1 <= first <= MAX_PAGE:
+        raise ValidationError(f"Page size must be from 1 to {MAX_PAGE}.", fields={"first": f"1..{MAX_PAGE}"})
+    return first
+
+
+def entities_queryset() -> QuerySet[Entity]:
+    """Live entities with what their state needs (domain, source, owners) — three queries for any page."""
+    return (
+        Entity.objects.filter(deleted_at__isnull=True)
+        .select_related("domain", "source")
+        .prefetch_related(Prefetch("owners", queryset=EntityOwner.objects.order_by("principal", "role")))
+        .defer("search_vector", "embedding")
+    )
+
+
+def _load_state(urn: str) -> dict | None:
+    entity = entities_queryset().filter(urn=urn).first()
+    return entity_state(entity) if entity is not None else None
+
+
+def entity_get(*, urn: str, use_cache: bool = True) -> dict:
+    """The state of a live entity by URN (from the read cache unless ``use_cache`` is false)."""
+    state = cached_entity_state(urn, lambda: _load_state(urn)) if use_cache else _load_state(urn)
+    if state is None:
+        raise NotFound(f"No entity {urn}.")
+    return state
+
+
+def entity_by_urn(*, urn: str) -> Entity:
+    entity = entities_queryset().filter(urn=urn).first()
+    if entity is None:
+        raise NotFound(f"No entity {urn}.")
+    return entity
+
+
+@dataclass(frozen=True)
+class EntityFilter:
+    domain: str | None = None
+    source: str | None = None
+    type: str | None = None
+    tags: tuple[str, ...] = ()
+    owner: str | None = None
+    classification: str | None = None
+    include_deprecated: bool = True
+
+    def q(self) -> Q:
+        q = Q()
+        if self.domain:
+            q &= Q(domain__name=self.domain)
+        if self.source:
+            q &= Q(source__name=self.source)
+        if self.type:
+            q &= Q(entity_type=self.type)
+        if self.tags:
+            q &= Q(tags__contains=list(self.tags))
+        if self.owner:
+            q &= Q(pk__in=EntityOwner.objects.filter(principal=self.owner).values("entity_id"))
+        if self.classification:
+            q &= Q(classification=self.classification)
+        if not self.include_deprecated:
+            q &= Q(deprecated_at__isnull=True)
+        return q
+
+
+SORTS = {
+    "urn": ("urn",),
+    "name": ("name", "id"),
+    "-updated_at": ("-updated_at", "-id"),
+    "updated_at": ("updated_at", "id"),
+}
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    next_cursor: str | None
+    has_next: bool
+
+
+def entity_list(
+    *, filters: EntityFilter, sort: str = "urn", first: int | None = None, after: str | None = None
+) -> Page:
+    """A page of live entities; the cursor is the last row's sort key (keyset pagination: stable, index-backed)."""
+    if sort not in SORTS:
+        raise ValidationError(f"sort must be one of {', '.join(SORTS)}.", fields={"sort": "unknown"})
+    size = page_size(first)
+    qs = entities_queryset().filter(filters.q()).order_by(*SORTS[sort])
+    position = decode_cursor(after)
+    if position is not None:
+        qs = qs.filter(_after(sort, position))
+    rows = list(qs[: size + 1])
+    has_next = len(rows) > size
+    rows = rows[:size]
+    next_cursor = encode_cursor(_key(sort, rows[-1])) if has_next and rows else None
+    return Page(rows, next_cursor, has_next)
+
+
+def _key(sort: str, entity: Entity) -> list:
+    field = sort.lstrip("-")
+    if field == "urn":
+        return [entity.urn]
+    value = getattr(entity, field)
+    return [value.isoformat() if isinstance(value, datetime) else value, entity.pk]
+
+
+def _after(sort: str, position: list) -> Q:
+    try:
+        if sort == "urn":
+            return Q(urn__gt=str(position[0]))
+        field = sort.lstrip("-")
+        value = datetime.fromisoformat(position[0]) if field == "updated_at" else str(position[0])
+        pk = int(position[1])
+    except (IndexError, TypeError, ValueError):
+        raise ValidationError(
+            "The cursor is not one this API gave out.", fields={"cursor": "invalid"}
+        ) from None
+    if sort.startswith("-"):
+        return Q(**{f"{field}__lt": value}) | Q(**{field: value, "pk__lt": pk})
+    return Q(**{f"{field}__gt": value}) | Q(**{field: value, "pk__gt": pk})
+
+
+def entity_history(*, urn: str) -> list[EntityVersion]:
+    versions = list(EntityVersion.objects.filter(urn=urn).order_by("version"))
+    if not versions:
+        raise NotFound(f"No entity {urn} (and no history of one).")
+    return versions
+
+
+def entity_as_of(*, urn: str, at: datetime) -> EntityVersion:
+    """The version of ``urn`` that was current at ``at``."""
+    version = EntityVersion.objects.filter(urn=urn, changed_at__lte=at).order_by("-version").first()
+    if version is None:
+        raise NotFound(f"Entity {urn} did not exist at {at.isoformat()}.")
+    return version
+
+
+def entity_diff(*, urn: str, from_version: int, to_version: int) -> list[dict]:
+    states = dict(
+        EntityVersion.objects.filter(urn=urn, version__in=[from_version, to_version]).values_list(
+            "version", "state"
+        )
+    )
+    missing = [v for v in (from_version, to_version) if v not in states]
+    if missing:
+        raise NotFound(f"Entity {urn} has no version {missing[0]}.")
+    return diff_states(states[from_version], states[to_version])
+
+
+def relationships_of(*, entity_ids: list[int]) -> dict[int, list[Relationship]]:
+    """Outgoing relationships of each entity, and incoming bidirectional ones (seen from their other end)."""
+    by_entity: dict[int, list[Relationship]] = {pk: [] for pk in entity_ids}
+    rows = Relationship.objects.filter(
+        Q(source_id__in=entity_ids) | Q(target_id__in=entity_ids, bidirectional=True)
+    )
+    for rel in rows.order_by("predicate", "id"):
+        if rel.source_id in by_entity:
+            by_entity[rel.source_id].append(rel)
+        if rel.bidirectional and rel.target_id in by_entity:
+            by_entity[rel.target_id].append(rel)
+    return by_entity
+
+
+def domain_list() -> list[Domain]:
+    return list(Domain.objects.order_by("name"))
+
+
+def source_list() -> list[SourceSystem]:
+    return list(SourceSystem.objects.order_by("name"))

@@ -1,0 +1,482 @@
+"""Writes of the catalog: domains, sources, entities (one or in bulk), deprecation, deletion.
+
+Every entity change, in the same transaction: the row, a new ``EntityVersion`` with the full state, an event
+on ``dictamesh.catalog.entity.v1`` (outbox) — and after commit, the cache entries dropped in every process
+and the embedding refresh enqueued. Relationships and documents: ``relationships.py``, ``documents.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from dictamesh.errors import Conflict, DictaMeshError, NotFound, ValidationError
+from dictamesh.events import publish_many
+from dictamesh.events.context import current_actor
+from dictamesh.events.outbox import Change
+
+from . import events
+from .caching import invalidate_entities
+from .inputs import clean_changes, identify
+from .models import Domain, Entity, EntityOwner, EntityVersion, SourceSystem
+from .state import changed_fields, entity_state
+
+logger = logging.getLogger("dictamesh.catalog")
+BATCH = 1000
+Mode = Literal["upsert", "create", "update"]
+
+
+def jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+# -- domains and sources --------------------------------------------------------------------------------
+def _slug_problem(name: Any) -> str | None:
+    from .urns import SLUG
+
+    if not isinstance(name, str) or not SLUG.match(name):
+        return "a lower-case slug: letters, digits, _ . - (at most 100)"
+    return None
+
+
+@transaction.atomic
+def domain_create(*, name: str, display_name: str = "", description: str = "", owner: str = "") -> Domain:
+    if problem := _slug_problem(name):
+        raise ValidationError("The domain name is invalid.", fields={"name": problem})
+    if Domain.objects.filter(name=name).exists():
+        raise Conflict(f"Domain {name!r} already exists.", fields={"name": "exists"})
+    return Domain.objects.create(
+        name=name, display_name=display_name[:200], description=description, owner=owner[:200]
+    )
+
+
+@transaction.atomic
+def source_create(
+    *,
+    name: str,
+    kind: str,
+    display_name: str = "",
+    description: str = "",
+    connection_ref: str = "",
+    owner: str = "",
+) -> SourceSystem:
+    problems = {}
+    if problem := _slug_problem(name):
+        problems["name"] = problem
+    if not isinstance(kind, str) or not kind.strip() or len(kind) > 50:
+        problems["kind"] = "required, at most 50 characters"
+    if len(connection_ref or "") > 300:
+        problems["connection_ref"] = "at most 300 characters"
+    if problems:
+        raise ValidationError("The source system is invalid.", fields=problems)
+    if SourceSystem.objects.filter(name=name).exists():
+        raise Conflict(f"Source system {name!r} already exists.", fields={"name": "exists"})
+    return SourceSystem.objects.create(
+        name=name,
+        kind=kind.strip(),
+        display_name=display_name[:200],
+        description=description,
+        connection_ref=connection_ref,
+        owner=owner[:200],
+    )
+
+
+# -- entities ---------------------------------------------------------------------------------------------
+@dataclass
+class ItemResult:
+    index: int
+    urn: str | None
+    status: str  # created | updated | restored | unchanged | error
+    version: int | None = None
+    error: DictaMeshError | None = None
+    entity: Entity | None = field(default=None, repr=False)
+
+    def as_dict(self) -> dict:
+        body: dict[str, Any] = {"index": self.index, "urn": self.urn, "status": self.status}
+        if self.version is not None:
+            body["version"] = self.version
+        if self.error is not None:
+            body["error"] = self.error.as_dict()
+        return body
+
+
+@dataclass
+class _Plan:
+    index: int
+    urn: str
+    source: str
+    entity_type: str
+    source_key: str
+    changes: dict
+
+
+def _apply_fields(entity: Entity, changes: dict, domains: dict[str, Domain]) -> list[dict] | None:
+    """Set the cleaned ``changes`` on ``entity``; return the owners when they are part of the change."""
+    for key, value in changes.items():
+        if key == "domain":
+            entity.domain = domains[value]
+        elif key != "owners":
+            setattr(entity, key, value)
+    return changes.get("owners")
+
+
+def _owners_of(entity: Entity) -> list[dict]:
+    return sorted(
+        ({"principal": o.principal, "role": o.role} for o in entity.owners.all()),
+        key=lambda o: (o["principal"], o["role"]),
+    )
+
+
+def entities_upsert(
+    *, items: list[dict], mode: Mode = "upsert", actor: str | None = None, synced: bool = False
+) -> list[ItemResult]:
+    """Create or update entities by URN, in batches of 1,000, each batch in its own transaction.
+
+    Per-item results: valid items are stored, invalid ones reported (nothing of them written). An item equal
+    to what is stored is ``unchanged`` (no version, no event). ``synced`` stamps ``last_synced_at`` (adapters).
+    """
+    results: list[ItemResult] = []
+    for start in range(0, len(items), BATCH):
+        results.extend(
+            _upsert_batch(items[start : start + BATCH], offset=start, mode=mode, actor=actor, synced=synced)
+        )
+    return results
+
+
+def _plan_items(items: list[dict], offset: int, results: dict[int, ItemResult]) -> list[_Plan]:
+    plans, seen = [], set()
+    for i, raw in enumerate(items, start=offset):
+        try:
+            urn, source, entity_type, source_key = identify(raw)
+            changes = clean_changes(raw)
+        except DictaMeshError as exc:
+            results[i] = ItemResult(i, raw.get("urn") if isinstance(raw, dict) else None, "error", error=exc)
+            continue
+        if urn in seen:
+            results[i] = ItemResult(
+                i,
+                urn,
+                "error",
+                error=ValidationError("The URN appears twice in this request.", fields={"urn": "duplicate"}),
+            )
+            continue
+        seen.add(urn)
+        plans.append(_Plan(i, urn, source, entity_type, source_key, changes))
+    return plans
+
+
+@transaction.atomic
+def _upsert_batch(
+    items: list[dict], *, offset: int, mode: Mode, actor: str | None, synced: bool
+) -> list[ItemResult]:
+    now = timezone.now()
+    actor = actor or current_actor() or ""
+    results: dict[int, ItemResult] = {}
+    plans = _plan_items(items, offset, results)
+    domains = {
+        d.name: d
+        for d in Domain.objects.filter(name__in={p.changes["domain"] for p in plans if "domain" in p.changes})
+    }
+    sources = {s.name: s for s in SourceSystem.objects.filter(name__in={p.source for p in plans})}
+    existing = {
+        e.urn: e
+        for e in Entity.objects.select_for_update(of=("self",))
+        .select_related("domain", "source")
+        .prefetch_related("owners")
+        .filter(urn__in=sorted(p.urn for p in plans))
+        .order_by("urn")
+    }
+    creates: list[tuple[_Plan, Entity, list[dict]]] = []
+    updates: list[tuple[_Plan, Entity, dict, list[dict] | None, str]] = []
+    touched_unchanged: list[int] = []
+    for plan in plans:
+        problems = {}
+        if "domain" in plan.changes and plan.changes["domain"] not in domains:
+            problems["domain"] = f"no domain {plan.changes['domain']!r}"
+        if plan.source not in sources:
+            problems["source"] = f"no source system {plan.source!r}"
+        current = existing.get(plan.urn)
+        if current is None:
+            if mode == "update":
+                results[plan.index] = ItemResult(
+                    plan.index, plan.urn, "error", error=NotFound(f"No entity {plan.urn}.")
+                )
+                continue
+            for required in ("name", "domain"):
+                if required not in plan.changes:
+                    problems.setdefault(required, "required")
+        elif mode == "create" and current.deleted_at is None:
+            results[plan.index] = ItemResult(
+                plan.index,
+                plan.urn,
+                "error",
+                error=Conflict(f"Entity {plan.urn} already exists.", fields={"urn": "exists"}),
+            )
+            continue
+        if problems:
+            results[plan.index] = ItemResult(
+                plan.index,
+                plan.urn,
+                "error",
+                error=ValidationError("The entity has invalid fields.", fields=problems),
+            )
+            continue
+        if synced:
+            plan.changes.setdefault("last_synced_at", now)
+        if current is None:
+            entity = Entity(
+                urn=plan.urn,
+                entity_type=plan.entity_type,
+                source=sources[plan.source],
+                source_key=plan.source_key,
+                created_at=now,
+                updated_at=now,
+                version=1,
+            )
+            owners = _apply_fields(entity, plan.changes, domains) or []
+            creates.append((plan, entity, owners))
+            continue
+        before = entity_state(current)
+        restoring = current.deleted_at is not None
+        owners = _apply_fields(current, plan.changes, domains)
+        if restoring:
+            current.deleted_at = None
+        after = entity_state(current, owners=owners if owners is not None else before["owners"])
+        if not changed_fields(before, after):
+            results[plan.index] = ItemResult(
+                plan.index, plan.urn, "unchanged", current.version, entity=current
+            )
+            if synced:
+                touched_unchanged.append(current.pk)
+            continue
+        current.version += 1
+        current.updated_at = now
+        updates.append((plan, current, before, owners, "restored" if restoring else "updated"))
+
+    if creates:
+        Entity.objects.bulk_create([entity for _, entity, _ in creates], batch_size=BATCH)
+    if updates:
+        fields = [
+            "name", "display_name", "description", "domain", "tags", "classification", "properties",
+            "cache_ttl_seconds", "cache_strategy", "schema_subject", "last_synced_at", "version",
+            "updated_at", "deleted_at",
+        ]  # fmt: skip
+        Entity.objects.bulk_update([entity for _, entity, _, _, _ in updates], fields, batch_size=BATCH)
+    if touched_unchanged:
+        Entity.objects.filter(pk__in=touched_unchanged).update(last_synced_at=now)
+    replaced = [entity.pk for _, entity, _, owners, _ in updates if owners is not None]
+    if replaced:
+        EntityOwner.objects.filter(entity_id__in=replaced).delete()
+    new_owners = [
+        EntityOwner(entity=entity, principal=o["principal"], role=o["role"])
+        for _, entity, owners in creates
+        for o in owners
+    ] + [
+        EntityOwner(entity=entity, principal=o["principal"], role=o["role"])
+        for _, entity, _, owners, _ in updates
+        if owners is not None
+        for o in owners
+    ]
+    EntityOwner.objects.bulk_create(new_owners, batch_size=BATCH * 2)
+
+    versions, changes = [], []
+    for plan, entity, owners in creates:
+        after = jsonable(entity_state(entity, owners=owners))
+        versions.append(_version(entity, "registered", after, [], actor, now))
+        changes.append(_event(events.ENTITY_REGISTERED, entity, "registered", None, after, []))
+        results[plan.index] = ItemResult(plan.index, entity.urn, "created", 1, entity=entity)
+    for plan, entity, state_before, owners, change in updates:
+        after = jsonable(
+            entity_state(entity, owners=owners if owners is not None else state_before["owners"])
+        )
+        before = jsonable(state_before)
+        fields_changed = changed_fields(before, after)
+        versions.append(_version(entity, change, after, fields_changed, actor, now))
+        changes.append(
+            _event(
+                events.ENTITY_RESTORED if change == "restored" else events.ENTITY_UPDATED,
+                entity,
+                change,
+                before,
+                after,
+                fields_changed,
+            )
+        )
+        results[plan.index] = ItemResult(plan.index, entity.urn, change, entity.version, entity=entity)
+    EntityVersion.objects.bulk_create(versions, batch_size=BATCH)
+    publish_many(changes)
+    _after_commit([entity.urn for _, entity, _ in creates] + [entity.urn for _, entity, *_ in updates],
+                  [entity.pk for _, entity, _ in creates] + [entity.pk for _, entity, *_ in updates])  # fmt: skip
+    return [results[i] for i in sorted(results)]
+
+
+def _version(
+    entity: Entity, change: str, state: dict, fields_changed: list[str], actor: str, now
+) -> EntityVersion:
+    return EntityVersion(
+        urn=entity.urn,
+        entity=entity,
+        version=entity.version,
+        change=change,
+        state=state,
+        changed_fields=fields_changed,
+        actor=actor,
+        changed_at=now,
+    )
+
+
+def _event(type_: str, entity: Entity, change: str, before, after, fields_changed: list[str]) -> Change:
+    return Change(
+        type=type_,
+        subject=entity.urn,
+        data={
+            "urn": entity.urn,
+            "version": entity.version,
+            "change": change,
+            "changed_fields": fields_changed,
+            "entity": after,
+        },
+        before=before,
+        after=after,
+    )
+
+
+def _after_commit(urns: list[str], ids: list[int]) -> None:
+    if not urns:
+        return
+
+    def run() -> None:
+        try:
+            invalidate_entities(urns)
+        except Exception:  # Redis down: L2 entries expire by TTL; the cache consumer retries from the event
+            logger.warning("catalog cache invalidation failed for %d entities", len(urns), exc_info=True)
+        try:
+            from .tasks import embed_entities
+
+            for start in range(0, len(ids), 500):
+                embed_entities.delay(ids[start : start + 500])
+        except Exception:  # broker down: `manage.py reindex_embeddings` catches up on stale embeddings
+            logger.warning("could not enqueue embeddings for %d entities", len(ids), exc_info=True)
+
+    transaction.on_commit(run)
+
+
+def _single(result: ItemResult) -> Entity:
+    if result.error is not None:
+        raise result.error
+    assert result.entity is not None
+    return result.entity
+
+
+def entity_register(*, data: dict, actor: str | None = None) -> tuple[Entity, str]:
+    """Register one entity (409 if its URN is taken; a deleted one is restored). Returns (entity, status)."""
+    result = entities_upsert(items=[data], mode="create", actor=actor)[0]
+    return _single(result), result.status
+
+
+def entity_update(*, urn: str, changes: dict, actor: str | None = None) -> tuple[Entity, str]:
+    if not isinstance(changes, dict):
+        raise ValidationError("A change is a JSON object.", fields={"body": "object"})
+    forbidden = {
+        k: "cannot change: it is part of the URN"
+        for k in ("urn", "source", "type", "source_key")
+        if k in changes
+    }
+    if forbidden:
+        raise ValidationError("The URN of an entity never changes.", fields=forbidden)
+    current = Entity.objects.filter(urn=urn).only("deleted_at").first()
+    if current is None or current.deleted_at is not None:
+        raise NotFound(f"No entity {urn}.")
+    result = entities_upsert(items=[{**changes, "urn": urn}], mode="update", actor=actor)[0]
+    return _single(result), result.status
+
+
+@transaction.atomic
+def _state_change(*, urn: str, change: str, mutate, actor: str | None) -> Entity:
+    entity = (
+        Entity.objects.select_for_update(of=("self",))
+        .select_related("domain", "source")
+        .prefetch_related("owners")
+        .filter(urn=urn, deleted_at__isnull=True)
+        .first()
+    )
+    if entity is None:
+        raise NotFound(f"No entity {urn}.")
+    before = jsonable(entity_state(entity))
+    mutate(entity)
+    after = jsonable(entity_state(entity))
+    fields_changed = changed_fields(before, after)
+    if not fields_changed:
+        return entity
+    now = timezone.now()
+    entity.version += 1
+    entity.updated_at = now
+    entity.save()
+    after = jsonable(entity_state(entity))
+    EntityVersion.objects.create(
+        urn=entity.urn, entity=entity, version=entity.version, change=change, state=after,
+        changed_fields=fields_changed, actor=actor or current_actor() or "", changed_at=now,
+    )  # fmt: skip
+    type_ = {"deprecated": events.ENTITY_DEPRECATED, "deleted": events.ENTITY_DELETED}.get(
+        change, events.ENTITY_UPDATED
+    )
+    publish_many([_event(type_, entity, change, before, after, fields_changed)])
+    _after_commit([entity.urn], [] if change == "deleted" else [entity.pk])
+    return entity
+
+
+def entity_deprecate(
+    *, urn: str, note: str = "", deprecated: bool = True, actor: str | None = None
+) -> Entity:
+    if len(note or "") > 2000:
+        raise ValidationError("The deprecation note is too long.", fields={"note": "at most 2000 characters"})
+
+    def mutate(entity: Entity) -> None:
+        if deprecated:
+            entity.deprecated_at = entity.deprecated_at or timezone.now()
+            entity.deprecation_note = note or entity.deprecation_note
+        else:
+            entity.deprecated_at = None
+            entity.deprecation_note = ""
+
+    return _state_change(
+        urn=urn, change="deprecated" if deprecated else "undeprecated", mutate=mutate, actor=actor
+    )
+
+
+def entity_delete(*, urn: str, actor: str | None = None) -> Entity:
+    """Soft delete: hidden from reads and search, history kept; registering the URN again restores it."""
+
+    def mutate(entity: Entity) -> None:
+        entity.deleted_at = timezone.now()
+
+    return _state_change(urn=urn, change="deleted", mutate=mutate, actor=actor)
+
+
+def entities_bulk_edit(
+    *, urns: list[str], add_owner: dict | None = None, add_tags: list[str] | None = None,
+    classification: str | None = None, actor: str | None = None,
+) -> list[ItemResult]:  # fmt: skip
+    """The stewards' bulk actions (admin): add an owner, add tags, classify — each a normal versioned change."""
+    entities = (
+        Entity.objects.filter(urn__in=urns, deleted_at__isnull=True)
+        .select_related("domain", "source")
+        .prefetch_related("owners")
+    )
+    items = []
+    for entity in entities:
+        item: dict[str, Any] = {"urn": entity.urn}
+        if add_owner:
+            item["owners"] = [*_owners_of(entity), add_owner]
+        if add_tags:
+            item["tags"] = sorted(set(entity.tags) | set(add_tags))
+        if classification:
+            item["classification"] = classification
+        items.append(item)
+    return entities_upsert(items=items, mode="update", actor=actor)

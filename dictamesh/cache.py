@@ -1,0 +1,168 @@
+"""A two-level read cache: L1 in-process LRU with TTL (cachetools), L2 Redis (Django's cache, django-redis).
+
+``get(key, loader, ttl)`` answers from L1, then L2, then ``loader()`` (filling both). ``invalidate(keys)``
+deletes from L2 and broadcasts on a Redis pub/sub channel; every process that has used the cache runs a
+listener thread that drops those keys from its L1. Should the listener lose its connection (messages may
+have been missed), it clears its whole L1 before listening again; L1's own TTL bounds staleness in any case.
+
+Metrics: ``dictamesh_cache_hits_total{cache,level}``, ``dictamesh_cache_misses_total{cache}``,
+``dictamesh_cache_evictions_total{cache,reason}`` (lru, invalidated).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from cachetools import TTLCache
+from django.core.cache import cache as django_cache
+from prometheus_client import Counter
+
+logger = logging.getLogger("dictamesh.cache")
+CHANNEL = "dictamesh:cache:invalidate"
+_MISSING = object()
+
+HITS = Counter("dictamesh_cache_hits_total", "Cache hits.", ["cache", "level"])
+MISSES = Counter("dictamesh_cache_misses_total", "Cache misses (the loader ran).", ["cache"])
+EVICTIONS = Counter("dictamesh_cache_evictions_total", "Entries dropped from L1.", ["cache", "reason"])
+
+
+class _CountingTTLCache(TTLCache):
+    def __init__(self, name: str, maxsize: int, ttl: float):
+        super().__init__(maxsize=maxsize, ttl=ttl)
+        self._name = name
+
+    def popitem(self):
+        item = super().popitem()
+        EVICTIONS.labels(self._name, "lru").inc()
+        return item
+
+
+class TwoLevelCache:
+    def __init__(self, name: str, *, l1_size: Callable[[], int], l1_ttl: Callable[[], float]):
+        self.name = name
+        self._l1_size = l1_size
+        self._l1_ttl = l1_ttl
+        self._l1: _CountingTTLCache | None = None
+        self._lock = threading.RLock()
+        self._pid = 0
+        self._listener: threading.Thread | None = None
+
+    # -- L1 and its listener -------------------------------------------------------------------------
+    def _local(self) -> _CountingTTLCache | None:
+        size = self._l1_size()
+        if size <= 0:
+            return None
+        pid = os.getpid()
+        if self._l1 is None or self._pid != pid:  # first use, or a forked child (gunicorn, celery)
+            with self._lock:
+                if self._l1 is None or self._pid != pid:
+                    self._l1 = _CountingTTLCache(self.name, size, self._l1_ttl())
+                    self._pid = pid
+                    self._listener = None
+        if self._listener is None or not self._listener.is_alive():
+            self._start_listener()
+        return self._l1
+
+    def _start_listener(self) -> None:
+        with self._lock:
+            if self._listener is not None and self._listener.is_alive():
+                return
+            ready = threading.Event()
+            self._listener = threading.Thread(
+                target=self._listen, args=(ready,), name=f"dictamesh-cache-{self.name}", daemon=True
+            )
+            self._listener.start()
+        ready.wait(2.0)  # subscribed before the first read is cached, so no invalidation slips between
+
+    def _listen(self, ready: threading.Event) -> None:
+        from django_redis import get_redis_connection
+
+        while True:
+            try:
+                pubsub = get_redis_connection("default").pubsub(ignore_subscribe_messages=True)
+                pubsub.subscribe(CHANNEL)
+                ready.set()
+                for message in pubsub.listen():
+                    self._on_message(message.get("data"))
+            except Exception:  # the connection dropped: we may have missed invalidations
+                logger.warning("cache invalidation listener lost Redis; clearing L1", exc_info=True)
+                if self._l1 is not None:
+                    self._l1.clear()
+                ready.set()
+                time.sleep(1.0)
+
+    def _on_message(self, data: Any) -> None:
+        try:
+            payload = json.loads(data)
+        except (TypeError, ValueError):
+            return
+        if payload.get("cache") != self.name or self._l1 is None:
+            return
+        for key in payload.get("keys", []):
+            if self._l1.pop(key, _MISSING) is not _MISSING:
+                EVICTIONS.labels(self.name, "invalidated").inc()
+
+    # -- reads and writes ----------------------------------------------------------------------------
+    def _l2_key(self, key: str) -> str:
+        return f"{self.name}:{key}"
+
+    def get(self, key: str, loader: Callable[[], Any], *, ttl: int | Callable[[Any], int]) -> Any:
+        """The value of ``key``; ``loader()`` fills both levels on a miss.
+
+        ``ttl`` is seconds, or a function of the loaded value giving them; 0 or less is not cached. A loader
+        returning None (nothing there) is not cached either.
+        """
+        local = self._local()
+        if local is not None:
+            value = local.get(key, _MISSING)
+            if value is not _MISSING:
+                HITS.labels(self.name, "l1").inc()
+                return value
+        value = django_cache.get(self._l2_key(key), _MISSING)
+        if value is not _MISSING:
+            HITS.labels(self.name, "l2").inc()
+        else:
+            MISSES.labels(self.name).inc()
+            value = loader()
+            if value is None:
+                return None
+            seconds = ttl(value) if callable(ttl) else ttl
+            if seconds <= 0:
+                return value
+            django_cache.set(self._l2_key(key), value, seconds)
+        if local is not None:
+            local[key] = value
+        return value
+
+    def peek(self, key: str) -> tuple[bool, bool]:
+        """(in this process's L1, in L2) — for tests and the admin."""
+        local = self._l1 if self._l1 is not None and self._pid == os.getpid() else None
+        return (
+            local is not None and key in local,
+            django_cache.get(self._l2_key(key), _MISSING) is not _MISSING,
+        )
+
+    def invalidate(self, keys: Iterable[str]) -> None:
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return
+        django_cache.delete_many([self._l2_key(k) for k in keys])
+        if self._l1 is not None:
+            for key in keys:
+                if self._l1.pop(key, _MISSING) is not _MISSING:
+                    EVICTIONS.labels(self.name, "invalidated").inc()
+        from django_redis import get_redis_connection
+
+        connection = get_redis_connection("default")
+        for start in range(0, len(keys), 500):
+            connection.publish(CHANNEL, json.dumps({"cache": self.name, "keys": keys[start : start + 500]}))
+
+    def clear_local(self) -> None:
+        if self._l1 is not None:
+            self._l1.clear()
