@@ -142,15 +142,20 @@ def entities_upsert(
     to what is stored is ``unchanged`` (no version, no event). ``synced`` stamps ``last_synced_at`` (adapters).
     """
     results: list[ItemResult] = []
+    seen: set[str] = set()  # URNs of the whole call: the same URN twice is an error, in any batch
     for start in range(0, len(items), BATCH):
         results.extend(
-            _upsert_batch(items[start : start + BATCH], offset=start, mode=mode, actor=actor, synced=synced)
+            _upsert_batch(
+                items[start : start + BATCH], offset=start, mode=mode, actor=actor, synced=synced, seen=seen
+            )
         )
     return results
 
 
-def _plan_items(items: list[dict], offset: int, results: dict[int, ItemResult]) -> list[_Plan]:
-    plans, seen = [], set()
+def _plan_items(
+    items: list[dict], offset: int, results: dict[int, ItemResult], seen: set[str]
+) -> list[_Plan]:
+    plans = []
     for i, raw in enumerate(items, start=offset):
         try:
             urn, source, entity_type, source_key = identify(raw)
@@ -173,12 +178,18 @@ def _plan_items(items: list[dict], offset: int, results: dict[int, ItemResult]) 
 
 @transaction.atomic
 def _upsert_batch(
-    items: list[dict], *, offset: int, mode: Mode, actor: str | None, synced: bool
+    items: list[dict],
+    *,
+    offset: int,
+    mode: Mode,
+    actor: str | None,
+    synced: bool,
+    seen: set[str] | None = None,
 ) -> list[ItemResult]:
     now = timezone.now()
     actor = actor or current_actor() or ""
     results: dict[int, ItemResult] = {}
-    plans = _plan_items(items, offset, results)
+    plans = _plan_items(items, offset, results, set() if seen is None else seen)
     domains = {
         d.name: d
         for d in Domain.objects.filter(name__in={p.changes["domain"] for p in plans if "domain" in p.changes})

@@ -24,3 +24,23 @@ def loader_for(info, loader_class: type[L]) -> L:
         loader = loader_class()
         loaders[loader_class] = loader
     return loader
+
+
+def then(future, transform):
+    """A future of ``transform(result)`` (SyncFuture has no ``then``); errors pass through."""
+    from graphql_sync_dataloaders.sync_future import SyncFuture
+
+    chained = SyncFuture()
+
+    def done(source) -> None:
+        error = source.exception()
+        if error is not None:
+            chained.set_exception(error)
+            return
+        try:
+            chained.set_result(transform(source.result()))
+        except Exception as exc:  # surfaced as this field's error
+            chained.set_exception(exc)
+
+    future.add_done_callback(done)
+    return chained

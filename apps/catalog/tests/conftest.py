@@ -16,3 +16,21 @@ def world(db):
 
 def entity(key: str, *, source: str = "crm", type_: str = "table", **fields) -> dict:
     return {"source": source, "type": type_, "source_key": key, "name": key, "domain": "sales", **fields}
+
+
+@pytest.fixture(autouse=True)
+def clean_cache():
+    """The read cache lives in Redis and in this process: tests start without entries of earlier tests."""
+    from django.core.cache import cache
+
+    from apps.catalog.caching import ENTITY_CACHE
+
+    cache.delete_pattern("catalog.entity:*")
+    ENTITY_CACHE.clear_local()
+    yield
+    cache.delete_pattern("catalog.entity:*")
+    ENTITY_CACHE.clear_local()
+
+
+def urn(key: str, *, source: str = "crm", type_: str = "table") -> str:
+    return f"dm:{source}:{type_}:{key}"

@@ -1,0 +1,236 @@
+"""Catalog mutations: thin wrappers over the services (writes need an authenticated caller)."""
+
+from __future__ import annotations
+
+import graphene
+from graphene.types.generic import GenericScalar
+
+from dictamesh.errors import Unauthenticated
+
+from .. import relationships, selectors, services
+
+
+def _require_user(info):
+    user = getattr(info.context, "user", None)
+    if user is None or not user.is_authenticated:
+        raise Unauthenticated()
+    return user
+
+
+class OwnerInput(graphene.InputObjectType):
+    principal = graphene.String(required=True)
+    role = graphene.String(default_value="technical")
+
+
+class CacheInput(graphene.InputObjectType):
+    ttl_seconds = graphene.Int()
+    strategy = graphene.String()
+
+
+class EntityFields:
+    name = graphene.String()
+    display_name = graphene.String()
+    description = graphene.String()
+    domain = graphene.String()
+    tags = graphene.List(graphene.NonNull(graphene.String))
+    classification = graphene.String()
+    properties = GenericScalar()
+    owners = graphene.List(graphene.NonNull(OwnerInput))
+    cache = CacheInput()
+    schema_subject = graphene.String()
+
+
+class EntityInput(EntityFields, graphene.InputObjectType):
+    urn = graphene.String(description="Or source, type and source_key.")
+    source = graphene.String()
+    type = graphene.String()
+    source_key = graphene.String()
+
+
+class EntityChangesInput(EntityFields, graphene.InputObjectType):
+    pass
+
+
+def _plain(value):
+    """Graphene input objects → plain dicts and lists, unset fields dropped."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+class EntityPayload(graphene.ObjectType):
+    status = graphene.String(required=True)
+    entity = graphene.Field("apps.catalog.graphql.types.EntityType", required=True)
+
+
+class RegisterEntity(graphene.Mutation):
+    class Arguments:
+        input = EntityInput(required=True)
+
+    Output = EntityPayload
+
+    @staticmethod
+    def mutate(root, info, input):  # noqa: A002 - GraphQL argument name
+        _require_user(info)
+        entity, status = services.entity_register(data=_plain(input))
+        return EntityPayload(status=status, entity=selectors.entity_get(urn=entity.urn, use_cache=False))
+
+
+class UpdateEntity(graphene.Mutation):
+    class Arguments:
+        urn = graphene.String(required=True)
+        changes = EntityChangesInput(required=True)
+
+    Output = EntityPayload
+
+    @staticmethod
+    def mutate(root, info, urn, changes):
+        _require_user(info)
+        _, status = services.entity_update(urn=urn, changes=_plain(changes))
+        return EntityPayload(status=status, entity=selectors.entity_get(urn=urn, use_cache=False))
+
+
+class DeprecateEntity(graphene.Mutation):
+    class Arguments:
+        urn = graphene.String(required=True)
+        note = graphene.String(default_value="")
+        deprecated = graphene.Boolean(default_value=True)
+
+    Output = EntityPayload
+
+    @staticmethod
+    def mutate(root, info, urn, note, deprecated):
+        _require_user(info)
+        services.entity_deprecate(urn=urn, note=note, deprecated=deprecated)
+        return EntityPayload(status="updated", entity=selectors.entity_get(urn=urn, use_cache=False))
+
+
+class DeleteEntity(graphene.Mutation):
+    class Arguments:
+        urn = graphene.String(required=True)
+
+    deleted = graphene.Boolean(required=True)
+    version = graphene.Int(required=True)
+
+    @staticmethod
+    def mutate(root, info, urn):
+        _require_user(info)
+        entity = services.entity_delete(urn=urn)
+        return DeleteEntity(deleted=True, version=entity.version)
+
+
+class UpsertResultType(graphene.ObjectType):
+    index = graphene.Int(required=True)
+    urn = graphene.String()
+    status = graphene.String(required=True)
+    version = graphene.Int()
+    error = GenericScalar()
+
+
+class UpsertEntities(graphene.Mutation):
+    class Arguments:
+        entities = graphene.List(graphene.NonNull(EntityInput), required=True)
+
+    results = graphene.List(graphene.NonNull(UpsertResultType), required=True)
+
+    @staticmethod
+    def mutate(root, info, entities):
+        from django.conf import settings
+
+        from dictamesh.errors import ValidationError
+
+        _require_user(info)
+        if len(entities) > settings.DICTAMESH_CATALOG_BULK_MAX:
+            raise ValidationError("Too many entities in one call.", fields={"entities": "too many"})
+        results = services.entities_upsert(items=[_plain(e) for e in entities])
+        return UpsertEntities(results=[r.as_dict() for r in results])
+
+
+class RelationshipPayload(graphene.ObjectType):
+    status = graphene.String(required=True)
+    source = graphene.String(required=True)
+    target = graphene.String(required=True)
+    predicate = graphene.String(required=True)
+
+
+class AddRelationship(graphene.Mutation):
+    class Arguments:
+        source = graphene.String(required=True)
+        target = graphene.String(required=True)
+        predicate = graphene.String(required=True)
+        bidirectional = graphene.Boolean(default_value=False)
+        confidence = graphene.Float(default_value=1.0)
+        provenance = graphene.String(default_value="manual")
+        metadata = GenericScalar()
+
+    Output = RelationshipPayload
+
+    @staticmethod
+    def mutate(root, info, source, target, predicate, bidirectional, confidence, provenance, metadata=None):
+        _require_user(info)
+        _, status = relationships.relationship_add(
+            source=source, target=target, predicate=predicate, bidirectional=bidirectional,
+            confidence=confidence, provenance=provenance, metadata=metadata,
+        )  # fmt: skip
+        return RelationshipPayload(status=status, source=source, target=target, predicate=predicate)
+
+
+class RemoveRelationship(graphene.Mutation):
+    class Arguments:
+        source = graphene.String(required=True)
+        target = graphene.String(required=True)
+        predicate = graphene.String(required=True)
+
+    Output = RelationshipPayload
+
+    @staticmethod
+    def mutate(root, info, source, target, predicate):
+        _require_user(info)
+        relationships.relationship_remove(source=source, target=target, predicate=predicate)
+        return RelationshipPayload(status="removed", source=source, target=target, predicate=predicate)
+
+
+class CreateDomain(graphene.Mutation):
+    class Arguments:
+        name = graphene.String(required=True)
+        display_name = graphene.String(default_value="")
+        description = graphene.String(default_value="")
+        owner = graphene.String(default_value="")
+
+    name = graphene.String(required=True)
+
+    @staticmethod
+    def mutate(root, info, **kwargs):
+        _require_user(info)
+        return CreateDomain(name=services.domain_create(**kwargs).name)
+
+
+class CreateSource(graphene.Mutation):
+    class Arguments:
+        name = graphene.String(required=True)
+        kind = graphene.String(required=True)
+        display_name = graphene.String(default_value="")
+        description = graphene.String(default_value="")
+        connection_ref = graphene.String(default_value="")
+        owner = graphene.String(default_value="")
+
+    name = graphene.String(required=True)
+
+    @staticmethod
+    def mutate(root, info, **kwargs):
+        _require_user(info)
+        return CreateSource(name=services.source_create(**kwargs).name)
+
+
+class CatalogMutation:
+    create_domain = CreateDomain.Field()
+    create_source = CreateSource.Field()
+    register_entity = RegisterEntity.Field()
+    update_entity = UpdateEntity.Field()
+    deprecate_entity = DeprecateEntity.Field()
+    delete_entity = DeleteEntity.Field()
+    upsert_entities = UpsertEntities.Field()
+    add_relationship = AddRelationship.Field()
+    remove_relationship = RemoveRelationship.Field()

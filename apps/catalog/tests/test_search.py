@@ -1,0 +1,115 @@
+"""Search: full-text with weights, typos, facets, filters and cursors; semantic; hybrid."""
+
+from __future__ import annotations
+
+import pytest
+
+from apps.catalog import services
+from apps.catalog.search import search
+from apps.catalog.selectors import EntityFilter
+from apps.catalog.tests.conftest import entity
+from apps.catalog.vectors import entity_embeddings_refresh
+from apps.catalog.models import Entity
+from dictamesh.errors import ValidationError
+
+
+@pytest.fixture
+def corpus(world):
+    items = [
+        entity("customer_orders", description="Orders placed by customers in the web shop.", tags=["gold"],
+               owners=["user:alice"]),
+        entity("invoices", description="Invoices we send; each one lists the customer orders it bills.",
+               domain="finance", source="erp", tags=["gold", "pii"], classification="confidential",
+               owners=["user:bob"]),
+        entity("shipments", description="Parcels leaving the warehouse with a carrier and tracking number.",
+               source="erp", tags=["silver"], owners=["user:alice", "group:logistics"]),
+        entity("payments", description="Card payments and bank transfers received.", domain="finance",
+               properties={"system": "stripe"}, owners=["user:bob"]),
+        entity("web_sessions", description="Clickstream sessions of visitors.", type_="topic", tags=["bronze"]),
+    ]  # fmt: skip
+    results = services.entities_upsert(items=items)
+    entity_embeddings_refresh(ids=[r.entity.pk for r in results])
+
+
+def names(result):
+    return [item["entity"]["name"] for item in result.items]
+
+
+def test_name_matches_outrank_description_matches(corpus):
+    result = search(query="orders")
+    assert names(result)[:2] == ["customer_orders", "invoices"]
+    assert result.total == 2
+
+
+def test_typos_still_find_names(corpus):
+    assert names(search(query="shipmnets"))[0] == "shipments"
+    assert "customer_orders" in names(search(query="custmer"))
+
+
+def test_tags_and_string_properties_are_searchable(corpus):
+    assert names(search(query="stripe")) == ["payments"]
+
+
+def test_facets_count_every_match(corpus):
+    result = search(query="customer")
+    assert result.total == 2
+    facets = {k: {v["value"]: v["count"] for v in values} for k, values in result.facets.items()}
+    assert facets["domain"] == {"sales": 1, "finance": 1}
+    assert facets["source"] == {"crm": 1, "erp": 1}
+    assert facets["tag"] == {"gold": 2, "pii": 1}
+    assert facets["owner"] == {"user:alice": 1, "user:bob": 1}
+    assert facets["classification"] == {"internal": 1, "confidential": 1}
+    assert facets["type"] == {"table": 2}
+
+
+def test_filters_apply_to_results_and_facets(corpus):
+    result = search(query="", filters=EntityFilter(domain="finance"))
+    assert sorted(names(result)) == ["invoices", "payments"]
+    assert {v["value"] for v in result.facets["domain"]} == {"finance"}
+    assert names(search(query="", filters=EntityFilter(tags=("gold", "pii")))) == ["invoices"]
+    assert sorted(names(search(query="", filters=EntityFilter(owner="user:alice")))) == [
+        "customer_orders",
+        "shipments",
+    ]
+    assert names(search(query="", filters=EntityFilter(type="topic"))) == ["web_sessions"]
+    assert names(search(query="orders", filters=EntityFilter(classification="confidential"))) == ["invoices"]
+
+
+def test_cursor_pages_through_every_result_once(corpus):
+    seen, cursor = [], None
+    while True:
+        page = search(query="", sort="name", first=2, after=cursor)
+        seen += names(page)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == sorted(seen) and len(seen) == 5
+    with pytest.raises(ValidationError):
+        search(query="", after="not-a-cursor!")
+
+
+def test_deleted_entities_are_not_found(corpus):
+    services.entity_delete(urn="dm:erp:table:shipments")
+    assert search(query="shipments").items == []
+
+
+def test_semantic_search_ranks_by_embedding_similarity(corpus):
+    result = search(query="parcel carrier tracking", mode="semantic")
+    assert names(result)[0] == "shipments"
+    assert result.items[0]["score"] > result.items[-1]["score"]
+    assert all(e.embedding is not None for e in Entity.objects.all())
+
+
+def test_hybrid_fuses_both_rankings(corpus):
+    result = search(query="customer orders", mode="hybrid")
+    assert names(result)[0] == "customer_orders"
+    assert set(names(result)) >= {"customer_orders", "invoices"}
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"mode": "magic"}, {"mode": "semantic"}, {"query": "x" * 501}, {"sort": "colour"}, {"first": 0}],
+)
+def test_invalid_searches_are_refused(corpus, kwargs):
+    with pytest.raises(ValidationError):
+        search(**kwargs)
