@@ -27,18 +27,22 @@ def loader_for(info, loader_class: type[L]) -> L:
 
 
 def then(future, transform):
-    """A future of ``transform(result)`` (SyncFuture has no ``then``); errors pass through."""
+    """``transform(result)`` of a loader's future, itself deferred until the batch runs (SyncFuture has no
+    ``then``). An already resolved future gives the value at once; errors pass through."""
     from graphql_sync_dataloaders.sync_future import SyncFuture
 
+    if future.done():
+        return transform(future.result())
     chained = SyncFuture()
+    chained.deferred_callback = future.deferred_callback  # the batch's dispatch, if this load starts one
 
-    def done(source) -> None:
-        error = source.exception()
+    def done() -> None:
+        error = future.exception()
         if error is not None:
             chained.set_exception(error)
             return
         try:
-            chained.set_result(transform(source.result()))
+            chained.set_result(transform(future.result()))
         except Exception as exc:  # surfaced as this field's error
             chained.set_exception(exc)
 

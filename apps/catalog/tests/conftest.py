@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from apps.catalog import services
+from tests.conftest import client, token, user  # noqa: F401 - shared fixtures
 
 
 @pytest.fixture
