@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.postgres.search import SearchQuery
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -16,6 +15,7 @@ from dictamesh.errors import DictaMeshError
 
 from . import services
 from .models import Classification, Domain, Entity, EntityOwner, OwnerRole, Relationship, SourceSystem
+from .search import matching_ids
 from .state import diff_states
 
 
@@ -162,9 +162,7 @@ class EntityAdmin(admin.ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        matches = Q(urn=term) | Q(search_vector=SearchQuery(term, search_type="websearch", config="english"))
-        matches |= Q(name__trigram_word_similar=term)
-        return queryset.filter(matches), False
+        return queryset.filter(Q(urn=term) | Q(pk__in=matching_ids(term))), False
 
     def save_model(self, request, obj, form, change):
         changes = {field: form.cleaned_data[field] for field in form.changed_data}
@@ -175,9 +173,6 @@ class EntityAdmin(admin.ModelAdmin):
                 )
             except DictaMeshError as exc:
                 self.message_user(request, f"Not saved: {exc.message} {exc.fields or ''}", messages.ERROR)
-
-    def save_related(self, request, form, formsets, change):
-        pass  # inlines are read-only; owners change through the bulk action or the API
 
     def history_view(self, request, object_id, extra_context=None):
         """The entity's versions, each with its field-level diff to the one before."""

@@ -82,9 +82,9 @@ def _entities() -> tuple[list[dict], list[dict]]:
     for source, entity_type, count in plan:
         seen = set()
         while len(seen) < count:
-            domain = rng.choice(list(DOMAINS)) if source in ("warehouse", "events") else SOURCES[source][2]
-            if source == "crm":
-                domain = "sales"
+            domain = {"crm": "sales", "erp": rng.choice(["finance", "logistics"])}.get(source) or rng.choice(
+                list(DOMAINS)
+            )
             subject = rng.choice(SUBJECTS[domain])
             qualifier = rng.choice(QUALIFIERS)
             name = f"{subject}_{qualifier}" if qualifier else subject

@@ -250,3 +250,10 @@ def _resort(candidates: list[tuple[int, float]], sort: str) -> list[tuple[int, f
     qs = entities_queryset().filter(pk__in=list(score)).values_list("id", flat=True)
     order = qs.order_by("name", "id") if sort == "name" else qs.order_by("-updated_at", "-id")
     return [(pk, score[pk]) for pk in order]
+
+
+def matching_ids(query: str, *, limit: int = 1000) -> list[int]:
+    """Ids of the best full-text / typo-tolerant matches of ``query`` (the admin's search box)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL pg_trgm.word_similarity_threshold = 0.5")
+        return [pk for pk, _ in _fulltext_ids(query[:MAX_QUERY], EntityFilter(), "relevance", 0, limit)]

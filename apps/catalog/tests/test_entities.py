@@ -152,13 +152,12 @@ def test_deprecate_delete_and_restore(world):
 
 def test_the_database_refuses_a_second_row_with_the_same_urn(world):
     services.entity_register(data=entity("orders"))
-    with pytest.raises(IntegrityError), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO dictamesh_catalog_entity (urn, entity_type, name, display_name, description,"
-                " domain_id, source_id, source_key, version, schema_subject, tags, classification, properties,"
-                " cache_ttl_seconds, cache_strategy, created_at, updated_at, deprecation_note, embedding_digest)"
-                " SELECT urn, entity_type, name, '', '', domain_id, source_id, source_key, 1, '', '{}', 'internal',"
-                " '{}', 0, 'ttl', now(), now(), '', '' FROM dictamesh_catalog_entity WHERE urn = %s",
-                [urn("orders")],
-            )
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO dictamesh_catalog_entity (urn, entity_type, name, display_name, description,"
+            " domain_id, source_id, source_key, version, schema_subject, tags, classification, properties,"
+            " cache_ttl_seconds, cache_strategy, created_at, updated_at, deprecation_note, embedding_digest)"
+            " SELECT urn, entity_type, name, '', '', domain_id, source_id, source_key, 1, '', '{}', 'internal',"
+            " '{}', 0, 'ttl', now(), now(), '', '' FROM dictamesh_catalog_entity WHERE urn = %s",
+            [urn("orders")],
+        )

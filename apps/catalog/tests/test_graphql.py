@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -69,7 +68,8 @@ def test_entity_by_urn_with_history(world, client):
     services.entity_update(urn=urn("orders"), changes={"description": "v2"})
     status, body = gql(
         client,
-        'query { entity(urn: "dm:crm:table:orders") { name description version history { version change changedFields } } }',
+        'query { entity(urn: "dm:crm:table:orders") { name description version'
+        " history { version change changedFields } } }",
     )
     assert status == 200
     data = body["data"]["entity"]
@@ -82,7 +82,10 @@ def test_entity_by_urn_with_history(world, client):
 
 def test_entities_pages_with_cursors(world, client):
     _many(5)
-    query = "query($after: String) { entities(first: 2, after: $after) { nodes { urn } pageInfo { hasNextPage endCursor } } }"
+    query = (
+        "query($after: String) { entities(first: 2, after: $after)"
+        " { nodes { urn } pageInfo { hasNextPage endCursor } } }"
+    )
     seen, after = [], None
     while True:
         _, body = gql(client, query, {"after": after})
@@ -114,8 +117,10 @@ def test_neighbors_and_path(world, client):
     _many(6)
     _, body = gql(
         client,
-        'query { neighbors(urn: "dm:crm:table:t0000", depth: 1, direction: "out") { nodes { urn depth } edges { predicate } }'
-        ' path(source: "dm:crm:table:t0000", target: "dm:crm:table:t0004", direction: "out") { length nodes { urn } } }',
+        'query { neighbors(urn: "dm:crm:table:t0000", depth: 1, direction: "out")'
+        " { nodes { urn depth } edges { predicate } }"
+        ' path(source: "dm:crm:table:t0000", target: "dm:crm:table:t0004", direction: "out")'
+        " { length nodes { urn } } }",
     )
     assert {n["urn"] for n in body["data"]["neighbors"]["nodes"]} == {
         urn("t0000"),

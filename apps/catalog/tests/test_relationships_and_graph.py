@@ -79,8 +79,9 @@ def test_the_database_enforces_confidence_bounds_and_no_self_loops(world, sql_va
     ids = dict(Entity.objects.values_list("source_key", "id"))
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO dictamesh_catalog_relationship (source_id, target_id, predicate, confidence, bidirectional,"
-            f" metadata, provenance, created_at, updated_at) VALUES ({sql_values}, false, '{{}}', 'manual', now(), now())",
+            "INSERT INTO dictamesh_catalog_relationship (source_id, target_id, predicate, confidence,"
+            " bidirectional, metadata, provenance, created_at, updated_at)"
+            f" VALUES ({sql_values}, false, '{{}}', 'manual', now(), now())",
             ids,
         )
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from apps.catalog import services
+from apps.catalog.models import Entity
 from apps.catalog.search import search
 from apps.catalog.selectors import EntityFilter
 from apps.catalog.tests.conftest import entity
 from apps.catalog.vectors import entity_embeddings_refresh
-from apps.catalog.models import Entity
 from dictamesh.errors import ValidationError
 
 
