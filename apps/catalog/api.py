@@ -312,6 +312,7 @@ def entity_search(request, q: Query[SearchQuery]):
     return {
         "mode": result.mode,
         "total": result.total,
+        "exact": result.exact,
         "items": result.items,
         "facets": result.facets,
         "next_cursor": result.next_cursor,

@@ -25,6 +25,7 @@ RRF_K = 60
 POOL = 100
 MAX_DEPTH = 1000  # how far semantic and hybrid results can be paged
 FACET_LIMIT = 20
+FACET_SCAN = 10_000  # facets and totals are counted over at most this many matches
 MAX_QUERY = 500
 
 
@@ -32,9 +33,10 @@ MAX_QUERY = 500
 class SearchResult:
     items: list[dict]  # {"entity": state, "score": float}
     facets: dict[str, list[dict]]
-    total: int | None  # exact for full-text; the pool size for semantic and hybrid
+    total: int | None  # exact for full-text up to FACET_SCAN; the pool size for semantic and hybrid
     next_cursor: str | None
     mode: str
+    exact: bool = True  # False when more than FACET_SCAN entities match: total and facets are lower bounds
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -192,6 +194,7 @@ def search(
 
     facet_counts: dict[str, list[dict]] = {}
     total: int | None = None
+    exact = True
     if mode == "fulltext":
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL pg_trgm.word_similarity_threshold = 0.5")
@@ -203,9 +206,10 @@ def search(
                 where, params = _filter_sql(filters)
                 match = f" AND {FULLTEXT_MATCH}" if query else ""
                 facet_counts, total = _facets(
-                    f"SELECT e.id FROM dictamesh_catalog_entity e WHERE {where}{match}",
+                    f"SELECT e.id FROM dictamesh_catalog_entity e WHERE {where}{match} LIMIT {FACET_SCAN + 1}",
                     [*params, *((query, query) if query else ())],
                 )
+                exact = total <= FACET_SCAN  # else: total and facets count the first FACET_SCAN + 1 matches
     else:
         if offset + size > MAX_DEPTH:
             raise ValidationError(
@@ -242,6 +246,7 @@ def search(
         total=total,
         next_cursor=encode_cursor(offset + size) if has_next else None,
         mode=mode,
+        exact=exact,
     )
 
 

@@ -16,6 +16,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from dictamesh.db import insert_rows, update_rows
 from dictamesh.errors import Conflict, DictaMeshError, NotFound, ValidationError
 from dictamesh.events import publish_many
 from dictamesh.events.context import current_actor
@@ -271,14 +272,21 @@ def _upsert_batch(
         updates.append((plan, current, before, owners, "restored" if restoring else "updated"))
 
     if creates:
-        Entity.objects.bulk_create([entity for _, entity, _ in creates], batch_size=BATCH)
+        rows = [{**_row(entity), "urn": entity.urn, "entity_type": entity.entity_type,
+                 "source_id": entity.source_id, "source_key": entity.source_key, "created_at": entity.created_at,
+                 "embedding_digest": ""} for _, entity, _ in creates]  # fmt: skip
+        ids = dict(
+            (urn, pk)
+            for pk, urn in insert_rows(Entity._meta.db_table, CREATE_COLUMNS, rows, returning="id, urn")
+        )
+        for _, entity, _ in creates:
+            entity.pk = ids[entity.urn]
+            entity._state.adding = False
     if updates:
-        fields = [
-            "name", "display_name", "description", "domain", "tags", "classification", "properties",
-            "cache_ttl_seconds", "cache_strategy", "schema_subject", "last_synced_at", "version",
-            "updated_at", "deleted_at",
-        ]  # fmt: skip
-        Entity.objects.bulk_update([entity for _, entity, _, _, _ in updates], fields, batch_size=BATCH)
+        update_rows(
+            Entity._meta.db_table, "id", UPDATE_COLUMNS,
+            [{**_row(entity), "id": entity.pk} for _, entity, _, _, _ in updates],
+        )  # fmt: skip
     if touched_unchanged:
         Entity.objects.filter(pk__in=touched_unchanged).update(last_synced_at=now)
     replaced = [entity.pk for _, entity, _, owners, _ in updates if owners is not None]
@@ -294,7 +302,11 @@ def _upsert_batch(
         if owners is not None
         for o in owners
     ]
-    EntityOwner.objects.bulk_create(new_owners, batch_size=BATCH * 2)
+    insert_rows(
+        EntityOwner._meta.db_table,
+        {"entity_id": "bigint", "principal": "text", "role": "text"},
+        [{"entity_id": o.entity.pk, "principal": o.principal, "role": o.role} for o in new_owners],
+    )
 
     versions, changes = [], []
     for plan, entity, owners in creates:
@@ -320,11 +332,50 @@ def _upsert_batch(
             )
         )
         results[plan.index] = ItemResult(plan.index, entity.urn, change, entity.version, entity=entity)
-    EntityVersion.objects.bulk_create(versions, batch_size=BATCH)
+    insert_rows(EntityVersion._meta.db_table, VERSION_COLUMNS, [_version_row(v) for v in versions])
     publish_many(changes)
     _after_commit([entity.urn for _, entity, _ in creates] + [entity.urn for _, entity, *_ in updates],
                   [entity.pk for _, entity, _ in creates] + [entity.pk for _, entity, *_ in updates])  # fmt: skip
     return [results[i] for i in sorted(results)]
+
+
+UPDATE_COLUMNS = {
+    "id": "bigint", "name": "text", "display_name": "text", "description": "text", "domain_id": "bigint",
+    "tags": "varchar[]", "classification": "text", "properties": "jsonb", "cache_ttl_seconds": "integer",
+    "cache_strategy": "text", "schema_subject": "text", "last_synced_at": "timestamptz", "version": "integer",
+    "updated_at": "timestamptz", "deleted_at": "timestamptz", "deprecated_at": "timestamptz",
+    "deprecation_note": "text",
+}  # fmt: skip
+CREATE_COLUMNS = {
+    **{k: v for k, v in UPDATE_COLUMNS.items() if k != "id"},
+    "urn": "text", "entity_type": "text", "source_id": "bigint", "source_key": "text",
+    "created_at": "timestamptz", "embedding_digest": "text",
+}  # fmt: skip
+VERSION_COLUMNS = {
+    "urn": "text", "entity_id": "bigint", "version": "integer", "change": "text", "state": "jsonb",
+    "changed_fields": "varchar[]", "actor": "text", "changed_at": "timestamptz",
+}  # fmt: skip
+
+
+def _row(entity: Entity) -> dict:
+    """The columns of an entity that creates and updates write."""
+    return {
+        "name": entity.name, "display_name": entity.display_name, "description": entity.description,
+        "domain_id": entity.domain_id, "tags": entity.tags, "classification": entity.classification,
+        "properties": entity.properties, "cache_ttl_seconds": entity.cache_ttl_seconds,
+        "cache_strategy": entity.cache_strategy, "schema_subject": entity.schema_subject,
+        "last_synced_at": entity.last_synced_at, "version": entity.version, "updated_at": entity.updated_at,
+        "deleted_at": entity.deleted_at, "deprecated_at": entity.deprecated_at,
+        "deprecation_note": entity.deprecation_note,
+    }  # fmt: skip
+
+
+def _version_row(version: EntityVersion) -> dict:
+    return {
+        "urn": version.urn, "entity_id": version.entity.pk, "version": version.version, "change": version.change,
+        "state": version.state, "changed_fields": version.changed_fields, "actor": version.actor,
+        "changed_at": version.changed_at,
+    }  # fmt: skip
 
 
 def _version(
@@ -343,19 +394,14 @@ def _version(
 
 
 def _event(type_: str, entity: Entity, change: str, before, after, fields_changed: list[str]) -> Change:
-    return Change(
-        type=type_,
-        subject=entity.urn,
-        data={
-            "urn": entity.urn,
-            "version": entity.version,
-            "change": change,
-            "changed_fields": fields_changed,
-            "entity": after,
-        },
-        before=before,
-        after=after,
-    )
+    data = {
+        "urn": entity.urn,
+        "version": entity.version,
+        "change": change,
+        "changed_fields": fields_changed,
+        "entity": after,
+    }
+    return Change(type=type_, subject=entity.urn, data=data, before=before, after=after, json_ready=True)
 
 
 def _after_commit(urns: list[str], ids: list[int]) -> None:

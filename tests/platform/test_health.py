@@ -56,14 +56,16 @@ def test_readyz_fails_when_redis_and_the_broker_are_unreachable(client):
 
 
 def test_readyz_reports_missing_extension(client, django_db_blocker):
-    from django.db import connection
+    from django.db import connection, transaction
 
-    with connection.cursor() as cursor:
-        cursor.execute("DROP EXTENSION pg_trgm")
-    try:
-        body = client.get("/readyz").json()
-        assert body["checks"]["extensions"]["ok"] is False
-        assert "pg_trgm" in body["checks"]["extensions"]["detail"]
-    finally:
+    # the catalog's trigram index depends on pg_trgm: drop both in a transaction that is rolled back
+    with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute("CREATE EXTENSION pg_trgm")
+            cursor.execute("DROP EXTENSION pg_trgm CASCADE")
+        body = client.get("/readyz").json()
+        transaction.set_rollback(True)
+    assert body["checks"]["extensions"]["ok"] is False
+    assert "pg_trgm" in body["checks"]["extensions"]["detail"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_indexes WHERE indexname = 'dictamesh_cat_entity_trgm_idx'")
+        assert cursor.fetchone() == (1,)

@@ -111,6 +111,7 @@ class CatalogQuery:
         return {
             "mode": result.mode,
             "total": result.total,
+            "exact": result.exact,
             "hits": result.items,
             "facets": result.facets,
             "page_info": {"has_next_page": result.next_cursor is not None, "end_cursor": result.next_cursor},

@@ -166,6 +166,10 @@ class SearchHitType(graphene.ObjectType):
 class SearchResultType(graphene.ObjectType):
     mode = graphene.String(required=True)
     total = graphene.Int(description="Exact for full-text; the candidate pool for semantic and hybrid.")
+    exact = graphene.Boolean(
+        required=True,
+        description="False when more entities match than are counted: total and facets are lower bounds.",
+    )
     hits = graphene.List(graphene.NonNull(SearchHitType), required=True)
     facets = graphene.Field(FacetsType)
     page_info = graphene.Field(PageInfoType, required=True)

@@ -113,3 +113,14 @@ def test_hybrid_fuses_both_rankings(corpus):
 def test_invalid_searches_are_refused(corpus, kwargs):
     with pytest.raises(ValidationError):
         search(**kwargs)
+
+
+def test_totals_and_facets_count_a_bounded_number_of_matches_and_say_so(corpus, monkeypatch):
+    from apps.catalog import search as search_module
+
+    assert search(query="").exact is True
+    monkeypatch.setattr(search_module, "FACET_SCAN", 2)
+    result = search(query="")
+    assert result.total == 3 and result.exact is False  # "at least 3"
+    assert sum(v["count"] for v in result.facets["type"]) == 3
+    assert len(result.items) == 5  # results themselves are not capped
