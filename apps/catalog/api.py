@@ -313,6 +313,7 @@ def entity_search(request, q: Query[SearchQuery]):
         "mode": result.mode,
         "total": result.total,
         "exact": result.exact,
+        "corrected": result.corrected,
         "items": result.items,
         "facets": result.facets,
         "next_cursor": result.next_cursor,

@@ -115,7 +115,6 @@ class Entity(models.Model):
         indexes = [
             GinIndex(fields=["search_vector"], name="dictamesh_cat_entity_tsv_idx"),
             GinIndex(fields=["tags"], name="dictamesh_cat_entity_tags_idx"),
-            GinIndex(name="dictamesh_cat_entity_trgm_idx", fields=["name"], opclasses=["gin_trgm_ops"]),
             models.Index(fields=["domain", "entity_type"], name="dictamesh_cat_entity_dom_idx"),
             models.Index(fields=["source", "entity_type"], name="dictamesh_cat_entity_src_idx"),
             models.Index(fields=["updated_at", "id"], name="dictamesh_cat_entity_upd_idx"),
@@ -285,3 +284,16 @@ class CacheStatus(models.Model):
 
     def __str__(self) -> str:
         return f"cache of {self.entity_id}"
+
+
+class NameWord(models.Model):
+    """Every word that appears in an entity name: the dictionary that corrects typos in searches."""
+
+    word = models.CharField(max_length=100, primary_key=True)
+
+    class Meta:
+        db_table = "dictamesh_catalog_name_word"
+        indexes = [GinIndex(name="dictamesh_cat_word_trgm_idx", fields=["word"], opclasses=["gin_trgm_ops"])]
+
+    def __str__(self) -> str:
+        return self.word

@@ -25,7 +25,7 @@ RRF_K = 60
 POOL = 100
 MAX_DEPTH = 1000  # how far semantic and hybrid results can be paged
 FACET_LIMIT = 20
-FACET_SCAN = 10_000  # facets and totals are counted over at most this many matches
+FACET_SCAN = 1_000  # facets and totals are counted over at most this many matches (+1)
 MAX_QUERY = 500
 
 
@@ -37,6 +37,7 @@ class SearchResult:
     next_cursor: str | None
     mode: str
     exact: bool = True  # False when more than FACET_SCAN entities match: total and facets are lower bounds
+    corrected: str | None = None  # the query searched instead, when the typed one matched nothing
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -67,28 +68,101 @@ def _filter_sql(filters: EntityFilter, alias: str = "e") -> tuple[str, list]:
     return " AND ".join(clauses), params
 
 
-FULLTEXT_MATCH = "(e.search_vector @@ websearch_to_tsquery('english', %s) OR %s <%% e.name)"
-FULLTEXT_SCORE = (
-    "(ts_rank_cd(e.search_vector, websearch_to_tsquery('english', %s), 32) + word_similarity(%s, e.name))"
-)
+WEBSEARCH = "websearch_to_tsquery('english', %s)"
+NAME_VECTOR = "to_tsvector('english', e.name || ' ' || e.display_name)"  # dictamesh_cat_entity_name_idx
+CANDIDATES = 1000  # entities ranked per stage
+SIMILAR_WORDS = 3  # dictionary words tried for an unknown query word
+
+
+@dataclass(frozen=True)
+class TsQuery:
+    """A tsquery as SQL with its parameters: the query as typed, or as corrected."""
+
+    sql: str
+    params: tuple
+    text: str
+
+
+def _typed(query: str) -> TsQuery:
+    return TsQuery(WEBSEARCH, (query,), query)
+
+
+def _corrected(query: str) -> TsQuery | None:
+    """The query with each word missing from the names' dictionary replaced by its closest known words."""
+    from dictamesh.embeddings import words as split_words
+
+    typed = [w for w in split_words(query) if len(w) >= 3][:8]
+    if not typed:
+        return None
+    parts, params, shown = [], [], []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT word FROM dictamesh_catalog_name_word WHERE word = ANY(%s)", [typed])
+        known = {row[0] for row in cursor.fetchall()}
+        cursor.execute("SET LOCAL pg_trgm.similarity_threshold = 0.4")
+        changed = False
+        for word in typed:
+            alternatives = [word]
+            if word not in known:
+                cursor.execute(
+                    "SELECT word FROM dictamesh_catalog_name_word WHERE word %% %s"
+                    " ORDER BY similarity(word, %s) DESC, word LIMIT %s",
+                    [word, word, SIMILAR_WORDS],
+                )
+                alternatives = [row[0] for row in cursor.fetchall()]
+                if not alternatives:
+                    return None
+                changed = True
+            parts.append("(" + " || ".join(["plainto_tsquery('english', %s)"] * len(alternatives)) + ")")
+            params += alternatives
+            shown.append(alternatives[0])
+    if not changed:
+        return None
+    return TsQuery("(" + " && ".join(parts) + ")", tuple(params), " ".join(shown))
+
+
+def _stage(cursor, sql: str, params: list) -> list[tuple[int, float]]:
+    cursor.execute(sql, params)
+    return [(pk, float(score)) for pk, score in cursor.fetchall()]
 
 
 def _fulltext_ids(
-    query: str, filters: EntityFilter, sort: str, offset: int, limit: int
+    tsq: TsQuery, filters: EntityFilter, sort: str, offset: int, limit: int
 ) -> list[tuple[int, float]]:
+    """Relevance: entities whose name matches, then those that match elsewhere (description, tags,
+    properties) — each stage ranks at most CANDIDATES matches, and the second runs only when the first found
+    fewer than the page needs. Other sorts order every match."""
     where, params = _filter_sql(filters)
-    order = {
-        "relevance": "score DESC, e.id",
-        "name": "e.name, e.id",
-        "-updated_at": "e.updated_at DESC, e.id DESC",
-    }[sort]
-    sql = (
-        f"SELECT e.id, {FULLTEXT_SCORE} AS score FROM dictamesh_catalog_entity e"
-        f" WHERE {where} AND {FULLTEXT_MATCH} ORDER BY {order} LIMIT %s OFFSET %s"
-    )
+    if sort != "relevance":
+        order = {"name": "e.name, e.id", "-updated_at": "e.updated_at DESC, e.id DESC"}[sort]
+        sql = (
+            f"SELECT e.id, 1.0 FROM dictamesh_catalog_entity e WHERE {where} AND e.search_vector @@ {tsq.sql}"
+            f" ORDER BY {order} LIMIT %s OFFSET %s"
+        )
+        with connection.cursor() as cursor:
+            return _stage(cursor, sql, [*params, *tsq.params, limit, offset])
+    need = offset + limit
+    score = f"ts_rank_cd(c.search_vector, {tsq.sql}, 32) + word_similarity(%s, c.name)"
+    ranked: list[tuple[int, float]] = []
+    seen: set[int] = set()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [query, query, *params, query, query, limit, offset])
-        return [(pk, float(score)) for pk, score in cursor.fetchall()]
+        for condition, boost in (
+            (f"{NAME_VECTOR} @@ {tsq.sql}", 2.0),
+            (f"e.search_vector @@ {tsq.sql}", 1.0),
+        ):
+            if len(ranked) >= need:
+                break
+            rows = _stage(
+                cursor,
+                f"SELECT id, {boost} + {score} AS score FROM ("
+                f"SELECT e.id, e.name, e.search_vector FROM dictamesh_catalog_entity e"
+                f" WHERE {where} AND {condition} LIMIT {CANDIDATES}) AS c ORDER BY score DESC, id",
+                [*tsq.params, tsq.text, *params, *tsq.params],
+            )
+            for pk, value in rows:
+                if pk not in seen:
+                    seen.add(pk)
+                    ranked.append((pk, value))
+    return ranked[offset : offset + limit]
 
 
 def _browse_ids(filters: EntityFilter, sort: str, offset: int, limit: int) -> list[tuple[int, float]]:
@@ -127,9 +201,10 @@ def _facets(id_sql: str, params: list) -> tuple[dict[str, list[dict]], int]:
     """Facet counts over the entities ``id_sql`` selects, in one round trip."""
     top = f"ORDER BY count(*) DESC, 2 LIMIT {FACET_LIMIT}"
     sql = f"""
-        WITH m AS MATERIALIZED (
+        WITH ids AS MATERIALIZED ({id_sql}),
+        m AS MATERIALIZED (
             SELECT e.id, e.domain_id, e.source_id, e.entity_type, e.classification, e.tags
-            FROM dictamesh_catalog_entity e WHERE e.id IN ({id_sql})
+            FROM ids JOIN dictamesh_catalog_entity e ON e.id = ids.id
         )
         (SELECT 'total', '', count(*) FROM m)
         UNION ALL (SELECT 'domain', d.name, count(*) FROM m JOIN dictamesh_catalog_domain d ON d.id = m.domain_id
@@ -195,19 +270,26 @@ def search(
     facet_counts: dict[str, list[dict]] = {}
     total: int | None = None
     exact = True
+    corrected = None
     if mode == "fulltext":
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL pg_trgm.word_similarity_threshold = 0.5")
-            if query:
-                ranked = _fulltext_ids(query, filters, sort, offset, size + 1)
-            else:
+        with transaction.atomic():
+            tsq = _typed(query) if query else None
+            if tsq is None:
                 ranked = _browse_ids(filters, sort, offset, size + 1)
+            else:
+                ranked = _fulltext_ids(tsq, filters, sort, offset, size + 1)
+                if not ranked and offset == 0 and (fixed := _corrected(query)) is not None:
+                    tsq, corrected = fixed, fixed.text
+                    ranked = _fulltext_ids(tsq, filters, sort, offset, size + 1)
+            if not ranked and after and tsq is not None and (fixed := _corrected(query)) is not None:
+                tsq, corrected = fixed, fixed.text  # later pages of a corrected search
+                ranked = _fulltext_ids(tsq, filters, sort, offset, size + 1)
             if facets:
                 where, params = _filter_sql(filters)
-                match = f" AND {FULLTEXT_MATCH}" if query else ""
+                match = f" AND e.search_vector @@ {tsq.sql}" if tsq else ""
                 facet_counts, total = _facets(
                     f"SELECT e.id FROM dictamesh_catalog_entity e WHERE {where}{match} LIMIT {FACET_SCAN + 1}",
-                    [*params, *((query, query) if query else ())],
+                    [*params, *(tsq.params if tsq else ())],
                 )
                 exact = total <= FACET_SCAN  # else: total and facets count the first FACET_SCAN + 1 matches
     else:
@@ -218,9 +300,11 @@ def search(
         pool = max(POOL, offset + size + 1)
         semantic = _semantic_ids(query, filters, pool)
         if mode == "hybrid":
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("SET LOCAL pg_trgm.word_similarity_threshold = 0.5")
-                lexical = _fulltext_ids(query, filters, "relevance", 0, pool)
+            with transaction.atomic():
+                lexical = _fulltext_ids(_typed(query), filters, "relevance", 0, pool)
+                if not lexical and (fixed := _corrected(query)) is not None:
+                    corrected = fixed.text
+                    lexical = _fulltext_ids(fixed, filters, "relevance", 0, pool)
             candidates = _rrf(lexical, semantic)
         else:
             candidates = semantic
@@ -228,9 +312,9 @@ def search(
             candidates = _resort(candidates, sort)
         ranked = candidates[offset : offset + size + 1]
         if facets and candidates:
-            facet_counts, total = _facets("SELECT unnest(%s::bigint[])", [[pk for pk, _ in candidates]])
+            facet_counts, total = _facets("SELECT unnest(%s::bigint[]) AS id", [[pk for pk, _ in candidates]])
         elif facets:
-            facet_counts, total = _facets("SELECT NULL::bigint", [])
+            facet_counts, total = _facets("SELECT NULL::bigint AS id", [])
 
     has_next = len(ranked) > size
     ranked = ranked[:size]
@@ -247,6 +331,7 @@ def search(
         next_cursor=encode_cursor(offset + size) if has_next else None,
         mode=mode,
         exact=exact,
+        corrected=corrected,
     )
 
 
@@ -258,7 +343,9 @@ def _resort(candidates: list[tuple[int, float]], sort: str) -> list[tuple[int, f
 
 
 def matching_ids(query: str, *, limit: int = 1000) -> list[int]:
-    """Ids of the best full-text / typo-tolerant matches of ``query`` (the admin's search box)."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL pg_trgm.word_similarity_threshold = 0.5")
-        return [pk for pk, _ in _fulltext_ids(query[:MAX_QUERY], EntityFilter(), "relevance", 0, limit)]
+    """Ids of the best full-text matches of ``query``, typos corrected (the admin's search box)."""
+    with transaction.atomic():
+        ranked = _fulltext_ids(_typed(query[:MAX_QUERY]), EntityFilter(), "relevance", 0, limit)
+        if not ranked and (fixed := _corrected(query[:MAX_QUERY])) is not None:
+            ranked = _fulltext_ids(fixed, EntityFilter(), "relevance", 0, limit)
+    return [pk for pk, _ in ranked]

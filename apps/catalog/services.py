@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from dictamesh.db import insert_rows, update_rows
@@ -292,21 +292,24 @@ def _upsert_batch(
     replaced = [entity.pk for _, entity, _, owners, _ in updates if owners is not None]
     if replaced:
         EntityOwner.objects.filter(entity_id__in=replaced).delete()
-    new_owners = [
-        EntityOwner(entity=entity, principal=o["principal"], role=o["role"])
-        for _, entity, owners in creates
-        for o in owners
-    ] + [
-        EntityOwner(entity=entity, principal=o["principal"], role=o["role"])
-        for _, entity, _, owners, _ in updates
-        if owners is not None
-        for o in owners
+    owned = [(entity, owners) for _, entity, owners in creates] + [
+        (entity, owners) for _, entity, _, owners, _ in updates if owners is not None
     ]
     insert_rows(
         EntityOwner._meta.db_table,
         {"entity_id": "bigint", "principal": "text", "role": "text"},
-        [{"entity_id": o.entity.pk, "principal": o.principal, "role": o.role} for o in new_owners],
+        [
+            {"entity_id": e.pk, "principal": o["principal"], "role": o["role"]}
+            for e, owners in owned
+            for o in owners
+        ],
     )
+
+    named = [entity.pk for _, entity, _ in creates] + [
+        entity.pk for _, entity, before, _, _ in updates if entity.name != before["name"]
+        or entity.display_name != before["display_name"]
+    ]  # fmt: skip
+    remember_name_words(ids=named)
 
     versions, changes = [], []
     for plan, entity, owners in creates:
@@ -332,7 +335,7 @@ def _upsert_batch(
             )
         )
         results[plan.index] = ItemResult(plan.index, entity.urn, change, entity.version, entity=entity)
-    insert_rows(EntityVersion._meta.db_table, VERSION_COLUMNS, [_version_row(v) for v in versions])
+    insert_rows(EntityVersion._meta.db_table, VERSION_COLUMNS, versions)
     publish_many(changes)
     _after_commit([entity.urn for _, entity, _ in creates] + [entity.urn for _, entity, *_ in updates],
                   [entity.pk for _, entity, _ in creates] + [entity.pk for _, entity, *_ in updates])  # fmt: skip
@@ -370,27 +373,28 @@ def _row(entity: Entity) -> dict:
     }  # fmt: skip
 
 
-def _version_row(version: EntityVersion) -> dict:
+NAME_WORDS_SQL = """
+INSERT INTO dictamesh_catalog_name_word (word)
+SELECT DISTINCT left(w, 100) FROM dictamesh_catalog_entity e,
+    unnest(tsvector_to_array(to_tsvector('simple', e.name || ' ' || e.display_name))) AS w
+WHERE e.id = ANY(%s) AND length(w) >= 3 AND w !~ '^[0-9]+$'
+ON CONFLICT DO NOTHING
+"""
+
+
+def remember_name_words(*, ids: list[int]) -> None:
+    """Add the words of these entities' names to the dictionary that corrects typos in searches."""
+    if ids:
+        with connection.cursor() as cursor:
+            cursor.execute(NAME_WORDS_SQL, [ids])
+
+
+def _version(entity: Entity, change: str, state: dict, fields_changed: list[str], actor: str, now) -> dict:
+    """An entity_version row (VERSION_COLUMNS)."""
     return {
-        "urn": version.urn, "entity_id": version.entity.pk, "version": version.version, "change": version.change,
-        "state": version.state, "changed_fields": version.changed_fields, "actor": version.actor,
-        "changed_at": version.changed_at,
+        "urn": entity.urn, "entity_id": entity.pk, "version": entity.version, "change": change, "state": state,
+        "changed_fields": fields_changed, "actor": actor, "changed_at": now,
     }  # fmt: skip
-
-
-def _version(
-    entity: Entity, change: str, state: dict, fields_changed: list[str], actor: str, now
-) -> EntityVersion:
-    return EntityVersion(
-        urn=entity.urn,
-        entity=entity,
-        version=entity.version,
-        change=change,
-        state=state,
-        changed_fields=fields_changed,
-        actor=actor,
-        changed_at=now,
-    )
 
 
 def _event(type_: str, entity: Entity, change: str, before, after, fields_changed: list[str]) -> Change:

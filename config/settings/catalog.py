@@ -26,7 +26,7 @@ DICTAMESH_CATALOG_L1_TTL_SECONDS = ENV.int(
 )
 DICTAMESH_CATALOG_SEARCH_EF = ENV.int(
     "DICTAMESH_CATALOG_SEARCH_EF",
-    default=100,
+    default=300,
     minimum=10,
     doc="pgvector `hnsw.ef_search` for semantic search: higher finds more true neighbours, slower.",
 )

@@ -159,7 +159,7 @@ class EmbeddedPostgres:
             "-c",
             "max_connections=200",
             "-c",
-            "shared_buffers=128MB",
+            f"shared_buffers={os.environ.get('DICTAMESH_DEV_PG_SHARED_BUFFERS', '128MB')}",  # benchmarks raise it
             "-c",
             "log_min_messages=warning",
         ]

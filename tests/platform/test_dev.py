@@ -144,6 +144,17 @@ def test_dev_boots_serves_persists_and_stops_cleanly(data_dir):
         while not any(x.startswith("worker ") and " ready." in x for x in dev.output().splitlines()):
             assert time.monotonic() < deadline, dev.output()[-3000:]
             time.sleep(0.2)
+        # the catalog's demo data is there, and the worker embeds it: semantic search finds it
+        assert "demo data — catalog:" in dev.output()
+        found = _get(dev.url("/api/v1/catalog/search?q=shipment&first=5"), token)
+        assert found["total"] > 0 and found["items"][0]["entity"]["urn"].startswith("dm:")
+        deadline = time.monotonic() + 60
+        while not _get(dev.url("/api/v1/catalog/search?q=parcel+shipment+carrier&mode=semantic"), token)[
+            "items"
+        ]:
+            assert time.monotonic() < deadline, dev.output()[-3000:]
+            time.sleep(0.5)
+
         output = dev.output()
         processes = dev.descendants()
         names = " ".join(" ".join(p.cmdline()) for p in processes)

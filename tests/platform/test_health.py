@@ -67,5 +67,5 @@ def test_readyz_reports_missing_extension(client, django_db_blocker):
     assert body["checks"]["extensions"]["ok"] is False
     assert "pg_trgm" in body["checks"]["extensions"]["detail"]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_indexes WHERE indexname = 'dictamesh_cat_entity_trgm_idx'")
+        cursor.execute("SELECT count(*) FROM pg_indexes WHERE indexname = 'dictamesh_cat_word_trgm_idx'")
         assert cursor.fetchone() == (1,)

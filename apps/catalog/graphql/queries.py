@@ -112,6 +112,7 @@ class CatalogQuery:
             "mode": result.mode,
             "total": result.total,
             "exact": result.exact,
+            "corrected": result.corrected,
             "hits": result.items,
             "facets": result.facets,
             "page_info": {"has_next_page": result.next_cursor is not None, "end_cursor": result.next_cursor},

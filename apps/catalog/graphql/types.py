@@ -170,6 +170,7 @@ class SearchResultType(graphene.ObjectType):
         required=True,
         description="False when more entities match than are counted: total and facets are lower bounds.",
     )
+    corrected = graphene.String(description="The query searched instead, when the typed one matched nothing.")
     hits = graphene.List(graphene.NonNull(SearchHitType), required=True)
     facets = graphene.Field(FacetsType)
     page_info = graphene.Field(PageInfoType, required=True)

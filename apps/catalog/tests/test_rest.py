@@ -79,7 +79,7 @@ def test_bulk_relationships_neighbors_search_and_retrieve(world, api):
     assert api("get", "/path", source=urn("a"), target=urn("b")).json()["path"]["length"] == 1
 
     found = api("get", "/search", q="a", mode="fulltext").json()
-    assert set(found) == {"mode", "total", "exact", "items", "facets", "next_cursor"}
+    assert set(found) == {"mode", "total", "exact", "corrected", "items", "facets", "next_cursor"}
     assert api("get", "/search", q="a", mode="nope").status_code == 400
 
     removed = api("delete", f"/relationships?source={urn('a')}&target={urn('b')}&predicate=feeds")

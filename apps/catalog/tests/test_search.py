@@ -124,3 +124,14 @@ def test_totals_and_facets_count_a_bounded_number_of_matches_and_say_so(corpus, 
     assert result.total == 3 and result.exact is False  # "at least 3"
     assert sum(v["count"] for v in result.facets["type"]) == 3
     assert len(result.items) == 5  # results themselves are not capped
+
+
+def test_a_query_that_matches_nothing_is_corrected_from_the_names_dictionary(corpus):
+    result = search(query="shipmnets")
+    assert result.corrected == "shipments"
+    assert names(result) == ["shipments"]
+    assert result.total == 1
+    assert search(query="shipments").corrected is None
+    assert search(query="zzzqqqxx").items == []
+    services.entity_register(data=entity("warehouse_stock", description="Units on hand"))
+    assert names(search(query="warehuose"))[0] == "warehouse_stock"  # new names join the dictionary
