@@ -135,3 +135,13 @@ def test_a_query_that_matches_nothing_is_corrected_from_the_names_dictionary(cor
     assert search(query="zzzqqqxx").items == []
     services.entity_register(data=entity("warehouse_stock", description="Units on hand"))
     assert names(search(query="warehuose"))[0] == "warehouse_stock"  # new names join the dictionary
+
+
+def test_a_query_broader_than_the_ranked_candidates_counts_facets_over_them_and_says_so(corpus, monkeypatch):
+    from apps.catalog import search as search_module
+
+    assert search(query="orders").exact is True
+    monkeypatch.setattr(search_module, "CANDIDATES", 1)
+    result = search(query="orders")
+    assert result.exact is False and result.total == 1
+    assert sum(v["count"] for v in result.facets["domain"]) == 1
