@@ -45,3 +45,23 @@ def update_rows(table: str, key: str, columns: dict[str, str], rows: list[dict[s
     with connection.cursor() as cursor:
         cursor.execute(sql, [payload])
         return cursor.rowcount
+
+
+def insert_rows_into(
+    tables: dict[str, list[str]], columns: dict[str, str], rows: list[dict[str, Any]]
+) -> None:
+    """INSERT the same ``rows`` into several tables in one statement, each table taking its ``tables[t]``
+    columns: the JSON is sent and parsed once (the outbox and the event log share most of their columns)."""
+    if not rows:
+        return
+    record = ", ".join(f'"{name}" {sql_type}' for name, sql_type in columns.items())
+    inserts = []
+    for table, cols in tables.items():
+        quoted = ", ".join(f'"{c}"' for c in cols)
+        inserts.append(f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM r")  # noqa: S608 - constants
+    ctes = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(inserts[:-1]))
+    sql = f"WITH r AS MATERIALIZED (SELECT * FROM jsonb_to_recordset(%s::jsonb) AS r({record}))"  # noqa: S608
+    sql += (", " + ctes if ctes else "") + " " + inserts[-1]
+    payload = json.dumps(rows, cls=DjangoJSONEncoder, separators=(",", ":"))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [payload])

@@ -26,7 +26,7 @@ from . import events
 from .caching import invalidate_entities
 from .inputs import clean_changes, identify
 from .models import Domain, Entity, EntityOwner, EntityVersion, SourceSystem
-from .state import changed_fields, entity_state
+from .state import changed_fields, entity_state, json_state
 
 logger = logging.getLogger("dictamesh.catalog")
 BATCH = 1000
@@ -313,15 +313,15 @@ def _upsert_batch(
 
     versions, changes = [], []
     for plan, entity, owners in creates:
-        after = jsonable(entity_state(entity, owners=owners))
+        after = json_state(entity_state(entity, owners=owners))
         versions.append(_version(entity, "registered", after, [], actor, now))
         changes.append(_event(events.ENTITY_REGISTERED, entity, "registered", None, after, []))
         results[plan.index] = ItemResult(plan.index, entity.urn, "created", 1, entity=entity)
     for plan, entity, state_before, owners, change in updates:
-        after = jsonable(
+        after = json_state(
             entity_state(entity, owners=owners if owners is not None else state_before["owners"])
         )
-        before = jsonable(state_before)
+        before = json_state(state_before)
         fields_changed = changed_fields(before, after)
         versions.append(_version(entity, change, after, fields_changed, actor, now))
         changes.append(

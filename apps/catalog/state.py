@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from .models import Entity, Relationship
@@ -57,6 +58,19 @@ def entity_state(entity: Entity, *, owners: list[dict] | None = None) -> dict[st
         "deleted_at": entity.deleted_at,
         "last_synced_at": entity.last_synced_at,
     }
+
+
+def _iso(value: datetime) -> str:
+    """A datetime as DjangoJSONEncoder writes it (milliseconds, ``Z`` for UTC)."""
+    text = value.isoformat()
+    if value.microsecond:
+        text = text[:23] + text[26:]
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def json_state(state: dict[str, Any]) -> dict[str, Any]:
+    """``state`` with its datetimes as strings: what the history, events and cache of JSON hold."""
+    return {key: _iso(value) if isinstance(value, datetime) else value for key, value in state.items()}
 
 
 def relationship_state(rel: Relationship, *, source_urn: str, target_urn: str) -> dict[str, Any]:

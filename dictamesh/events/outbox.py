@@ -16,7 +16,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
-from dictamesh.db import insert_rows
+from dictamesh.db import insert_rows_into
 
 from .context import current_actor
 from .envelope import Event
@@ -106,7 +106,7 @@ def publish_many(changes: Iterable[Change]) -> list[Event]:
     source = settings.DICTAMESH_EVENT_SOURCE
     traceparent, trace_id = _trace()
     default_actor = current_actor()
-    outbox, log, events = [], [], []
+    rows, events = [], []
     now = timezone.now()
     for change in changes:
         topic = get_topic(change.topic or topic_for_type(change.type))
@@ -133,7 +133,7 @@ def publish_many(changes: Iterable[Change]) -> list[Event]:
             "data": event.data,
             "actor": event.actor or "",
         }
-        outbox.append(
+        rows.append(
             {
                 **common,
                 "key": key,
@@ -143,11 +143,6 @@ def publish_many(changes: Iterable[Change]) -> list[Event]:
                 "created_at": now,
                 "attempts": 0,
                 "last_error": "",
-            }
-        )
-        log.append(
-            {
-                **common,
                 "trace_id": trace_id or "",
                 "before": change.before if change.json_ready else _jsonable(change.before),
                 "after": change.after if change.json_ready else _jsonable(change.after),
@@ -157,9 +152,12 @@ def publish_many(changes: Iterable[Change]) -> list[Event]:
     if not events:
         return []
     with transaction.atomic():
-        for start in range(0, len(outbox), 5000):
-            insert_rows(OutboxMessage._meta.db_table, OUTBOX_COLUMNS, outbox[start : start + 5000])
-            insert_rows(EventLog._meta.db_table, LOG_COLUMNS, log[start : start + 5000])
+        tables = {
+            OutboxMessage._meta.db_table: list(OUTBOX_COLUMNS),
+            EventLog._meta.db_table: list(LOG_COLUMNS),
+        }
+        for start in range(0, len(rows), 5000):  # one JSON document fills both tables
+            insert_rows_into(tables, {**OUTBOX_COLUMNS, **LOG_COLUMNS}, rows[start : start + 5000])
         _schedule_wakeup()
     return events
 

@@ -161,3 +161,14 @@ def test_the_database_refuses_a_second_row_with_the_same_urn(world):
             " '{}', 0, 'ttl', now(), now(), '', '' FROM dictamesh_catalog_entity WHERE urn = %s",
             [urn("orders")],
         )
+
+
+def test_json_state_is_what_the_json_encoder_would_write(world):
+    from apps.catalog.services import jsonable
+    from apps.catalog.state import entity_state, json_state
+
+    created, _ = services.entity_register(data=entity("orders", properties={"a": [1, {"b": None}]}))
+    services.entity_deprecate(urn=created.urn, note="old")
+    state = entity_state(selectors.entity_by_urn(urn=created.urn))
+    assert state["deprecated_at"] is not None
+    assert json_state(state) == jsonable(state)
