@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from dictamesh.db import insert_rows, update_rows
@@ -26,6 +26,7 @@ from . import events
 from .caching import invalidate_entities
 from .inputs import clean_changes, identify
 from .models import Domain, Entity, EntityOwner, EntityVersion, SourceSystem
+from .rows import CREATE_COLUMNS, UPDATE_COLUMNS, VERSION_COLUMNS, remember_name_words, row, version_row
 from .state import changed_fields, entity_state, json_state
 
 logger = logging.getLogger("dictamesh.catalog")
@@ -272,7 +273,7 @@ def _upsert_batch(
         updates.append((plan, current, before, owners, "restored" if restoring else "updated"))
 
     if creates:
-        rows = [{**_row(entity), "urn": entity.urn, "entity_type": entity.entity_type,
+        rows = [{**row(entity), "urn": entity.urn, "entity_type": entity.entity_type,
                  "source_id": entity.source_id, "source_key": entity.source_key, "created_at": entity.created_at,
                  "embedding_digest": ""} for _, entity, _ in creates]  # fmt: skip
         ids = dict(
@@ -285,7 +286,7 @@ def _upsert_batch(
     if updates:
         update_rows(
             Entity._meta.db_table, "id", UPDATE_COLUMNS,
-            [{**_row(entity), "id": entity.pk} for _, entity, _, _, _ in updates],
+            [{**row(entity), "id": entity.pk} for _, entity, _, _, _ in updates],
         )  # fmt: skip
     if touched_unchanged:
         Entity.objects.filter(pk__in=touched_unchanged).update(last_synced_at=now)
@@ -314,7 +315,7 @@ def _upsert_batch(
     versions, changes = [], []
     for plan, entity, owners in creates:
         after = json_state(entity_state(entity, owners=owners))
-        versions.append(_version(entity, "registered", after, [], actor, now))
+        versions.append(version_row(entity, "registered", after, [], actor, now))
         changes.append(_event(events.ENTITY_REGISTERED, entity, "registered", None, after, []))
         results[plan.index] = ItemResult(plan.index, entity.urn, "created", 1, entity=entity)
     for plan, entity, state_before, owners, change in updates:
@@ -323,7 +324,7 @@ def _upsert_batch(
         )
         before = json_state(state_before)
         fields_changed = changed_fields(before, after)
-        versions.append(_version(entity, change, after, fields_changed, actor, now))
+        versions.append(version_row(entity, change, after, fields_changed, actor, now))
         changes.append(
             _event(
                 events.ENTITY_RESTORED if change == "restored" else events.ENTITY_UPDATED,
@@ -340,61 +341,6 @@ def _upsert_batch(
     _after_commit([entity.urn for _, entity, _ in creates] + [entity.urn for _, entity, *_ in updates],
                   [entity.pk for _, entity, _ in creates] + [entity.pk for _, entity, *_ in updates])  # fmt: skip
     return [results[i] for i in sorted(results)]
-
-
-UPDATE_COLUMNS = {
-    "id": "bigint", "name": "text", "display_name": "text", "description": "text", "domain_id": "bigint",
-    "tags": "varchar[]", "classification": "text", "properties": "jsonb", "cache_ttl_seconds": "integer",
-    "cache_strategy": "text", "schema_subject": "text", "last_synced_at": "timestamptz", "version": "integer",
-    "updated_at": "timestamptz", "deleted_at": "timestamptz", "deprecated_at": "timestamptz",
-    "deprecation_note": "text",
-}  # fmt: skip
-CREATE_COLUMNS = {
-    **{k: v for k, v in UPDATE_COLUMNS.items() if k != "id"},
-    "urn": "text", "entity_type": "text", "source_id": "bigint", "source_key": "text",
-    "created_at": "timestamptz", "embedding_digest": "text",
-}  # fmt: skip
-VERSION_COLUMNS = {
-    "urn": "text", "entity_id": "bigint", "version": "integer", "change": "text", "state": "jsonb",
-    "changed_fields": "varchar[]", "actor": "text", "changed_at": "timestamptz",
-}  # fmt: skip
-
-
-def _row(entity: Entity) -> dict:
-    """The columns of an entity that creates and updates write."""
-    return {
-        "name": entity.name, "display_name": entity.display_name, "description": entity.description,
-        "domain_id": entity.domain_id, "tags": entity.tags, "classification": entity.classification,
-        "properties": entity.properties, "cache_ttl_seconds": entity.cache_ttl_seconds,
-        "cache_strategy": entity.cache_strategy, "schema_subject": entity.schema_subject,
-        "last_synced_at": entity.last_synced_at, "version": entity.version, "updated_at": entity.updated_at,
-        "deleted_at": entity.deleted_at, "deprecated_at": entity.deprecated_at,
-        "deprecation_note": entity.deprecation_note,
-    }  # fmt: skip
-
-
-NAME_WORDS_SQL = """
-INSERT INTO dictamesh_catalog_name_word (word)
-SELECT DISTINCT left(w, 100) FROM dictamesh_catalog_entity e,
-    unnest(tsvector_to_array(to_tsvector('simple', e.name || ' ' || e.display_name))) AS w
-WHERE e.id = ANY(%s) AND length(w) >= 3 AND w !~ '^[0-9]+$'
-ON CONFLICT DO NOTHING
-"""
-
-
-def remember_name_words(*, ids: list[int]) -> None:
-    """Add the words of these entities' names to the dictionary that corrects typos in searches."""
-    if ids:
-        with connection.cursor() as cursor:
-            cursor.execute(NAME_WORDS_SQL, [ids])
-
-
-def _version(entity: Entity, change: str, state: dict, fields_changed: list[str], actor: str, now) -> dict:
-    """An entity_version row (VERSION_COLUMNS)."""
-    return {
-        "urn": entity.urn, "entity_id": entity.pk, "version": entity.version, "change": change, "state": state,
-        "changed_fields": fields_changed, "actor": actor, "changed_at": now,
-    }  # fmt: skip
 
 
 def _event(type_: str, entity: Entity, change: str, before, after, fields_changed: list[str]) -> Change:

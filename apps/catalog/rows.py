@@ -1,0 +1,61 @@
+"""Rows the bulk writes send (``dictamesh.db.insert_rows``/``update_rows``): columns with their SQL types."""
+
+from __future__ import annotations
+
+from django.db import connection
+
+from .models import Entity
+
+UPDATE_COLUMNS = {
+    "id": "bigint", "name": "text", "display_name": "text", "description": "text", "domain_id": "bigint",
+    "tags": "varchar[]", "classification": "text", "properties": "jsonb", "cache_ttl_seconds": "integer",
+    "cache_strategy": "text", "schema_subject": "text", "last_synced_at": "timestamptz", "version": "integer",
+    "updated_at": "timestamptz", "deleted_at": "timestamptz", "deprecated_at": "timestamptz",
+    "deprecation_note": "text",
+}  # fmt: skip
+CREATE_COLUMNS = {
+    **{k: v for k, v in UPDATE_COLUMNS.items() if k != "id"},
+    "urn": "text", "entity_type": "text", "source_id": "bigint", "source_key": "text",
+    "created_at": "timestamptz", "embedding_digest": "text",
+}  # fmt: skip
+VERSION_COLUMNS = {
+    "urn": "text", "entity_id": "bigint", "version": "integer", "change": "text", "state": "jsonb",
+    "changed_fields": "varchar[]", "actor": "text", "changed_at": "timestamptz",
+}  # fmt: skip
+
+
+def row(entity: Entity) -> dict:
+    """The columns of an entity that creates and updates write."""
+    return {
+        "name": entity.name, "display_name": entity.display_name, "description": entity.description,
+        "domain_id": entity.domain_id, "tags": entity.tags, "classification": entity.classification,
+        "properties": entity.properties, "cache_ttl_seconds": entity.cache_ttl_seconds,
+        "cache_strategy": entity.cache_strategy, "schema_subject": entity.schema_subject,
+        "last_synced_at": entity.last_synced_at, "version": entity.version, "updated_at": entity.updated_at,
+        "deleted_at": entity.deleted_at, "deprecated_at": entity.deprecated_at,
+        "deprecation_note": entity.deprecation_note,
+    }  # fmt: skip
+
+
+NAME_WORDS_SQL = """
+INSERT INTO dictamesh_catalog_name_word (word)
+SELECT DISTINCT left(w, 100) FROM dictamesh_catalog_entity e,
+    unnest(tsvector_to_array(to_tsvector('simple', e.name || ' ' || e.display_name))) AS w
+WHERE e.id = ANY(%s) AND length(w) >= 3 AND w !~ '^[0-9]+$'
+ON CONFLICT DO NOTHING
+"""
+
+
+def remember_name_words(*, ids: list[int]) -> None:
+    """Add the words of these entities' names to the dictionary that corrects typos in searches."""
+    if ids:
+        with connection.cursor() as cursor:
+            cursor.execute(NAME_WORDS_SQL, [ids])
+
+
+def version_row(entity: Entity, change: str, state: dict, fields_changed: list[str], actor: str, now) -> dict:
+    """An entity_version row (VERSION_COLUMNS)."""
+    return {
+        "urn": entity.urn, "entity_id": entity.pk, "version": entity.version, "change": change, "state": state,
+        "changed_fields": fields_changed, "actor": actor, "changed_at": now,
+    }  # fmt: skip
