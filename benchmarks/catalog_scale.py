@@ -579,7 +579,8 @@ def write(path: Path, args, timings, results, extra) -> None:
   embedded (shared_buffers {os.environ.get("DICTAMESH_DEV_PG_SHARED_BUFFERS", "128MB")}, fsync off), Redis
   embedded
 - Data: {args.entities:,} entities, {args.relationships:,} relationships, {args.entities * 3 // 2:,} owners,
-  {args.vectors:,} embeddings (384 dimensions, hashing embedder, HNSW m=16 ef_construction=64, ef_search {settings.DICTAMESH_CATALOG_SEARCH_EF})
+  {args.vectors:,} embeddings (384 dimensions, hashing embedder, HNSW m=16 ef_construction=64,
+  ef_search {settings.DICTAMESH_CATALOG_SEARCH_EF})
 - Command: `.venv/bin/python benchmarks/catalog_scale.py --entities {args.entities} --relationships
   {args.relationships} --vectors {args.vectors} --queries {args.queries} --rounds {args.rounds}`
 - Figures: the median over {args.rounds} rounds of each round's p95 over {args.queries} requests
