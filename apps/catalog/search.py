@@ -25,7 +25,7 @@ RRF_K = 60
 POOL = 100
 MAX_DEPTH = 1000  # how far semantic and hybrid results can be paged
 FACET_LIMIT = 20
-FACET_SCAN = 1_000  # facets and totals are counted over at most this many matches (+1)
+FACET_SCAN = 500  # facets and totals are counted over at most this many matches (+1)
 MAX_QUERY = 500
 
 
