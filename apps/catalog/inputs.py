@@ -21,6 +21,9 @@ MAX_PROPERTIES_BYTES = 64 * 1024
 MAX_TTL = 7 * 24 * 3600
 TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$")
 PRINCIPAL = re.compile(r"^(user|group):\S{1,190}$")
+ROLES = frozenset(OwnerRole.values)  # the choices' .values is rebuilt on every access
+CLASSIFICATIONS = frozenset(Classification.values)
+STRATEGIES = frozenset(CacheStrategy.values)
 
 EDITABLE = (
     "name",
@@ -79,7 +82,7 @@ def _owners(value: Any) -> tuple[list[dict] | None, str | None]:
         role = item.get("role") or OwnerRole.TECHNICAL
         if not isinstance(principal, str) or not PRINCIPAL.match(principal):
             return None, f"principal {principal!r} must be user:<name> or group:<name>"
-        if role not in OwnerRole.values:
+        if role not in ROLES:
             return None, f"role {role!r} must be one of {', '.join(OwnerRole.values)}"
         owners.add((principal, role))
     return [{"principal": p, "role": r} for p, r in sorted(owners)], None
@@ -114,11 +117,11 @@ def _clean_one(key: str, value: Any) -> tuple[Any, str | None]:  # noqa: PLR0911
     if key == "properties":
         return _properties(value)
     if key == "classification":
-        if value not in Classification.values:
+        if value not in CLASSIFICATIONS:
             return None, f"one of {', '.join(Classification.values)}"
         return value, None
     if key == "cache_strategy":
-        if value not in CacheStrategy.values:
+        if value not in STRATEGIES:
             return None, f"one of {', '.join(CacheStrategy.values)}"
         return value, None
     if key == "cache_ttl_seconds":
