@@ -15,6 +15,7 @@ from dictamesh.errors import DictaMeshError
 
 from . import services
 from .models import Classification, Domain, Entity, EntityOwner, OwnerRole, Relationship, SourceSystem
+from .relationships import relationship_add
 from .search import matching_ids
 from .state import diff_states
 
@@ -125,6 +126,15 @@ class ClassifyForm(forms.Form):
     classification = forms.ChoiceField(choices=Classification.choices)
 
 
+class RelateForm(forms.Form):
+    target = forms.CharField(help_text="The URN of the entity to relate the selected ones to.")
+    predicate = forms.CharField(
+        initial="related_to", help_text="one_to_many, references, … (lower_snake_case)"
+    )
+    bidirectional = forms.BooleanField(required=False)
+    confidence = forms.FloatField(initial=1.0, min_value=0.0, max_value=1.0)
+
+
 class DeprecateForm(forms.Form):
     note = forms.CharField(required=False, widget=forms.Textarea, help_text="Why, and what to use instead.")
 
@@ -142,7 +152,7 @@ class EntityAdmin(admin.ModelAdmin):
         "updated_at", "deprecated_at", "deprecation_note", "deleted_at", "last_synced_at",
     )  # fmt: skip
     inlines = [OwnerInline, RelationshipInline]
-    actions = ["assign_owner", "add_tags", "classify", "deprecate"]
+    actions = ["assign_owner", "add_tags", "classify", "relate", "deprecate"]
     show_full_result_count = False
     list_per_page = 50
 
@@ -247,6 +257,23 @@ class EntityAdmin(admin.ModelAdmin):
                 urns=urns, classification=data["classification"], actor=actor
             ),
         )  # fmt: skip
+
+    @admin.action(description="Relate to an entity")
+    def relate(self, request, queryset):
+        def apply(urns, data, actor):
+            results = []
+            for i, urn in enumerate(urns):
+                try:
+                    _, status = relationship_add(
+                        source=urn, target=data["target"].strip(), predicate=data["predicate"].strip(),
+                        bidirectional=data["bidirectional"], confidence=data["confidence"],
+                    )  # fmt: skip
+                    results.append(services.ItemResult(i, urn, status))
+                except DictaMeshError as exc:
+                    results.append(services.ItemResult(i, urn, "error", error=exc))
+            return results
+
+        return self._bulk(request, queryset, form_class=RelateForm, title="Relate to an entity", apply=apply)
 
     @admin.action(description="Deprecate")
     def deprecate(self, request, queryset):

@@ -47,6 +47,47 @@ def _source_out(s) -> dict:
     }
 
 
+_ENTITY_FIELDS = {
+    "name": {"type": "string", "maxLength": 255},
+    "display_name": {"type": "string", "maxLength": 255},
+    "description": {"type": "string", "maxLength": 20000},
+    "domain": {"type": "string", "description": "a domain name"},
+    "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 64},
+    "classification": {"type": "string", "enum": ["public", "internal", "confidential", "restricted"]},
+    "properties": {"type": "object"},
+    "owners": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "principal": {"type": "string", "example": "user:alice"},
+                "role": {"type": "string", "enum": ["technical", "business", "steward"]},
+            },
+        },
+    },
+    "cache": {
+        "type": "object",
+        "properties": {"ttl_seconds": {"type": "integer"}, "strategy": {"type": "string"}},
+    },
+    "schema_subject": {"type": "string"},
+}
+_ENTITY = {
+    "type": "object",
+    "properties": {
+        "urn": {"type": "string", "example": "dm:erp:table:public.orders"},
+        "source": {"type": "string"},
+        "type": {"type": "string"},
+        "source_key": {"type": "string"},
+        **_ENTITY_FIELDS,
+    },
+    "description": "A urn, or source + type + source_key; name and domain are required for a new entity.",
+}
+
+
+def _body_doc(schema: dict) -> dict:
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
 class DomainIn(Schema):
     name: str
     display_name: str = ""
@@ -108,7 +149,12 @@ def _filters(q) -> EntityFilter:
     )
 
 
-@router.post("/entities", response={201: dict, 200: dict}, summary="Register an entity")
+@router.post(
+    "/entities",
+    response={201: dict, 200: dict},
+    summary="Register an entity",
+    openapi_extra=_body_doc(_ENTITY),
+)
 def entity_register(request):
     entity, status = services.entity_register(data=_object(request))
     return Status(201 if status == "created" else 200, selectors.entity_get(urn=entity.urn, use_cache=False))
@@ -120,7 +166,16 @@ def entity_list(request, q: Query[EntityListQuery]):
     return {"items": [entity_state(e) for e in page.items], "next_cursor": page.next_cursor}
 
 
-@router.post("/entities/bulk", summary="Create or update up to 10,000 entities by URN")
+@router.post(
+    "/entities/bulk",
+    summary="Create or update up to 10,000 entities by URN",
+    openapi_extra=_body_doc(
+        {
+            "type": "object",
+            "properties": {"entities": {"type": "array", "items": _ENTITY}, "synced": {"type": "boolean"}},
+        }
+    ),
+)
 def entity_bulk(request):
     from django.conf import settings
 
@@ -206,7 +261,11 @@ def entity_get(request, urn: str):
     return selectors.entity_get(urn=urn)
 
 
-@router.patch("/entities/{path:urn}", summary="Change an entity's fields (a new version)")
+@router.patch(
+    "/entities/{path:urn}",
+    summary="Change an entity's fields (a new version)",
+    openapi_extra=_body_doc({"type": "object", "properties": _ENTITY_FIELDS}),
+)
 def entity_update(request, urn: str):
     services.entity_update(urn=urn, changes=_object(request))
     return selectors.entity_get(urn=urn, use_cache=False)
@@ -239,7 +298,12 @@ class RelationshipIn(Schema):
     provenance: str = "manual"
 
 
-@router.post("/relationships", response={201: dict, 200: dict}, summary="Add (or update) a relationship")
+@router.post(
+    "/relationships",
+    response={201: dict, 200: dict},
+    summary="Add (or update) a relationship",
+    openapi_extra=_body_doc(RelationshipIn.model_json_schema()),
+)
 def relationship_add(request):
     body = _object(request)
     allowed = set(RelationshipIn.model_fields)
@@ -320,7 +384,21 @@ def entity_search(request, q: Query[SearchQuery]):
     }
 
 
-@router.post("/retrieve", summary="The document chunks closest in meaning to a query (RAG)")
+@router.post(
+    "/retrieve",
+    summary="The document chunks closest in meaning to a query (RAG)",
+    openapi_extra=_body_doc(
+        {
+            "type": "object",
+            "required": ["query"],
+            "properties": {
+                "query": {"type": "string"},
+                "k": {"type": "integer", "minimum": 1, "maximum": 50},
+                "domain": {"type": "string"},
+            },
+        }
+    ),
+)
 def retrieve(request):
     body = _object(request)
     return {

@@ -107,3 +107,16 @@ def test_writes_need_a_token_and_bad_json_is_a_clear_error(world, client, token,
     bad = api("post", "/entities/bulk", {"entities": "nope"})
     assert bad.status_code == 400 and bad.json()["fields"] == {"entities": "array"}
     assert api("get", "/entities", cursor="garbage!").status_code == 400
+
+
+def test_the_openapi_document_describes_the_catalog_bodies(client):
+    spec = client.get("/api/v1/openapi.json").json()
+    paths = spec["paths"]
+    body = paths["/api/v1/catalog/entities"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert {"urn", "name", "domain", "owners", "classification"} <= set(body["properties"])
+    bulk = paths["/api/v1/catalog/entities/bulk"]["post"]["requestBody"]["content"]["application/json"][
+        "schema"
+    ]
+    assert bulk["properties"]["entities"]["type"] == "array"
+    for path in ("/api/v1/catalog/relationships", "/api/v1/catalog/retrieve", "/api/v1/catalog/search"):
+        assert path in paths
