@@ -14,14 +14,11 @@ reported figure is the median of ``--rounds`` such p95s.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import platform
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -29,6 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.common import append_section, machine, start_services  # noqa: E402 - after sys.path
 
 TARGETS = {
     "entity": ("GraphQL entity by URN, warm (p95)", 10.0, "ms"),
@@ -174,12 +173,6 @@ PREDICATES = ["references", "derived_from", "feeds", "one_to_many", "related_to"
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def start_services():
-    from benchmarks.events_throughput import start_services as start
-
-    return start()
 
 
 def phrase(rng: random.Random, n: int) -> str:
@@ -553,16 +546,6 @@ def main() -> int:
 def write(path: Path, args, timings, results, extra) -> None:
     from django.conf import settings
 
-    cpu = "unknown"
-    with contextlib.suppress(OSError, StopIteration):
-        cpu = next(
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        )
-    git = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], check=False, cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
     rows = []
     for key, (label, target, unit) in TARGETS.items():
         median = statistics.median(results[key])
@@ -575,7 +558,7 @@ def write(path: Path, args, timings, results, extra) -> None:
     section = f"""
 ## Catalog at scale — {datetime.now(UTC):%Y-%m-%d}
 
-- Machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, commit {git or "?"}; PostgreSQL 18
+- Machine: {machine()}; PostgreSQL 18
   embedded (shared_buffers {os.environ.get("DICTAMESH_DEV_PG_SHARED_BUFFERS", "128MB")}, fsync off), Redis
   embedded
 - Data: {args.entities:,} entities, {args.relationships:,} relationships, {args.entities * 3 // 2:,} owners,
@@ -598,8 +581,7 @@ def write(path: Path, args, timings, results, extra) -> None:
 - Load (COPY, then index builds):
 {load_lines}
 """
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    path.write_text(text.rstrip("\n") + "\n" + section)
+    append_section(path, section)
 
 
 if __name__ == "__main__":

@@ -10,14 +10,10 @@ KAFKA_BOOTSTRAP_SERVERS are set. Each run uses a fresh topic. Durability as in t
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import platform
 import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,23 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 TARGET = 10_000
 
-
-def start_services():
-    from dictamesh.devservices.ports import free_port
-    from dictamesh.devservices.stack import Ports, start_services
-    from dictamesh.devservices.supervisor import Supervisor
-
-    tmp = Path(tempfile.mkdtemp(prefix="dictamesh-bench-"))
-    tmp.chmod(0o755)
-    sup = Supervisor(open(os.devnull, "w"), color=False)  # noqa: SIM115 - lives as long as the services
-    sup.install_signal_handlers()  # SIGINT/SIGTERM unwind through main()'s finally: no server is left behind
-    try:
-        env = start_services(sup, tmp, Ports(free_port(), free_port(), free_port()), ephemeral=True)
-    except BaseException:
-        sup.stop_all(grace=10)
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return sup, tmp, env
+from benchmarks.common import append_section, machine, start_services  # noqa: E402 - after sys.path
 
 
 def one_run(run: int, events: int) -> tuple[float, float]:
@@ -137,13 +117,6 @@ def main() -> int:
 
 
 def write(path: Path, args, result, relay, consume) -> None:
-    cpu = "unknown"
-    with contextlib.suppress(OSError, StopIteration):
-        cpu = next(
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        )
     rows = "\n".join(
         f"| {name} | {result[key]:,.0f} events/s | {TARGET:,} events/s | {result[key] / TARGET:.2f}× | "
         f"{', '.join(f'{v:,.0f}' for v in values)} |"
@@ -152,13 +125,10 @@ def write(path: Path, args, result, relay, consume) -> None:
             ("consume → handle → commit", "consume", consume),
         )
     )
-    git = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], check=False, cwd=ROOT, capture_output=True, text=True
-    ).stdout
     section = f"""
 ## Event backbone throughput — {datetime.now(UTC):%Y-%m-%d}
 
-- Machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, commit {git.strip() or "?"}
+- Machine: {machine()}
 - Broker: tansu (embedded, memory storage); PostgreSQL 18 embedded (fsync off); {args.events:,} small JSON events
   per run over 1,000 keys, 6 partitions
 - Command: `.venv/bin/python benchmarks/events_throughput.py --events {args.events} --runs {args.runs}`
@@ -167,10 +137,7 @@ def write(path: Path, args, result, relay, consume) -> None:
 |---|---|---|---|---|
 {rows}
 """
-    text = (
-        path.read_text() if path.exists() else "# Benchmarks\n\nResults of the scripts under `benchmarks/`.\n"
-    )
-    path.write_text(text.rstrip("\n") + "\n" + section)
+    append_section(path, section)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
 
+def jsonable(value: Any) -> Any:
+    """``value`` as plain JSON values (datetimes, decimals, UUIDs as DjangoJSONEncoder writes them)."""
+    if value is None:
+        return None
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
 def insert_rows(
     table: str, columns: dict[str, str], rows: list[dict[str, Any]], *, returning: str | None = None
 ) -> list[tuple]:

@@ -13,7 +13,7 @@ from dictamesh.errors import ValidationError
 
 from . import documents, graph, relationships, search, selectors, services
 from .selectors import EntityFilter
-from .state import entity_state
+from .state import entity_state, relationship_state
 
 router = Router(tags=["catalog"])
 
@@ -319,8 +319,6 @@ def relationship_add(request):
         confidence=body.get("confidence", 1.0),
         provenance=body.get("provenance", "manual"),
     )
-    from .state import relationship_state
-
     state = relationship_state(rel, source_urn=body["source"], target_urn=body["target"])
     return Status(201 if status == "created" else 200, {**state, "status": status})
 

@@ -25,20 +25,6 @@ ROLES = frozenset(OwnerRole.values)  # the choices' .values is rebuilt on every 
 CLASSIFICATIONS = frozenset(Classification.values)
 STRATEGIES = frozenset(CacheStrategy.values)
 
-EDITABLE = (
-    "name",
-    "display_name",
-    "description",
-    "domain",
-    "tags",
-    "classification",
-    "properties",
-    "owners",
-    "cache_ttl_seconds",
-    "cache_strategy",
-    "schema_subject",
-    "last_synced_at",
-)
 IDENTITY = ("urn", "source", "type", "source_key")
 
 

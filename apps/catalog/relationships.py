@@ -10,13 +10,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
+from dictamesh.db import jsonable
 from dictamesh.errors import NotFound, ValidationError
 from dictamesh.events import publish_many
 from dictamesh.events.outbox import Change
 
 from . import events
 from .models import Entity, Provenance, Relationship
-from .services import jsonable
 from .state import relationship_state
 
 PREDICATE = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
@@ -121,6 +121,7 @@ def _change(type_: str, rel: Relationship, source: str, before, after) -> Change
         data=after or before,
         before=before,
         after=after,
+        json_ready=True,  # relationship states go through jsonable() before they get here
     )
 
 

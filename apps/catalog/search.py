@@ -13,9 +13,10 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 
+from dictamesh.api.cursors import decode_cursor, encode_cursor, invalid_cursor
 from dictamesh.errors import ValidationError
 
-from .selectors import EntityFilter, decode_cursor, encode_cursor, entities_queryset, page_size
+from .selectors import EntityFilter, entities_queryset, page_size
 from .state import entity_state
 from .vectors import embed_query
 
@@ -280,7 +281,7 @@ def search(
     size = page_size(first, default=20)
     offset = decode_cursor(after) or 0
     if not isinstance(offset, int) or offset < 0:
-        raise ValidationError("The cursor is not one this API gave out.", fields={"cursor": "invalid"})
+        raise invalid_cursor()
 
     facet_counts: dict[str, list[dict]] = {}
     total: int | None = None

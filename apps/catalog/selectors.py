@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
+from dictamesh.api.cursors import decode_cursor, encode_cursor
 from dictamesh.errors import NotFound, ValidationError
 
 from .caching import cached_entity_state
@@ -17,21 +16,6 @@ from .models import Domain, Entity, EntityOwner, EntityVersion, Relationship, So
 from .state import diff_states, entity_state
 
 MAX_PAGE = 500
-
-
-def encode_cursor(payload: Any) -> str:
-    return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> Any:
-    if not cursor:
-        return None
-    try:
-        return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, TypeError):
-        raise ValidationError(
-            "The cursor is not one this API gave out.", fields={"cursor": "invalid"}
-        ) from None
 
 
 def page_size(first: int | None, default: int = 50) -> int:

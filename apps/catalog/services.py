@@ -7,12 +7,10 @@ and the embedding refresh enqueued. Relationships and documents: ``relationships
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
@@ -32,10 +30,6 @@ from .state import changed_fields, entity_state, json_state
 logger = logging.getLogger("dictamesh.catalog")
 BATCH = 1000
 Mode = Literal["upsert", "create", "update"]
-
-
-def jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
 # -- domains and sources --------------------------------------------------------------------------------
@@ -415,9 +409,9 @@ def _state_change(*, urn: str, change: str, mutate, actor: str | None) -> Entity
     )
     if entity is None:
         raise NotFound(f"No entity {urn}.")
-    before = jsonable(entity_state(entity))
+    before = json_state(entity_state(entity))
     mutate(entity)
-    after = jsonable(entity_state(entity))
+    after = json_state(entity_state(entity))
     fields_changed = changed_fields(before, after)
     if not fields_changed:
         return entity
@@ -425,7 +419,7 @@ def _state_change(*, urn: str, change: str, mutate, actor: str | None) -> Entity
     entity.version += 1
     entity.updated_at = now
     entity.save()
-    after = jsonable(entity_state(entity))
+    after = json_state(entity_state(entity))
     EntityVersion.objects.create(
         urn=entity.urn, entity=entity, version=entity.version, change=change, state=after,
         changed_fields=fields_changed, actor=actor or current_actor() or "", changed_at=now,

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import graphene
 
-from dictamesh.errors import Unauthenticated, ValidationError
+from dictamesh.errors import ValidationError
+from dictamesh.graphql.context import require_user
 
 from . import selectors, services
-
-
-def _user(info):
-    user = getattr(info.context, "user", None)
-    if user is None or not user.is_authenticated:
-        raise Unauthenticated()
-    return user
 
 
 class ApiTokenType(graphene.ObjectType):
@@ -57,7 +51,7 @@ class AuthQuery:
 
     @staticmethod
     def resolve_api_tokens(root, info):
-        return selectors.api_token_list(user=_user(info))
+        return selectors.api_token_list(user=require_user(info))
 
 
 class CreateApiToken(graphene.Mutation):
@@ -70,7 +64,7 @@ class CreateApiToken(graphene.Mutation):
 
     @staticmethod
     def mutate(root, info, name, expires_days=None):
-        issued = services.api_token_create(user=_user(info), name=name, expires_days=expires_days)
+        issued = services.api_token_create(user=require_user(info), name=name, expires_days=expires_days)
         return CreateApiToken(token=issued.token, secret=issued.clear)
 
 
@@ -86,7 +80,7 @@ class RevokeApiToken(graphene.Mutation):
             token_id = int(id)
         except ValueError:
             raise ValidationError("id must be a token id.", fields={"id": "integer"}) from None
-        return RevokeApiToken(token=services.api_token_revoke(token_id=token_id, actor=_user(info)))
+        return RevokeApiToken(token=services.api_token_revoke(token_id=token_id, actor=require_user(info)))
 
 
 class AuthMutation:

@@ -5,18 +5,16 @@ A rolled-back transaction publishes nothing; a committed one wakes the relay (NO
 
 from __future__ import annotations
 
-import json
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
-from dictamesh.db import insert_rows_into
+from dictamesh.db import insert_rows_into, jsonable
 
 from .context import current_actor
 from .envelope import Event
@@ -69,12 +67,6 @@ class Change:
     json_ready: bool = False  # data, before and after are already plain JSON values: skip the round trip
 
 
-def _jsonable(value: Any) -> Any:
-    if value is None:
-        return None
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
-
-
 def _trace() -> tuple[str | None, str | None]:
     from opentelemetry import trace
 
@@ -117,7 +109,7 @@ def publish_many(changes: Iterable[Change]) -> list[Event]:
             type=change.type,
             source=source,
             subject=change.subject,
-            data=change.data if change.json_ready else _jsonable(change.data),
+            data=change.data if change.json_ready else jsonable(change.data),
             dataschema=change.dataschema,
             traceparent=traceparent,
             actor=change.actor or default_actor,
@@ -144,8 +136,8 @@ def publish_many(changes: Iterable[Change]) -> list[Event]:
                 "attempts": 0,
                 "last_error": "",
                 "trace_id": trace_id or "",
-                "before": change.before if change.json_ready else _jsonable(change.before),
-                "after": change.after if change.json_ready else _jsonable(change.after),
+                "before": change.before if change.json_ready else jsonable(change.before),
+                "after": change.after if change.json_ready else jsonable(change.after),
                 "recorded_at": now,
             }
         )

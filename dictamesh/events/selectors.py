@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Q
 
+from dictamesh.api.cursors import decode_cursor, encode_cursor, invalid_cursor
 from dictamesh.errors import NotFound, ValidationError
 
 from .models import EventLog
@@ -23,18 +22,15 @@ class EventPage:
 
 
 def _encode_cursor(row: EventLog) -> str:
-    return base64.urlsafe_b64encode(f"{row.time.isoformat()}|{row.id}".encode()).decode().rstrip("=")
+    return encode_cursor([row.time.isoformat(), row.id])
 
 
 def _decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        time_text, _, row_id = base64.urlsafe_b64decode(padded.encode()).decode().partition("|")
+        time_text, row_id = decode_cursor(cursor)
         return datetime.fromisoformat(time_text), int(row_id)
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise ValidationError(
-            "The cursor is not one this API gave out.", fields={"cursor": "invalid"}
-        ) from exc
+    except (TypeError, ValueError) as exc:
+        raise invalid_cursor() from exc
 
 
 def event_log_list(

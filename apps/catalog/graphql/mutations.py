@@ -5,16 +5,9 @@ from __future__ import annotations
 import graphene
 from graphene.types.generic import GenericScalar
 
-from dictamesh.errors import Unauthenticated
+from dictamesh.graphql.context import require_user
 
 from .. import relationships, selectors, services
-
-
-def _require_user(info):
-    user = getattr(info.context, "user", None)
-    if user is None or not user.is_authenticated:
-        raise Unauthenticated()
-    return user
 
 
 class OwnerInput(graphene.InputObjectType):
@@ -73,7 +66,7 @@ class RegisterEntity(graphene.Mutation):
 
     @staticmethod
     def mutate(root, info, input):  # noqa: A002 - GraphQL argument name
-        _require_user(info)
+        require_user(info)
         entity, status = services.entity_register(data=_plain(input))
         return EntityPayload(status=status, entity=selectors.entity_get(urn=entity.urn, use_cache=False))
 
@@ -87,7 +80,7 @@ class UpdateEntity(graphene.Mutation):
 
     @staticmethod
     def mutate(root, info, urn, changes):
-        _require_user(info)
+        require_user(info)
         _, status = services.entity_update(urn=urn, changes=_plain(changes))
         return EntityPayload(status=status, entity=selectors.entity_get(urn=urn, use_cache=False))
 
@@ -102,7 +95,7 @@ class DeprecateEntity(graphene.Mutation):
 
     @staticmethod
     def mutate(root, info, urn, note, deprecated):
-        _require_user(info)
+        require_user(info)
         services.entity_deprecate(urn=urn, note=note, deprecated=deprecated)
         return EntityPayload(status="updated", entity=selectors.entity_get(urn=urn, use_cache=False))
 
@@ -116,7 +109,7 @@ class DeleteEntity(graphene.Mutation):
 
     @staticmethod
     def mutate(root, info, urn):
-        _require_user(info)
+        require_user(info)
         entity = services.entity_delete(urn=urn)
         return DeleteEntity(deleted=True, version=entity.version)
 
@@ -141,7 +134,7 @@ class UpsertEntities(graphene.Mutation):
 
         from dictamesh.errors import ValidationError
 
-        _require_user(info)
+        require_user(info)
         if len(entities) > settings.DICTAMESH_CATALOG_BULK_MAX:
             raise ValidationError("Too many entities in one call.", fields={"entities": "too many"})
         results = services.entities_upsert(items=[_plain(e) for e in entities])
@@ -169,7 +162,7 @@ class AddRelationship(graphene.Mutation):
 
     @staticmethod
     def mutate(root, info, source, target, predicate, bidirectional, confidence, provenance, metadata=None):
-        _require_user(info)
+        require_user(info)
         _, status = relationships.relationship_add(
             source=source, target=target, predicate=predicate, bidirectional=bidirectional,
             confidence=confidence, provenance=provenance, metadata=metadata,
@@ -187,7 +180,7 @@ class RemoveRelationship(graphene.Mutation):
 
     @staticmethod
     def mutate(root, info, source, target, predicate):
-        _require_user(info)
+        require_user(info)
         relationships.relationship_remove(source=source, target=target, predicate=predicate)
         return RelationshipPayload(status="removed", source=source, target=target, predicate=predicate)
 
@@ -203,7 +196,7 @@ class CreateDomain(graphene.Mutation):
 
     @staticmethod
     def mutate(root, info, **kwargs):
-        _require_user(info)
+        require_user(info)
         return CreateDomain(name=services.domain_create(**kwargs).name)
 
 
@@ -220,7 +213,7 @@ class CreateSource(graphene.Mutation):
 
     @staticmethod
     def mutate(root, info, **kwargs):
-        _require_user(info)
+        require_user(info)
         return CreateSource(name=services.source_create(**kwargs).name)
 
 

@@ -46,40 +46,27 @@ class RelationshipType(graphene.ObjectType):
     target = graphene.Field(lambda: EntityType, description="The entity at the other end.")
 
     @staticmethod
-    def resolve_direction(root, info):
-        rel, from_id = root
-        return "out" if rel.source_id == from_id else "in"
-
-    @staticmethod
     def resolve_source(root, info):
-        rel, _ = root
-        return loader_for(info, EntityByIdLoader).load(rel.source_id)
+        return loader_for(info, EntityByIdLoader).load(root["source_id"])
 
     @staticmethod
     def resolve_target(root, info):
-        rel, from_id = root
-        other = rel.target_id if rel.source_id == from_id else rel.source_id
-        return loader_for(info, EntityByIdLoader).load(other)
+        return loader_for(info, EntityByIdLoader).load(root["other_id"])
 
-    @staticmethod
-    def resolve_predicate(root, info):
-        return root[0].predicate
 
-    @staticmethod
-    def resolve_bidirectional(root, info):
-        return root[0].bidirectional
-
-    @staticmethod
-    def resolve_confidence(root, info):
-        return root[0].confidence
-
-    @staticmethod
-    def resolve_provenance(root, info):
-        return root[0].provenance
-
-    @staticmethod
-    def resolve_metadata(root, info):
-        return root[0].metadata
+def relationship_view(rel, from_id: int) -> dict:
+    """A relationship as seen from one of its entities (a bidirectional one can be seen from its target)."""
+    outgoing = rel.source_id == from_id
+    return {
+        "predicate": rel.predicate,
+        "bidirectional": rel.bidirectional,
+        "confidence": rel.confidence,
+        "provenance": rel.provenance,
+        "metadata": rel.metadata,
+        "direction": "out" if outgoing else "in",
+        "source_id": rel.source_id,
+        "other_id": rel.target_id if outgoing else rel.source_id,
+    }
 
 
 class EntityType(graphene.ObjectType):
@@ -120,7 +107,7 @@ class EntityType(graphene.ObjectType):
         entity_id = root["id"]
 
         def pick(rels):
-            return [(rel, entity_id) for rel in rels if predicate is None or rel.predicate == predicate]
+            return [relationship_view(rel, entity_id) for rel in rels if predicate in (None, rel.predicate)]
 
         return then(loader_for(info, RelationshipsLoader).load(entity_id), pick)
 

@@ -164,8 +164,8 @@ def test_the_database_refuses_a_second_row_with_the_same_urn(world):
 
 
 def test_json_state_is_what_the_json_encoder_would_write(world):
-    from apps.catalog.services import jsonable
     from apps.catalog.state import entity_state, json_state
+    from dictamesh.db import jsonable
 
     created, _ = services.entity_register(data=entity("orders", properties={"a": [1, {"b": None}]}))
     services.entity_deprecate(urn=created.urn, note="old")
