@@ -112,3 +112,13 @@ def _cleanup_test_caches():
         from django.core.cache import cache
 
         cache.delete_pattern(f"{name}:*")
+
+
+def test_l1_size_zero_turns_the_process_cache_off(db):
+    only_l2 = TwoLevelCache("catalog.nol1", l1_size=lambda: 0, l1_ttl=lambda: 60)
+    try:
+        assert only_l2.get("k", lambda: "v", ttl=60) == "v"
+        assert only_l2.peek("k") == (False, True)
+        assert only_l2.get("k", lambda: "other", ttl=60) == "v"  # from L2
+    finally:
+        only_l2.invalidate(["k"])

@@ -105,3 +105,19 @@ def test_retrieve_returns_the_closest_chunks_with_their_entity(world):
         document_attach(urn=urn("missing"), title="t", content="c")
     with pytest.raises(ValidationError):
         document_attach(urn=urn("orders"), title="", content="")
+
+
+def test_asking_for_minilm_without_its_package_is_a_clear_error(settings):
+    from dictamesh import embeddings
+
+    if embeddings.minilm_available():
+        pytest.skip("the MiniLM package is installed here")
+    embeddings._load.cache_clear()
+    settings.DICTAMESH_EMBEDDER = "minilm"
+    try:
+        with pytest.raises(RuntimeError, match="requirements/semantic.txt"):
+            get_embedder()
+        settings.DICTAMESH_EMBEDDER = "auto"
+        assert get_embedder().name == "hashing-v1"
+    finally:
+        embeddings._load.cache_clear()

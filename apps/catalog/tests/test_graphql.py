@@ -169,3 +169,21 @@ def test_mutations_need_a_token_and_write_through_the_services(world, client, to
         headers=bearer(token),
     )
     assert body["errors"][0]["extensions"]["fields"] == {"confidence": "a number from 0 to 1"}
+
+
+def test_a_bidirectional_relationship_is_seen_from_both_ends(world, client):
+    from apps.catalog.relationships import relationship_add
+
+    services.entities_upsert(items=[entity("a"), entity("b")])
+    relationship_add(source=urn("a"), target=urn("b"), predicate="related_to", bidirectional=True)
+    relationship_add(source=urn("a"), target=urn("b"), predicate="feeds")
+    query = (
+        'query { b: entity(urn: "dm:crm:table:b")'
+        " { relationships { predicate direction source { name } target { name } } }"
+        ' a: entity(urn: "dm:crm:table:a") { relationships(predicate: "feeds") { direction target { name } } } }'
+    )
+    _, body = gql(client, query)
+    assert body["data"]["b"]["relationships"] == [
+        {"predicate": "related_to", "direction": "in", "source": {"name": "a"}, "target": {"name": "a"}}
+    ]
+    assert body["data"]["a"]["relationships"] == [{"direction": "out", "target": {"name": "b"}}]

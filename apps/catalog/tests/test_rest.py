@@ -120,3 +120,12 @@ def test_the_openapi_document_describes_the_catalog_bodies(client):
     assert bulk["properties"]["entities"]["type"] == "array"
     for path in ("/api/v1/catalog/relationships", "/api/v1/catalog/retrieve", "/api/v1/catalog/search"):
         assert path in paths
+
+
+def test_bulk_calls_are_capped(world, api, settings):
+    settings.DICTAMESH_CATALOG_BULK_MAX = 2
+    response = api("post", "/entities/bulk", {"entities": [entity("a"), entity("b"), entity("c")]})
+    assert response.status_code == 400 and response.json()["fields"] == {"entities": "at most 2"}
+    from apps.catalog.models import Entity
+
+    assert not Entity.objects.exists()
