@@ -7,18 +7,43 @@ JSON value that PostgreSQL parses: about five times faster for event and history
 
 from __future__ import annotations
 
+import contextvars
+import itertools
 import json
-from typing import Any
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
+import orjson
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection
+from django.db import connection, connections
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_DJANGO = DjangoJSONEncoder()
+
+
+def dumps(value: Any, *, django_datetimes: bool = False) -> str:
+    """JSON text of ``value``, with orjson (about 15 times faster than the standard library here).
+
+    Datetimes are RFC 3339 with microseconds (what timestamptz columns keep), or, with ``django_datetimes``,
+    as DjangoJSONEncoder writes them (milliseconds, ``Z``): the form events and histories show. Other types
+    (decimals, lazy strings, durations) go through DjangoJSONEncoder; what orjson refuses (integers beyond
+    64 bits) falls back to the standard library.
+    """
+    option = orjson.OPT_NON_STR_KEYS | (orjson.OPT_PASSTHROUGH_DATETIME if django_datetimes else 0)
+    try:
+        return orjson.dumps(value, default=_DJANGO.default, option=option).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value, cls=DjangoJSONEncoder, separators=(",", ":"))
 
 
 def jsonable(value: Any) -> Any:
     """``value`` as plain JSON values (datetimes, decimals, UUIDs as DjangoJSONEncoder writes them)."""
     if value is None:
         return None
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+    return orjson.loads(dumps(value, django_datetimes=True))
 
 
 def insert_rows(
@@ -32,7 +57,7 @@ def insert_rows(
     sql = f"INSERT INTO {table} ({names}) SELECT {names} FROM jsonb_to_recordset(%s::jsonb) AS r({record})"  # noqa: S608 - identifiers are the caller's constants
     if returning:
         sql += f" RETURNING {returning}"
-    payload = json.dumps(rows, cls=DjangoJSONEncoder, separators=(",", ":"))
+    payload = dumps(rows)
     with connection.cursor() as cursor:
         cursor.execute(sql, [payload])
         return cursor.fetchall() if returning else []
@@ -48,27 +73,69 @@ def update_rows(table: str, key: str, columns: dict[str, str], rows: list[dict[s
         f"UPDATE {table} AS t SET {assignments} FROM jsonb_to_recordset(%s::jsonb) AS r({record})"  # noqa: S608 - identifiers are the caller's constants
         f' WHERE t."{key}" = r."{key}"'
     )
-    payload = json.dumps(rows, cls=DjangoJSONEncoder, separators=(",", ":"))
+    payload = dumps(rows)
     with connection.cursor() as cursor:
         cursor.execute(sql, [payload])
         return cursor.rowcount
 
 
 def insert_rows_into(
-    tables: dict[str, list[str]], columns: dict[str, str], rows: list[dict[str, Any]]
+    tables: dict[str, list[str] | dict[str, str]], columns: dict[str, str], rows: list[dict[str, Any]]
 ) -> None:
-    """INSERT the same ``rows`` into several tables in one statement, each table taking its ``tables[t]``
-    columns: the JSON is sent and parsed once (the outbox and the event log share most of their columns)."""
+    """INSERT the same ``rows`` into several tables in one statement: the JSON is sent and parsed once (the
+    outbox and the event log share most of their columns). ``tables[t]`` lists the columns table ``t`` takes
+    from the rows, or maps each of its columns to an SQL expression over the row ``r``."""
     if not rows:
         return
     record = ", ".join(f'"{name}" {sql_type}' for name, sql_type in columns.items())
     inserts = []
     for table, cols in tables.items():
-        quoted = ", ".join(f'"{c}"' for c in cols)
-        inserts.append(f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM r")  # noqa: S608 - constants
+        exprs = cols if isinstance(cols, dict) else {c: f'r."{c}"' for c in cols}
+        quoted = ", ".join(f'"{c}"' for c in exprs)
+        inserts.append(f"INSERT INTO {table} ({quoted}) SELECT {', '.join(exprs.values())} FROM r")  # noqa: S608 - constants
     ctes = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(inserts[:-1]))
     sql = f"WITH r AS MATERIALIZED (SELECT * FROM jsonb_to_recordset(%s::jsonb) AS r({record}))"  # noqa: S608
     sql += (", " + ctes if ctes else "") + " " + inserts[-1]
-    payload = json.dumps(rows, cls=DjangoJSONEncoder, separators=(",", ":"))
+    payload = dumps(rows)
     with connection.cursor() as cursor:
         cursor.execute(sql, [payload])
+
+
+def in_parallel(fn: Callable[[T], R], batches: Sequence[T], *, workers: int) -> list[R]:
+    """``[fn(b) for b in batches]``, on up to ``workers`` threads, each with its own database connection.
+
+    For bulk writes whose batches are independent transactions: while one thread waits on PostgreSQL, another
+    prepares its rows (psycopg releases the GIL while it waits). Runs in the calling thread when there is one
+    batch, one worker, or an open transaction (a new connection would not see its uncommitted rows).
+    Context variables (actor, trace) are copied into every thread. The first exception is re-raised once all
+    threads have stopped; batches not yet started are skipped.
+    """
+    workers = min(workers, len(batches))
+    if workers <= 1 or connection.in_atomic_block:
+        return [fn(batch) for batch in batches]
+    results: list[Any] = [None] * len(batches)
+    errors: list[BaseException] = []
+    next_index = itertools.count()
+    context = contextvars.copy_context()
+
+    def work() -> None:
+        try:
+            while not errors and (i := next(next_index)) < len(batches):
+                try:
+                    results[i] = fn(batches[i])
+                except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+                    errors.append(exc)
+        finally:
+            connections.close_all()  # this thread's connections
+
+    threads = [
+        threading.Thread(target=context.copy().run, args=(work,), name=f"dictamesh-batch-{n}", daemon=True)
+        for n in range(workers)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results

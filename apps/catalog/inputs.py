@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
+from dictamesh.db import dumps
 from dictamesh.errors import ValidationError
 
 from .models import CacheStrategy, Classification, OwnerRole
@@ -79,7 +79,10 @@ def _properties(value: Any) -> tuple[dict | None, str | None]:
         return {}, None
     if not isinstance(value, dict):
         return None, "a JSON object"
-    size = len(json.dumps(value, default=str).encode())
+    try:
+        size = len(dumps(value).encode())
+    except TypeError:
+        return None, "a JSON object (its values must be JSON too)"
     if size > MAX_PROPERTIES_BYTES:
         return None, f"at most {MAX_PROPERTIES_BYTES} bytes of JSON (got {size})"
     return value, None

@@ -81,13 +81,16 @@ class SourceSystem(models.Model):
 
 class Entity(models.Model):
     id = models.BigAutoField(primary_key=True)
-    urn = models.CharField(max_length=512, unique=True)
+    urn = models.CharField(max_length=512)  # unique: Meta.constraints (no extra LIKE index)
     entity_type = models.CharField(max_length=100)
     name = models.CharField(max_length=255)
     display_name = models.CharField(max_length=255, blank=True, default="")
     description = models.TextField(blank=True, default="")
-    domain = models.ForeignKey(Domain, on_delete=models.PROTECT, related_name="entities")
-    source = models.ForeignKey(SourceSystem, on_delete=models.PROTECT, related_name="entities")
+    # indexed by (domain, entity_type) and (source, entity_type): no single-column index to maintain
+    domain = models.ForeignKey(Domain, on_delete=models.PROTECT, related_name="entities", db_index=False)
+    source = models.ForeignKey(
+        SourceSystem, on_delete=models.PROTECT, related_name="entities", db_index=False
+    )
     source_key = models.CharField(max_length=255)
     version = models.PositiveIntegerField(default=1)
     schema_subject = models.CharField(max_length=255, blank=True, default="")
@@ -112,6 +115,7 @@ class Entity(models.Model):
         db_table = "dictamesh_catalog_entity"
         verbose_name_plural = "entities"
         ordering = ["urn"]
+        constraints = [models.UniqueConstraint(fields=["urn"], name="dictamesh_cat_entity_urn_unique")]
         indexes = [
             GinIndex(fields=["search_vector"], name="dictamesh_cat_entity_tsv_idx"),
             GinIndex(fields=["tags"], name="dictamesh_cat_entity_tags_idx"),
@@ -138,7 +142,8 @@ class Entity(models.Model):
 class EntityOwner(models.Model):
     """An owner of an entity: ``user:<username>`` or ``group:<name>``, with a role."""
 
-    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="owners")
+    # indexed by the (entity, principal, role) unique constraint
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="owners", db_index=False)
     principal = models.CharField(max_length=200)
     role = models.CharField(max_length=20, choices=OwnerRole.choices, default=OwnerRole.TECHNICAL)
 
@@ -211,10 +216,9 @@ class EntityVersion(models.Model):
     class Meta:
         db_table = "dictamesh_catalog_entity_version"
         ordering = ["urn", "version"]
-        constraints = [
+        constraints = [  # also serves "as of T": the versions of a URN, newest first, until changed_at <= T
             models.UniqueConstraint(fields=["urn", "version"], name="dictamesh_cat_version_unique")
         ]
-        indexes = [models.Index(fields=["urn", "changed_at"], name="dictamesh_cat_version_at_idx")]
 
     def __str__(self) -> str:
         return f"{self.urn} v{self.version}"

@@ -42,6 +42,7 @@ INSERT INTO dictamesh_catalog_name_word (word)
 SELECT DISTINCT left(w, 100) FROM dictamesh_catalog_entity e,
     unnest(tsvector_to_array(to_tsvector('simple', e.name || ' ' || e.display_name))) AS w
 WHERE e.id = ANY(%s) AND length(w) >= 3 AND w !~ '^[0-9]+$'
+ORDER BY 1  -- concurrent bulk batches insert shared words in one order: no deadlock
 ON CONFLICT DO NOTHING
 """
 

@@ -11,10 +11,11 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 
-from dictamesh.db import insert_rows, update_rows
+from dictamesh.db import in_parallel, insert_rows, update_rows
 from dictamesh.errors import Conflict, DictaMeshError, NotFound, ValidationError
 from dictamesh.events import publish_many
 from dictamesh.events.context import current_actor
@@ -136,23 +137,25 @@ def entities_upsert(
 
     Per-item results: valid items are stored, invalid ones reported (nothing of them written). An item equal
     to what is stored is ``unchanged`` (no version, no event). ``synced`` stamps ``last_synced_at`` (adapters).
+    Outside a transaction, batches run on ``DICTAMESH_CATALOG_BULK_WORKERS`` connections at once.
     """
-    results: list[ItemResult] = []
-    seen: set[str] = set()  # URNs of the whole call: the same URN twice is an error, in any batch
-    for start in range(0, len(items), BATCH):
-        results.extend(
-            _upsert_batch(
-                items[start : start + BATCH], offset=start, mode=mode, actor=actor, synced=synced, seen=seen
-            )
-        )
-    return results
+    actor = actor or current_actor() or ""
+    results: dict[int, ItemResult] = {}
+    plans = _plan_items(items, results)  # the same URN twice is an error, in any batch
+    batches = [plans[start : start + BATCH] for start in range(0, len(plans), BATCH)]
+    for done in in_parallel(
+        lambda batch: _upsert_batch(batch, mode=mode, actor=actor, synced=synced),
+        batches,
+        workers=settings.DICTAMESH_CATALOG_BULK_WORKERS,
+    ):
+        results.update((result.index, result) for result in done)
+    return [results[i] for i in sorted(results)]
 
 
-def _plan_items(
-    items: list[dict], offset: int, results: dict[int, ItemResult], seen: set[str]
-) -> list[_Plan]:
-    plans = []
-    for i, raw in enumerate(items, start=offset):
+def _plan_items(items: list[dict], results: dict[int, ItemResult]) -> list[_Plan]:
+    """The valid items, cleaned; the invalid ones go to ``results`` as errors."""
+    plans, seen = [], set()
+    for i, raw in enumerate(items):
         try:
             urn, source, entity_type, source_key = identify(raw)
             changes = clean_changes(raw)
@@ -172,33 +175,33 @@ def _plan_items(
     return plans
 
 
+def _existing(urns: list[str]) -> dict[str, Entity]:
+    """The stored entities among ``urns``, locked for update. A cheap probe first: new URNs load nothing."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT urn FROM dictamesh_catalog_entity WHERE urn = ANY(%s)", [urns])
+        found = sorted(row[0] for row in cursor.fetchall())
+    if not found:
+        return {}
+    return {
+        e.urn: e
+        for e in Entity.objects.select_for_update(of=("self",))
+        .select_related("domain", "source")
+        .prefetch_related("owners")
+        .filter(urn__in=found)
+        .order_by("urn")
+    }
+
+
 @transaction.atomic
-def _upsert_batch(
-    items: list[dict],
-    *,
-    offset: int,
-    mode: Mode,
-    actor: str | None,
-    synced: bool,
-    seen: set[str] | None = None,
-) -> list[ItemResult]:
+def _upsert_batch(plans: list[_Plan], *, mode: Mode, actor: str, synced: bool) -> list[ItemResult]:
     now = timezone.now()
-    actor = actor or current_actor() or ""
     results: dict[int, ItemResult] = {}
-    plans = _plan_items(items, offset, results, set() if seen is None else seen)
     domains = {
         d.name: d
         for d in Domain.objects.filter(name__in={p.changes["domain"] for p in plans if "domain" in p.changes})
     }
     sources = {s.name: s for s in SourceSystem.objects.filter(name__in={p.source for p in plans})}
-    existing = {
-        e.urn: e
-        for e in Entity.objects.select_for_update(of=("self",))
-        .select_related("domain", "source")
-        .prefetch_related("owners")
-        .filter(urn__in=sorted(p.urn for p in plans))
-        .order_by("urn")
-    }
+    existing = _existing(sorted(p.urn for p in plans))
     creates: list[tuple[_Plan, Entity, list[dict]]] = []
     updates: list[tuple[_Plan, Entity, dict, list[dict] | None, str]] = []
     touched_unchanged: list[int] = []
@@ -310,7 +313,7 @@ def _upsert_batch(
     for plan, entity, owners in creates:
         after = json_state(entity_state(entity, owners=owners))
         versions.append(version_row(entity, "registered", after, [], actor, now))
-        changes.append(_event(events.ENTITY_REGISTERED, entity, "registered", None, after, []))
+        changes.append(_event(events.ENTITY_REGISTERED, entity, "registered", None, after, [], actor))
         results[plan.index] = ItemResult(plan.index, entity.urn, "created", 1, entity=entity)
     for plan, entity, state_before, owners, change in updates:
         after = json_state(
@@ -327,17 +330,21 @@ def _upsert_batch(
                 before,
                 after,
                 fields_changed,
+                actor,
             )
         )
         results[plan.index] = ItemResult(plan.index, entity.urn, change, entity.version, entity=entity)
     insert_rows(EntityVersion._meta.db_table, VERSION_COLUMNS, versions)
     publish_many(changes)
-    _after_commit([entity.urn for _, entity, _ in creates] + [entity.urn for _, entity, *_ in updates],
+    # a new URN has nothing cached (misses are not cached, uncommitted rows unseen): only updates invalidate
+    _after_commit([entity.urn for _, entity, *_ in updates],
                   [entity.pk for _, entity, _ in creates] + [entity.pk for _, entity, *_ in updates])  # fmt: skip
     return [results[i] for i in sorted(results)]
 
 
-def _event(type_: str, entity: Entity, change: str, before, after, fields_changed: list[str]) -> Change:
+def _event(
+    type_: str, entity: Entity, change: str, before, after, fields_changed: list[str], actor: str
+) -> Change:
     data = {
         "urn": entity.urn,
         "version": entity.version,
@@ -345,16 +352,27 @@ def _event(type_: str, entity: Entity, change: str, before, after, fields_change
         "changed_fields": fields_changed,
         "entity": after,
     }
-    return Change(type=type_, subject=entity.urn, data=data, before=before, after=after, json_ready=True)
+    return Change(
+        type=type_,
+        subject=entity.urn,
+        data=data,
+        before=before,
+        after=after,
+        actor=actor or None,  # the one the version names; else the request's
+        json_ready=True,
+        embed_after="entity",
+    )
 
 
 def _after_commit(urns: list[str], ids: list[int]) -> None:
-    if not urns:
+    """After commit: drop ``urns`` from the caches, enqueue the embedding of ``ids``."""
+    if not urns and not ids:
         return
 
     def run() -> None:
         try:
-            invalidate_entities(urns)
+            if urns:
+                invalidate_entities(urns)
         except Exception:  # Redis down: L2 entries expire by TTL; the cache consumer retries from the event
             logger.warning("catalog cache invalidation failed for %d entities", len(urns), exc_info=True)
         try:
@@ -420,14 +438,15 @@ def _state_change(*, urn: str, change: str, mutate, actor: str | None) -> Entity
     entity.updated_at = now
     entity.save()
     after = json_state(entity_state(entity))
+    actor = actor or current_actor() or ""
     EntityVersion.objects.create(
         urn=entity.urn, entity=entity, version=entity.version, change=change, state=after,
-        changed_fields=fields_changed, actor=actor or current_actor() or "", changed_at=now,
+        changed_fields=fields_changed, actor=actor, changed_at=now,
     )  # fmt: skip
     type_ = {"deprecated": events.ENTITY_DEPRECATED, "deleted": events.ENTITY_DELETED}.get(
         change, events.ENTITY_UPDATED
     )
-    publish_many([_event(type_, entity, change, before, after, fields_changed)])
+    publish_many([_event(type_, entity, change, before, after, fields_changed, actor)])
     _after_commit([entity.urn], [] if change == "deleted" else [entity.pk])
     return entity
 

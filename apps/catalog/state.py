@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -60,6 +61,7 @@ def entity_state(entity: Entity, *, owners: list[dict] | None = None) -> dict[st
     }
 
 
+@functools.lru_cache(maxsize=256)  # a bulk write stamps thousands of states with the same few datetimes
 def _iso(value: datetime) -> str:
     """A datetime as DjangoJSONEncoder writes it (milliseconds, ``Z`` for UTC)."""
     text = value.isoformat()

@@ -36,3 +36,12 @@ DICTAMESH_CATALOG_BULK_MAX = ENV.int(
     minimum=1,
     doc="Most entities one bulk upsert call accepts (they are written in batches of 1,000).",
 )
+DICTAMESH_CATALOG_BULK_WORKERS = ENV.int(
+    "DICTAMESH_CATALOG_BULK_WORKERS",
+    default=2,
+    minimum=1,
+    doc=(
+        "Database connections one bulk upsert writes its batches on at once (when not called inside a "
+        "transaction); 1 writes them one after another."
+    ),
+)

@@ -58,6 +58,40 @@ def test_publish_many_and_explicit_keys(stream):
 
 
 @pytest.mark.django_db
+def test_embedded_after_state_is_sent_once_and_stored_whole(stream):
+    after = {"name": "orders", "owners": ["user:alice"]}
+    plain = Change(stream.type("updated"), "dm:shop:order:8", {"n": 8, "version": 2})
+    [event, other] = publish_many(
+        [
+            Change(
+                stream.type("updated"),
+                "dm:shop:order:7",
+                {"version": 2, "entity": after},
+                before={"name": "old"},
+                after=after,
+                json_ready=True,
+                embed_after="entity",
+            ),
+            plain,
+        ]
+    )
+    assert event.data == {"version": 2, "entity": after}
+    assert OutboxMessage.objects.get(event_id=event.id).data == {"version": 2, "entity": after}
+    log = EventLog.objects.get(event_id=event.id)
+    assert (log.data, log.after, log.before) == ({"version": 2, "entity": after}, after, {"name": "old"})
+    assert OutboxMessage.objects.get(event_id=other.id).data == {"n": 8, "version": 2}
+
+    with pytest.raises(ValueError, match="is not its after state"):
+        publish_many(
+            [
+                Change(
+                    stream.type("updated"), "dm:shop:order:9", {"entity": {}}, after={}, embed_after="entity"
+                )
+            ]
+        )
+
+
+@pytest.mark.django_db
 def test_undeclared_topic_and_bad_type_are_clear_errors(stream):
     with pytest.raises(KeyError, match="not declared"):
         publish(type="dictamesh.nowhere.things.created", subject="s", data={})

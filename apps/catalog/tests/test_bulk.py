@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from apps.catalog import services
 from apps.catalog.models import Entity, EntityVersion
 from apps.catalog.tests.conftest import entity
@@ -48,3 +50,27 @@ def test_synced_upsert_stamps_last_synced_without_a_new_version(world):
     assert second.status == "unchanged"
     assert Entity.objects.get(urn=first.urn).last_synced_at > stamp
     assert EntityVersion.objects.filter(urn=first.urn).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bulk_upsert_outside_a_transaction_writes_batches_on_parallel_connections(world, settings):
+    settings.DICTAMESH_CATALOG_BULK_WORKERS = 3
+    items = [
+        entity(f"p{i:05d}", owners=["user:alice", "group:data"], properties={"i": i}) for i in range(3200)
+    ]
+    items[1999]["domain"] = "nowhere"
+    items[2999] = dict(items[5])  # a duplicate in another batch
+    results = services.entities_upsert(items=items, actor="user:loader")
+    assert [r.index for r in results] == list(range(3200))
+    assert {r.index for r in results if r.status == "error"} == {1999, 2999}
+    assert Entity.objects.count() == 3198
+    assert EntityVersion.objects.filter(actor="user:loader", version=1).count() == 3198
+    # one transaction per batch of 1,000: 4 batches, 4 transaction ids
+    assert Entity.objects.extra(select={"tx": "xmin::text"}).values("tx").distinct().count() == 4
+    row = OutboxMessage.objects.get(subject=results[42].urn)
+    assert row.data["entity"]["properties"] == {"i": 42}
+    assert row.data["entity"]["owners"] == [
+        {"principal": "group:data", "role": "technical"},
+        {"principal": "user:alice", "role": "technical"},
+    ]
+    assert row.actor == "user:loader"
