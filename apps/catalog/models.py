@@ -117,7 +117,8 @@ class Entity(models.Model):
         ordering = ["urn"]
         constraints = [models.UniqueConstraint(fields=["urn"], name="dictamesh_cat_entity_urn_unique")]
         indexes = [
-            GinIndex(fields=["search_vector"], name="dictamesh_cat_entity_tsv_idx"),
+            # btree_gin: one GIN lookup answers "this domain and these words" (a domain is ~10% of entities)
+            GinIndex(fields=["domain", "search_vector"], name="dictamesh_cat_entity_dtsv_idx"),
             GinIndex(fields=["tags"], name="dictamesh_cat_entity_tags_idx"),
             models.Index(fields=["domain", "entity_type"], name="dictamesh_cat_entity_dom_idx"),
             models.Index(fields=["source", "entity_type"], name="dictamesh_cat_entity_src_idx"),
