@@ -2,10 +2,11 @@
 
 from apps.catalog.events import ENTITY_TOPIC
 from apps.catalog.events import TOPICS as CATALOG_TOPICS
+from apps.schemas.events import TOPICS as SCHEMA_TOPICS
 from dictamesh.auth.events import TOPICS as AUTH_TOPICS
 from dictamesh.events.registry import ConsumerSpec, Registry
 
-TOPICS = [*AUTH_TOPICS, *CATALOG_TOPICS]
+TOPICS = [*AUTH_TOPICS, *CATALOG_TOPICS, *SCHEMA_TOPICS]
 
 REGISTRY = Registry(
     topics=TOPICS,

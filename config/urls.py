@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
+from apps.schemas.confluent import urlpatterns as schema_registry_urls
 from dictamesh.graphql.view import DictaMeshGraphQLView
 from dictamesh.health.views import healthz, readyz
 from dictamesh.observability.views import metrics_view
@@ -23,5 +24,6 @@ urlpatterns = [
         name="graphql",
     ),
     path("api/v1/", api.urls),
+    path(settings.DICTAMESH_SCHEMA_REGISTRY_PATH.strip("/") + "/", include(schema_registry_urls())),
     path("admin/", admin.site.urls),
 ]

@@ -29,10 +29,12 @@ REASONS = {
 }
 
 
-def unauthenticated(reason: str, *, graphql: bool = False) -> JsonResponse:
+def unauthenticated(reason: str, *, graphql: bool = False, confluent: bool = False) -> JsonResponse:
     message = REASONS[reason]
     if graphql:  # GraphQL clients read {"errors": [...]}
         body = {"errors": [{"message": message, "extensions": {"code": "unauthenticated"}}]}
+    elif confluent:  # Schema Registry clients read {"error_code", "message"}
+        body = {"error_code": 401, "message": message}
     else:
         body = {"code": "unauthenticated", "message": message}
     response = JsonResponse(body, status=401)
@@ -67,14 +69,17 @@ class TokenAuthenticationMiddleware:
         header = request.META.get("HTTP_AUTHORIZATION")
         if header and not request.path.startswith(EXEMPT_PATHS):
             graphql = request.path.rstrip("/") == settings.DICTAMESH_GRAPHQL_PATH
+            confluent = request.path.startswith(
+                "/" + settings.DICTAMESH_SCHEMA_REGISTRY_PATH.strip("/") + "/"
+            )
             username, clear, error = parse_authorization(header)
             if error:
-                return unauthenticated(error, graphql=graphql)
+                return unauthenticated(error, graphql=graphql, confluent=confluent)
             check = api_token_check(clear=clear)
             if check.reason != "ok":
-                return unauthenticated(check.reason, graphql=graphql)
+                return unauthenticated(check.reason, graphql=graphql, confluent=confluent)
             if username and username != check.token.user.get_username():
-                return unauthenticated("username_mismatch", graphql=graphql)
+                return unauthenticated("username_mismatch", graphql=graphql, confluent=confluent)
             api_token_touch(token=check.token)
             request.user = check.token.user
             request.auth_token = check.token

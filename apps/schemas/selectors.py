@@ -1,0 +1,204 @@
+"""Reads of the registry: subjects, versions, schemas by id, references, effective settings."""
+
+from __future__ import annotations
+
+import threading
+
+from cachetools import LRUCache
+from django.db.models import Exists, OuterRef
+
+from . import errors
+from .formats import InvalidSchema, Parsed, ResolvedReference, get_format
+from .models import Compatibility, Config, Mode, Reference, Schema, Subject, SubjectVersion
+
+DEFAULT_COMPATIBILITY = Compatibility.BACKWARD
+DEFAULT_MODE = Mode.READWRITE
+_PARSED: LRUCache = LRUCache(maxsize=4096)  # (schema id, fingerprint) -> Parsed; schemas never change
+_PARSED_LOCK = threading.Lock()
+
+
+# -- subjects and versions ------------------------------------------------------------------------------
+def _live(queryset, deleted: bool):
+    return queryset if deleted else queryset.filter(deleted_at__isnull=True)
+
+
+def subjects_list(*, prefix: str = "", deleted: bool = False) -> list[str]:
+    versions = _live(SubjectVersion.objects.filter(subject=OuterRef("pk")), deleted)
+    qs = Subject.objects.filter(Exists(versions))
+    if prefix:
+        qs = qs.filter(name__startswith=prefix)
+    return list(qs.order_by("name").values_list("name", flat=True))
+
+
+def subject_get(name: str) -> Subject:
+    subject = Subject.objects.filter(name=name).first()
+    if subject is None or not subject.versions.exists():
+        raise errors.SubjectNotFound(f"Subject '{name}' not found.")
+    return subject
+
+
+def versions_of(name: str, *, deleted: bool = False, deleted_only: bool = False) -> list[int]:
+    subject = subject_get(name)
+    qs = subject.versions.all()
+    if deleted_only:
+        qs = qs.filter(deleted_at__isnull=False)
+    elif not deleted:
+        qs = qs.filter(deleted_at__isnull=True)
+        if not qs.exists():
+            raise errors.SubjectNotFound(f"Subject '{name}' not found.")
+    return list(qs.order_by("version").values_list("version", flat=True))
+
+
+def parse_version(spec: str | int) -> int | None:
+    """A version in a path: a number from 1, or ``latest`` / ``-1`` (None). 42202 otherwise."""
+    text = str(spec).strip()
+    if text in ("latest", "-1"):
+        return None
+    if text.isdigit() and 0 < int(text) <= 2**31 - 1:
+        return int(text)
+    raise errors.InvalidVersion(
+        f"The specified version '{spec}' is not a valid version id. Allowed values are between "
+        '[1, 2^31-1] and the string "latest"'
+    )
+
+
+def version_get(name: str, spec: str | int, *, deleted: bool = False) -> SubjectVersion:
+    number = parse_version(spec)
+    subject = subject_get(name)
+    qs = subject.versions.select_related("schema", "subject")
+    if number is None:
+        found = _live(qs, deleted).order_by("-version").first()
+        if found is None:
+            raise errors.SubjectNotFound(f"Subject '{name}' not found.")
+        return found
+    found = qs.filter(version=number).first()
+    if found is None or (found.deleted_at is not None and not deleted):
+        raise errors.VersionNotFound(f"Version {number} not found.")
+    return found
+
+
+def live_versions(subject: Subject) -> list[SubjectVersion]:
+    return list(subject.versions.filter(deleted_at__isnull=True).select_related("schema").order_by("version"))
+
+
+# -- schemas --------------------------------------------------------------------------------------------
+def schema_get(schema_id: int) -> Schema:
+    schema = Schema.objects.filter(pk=schema_id).first()
+    if schema is None:
+        raise errors.SchemaNotFound(f"Schema {schema_id} not found")
+    return schema
+
+
+def schema_by_guid(guid: str) -> Schema:
+    schema = Schema.objects.filter(guid=guid).first()
+    if schema is None:
+        raise errors.SchemaNotFound(f"Schema {guid} not found")
+    return schema
+
+
+def schema_versions(schema_id: int, *, deleted: bool = False) -> list[tuple[str, int]]:
+    schema_get(schema_id)
+    qs = _live(SubjectVersion.objects.filter(schema_id=schema_id), deleted)
+    return list(qs.order_by("subject__name", "version").values_list("subject__name", "version"))
+
+
+def schema_subjects(schema_id: int, *, deleted: bool = False) -> list[str]:
+    return sorted({subject for subject, _ in schema_versions(schema_id, deleted=deleted)})
+
+
+def referenced_by(name: str, spec: str | int) -> list[int]:
+    """Ids of the schemas that reference this subject version (that a live version still uses)."""
+    version = version_get(name, spec, deleted=True)
+    used = SubjectVersion.objects.filter(schema=OuterRef("schema_id"), deleted_at__isnull=True)
+    return sorted(
+        set(
+            Reference.objects.filter(subject=name, version=version.version)
+            .filter(Exists(used))
+            .values_list("schema_id", flat=True)
+        )
+    )
+
+
+def schemas_list(
+    *, prefix: str = "", deleted: bool = False, latest_only: bool = False
+) -> list[SubjectVersion]:
+    qs = _live(SubjectVersion.objects.select_related("schema", "subject"), deleted)
+    if prefix:
+        qs = qs.filter(subject__name__startswith=prefix)
+    rows = list(qs.order_by("subject__name", "version"))
+    if latest_only:
+        latest: dict[str, SubjectVersion] = {}
+        for row in rows:
+            latest[row.subject.name] = row
+        rows = list(latest.values())
+    return rows
+
+
+def parsed(schema: Schema, *, _depth: int = 0) -> Parsed:
+    """The schema parsed with its references (cached per process: stored schemas never change)."""
+    key = (schema.pk, schema.fingerprint)
+    with _PARSED_LOCK:
+        hit = _PARSED.get(key)
+    if hit is not None:
+        return hit
+    result = get_format(schema.schema_type).parse(schema.text, resolve_references(schema.references, _depth))
+    with _PARSED_LOCK:
+        _PARSED[key] = result
+    return result
+
+
+def resolve_references(references: list[dict], _depth: int = 0) -> list[ResolvedReference]:
+    """Each ``{name, subject, version}`` with its schema parsed; InvalidSchema when one does not resolve."""
+    if _depth > 32:
+        raise InvalidSchema("Schema references nest deeper than 32 levels (a cycle?).")
+    resolved = []
+    for ref in references:
+        name, subject, version = ref.get("name"), ref.get("subject"), ref.get("version")
+        if not isinstance(name, str) or not isinstance(subject, str) or not name or not subject:
+            raise InvalidSchema("Each reference needs a name, a subject and a version.")
+        try:
+            row = version_get(subject, version if version not in (None, "") else "latest")
+        except errors.RegistryError:
+            raise InvalidSchema(
+                f"Invalid schema reference {name!r}: {subject} version {version} not found."
+            ) from None
+        resolved.append(ResolvedReference(name, subject, row.version, parsed(row.schema, _depth=_depth + 1)))
+    return resolved
+
+
+# -- settings -------------------------------------------------------------------------------------------
+def config_of(subject: str = "", *, default_to_global: bool = False) -> dict:
+    """``{"compatibilityLevel", ...extra}`` set for ``subject`` (or globally); 40408 when a subject has none."""
+    row = Config.objects.filter(subject=subject, compatibility__isnull=False).first()
+    if row is None and subject and default_to_global:
+        row = Config.objects.filter(subject="", compatibility__isnull=False).first()
+        if row is None:
+            return {"compatibilityLevel": DEFAULT_COMPATIBILITY.value}
+    if row is None:
+        if subject:
+            raise errors.CompatibilityNotConfigured(
+                f"Subject '{subject}' does not have subject-level compatibility configured"
+            )
+        return {"compatibilityLevel": DEFAULT_COMPATIBILITY.value}
+    return {**row.extra, "compatibilityLevel": row.compatibility}
+
+
+def effective_compatibility(subject: str) -> str:
+    for scope in (subject, ""):
+        row = Config.objects.filter(subject=scope, compatibility__isnull=False).only("compatibility").first()
+        if row is not None:
+            return row.compatibility
+    return DEFAULT_COMPATIBILITY.value
+
+
+def mode_of(subject: str = "", *, default_to_global: bool = False) -> str:
+    row = Config.objects.filter(subject=subject, mode__isnull=False).first()
+    if row is None and subject:
+        if not default_to_global:
+            raise errors.ModeNotConfigured(f"Subject '{subject}' does not have subject-level mode configured")
+        row = Config.objects.filter(subject="", mode__isnull=False).first()
+    return row.mode if row is not None else DEFAULT_MODE.value
+
+
+def effective_mode(subject: str) -> str:
+    return mode_of(subject, default_to_global=True)

@@ -1,0 +1,467 @@
+"""Writes of the registry: register, delete (soft and permanent), compatibility and mode settings.
+
+Registry writes take one transaction-scoped advisory lock: version numbers and global ids are allocated
+without races, and registering the same schema twice at once yields one id. Every registration and every
+rejected (incompatible) schema is an event on ``dictamesh.schemas.subject.v1`` (outbox).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from dictamesh.events import publish_many
+from dictamesh.events.context import current_actor
+from dictamesh.events.outbox import Change
+
+from . import errors, events, selectors
+from .formats import Incompatibility, InvalidSchema, Parsed, get_format
+from .models import Compatibility, Config, Mode, Reference, Schema, Subject, SubjectVersion
+
+LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtext('dictamesh_schemas_registry'))"
+MAX_SUBJECT = 255
+
+
+@dataclass(frozen=True)
+class SchemaInput:
+    """A schema as a client sends it (the body of register, lookup and compatibility calls)."""
+
+    text: str
+    schema_type: str = "AVRO"
+    references: tuple = ()
+    metadata: Any = None
+    rule_set: Any = None
+    schema_id: int | None = None  # IMPORT mode only
+    version: int | None = None  # IMPORT mode only
+
+    @classmethod
+    def from_body(cls, body: Any) -> SchemaInput:
+        if not isinstance(body, dict):
+            raise errors.InvalidSchemaError("The request body must be a JSON object with a 'schema'.")
+        text = body.get("schema")
+        if not isinstance(text, str) or not text.strip():
+            raise errors.InvalidSchemaError("Empty schema: 'schema' must be a non-empty string.")
+        schema_type = body.get("schemaType") or "AVRO"
+        if not isinstance(schema_type, str):
+            raise errors.InvalidSchemaError("'schemaType' must be a string.")
+        references = body.get("references") or []
+        if not isinstance(references, list) or not all(isinstance(r, dict) for r in references):
+            raise errors.InvalidSchemaError("'references' must be a list of {name, subject, version}.")
+        schema_id, version = body.get("id"), body.get("version")
+        for key, value in (("id", schema_id), ("version", version)):
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                raise errors.InvalidSchemaError(f"'{key}' must be a positive integer.")
+        return cls(
+            text=text,
+            schema_type=schema_type.upper(),
+            references=tuple(
+                {"name": r.get("name"), "subject": r.get("subject"), "version": r.get("version")}
+                for r in references
+            ),
+            metadata=body.get("metadata"),
+            rule_set=body.get("ruleSet"),
+            schema_id=schema_id,
+            version=version,
+        )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A schema input, parsed, with its stored text and its fingerprint (the key of its global id)."""
+
+    input: SchemaInput
+    parsed: Parsed
+    text: str
+    references: list[dict]
+    fingerprint: str
+
+
+def prepare(data: SchemaInput, *, normalize: bool = False) -> Candidate:
+    """Parse and fingerprint ``data``: 42209 over the size limit, 42201 when it does not parse."""
+    limit = settings.DICTAMESH_SCHEMAS_MAX_BYTES
+    size = len(data.text.encode())
+    if size > limit:
+        raise errors.SchemaTooLarge(f"Schema too large: {size} bytes, the limit is {limit}.")
+    try:
+        fmt = get_format(data.schema_type)
+        resolved = selectors.resolve_references(list(data.references))
+        parsed = fmt.parse(data.text, resolved)
+    except InvalidSchema as exc:
+        raise errors.InvalidSchemaError(str(exc)) from None
+    references = [{"name": r.name, "subject": r.subject, "version": r.version} for r in resolved]
+    text = parsed.normalized if normalize else parsed.text
+    key = json.dumps(
+        [data.schema_type, text, references, data.metadata, data.rule_set],
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return Candidate(data, parsed, text, references, hashlib.sha256(key.encode()).hexdigest())
+
+
+def _lock() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(LOCK_SQL)
+
+
+def _check_subject_name(name: str) -> None:
+    if not name or len(name) > MAX_SUBJECT or any(ord(c) < 32 for c in name):
+        raise errors.InvalidSchemaError(f"Invalid subject name: 1 to {MAX_SUBJECT} printable characters.")
+
+
+# -- compatibility ----------------------------------------------------------------------------------------
+def incompatibilities(candidate: Candidate, previous: list[SubjectVersion], level: str) -> list[str]:
+    """Confluent-style messages of what makes ``candidate`` incompatible with ``previous`` under ``level``."""
+    if level == Compatibility.NONE or not previous:
+        return []
+    transitive = level.endswith("_TRANSITIVE")
+    backward = level.startswith(("BACKWARD", "FULL"))
+    forward = level.startswith(("FORWARD", "FULL"))
+    messages: list[str] = []
+    for old in reversed(previous if transitive else previous[-1:]):
+        found: list[Incompatibility] = []
+        if old.schema.schema_type != candidate.input.schema_type:
+            messages.append(
+                f"Incompatible because of different schema type: {candidate.input.schema_type} vs "
+                f"{old.schema.schema_type} (version {old.version})"
+            )
+            continue
+        old_parsed = selectors.parsed(old.schema)
+        fmt = get_format(candidate.input.schema_type)
+        if backward:
+            found += fmt.incompatibilities(reader=candidate.parsed, writer=old_parsed, new_is_reader=True)
+        if forward:
+            found += fmt.incompatibilities(reader=old_parsed, writer=candidate.parsed, new_is_reader=False)
+        if found:
+            messages += [issue.message() for issue in found]
+            messages += [
+                f"{{oldSchemaVersion: {old.version}}}",
+                f"{{oldSchema: '{old.schema.text}'}}",
+                f"{{compatibility: '{level}'}}",
+            ]
+    return messages
+
+
+def compatibility_check(
+    *, subject: str, version: str | int | None, data: SchemaInput, normalize: bool = False
+) -> list[str]:
+    """Messages of what is incompatible (empty: compatible) against ``version`` (None: all versions the
+    subject's level names). A subject without versions is compatible with anything."""
+    candidate = prepare(data, normalize=normalize)
+    level = selectors.effective_compatibility(subject)
+    if version is None:
+        row = Subject.objects.filter(name=subject).first()
+        previous = selectors.live_versions(row) if row else []
+        return incompatibilities(candidate, previous, level)
+    try:
+        old = selectors.version_get(subject, version)
+    except errors.SubjectNotFound:
+        if selectors.parse_version(version) is None:
+            return []  # latest of nothing: compatible
+        raise
+    return incompatibilities(candidate, [old], level.removesuffix("_TRANSITIVE"))
+
+
+# -- register -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Registered:
+    schema: Schema
+    subject: str
+    version: int
+    created: bool  # False when the subject already had this schema as a live version
+
+
+def register(
+    *, subject: str, data: SchemaInput, normalize: bool = False, actor: str | None = None
+) -> Registered:
+    """Register ``data`` under ``subject``: an existing live version of the same schema is returned as is;
+    else a new version, checked against the subject's compatibility level (409 with messages)."""
+    _check_subject_name(subject)
+    candidate = prepare(data, normalize=normalize)
+    actor = actor or current_actor() or ""
+    with transaction.atomic():
+        _lock()
+        mode = selectors.effective_mode(subject)
+        if mode == Mode.READONLY:
+            raise errors.OperationNotPermitted(f"Subject {subject} is in read-only mode")
+        importing = mode == Mode.IMPORT
+        if (data.schema_id is not None or data.version is not None) and not importing:
+            raise errors.OperationNotPermitted(
+                "Overwrite new schema with a given id or version is not permitted outside IMPORT mode."
+            )
+        row, _ = Subject.objects.get_or_create(name=subject)
+        live = selectors.live_versions(row)
+        for existing in live:
+            if existing.schema.fingerprint == candidate.fingerprint and data.version in (
+                None,
+                existing.version,
+            ):
+                return Registered(existing.schema, subject, existing.version, created=False)
+        level = selectors.effective_compatibility(subject)
+        messages = [] if importing else incompatibilities(candidate, live, level)
+        if not messages:
+            return _store(row, candidate, importing=importing, actor=actor)
+    with transaction.atomic():  # the rejection is an event too, in its own transaction
+        publish_many([_rejected_event(subject, candidate, level, messages, actor)])
+    raise errors.IncompatibleSchema(
+        f'Schema being registered is incompatible with an earlier schema for subject "{subject}", '
+        f"details: [{', '.join(messages)}]"
+    )
+
+
+def _store(subject: Subject, candidate: Candidate, *, importing: bool, actor: str) -> Registered:
+    data = candidate.input
+    schema = Schema.objects.filter(fingerprint=candidate.fingerprint).first()
+    if importing and data.schema_id is not None:
+        if schema is not None and schema.pk != data.schema_id:
+            raise errors.OperationNotPermitted(
+                f"This schema is already registered with id {schema.pk}, not {data.schema_id}."
+            )
+        if schema is None and Schema.objects.filter(pk=data.schema_id).exists():
+            raise errors.OperationNotPermitted(
+                f"Schema id {data.schema_id} is already used by another schema."
+            )
+    elif importing and schema is None:
+        raise errors.OperationNotPermitted("A new schema in IMPORT mode needs its id.")
+    created_schema = schema is None
+    if schema is None:
+        schema_id = (
+            data.schema_id or (Schema.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+        )
+        schema = Schema.objects.create(
+            id=schema_id,
+            schema_type=data.schema_type,
+            text=candidate.text,
+            references=candidate.references,
+            metadata=data.metadata,
+            rule_set=data.rule_set,
+            fingerprint=candidate.fingerprint,
+        )
+        Reference.objects.bulk_create(
+            Reference(schema=schema, name=r["name"], subject=r["subject"], version=r["version"])
+            for r in candidate.references
+        )
+    if data.version is not None:
+        if subject.versions.filter(version=data.version).exists():
+            raise errors.OperationNotPermitted(f"Version {data.version} of {subject.name} already exists.")
+        version = data.version
+    else:
+        version = subject.last_version + 1
+    subject.last_version = max(subject.last_version, version)
+    subject.save(update_fields=["last_version"])
+    SubjectVersion.objects.create(subject=subject, version=version, schema=schema, actor=actor)
+    publish_many(
+        [
+            Change(
+                type=events.VERSION_REGISTERED,
+                subject=subject.name,
+                data={
+                    "subject": subject.name,
+                    "version": version,
+                    "id": schema.pk,
+                    "schema_type": schema.schema_type,
+                    "references": schema.references,
+                    "new_schema": created_schema,
+                    "fingerprint": schema.fingerprint,
+                },
+                actor=actor or None,
+            )
+        ]
+    )
+    return Registered(schema, subject.name, version, created=True)
+
+
+def _rejected_event(
+    subject: str, candidate: Candidate, level: str, messages: list[str], actor: str
+) -> Change:
+    return Change(
+        type=events.COMPATIBILITY_REJECTED,
+        subject=subject,
+        data={
+            "subject": subject,
+            "schema_type": candidate.input.schema_type,
+            "compatibility": level,
+            "messages": messages,
+            "fingerprint": candidate.fingerprint,
+        },
+        actor=actor or None,
+    )
+
+
+def lookup(
+    *, subject: str, data: SchemaInput, normalize: bool = False, deleted: bool = False
+) -> SubjectVersion:
+    """The version of ``subject`` holding this schema: 40401 without the subject, 40403 without the schema."""
+    candidate = prepare(data, normalize=normalize)
+    row = selectors.subject_get(subject)
+    qs = row.versions.filter(schema__fingerprint=candidate.fingerprint).select_related("schema", "subject")
+    if not deleted:
+        qs = qs.filter(deleted_at__isnull=True)
+        if not row.versions.filter(deleted_at__isnull=True).exists():
+            raise errors.SubjectNotFound(f"Subject '{subject}' not found.")
+    found = qs.order_by("-version").first()
+    if found is None:
+        raise errors.SchemaNotFound("Schema not found")
+    return found
+
+
+# -- delete ---------------------------------------------------------------------------------------------
+def _refuse_if_referenced(subject: str, versions: list[int]) -> None:
+    for version in versions:
+        if selectors.referenced_by(subject, version):
+            raise errors.ReferenceExists(
+                f"One or more references exist to the schema {{subject={subject}, version={version}}}."
+            )
+
+
+def subject_delete(*, subject: str, permanent: bool = False, actor: str | None = None) -> list[int]:
+    """Soft delete every live version (40404 if already soft-deleted); ``permanent`` removes a soft-deleted
+    subject for good (40405 if it is not soft-deleted first). Returns the versions deleted."""
+    with transaction.atomic():
+        _lock()
+        if selectors.effective_mode(subject) == Mode.READONLY:
+            raise errors.OperationNotPermitted(f"Subject {subject} is in read-only mode")
+        row = selectors.subject_get(subject)
+        live = list(row.versions.filter(deleted_at__isnull=True).order_by("version"))
+        if permanent:
+            if live:
+                raise errors.SubjectNotSoftDeleted(
+                    f"Subject '{subject}' was not deleted first before being permanently deleted"
+                )
+            versions = list(row.versions.order_by("version").values_list("version", flat=True))
+            _refuse_if_referenced(subject, versions)
+            schema_ids = list(row.versions.values_list("schema_id", flat=True))
+            row.delete()
+            Config.objects.filter(subject=subject).delete()
+            _drop_orphans(schema_ids)
+        else:
+            if not live:
+                raise errors.SubjectSoftDeleted(
+                    f"Subject '{subject}' was soft deleted.Set permanent=true to delete permanently"
+                )
+            versions = [v.version for v in live]
+            _refuse_if_referenced(subject, versions)
+            row.versions.filter(deleted_at__isnull=True).update(deleted_at=timezone.now())
+        publish_many(
+            [
+                Change(
+                    type=events.SUBJECT_DELETED,
+                    subject=subject,
+                    data={"subject": subject, "versions": versions, "permanent": permanent},
+                    actor=actor or None,
+                )
+            ]
+        )
+    return versions
+
+
+def version_delete(
+    *, subject: str, version: str | int, permanent: bool = False, actor: str | None = None
+) -> int:
+    with transaction.atomic():
+        _lock()
+        if selectors.effective_mode(subject) == Mode.READONLY:
+            raise errors.OperationNotPermitted(f"Subject {subject} is in read-only mode")
+        row = selectors.version_get(subject, version, deleted=True)
+        if selectors.parse_version(version) is None and row.deleted_at is not None:
+            raise errors.VersionNotFound(f"Version {version} not found.")
+        if permanent:
+            if row.deleted_at is None:
+                raise errors.VersionNotSoftDeleted(
+                    f"Subject '{subject}' Version {row.version} was not deleted first before being permanently deleted"
+                )
+            _refuse_if_referenced(subject, [row.version])
+            schema_id = row.schema_id
+            row.delete()
+            _drop_orphans([schema_id])
+        else:
+            if row.deleted_at is not None:
+                raise errors.VersionSoftDeleted(
+                    f"Subject '{subject}' Version {row.version} was soft deleted."
+                    "Set permanent=true to delete permanently"
+                )
+            _refuse_if_referenced(subject, [row.version])
+            row.deleted_at = timezone.now()
+            row.save(update_fields=["deleted_at"])
+        publish_many(
+            [
+                Change(
+                    type=events.VERSION_DELETED,
+                    subject=subject,
+                    data={"subject": subject, "version": row.version, "permanent": permanent},
+                    actor=actor or None,
+                )
+            ]
+        )
+    return row.version
+
+
+def _drop_orphans(schema_ids: list[int]) -> None:
+    """Schemas no version uses any more are gone for good (their id answers 40403)."""
+    Schema.objects.filter(pk__in=schema_ids, versions__isnull=True).delete()
+
+
+# -- settings -------------------------------------------------------------------------------------------
+CONFIG_KEYS = {"compatibility", "compatibilityLevel"}
+
+
+def config_set(*, subject: str = "", body: Any) -> dict:
+    if not isinstance(body, dict):
+        raise errors.InvalidCompatibilityLevel("The body must be a JSON object with 'compatibility'.")
+    level = body.get("compatibility", body.get("compatibilityLevel"))
+    if not isinstance(level, str) or level.upper() not in Compatibility.values:
+        raise errors.InvalidCompatibilityLevel(
+            f"Invalid compatibility level. Valid values are {', '.join(Compatibility.values)}"
+        )
+    extra = {k: v for k, v in body.items() if k not in CONFIG_KEYS}
+    with transaction.atomic():
+        row, _ = Config.objects.select_for_update().get_or_create(subject=subject)
+        row.compatibility = level.upper()
+        row.extra = {**row.extra, **extra}
+        row.save()
+    return {**extra, "compatibility": row.compatibility}
+
+
+def config_delete(*, subject: str = "") -> dict:
+    """Drop the setting (a subject's, or the global one back to the default); returns what it was."""
+    with transaction.atomic():
+        previous = selectors.config_of(subject)  # a subject without its own level: 40408
+        Config.objects.filter(subject=subject).update(compatibility=None, extra={})
+        Config.objects.filter(subject=subject, mode__isnull=True, compatibility__isnull=True).delete()
+    return previous
+
+
+def mode_set(*, subject: str = "", body: Any, force: bool = False) -> dict:
+    mode = body.get("mode") if isinstance(body, dict) else None
+    if not isinstance(mode, str) or mode.upper() not in Mode.values:
+        raise errors.InvalidMode(f"Invalid mode. Valid values are {', '.join(Mode.values)}")
+    mode = mode.upper()
+    with transaction.atomic():
+        _lock()
+        if mode == Mode.IMPORT and not force:
+            has_schemas = (
+                SubjectVersion.objects.filter(subject__name=subject).exists()
+                if subject
+                else SubjectVersion.objects.exists()
+            )
+            if has_schemas:
+                raise errors.OperationNotPermitted(
+                    "Cannot import since found existing subjects (use force=true to switch anyway)"
+                )
+        row, _ = Config.objects.select_for_update().get_or_create(subject=subject)
+        row.mode = mode
+        row.save()
+    return {"mode": mode}
+
+
+def mode_delete(*, subject: str) -> dict:
+    with transaction.atomic():
+        previous = selectors.mode_of(subject)
+        Config.objects.filter(subject=subject).update(mode=None)
+        Config.objects.filter(subject=subject, mode__isnull=True, compatibility__isnull=True).delete()
+    return {"mode": previous}

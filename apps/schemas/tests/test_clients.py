@@ -1,0 +1,109 @@
+"""Confluent's own Python clients against a live DictaMesh: the registry client, and Avro serializers
+round-tripping real messages through the Kafka broker with auto-registration."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from confluent_kafka import Consumer, Producer
+from confluent_kafka.admin import NewTopic
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+from confluent_kafka.schema_registry.error import SchemaRegistryError
+from confluent_kafka.serialization import MessageField, SerializationContext
+
+from apps.schemas.tests.conftest import field, record
+from dictamesh.events.admin_ops import admin_client
+from dictamesh.events.producer import client_config
+
+pytestmark = pytest.mark.django_db(transaction=True)
+V1 = record("Payment", field("id", "string"), field("amount", "int"), namespace="com.shop")
+V2 = record(
+    "Payment",
+    field("id", "string"),
+    field("amount", "long"),
+    field("currency", "string", default="EUR"),
+    namespace="com.shop",
+)
+BAD = record(
+    "Payment", field("id", "string"), field("amount", "long"), field("payer", "string"), namespace="com.shop"
+)
+
+
+@pytest.fixture
+def registry(live_server, user, token):
+    client = SchemaRegistryClient(
+        {"url": f"{live_server.url}/schema-registry", "basic.auth.user.info": f"{user.username}:{token}"}
+    )
+    yield client
+    client.__exit__()
+
+
+def test_registry_client_calls(registry):
+    subject = "payments-value"
+    first = registry.register_schema(subject, Schema(V1, "AVRO"))
+    second = registry.register_schema(subject, Schema(V2, "AVRO"))
+    assert (first, second) == (1, 2)
+    assert json.loads(registry.get_schema(first).schema_str) == json.loads(V1)
+    latest = registry.get_latest_version(subject)
+    assert (latest.version, latest.schema_id) == (2, 2)
+    assert registry.get_version(subject, 1).schema_id == 1
+    assert registry.lookup_schema(subject, Schema(V1, "AVRO")).version == 1
+    assert registry.get_subjects() == [subject]
+    assert registry.get_versions(subject) == [1, 2]
+    assert registry.test_compatibility(subject, Schema(V2, "AVRO")) is True
+    assert registry.test_compatibility(subject, Schema(BAD, "AVRO")) is False
+    with pytest.raises(SchemaRegistryError) as rejected:
+        registry.register_schema(subject, Schema(BAD, "AVRO"))
+    assert (rejected.value.http_status_code, rejected.value.error_code) == (409, 409)
+
+    registry.set_compatibility(subject, "NONE")
+    assert registry.get_compatibility(subject) == "NONE"
+    assert registry.get_compatibility() == "BACKWARD"
+    assert registry.register_schema(subject, Schema(BAD, "AVRO")) == 3
+
+    assert registry.delete_version(subject, 3) == 3
+    assert registry.get_versions(subject) == [1, 2]
+    assert registry.delete_subject(subject) == [1, 2]
+    with pytest.raises(SchemaRegistryError) as gone:
+        registry.get_versions(subject)
+    assert gone.value.error_code == 40401
+    assert registry.delete_subject(subject, permanent=True) == [1, 2, 3]
+    with pytest.raises(SchemaRegistryError) as missing:
+        registry.get_version(subject, 1)
+    assert missing.value.error_code == 40401
+
+
+def test_avro_messages_round_trip_through_kafka_with_auto_registration(registry):
+    topic = f"shop-payments-{uuid.uuid4().hex[:8]}"
+    admin = admin_client()  # kept alive until the topic exists
+    [future] = admin.create_topics([NewTopic(topic, 1, 1)]).values()
+    future.result(timeout=30)
+    serializer = AvroSerializer(registry, V1, conf={"auto.register.schemas": True})
+    deserializer = AvroDeserializer(registry)
+    producer = Producer(client_config())
+    sent = [{"id": f"p{i}", "amount": i * 100} for i in range(5)]
+    for value in sent:
+        producer.produce(topic, value=serializer(value, SerializationContext(topic, MessageField.VALUE)))
+    assert producer.flush(30) == 0
+    assert registry.get_latest_version(f"{topic}-value").schema_id == 1  # registered by the serializer
+
+    consumer = Consumer(
+        client_config(**{"group.id": f"g-{uuid.uuid4().hex}", "auto.offset.reset": "earliest"})
+    )
+    consumer.subscribe([topic])
+    received = []
+    try:
+        for _ in range(60):
+            message = consumer.poll(0.5)
+            if message is None or message.error():
+                continue
+            assert message.value()[0] == 0 and int.from_bytes(message.value()[1:5], "big") == 1  # wire format
+            received.append(deserializer(message.value(), SerializationContext(topic, MessageField.VALUE)))
+            if len(received) == len(sent):
+                break
+    finally:
+        consumer.close()
+    assert received == sent
