@@ -8,6 +8,7 @@ JSON value that PostgreSQL parses: about five times faster for event and history
 from __future__ import annotations
 
 import contextvars
+import functools
 import itertools
 import json
 import threading
@@ -15,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import orjson
+import psycopg
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, connections
 
@@ -46,6 +48,21 @@ def jsonable(value: Any) -> Any:
     return orjson.loads(dumps(value, django_datetimes=True))
 
 
+def _execute(sql: str, payload: str, *, fetch: bool = False) -> tuple[list[tuple], int]:
+    """Run ``sql`` with the JSON ``payload`` bound on the server: Django's client-side binding would escape
+    megabytes of JSON in Python first. Same connection, same transaction, same execute wrappers."""
+    with connection.cursor() as wrapper:
+
+        def run(sql, params, many, context):
+            with psycopg.Cursor(connection.connection) as cursor:
+                cursor.execute(sql, params)
+                return (cursor.fetchall() if fetch else []), cursor.rowcount
+
+        for wrap in reversed(connection.execute_wrappers):
+            run = functools.partial(wrap, run)
+        return run(sql, [payload], False, {"connection": connection, "cursor": wrapper})
+
+
 def insert_rows(
     table: str, columns: dict[str, str], rows: list[dict[str, Any]], *, returning: str | None = None
 ) -> list[tuple]:
@@ -57,10 +74,7 @@ def insert_rows(
     sql = f"INSERT INTO {table} ({names}) SELECT {names} FROM jsonb_to_recordset(%s::jsonb) AS r({record})"  # noqa: S608 - identifiers are the caller's constants
     if returning:
         sql += f" RETURNING {returning}"
-    payload = dumps(rows)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [payload])
-        return cursor.fetchall() if returning else []
+    return _execute(sql, dumps(rows), fetch=bool(returning))[0]
 
 
 def update_rows(table: str, key: str, columns: dict[str, str], rows: list[dict[str, Any]]) -> int:
@@ -73,10 +87,7 @@ def update_rows(table: str, key: str, columns: dict[str, str], rows: list[dict[s
         f"UPDATE {table} AS t SET {assignments} FROM jsonb_to_recordset(%s::jsonb) AS r({record})"  # noqa: S608 - identifiers are the caller's constants
         f' WHERE t."{key}" = r."{key}"'
     )
-    payload = dumps(rows)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [payload])
-        return cursor.rowcount
+    return _execute(sql, dumps(rows))[1]
 
 
 def insert_rows_into(
@@ -96,9 +107,7 @@ def insert_rows_into(
     ctes = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(inserts[:-1]))
     sql = f"WITH r AS MATERIALIZED (SELECT * FROM jsonb_to_recordset(%s::jsonb) AS r({record}))"  # noqa: S608
     sql += (", " + ctes if ctes else "") + " " + inserts[-1]
-    payload = dumps(rows)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [payload])
+    _execute(sql, dumps(rows))
 
 
 def in_parallel(fn: Callable[[T], R], batches: Sequence[T], *, workers: int) -> list[R]:
