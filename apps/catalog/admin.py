@@ -13,7 +13,7 @@ from django.template.response import TemplateResponse
 
 from dictamesh.errors import DictaMeshError
 
-from . import services
+from . import selectors, services
 from .models import Classification, Domain, Entity, EntityOwner, OwnerRole, Relationship, SourceSystem
 from .relationships import relationship_add
 from .search import matching_ids
@@ -187,7 +187,7 @@ class EntityAdmin(admin.ModelAdmin):
     def history_view(self, request, object_id, extra_context=None):
         """The entity's versions, each with its field-level diff to the one before."""
         entity = get_object_or_404(Entity, pk=object_id)
-        versions = list(entity.versions.order_by("version"))
+        versions = selectors.entity_history(urn=entity.urn)
         rows, previous = [], None
         for version in versions:
             rows.append({"version": version, "diff": diff_states(previous, version.state)})

@@ -199,32 +199,6 @@ class Relationship(models.Model):
         return f"{self.source_id} -{self.predicate}-> {self.target_id}"
 
 
-class EntityVersion(models.Model):
-    """One stored version of an entity: its full state after a change (kept after the entity is purged)."""
-
-    id = models.BigAutoField(primary_key=True)
-    urn = models.CharField(max_length=512)
-    entity = models.ForeignKey(
-        Entity, on_delete=models.SET_NULL, null=True, blank=True, related_name="versions"
-    )
-    version = models.PositiveIntegerField()
-    change = models.CharField(max_length=20)  # registered, updated, deprecated, restored, deleted, purged
-    state = models.JSONField()
-    changed_fields = ArrayField(models.CharField(max_length=50), default=list, blank=True)
-    actor = models.CharField(max_length=200, blank=True, default="")
-    changed_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        db_table = "dictamesh_catalog_entity_version"
-        ordering = ["urn", "version"]
-        constraints = [  # also serves "as of T": the versions of a URN, newest first, until changed_at <= T
-            models.UniqueConstraint(fields=["urn", "version"], name="dictamesh_cat_version_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.urn} v{self.version}"
-
-
 class Document(models.Model):
     """A document attached to an entity (markdown or text), chunked and embedded for retrieval."""
 

@@ -18,10 +18,6 @@ CREATE_COLUMNS = {
     "urn": "text", "entity_type": "text", "source_id": "bigint", "source_key": "text",
     "created_at": "timestamptz", "embedding_digest": "text",
 }  # fmt: skip
-VERSION_COLUMNS = {
-    "urn": "text", "entity_id": "bigint", "version": "integer", "change": "text", "state": "jsonb",
-    "changed_fields": "varchar[]", "actor": "text", "changed_at": "timestamptz",
-}  # fmt: skip
 
 
 def row(entity: Entity) -> dict:
@@ -52,11 +48,3 @@ def remember_name_words(*, ids: list[int]) -> None:
     if ids:
         with connection.cursor() as cursor:
             cursor.execute(NAME_WORDS_SQL, [ids])
-
-
-def version_row(entity: Entity, change: str, state: dict, fields_changed: list[str], actor: str, now) -> dict:
-    """An entity_version row (VERSION_COLUMNS)."""
-    return {
-        "urn": entity.urn, "entity_id": entity.pk, "version": entity.version, "change": change, "state": state,
-        "changed_fields": fields_changed, "actor": actor, "changed_at": now,
-    }  # fmt: skip

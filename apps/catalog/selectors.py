@@ -10,9 +10,10 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from dictamesh.api.cursors import decode_cursor, encode_cursor
 from dictamesh.errors import NotFound, ValidationError
+from dictamesh.events.models import EventLog
 
 from .caching import cached_entity_state
-from .models import Domain, Entity, EntityOwner, EntityVersion, Relationship, SourceSystem
+from .models import Domain, Entity, EntityOwner, Relationship, SourceSystem
 from .state import diff_states, entity_state
 
 MAX_PAGE = 500
@@ -142,27 +143,58 @@ def _after(sort: str, position: list) -> Q:
     return Q(**{f"{field}__gt": value}) | Q(**{field: value, "pk__gt": pk})
 
 
-def entity_history(*, urn: str) -> list[EntityVersion]:
-    versions = list(EntityVersion.objects.filter(urn=urn).order_by("version"))
+@dataclass(frozen=True)
+class Version:
+    """One version of an entity: its state after a change. Read from the event log, which keeps every
+    change event with its after state, immutable and never pruned: the history has no table of its own."""
+
+    urn: str
+    version: int
+    change: str
+    state: dict
+    changed_fields: list[str]
+    actor: str
+    changed_at: datetime
+
+
+def _versions(queryset) -> list[Version]:
+    rows = queryset.values_list(
+        "subject", "data__version", "data__change", "data__changed_fields", "after", "actor", "time"
+    )
+    return [Version(u, v, c, s, f or [], a, t) for u, v, c, f, s, a, t in rows]
+
+
+def _log(urns: list[str]):
+    from .events import ENTITY_TOPIC
+
+    return EventLog.objects.filter(topic=ENTITY_TOPIC.name, subject__in=urns)
+
+
+def histories(*, urns: list[str]) -> dict[str, list[Version]]:
+    """The versions of each URN, oldest first (one query for them all: GraphQL's loader)."""
+    found: dict[str, list[Version]] = {urn: [] for urn in urns}
+    for version in _versions(_log(urns).order_by("subject", "time", "id")):
+        found[version.urn].append(version)
+    return found
+
+
+def entity_history(*, urn: str) -> list[Version]:
+    versions = histories(urns=[urn])[urn]
     if not versions:
         raise NotFound(f"No entity {urn} (and no history of one).")
     return versions
 
 
-def entity_as_of(*, urn: str, at: datetime) -> EntityVersion:
+def entity_as_of(*, urn: str, at: datetime) -> Version:
     """The version of ``urn`` that was current at ``at``."""
-    version = EntityVersion.objects.filter(urn=urn, changed_at__lte=at).order_by("-version").first()
-    if version is None:
+    found = _versions(_log([urn]).filter(time__lte=at).order_by("-time", "-id")[:1])
+    if not found:
         raise NotFound(f"Entity {urn} did not exist at {at.isoformat()}.")
-    return version
+    return found[0]
 
 
 def entity_diff(*, urn: str, from_version: int, to_version: int) -> list[dict]:
-    states = dict(
-        EntityVersion.objects.filter(urn=urn, version__in=[from_version, to_version]).values_list(
-            "version", "state"
-        )
-    )
+    states = {v.version: v.state for v in entity_history(urn=urn) if v.version in (from_version, to_version)}
     missing = [v for v in (from_version, to_version) if v not in states]
     if missing:
         raise NotFound(f"Entity {urn} has no version {missing[0]}.")

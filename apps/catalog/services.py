@@ -1,8 +1,9 @@
 """Writes of the catalog: domains, sources, entities (one or in bulk), deprecation, deletion.
 
-Every entity change, in the same transaction: the row, a new ``EntityVersion`` with the full state, an event
-on ``dictamesh.catalog.entity.v1`` (outbox) — and after commit, the cache entries dropped in every process
-and the embedding refresh enqueued. Relationships and documents: ``relationships.py``, ``documents.py``.
+Every entity change, in the same transaction: the row and an event on ``dictamesh.catalog.entity.v1`` with
+the full state after it (outbox and event log; the event log is the entity's history) — and after commit,
+the cache entries dropped in every process and the embedding refresh enqueued. Relationships and
+documents: ``relationships.py``, ``documents.py``.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from dictamesh.events.outbox import Change
 from . import events
 from .caching import invalidate_entities
 from .inputs import clean_changes, identify
-from .models import Domain, Entity, EntityOwner, EntityVersion, SourceSystem
-from .rows import CREATE_COLUMNS, UPDATE_COLUMNS, VERSION_COLUMNS, remember_name_words, row, version_row
+from .models import Domain, Entity, EntityOwner, SourceSystem
+from .rows import CREATE_COLUMNS, UPDATE_COLUMNS, remember_name_words, row
 from .state import changed_fields, entity_state, json_state
 
 logger = logging.getLogger("dictamesh.catalog")
@@ -309,10 +310,9 @@ def _upsert_batch(plans: list[_Plan], *, mode: Mode, actor: str, synced: bool) -
     ]  # fmt: skip
     remember_name_words(ids=named)
 
-    versions, changes = [], []
+    changes = []
     for plan, entity, owners in creates:
         after = json_state(entity_state(entity, owners=owners))
-        versions.append(version_row(entity, "registered", after, [], actor, now))
         changes.append(_event(events.ENTITY_REGISTERED, entity, "registered", None, after, [], actor))
         results[plan.index] = ItemResult(plan.index, entity.urn, "created", 1, entity=entity)
     for plan, entity, state_before, owners, change in updates:
@@ -321,7 +321,6 @@ def _upsert_batch(plans: list[_Plan], *, mode: Mode, actor: str, synced: bool) -
         )
         before = json_state(state_before)
         fields_changed = changed_fields(before, after)
-        versions.append(version_row(entity, change, after, fields_changed, actor, now))
         changes.append(
             _event(
                 events.ENTITY_RESTORED if change == "restored" else events.ENTITY_UPDATED,
@@ -334,7 +333,6 @@ def _upsert_batch(plans: list[_Plan], *, mode: Mode, actor: str, synced: bool) -
             )
         )
         results[plan.index] = ItemResult(plan.index, entity.urn, change, entity.version, entity=entity)
-    insert_rows(EntityVersion._meta.db_table, VERSION_COLUMNS, versions)
     publish_many(changes)
     # a new URN has nothing cached (misses are not cached, uncommitted rows unseen): only updates invalidate
     _after_commit([entity.urn for _, entity, *_ in updates],
@@ -439,10 +437,6 @@ def _state_change(*, urn: str, change: str, mutate, actor: str | None) -> Entity
     entity.save()
     after = json_state(entity_state(entity))
     actor = actor or current_actor() or ""
-    EntityVersion.objects.create(
-        urn=entity.urn, entity=entity, version=entity.version, change=change, state=after,
-        changed_fields=fields_changed, actor=actor, changed_at=now,
-    )  # fmt: skip
     type_ = {"deprecated": events.ENTITY_DEPRECATED, "deleted": events.ENTITY_DELETED}.get(
         change, events.ENTITY_UPDATED
     )

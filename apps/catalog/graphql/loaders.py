@@ -5,7 +5,6 @@ from __future__ import annotations
 from graphql_sync_dataloaders import SyncDataLoader
 
 from .. import selectors
-from ..models import EntityVersion
 from ..state import entity_state
 
 
@@ -36,8 +35,6 @@ class HistoryLoader(SyncDataLoader):
         super().__init__(self.batch)
 
     @staticmethod
-    def batch(urns: list[str]) -> list[list[EntityVersion]]:
-        by_urn: dict[str, list[EntityVersion]] = {urn: [] for urn in urns}
-        for version in EntityVersion.objects.filter(urn__in=urns).order_by("urn", "version"):
-            by_urn[version.urn].append(version)
+    def batch(urns: list[str]) -> list[list[selectors.Version]]:
+        by_urn = selectors.histories(urns=list(urns))
         return [by_urn[urn] for urn in urns]

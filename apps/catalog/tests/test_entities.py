@@ -9,7 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from apps.catalog import selectors, services
-from apps.catalog.models import Entity, EntityOwner, EntityVersion
+from apps.catalog.models import Entity, EntityOwner
 from apps.catalog.tests.conftest import entity, urn
 from apps.catalog.urns import build_urn, parse_urn
 from dictamesh.errors import Conflict, NotFound, ValidationError
@@ -19,7 +19,7 @@ from dictamesh.events.models import EventLog, OutboxMessage
 def counts():
     return (
         Entity.objects.count(),
-        EntityVersion.objects.count(),
+        EventLog.objects.filter(topic="dictamesh.catalog.entity.v1").count(),
         OutboxMessage.objects.count(),
         EntityOwner.objects.count(),
     )
@@ -57,7 +57,7 @@ def test_register_stores_every_field_a_first_version_and_an_event(world):
     ]
     assert state["cache"] == {"ttl_seconds": 60, "strategy": "ttl"}
     assert state["version"] == 1
-    version = EntityVersion.objects.get(urn=created.urn)
+    [version] = selectors.entity_history(urn=created.urn)
     assert version.change == "registered" and version.state["classification"] == "confidential"
     event = OutboxMessage.objects.get(subject=created.urn)
     assert event.type == "dictamesh.catalog.entity.registered"
@@ -115,12 +115,15 @@ def test_update_makes_a_version_with_the_changed_fields_and_no_change_makes_none
 
 
 def test_as_of_returns_the_version_current_at_a_time(world):
+    before = timezone.now()
     created, _ = services.entity_register(data=entity("orders", description="first"))
-    EntityVersion.objects.filter(urn=created.urn).update(changed_at=timezone.now() - timedelta(days=2))
+    between = timezone.now()
     services.entity_update(urn=created.urn, changes={"description": "second"})
-    then = selectors.entity_as_of(urn=created.urn, at=timezone.now() - timedelta(days=1))
+    then = selectors.entity_as_of(urn=created.urn, at=between)
     assert then.version == 1 and then.state["description"] == "first"
     assert selectors.entity_as_of(urn=created.urn, at=timezone.now()).state["description"] == "second"
+    with pytest.raises(NotFound):
+        selectors.entity_as_of(urn=created.urn, at=before)
     with pytest.raises(NotFound):
         selectors.entity_as_of(urn=created.urn, at=timezone.now() - timedelta(days=3))
 
