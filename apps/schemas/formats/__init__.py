@@ -8,8 +8,9 @@ from .base import Format, Incompatibility, InvalidSchema, Parsed, ResolvedRefere
 
 def get_format(schema_type: str) -> Format:
     from .avro import AVRO
+    from .jsonschema import JSON_SCHEMA
 
-    formats = {"AVRO": AVRO}
+    formats = {"AVRO": AVRO, "JSON": JSON_SCHEMA}
     try:
         return formats[schema_type]
     except KeyError:
@@ -17,7 +18,7 @@ def get_format(schema_type: str) -> Format:
 
 
 def supported_types() -> list[str]:
-    return ["AVRO"]
+    return ["AVRO", "JSON"]
 
 
 __all__ = [
