@@ -54,7 +54,11 @@ class JsonSchemaFormat:
             refs[ref.name] = ref.parsed.tree.root
             refs.update(ref.parsed.tree.refs)
         if isinstance(raw, dict):
-            draft = str(raw.get("$schema", "")).rstrip("#").replace("https://json-schema.org/draft-0", "http://json-schema.org/draft-0")
+            draft = (
+                str(raw.get("$schema", ""))
+                .rstrip("#")
+                .replace("https://json-schema.org/draft-0", "http://json-schema.org/draft-0")
+            )
             validator = DRAFTS.get(draft, jsonschema.Draft7Validator)
             try:
                 validator.check_schema(raw)
@@ -66,7 +70,9 @@ class JsonSchemaFormat:
         normalized = json.dumps(raw, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
         return Parsed("JSON", compact, normalized, JsonTree(raw, refs), tuple(references))
 
-    def incompatibilities(self, *, reader: Parsed, writer: Parsed, new_is_reader: bool) -> list[Incompatibility]:
+    def incompatibilities(
+        self, *, reader: Parsed, writer: Parsed, new_is_reader: bool
+    ) -> list[Incompatibility]:
         checker = _Checker(reader.tree, writer.tree, new_is_reader)
         checker.check(reader.tree.root, writer.tree.root, "#")
         return checker.found
@@ -81,8 +87,8 @@ def _resolve(node: Any, tree_root: Any, refs: dict[str, Any], depth: int = 0) ->
         if base is None:
             raise InvalidSchema(f"Invalid schema: unresolved $ref {target!r} (a missing reference?).")
         node = base
-        for part in [p for p in pointer.split("/") if p]:
-            part = part.replace("~1", "/").replace("~0", "~")
+        for raw in [p for p in pointer.split("/") if p]:
+            part = raw.replace("~1", "/").replace("~0", "~")
             if isinstance(node, dict) and part in node:
                 node = node[part]
             elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
@@ -122,7 +128,12 @@ class _Checker:
 
     def _add(self, kind: str, path: str, what: str) -> None:
         self.found.append(
-            Incompatibility(kind, path, f"{what} at path '{path}' in the {self.new} schema compared to the {self.old} schema", kind)
+            Incompatibility(
+                kind,
+                path,
+                f"{what} at path '{path}' in the {self.new} schema compared to the {self.old} schema",
+                kind,
+            )
         )
 
     def check(self, reader: Any, writer: Any, path: str) -> None:
@@ -158,7 +169,11 @@ class _Checker:
         for combiner in ("oneOf", "anyOf"):
             if combiner in reader and isinstance(reader[combiner], list):
                 if not any(self._fits(branch, writer) for branch in reader[combiner]):
-                    self._add("COMBINED_TYPE_SUBSCHEMAS_CHANGED", f"{path}/{combiner}", f"No branch of {combiner} reads the {self.old} type")
+                    self._add(
+                        "COMBINED_TYPE_SUBSCHEMAS_CHANGED",
+                        f"{path}/{combiner}",
+                        f"No branch of {combiner} reads the {self.old} type",
+                    )
                 return
         self._type(reader, writer, path)
         self._bounds(reader, writer, path)
@@ -190,7 +205,11 @@ class _Checker:
         if not isinstance(w, int | float) or isinstance(w, bool):
             self._add(f"{name}_ADDED", f"{path}/{keyword}", f"'{keyword}' is added")
         elif (upper and r < w) or (not upper and r > w):
-            self._add(f"{name}_{'DECREASED' if upper else 'INCREASED'}", f"{path}/{keyword}", f"'{keyword}' is tightened")
+            self._add(
+                f"{name}_{'DECREASED' if upper else 'INCREASED'}",
+                f"{path}/{keyword}",
+                f"'{keyword}' is tightened",
+            )
 
     def _bounds(self, reader: dict, writer: dict, path: str) -> None:
         for keyword, upper, name in (
@@ -241,7 +260,11 @@ class _Checker:
                 continue  # the writer never wrote it
             elif w_extra is True or w_extra == {}:
                 if schema is not True and schema != {}:
-                    self._add("PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL", where, f"The property '{name}' is added to an open content model")
+                    self._add(
+                        "PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL",
+                        where,
+                        f"The property '{name}' is added to an open content model",
+                    )
             else:
                 self.check(schema, w_extra, where)
         for name, schema in w_props.items():
@@ -249,17 +272,31 @@ class _Checker:
                 continue
             where = f"{path}/properties/{name}"
             if r_extra is False:
-                self._add("PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL", where, f"The property '{name}' is removed from a closed content model")
+                self._add(
+                    "PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL",
+                    where,
+                    f"The property '{name}' is removed from a closed content model",
+                )
             elif r_extra is not True and r_extra != {}:
                 self.check(r_extra, schema, where)
         added = sorted(set(reader.get("required") or []) - set(writer.get("required") or []))
         for name in added:
-            self._add("REQUIRED_ATTRIBUTE_ADDED", f"{path}/required", f"The property '{name}' is now required")
+            self._add(
+                "REQUIRED_ATTRIBUTE_ADDED", f"{path}/required", f"The property '{name}' is now required"
+            )
         if r_extra is False and w_extra is not False:
-            self._add("ADDITIONAL_PROPERTIES_REMOVED", f"{path}/additionalProperties", "Additional properties are no longer allowed")
+            self._add(
+                "ADDITIONAL_PROPERTIES_REMOVED",
+                f"{path}/additionalProperties",
+                "Additional properties are no longer allowed",
+            )
         elif isinstance(r_extra, dict) and r_extra != {}:
             if w_extra is True or w_extra == {}:
-                self._add("ADDITIONAL_PROPERTIES_NARROWED", f"{path}/additionalProperties", "Additional properties are narrowed")
+                self._add(
+                    "ADDITIONAL_PROPERTIES_NARROWED",
+                    f"{path}/additionalProperties",
+                    "Additional properties are narrowed",
+                )
             elif isinstance(w_extra, dict):
                 self.check(r_extra, w_extra, f"{path}/additionalProperties")
 
@@ -277,7 +314,9 @@ class _Checker:
                 elif not isinstance(w_items, list) and w_items is not None:
                     self.check(schema, w_items, f"{path}/items/{i}")
             if len(r_list) < len(w_list) and reader.get("additionalItems", reader.get("items")) is False:
-                self._add("ITEM_REMOVED_FROM_CLOSED_CONTENT_MODEL", f"{path}/items", "Tuple items are removed")
+                self._add(
+                    "ITEM_REMOVED_FROM_CLOSED_CONTENT_MODEL", f"{path}/items", "Tuple items are removed"
+                )
             return
         if w_items is None:
             if r_items is not True and r_items != {}:

@@ -7,11 +7,12 @@ import json
 import uuid
 
 import pytest
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from confluent_kafka.admin import NewTopic
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.schema_registry.error import SchemaRegistryError
+from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from apps.schemas.tests.conftest import field, record
@@ -76,34 +77,64 @@ def test_registry_client_calls(registry):
     assert missing.value.error_code == 40401
 
 
-def test_avro_messages_round_trip_through_kafka_with_auto_registration(registry):
-    topic = f"shop-payments-{uuid.uuid4().hex[:8]}"
+JSON_V1 = json.dumps(
+    {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "Shipment",
+        "type": "object",
+        "properties": {"id": {"type": "string"}, "weight": {"type": "number", "minimum": 0}},
+        "required": ["id"],
+    }
+)
+
+
+def round_trip(serializer, deserializer, values: list[dict]) -> tuple[str, list, set]:
+    """Produce ``values`` to a new topic with ``serializer``, read them back with ``deserializer``."""
+    topic = f"shop-{uuid.uuid4().hex[:10]}"
     admin = admin_client()  # kept alive until the topic exists
     [future] = admin.create_topics([NewTopic(topic, 1, 1)]).values()
     future.result(timeout=30)
-    serializer = AvroSerializer(registry, V1, conf={"auto.register.schemas": True})
-    deserializer = AvroDeserializer(registry)
     producer = Producer(client_config())
-    sent = [{"id": f"p{i}", "amount": i * 100} for i in range(5)]
-    for value in sent:
+    for value in values:
         producer.produce(topic, value=serializer(value, SerializationContext(topic, MessageField.VALUE)))
     assert producer.flush(30) == 0
-    assert registry.get_latest_version(f"{topic}-value").schema_id == 1  # registered by the serializer
-
     consumer = Consumer(
         client_config(**{"group.id": f"g-{uuid.uuid4().hex}", "auto.offset.reset": "earliest"})
     )
-    consumer.subscribe([topic])
-    received = []
+    consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])  # no group join to wait for
+    received, ids = [], set()
     try:
         for _ in range(60):
             message = consumer.poll(0.5)
             if message is None or message.error():
                 continue
-            assert message.value()[0] == 0 and int.from_bytes(message.value()[1:5], "big") == 1  # wire format
+            assert message.value()[0] == 0  # Confluent wire format: magic byte, then the schema id
+            ids.add(int.from_bytes(message.value()[1:5], "big"))
             received.append(deserializer(message.value(), SerializationContext(topic, MessageField.VALUE)))
-            if len(received) == len(sent):
+            if len(received) == len(values):
                 break
     finally:
         consumer.close()
+    return topic, received, ids
+
+
+def test_avro_messages_round_trip_through_kafka_with_auto_registration(registry):
+    sent = [{"id": f"p{i}", "amount": i * 100} for i in range(5)]
+    serializer = AvroSerializer(registry, V1, conf={"auto.register.schemas": True})
+    topic, received, ids = round_trip(serializer, AvroDeserializer(registry), sent)
     assert received == sent
+    assert ids == {registry.get_latest_version(f"{topic}-value").schema_id}  # registered by the serializer
+
+
+def test_json_messages_round_trip_through_kafka_with_auto_registration(registry):
+    sent = [{"id": f"s{i}", "weight": i * 1.5} for i in range(5)]
+    serializer = JSONSerializer(JSON_V1, registry, conf={"auto.register.schemas": True})
+    deserializer = JSONDeserializer(
+        None, schema_registry_client=registry
+    )  # the schema comes from the registry
+    topic, received, ids = round_trip(serializer, deserializer, sent)
+    assert received == sent
+    latest = registry.get_latest_version(f"{topic}-value")
+    assert ids == {latest.schema_id} and latest.schema.schema_type == "JSON"
+    with pytest.raises(Exception, match="minimum|less than"):  # the serializer validates against the schema
+        serializer({"id": "x", "weight": -1}, SerializationContext(topic, MessageField.VALUE))

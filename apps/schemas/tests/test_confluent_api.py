@@ -51,7 +51,7 @@ def test_register_read_and_lookup(api):
     assert api("GET", "/subjects/orders-value/versions/-1")[1]["version"] == 2
     assert api("GET", "/schemas/ids/1")[1]["schema"] == json.dumps(json.loads(V1), separators=(",", ":"))
     assert api("GET", "/schemas/ids/1/versions")[1] == [{"subject": "orders-value", "version": 1}]
-    assert api("GET", "/schemas/types")[1] == ["AVRO"]
+    assert api("GET", "/schemas/types")[1] == ["AVRO", "JSON"]
     # the same schema under another subject keeps its global id
     assert api("POST", "/subjects/archive-value/versions", {"schema": V1})[1]["id"] == 1
     assert api("GET", "/schemas/ids/1/subjects")[1] == ["archive-value", "orders-value"]

@@ -16,55 +16,62 @@ def parse(schema) -> object:
 
 
 def kinds(reader, writer) -> list[str]:
-    return [p.error_type for p in JSON.incompatibilities(reader=parse(reader), writer=parse(writer), new_is_reader=True)]
+    return [
+        p.error_type
+        for p in JSON.incompatibilities(reader=parse(reader), writer=parse(writer), new_is_reader=True)
+    ]
 
 
 def obj(props: dict | None = None, **extra) -> dict:
     return {"type": "object", "properties": props or {}, **extra}
 
 
-S, I, N = {"type": "string"}, {"type": "integer"}, {"type": "number"}
+STR, INT, NUM = {"type": "string"}, {"type": "integer"}, {"type": "number"}
 CASES = [
-    (S, S, []),
-    (N, I, []),  # every integer is a number
-    (I, N, ["TYPE_NARROWED"]),
-    (S, I, ["TYPE_CHANGED"]),
-    ({"type": ["string", "null"]}, S, []),
-    (S, {"type": ["string", "null"]}, ["TYPE_NARROWED"]),
-    ({"type": "string", "maxLength": 10}, S, ["MAX_LENGTH_ADDED"]),
+    (STR, STR, []),
+    (NUM, INT, []),  # every integer is a number
+    (INT, NUM, ["TYPE_NARROWED"]),
+    (STR, INT, ["TYPE_CHANGED"]),
+    ({"type": ["string", "null"]}, STR, []),
+    (STR, {"type": ["string", "null"]}, ["TYPE_NARROWED"]),
+    ({"type": "string", "maxLength": 10}, STR, ["MAX_LENGTH_ADDED"]),
     ({"type": "string", "maxLength": 10}, {"type": "string", "maxLength": 20}, ["MAX_LENGTH_DECREASED"]),
     ({"type": "string", "maxLength": 30}, {"type": "string", "maxLength": 20}, []),
-    (S, {"type": "string", "maxLength": 20}, []),
+    (STR, {"type": "string", "maxLength": 20}, []),
     ({"type": "string", "minLength": 2}, {"type": "string", "minLength": 1}, ["MIN_LENGTH_INCREASED"]),
-    ({"type": "string", "pattern": "^a"}, S, ["PATTERN_ADDED"]),
+    ({"type": "string", "pattern": "^a"}, STR, ["PATTERN_ADDED"]),
     ({"type": "string", "pattern": "^a"}, {"type": "string", "pattern": "^b"}, ["PATTERN_CHANGED"]),
     ({"type": "integer", "maximum": 5}, {"type": "integer", "maximum": 9}, ["MAXIMUM_DECREASED"]),
-    ({"type": "integer", "minimum": 0}, I, ["MINIMUM_ADDED"]),
+    ({"type": "integer", "minimum": 0}, INT, ["MINIMUM_ADDED"]),
     ({"type": "integer", "multipleOf": 2}, {"type": "integer", "multipleOf": 4}, []),
     ({"type": "integer", "multipleOf": 4}, {"type": "integer", "multipleOf": 2}, ["MULTIPLE_OF_CHANGED"]),
     ({"enum": ["a", "b", "c"]}, {"enum": ["a", "b"]}, []),
     ({"enum": ["a"]}, {"enum": ["a", "b"]}, ["ENUM_ARRAY_NARROWED"]),
-    ({"enum": ["a"]}, S, ["ENUM_ARRAY_CHANGED"]),
-    (obj({"a": S}), obj({"a": S, "b": I}), []),  # open reader: the extra property is fine
-    (obj({"a": S, "b": I}), obj({"a": S}), ["PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL"]),
-    (obj({"a": S, "b": I}), obj({"a": S}, additionalProperties=False), []),
-    (obj({"a": S}, additionalProperties=False), obj({"a": S, "b": I}, additionalProperties=False), ["PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL"]),
-    (obj({"a": S}, additionalProperties=False), obj({"a": S}), ["ADDITIONAL_PROPERTIES_REMOVED"]),
-    (obj({"a": S}), obj({"a": S}, additionalProperties=False), []),
-    (obj({"a": S}, additionalProperties=S), obj({"a": S}), ["ADDITIONAL_PROPERTIES_NARROWED"]),
-    (obj({"a": S}, required=["a"]), obj({"a": S}), ["REQUIRED_ATTRIBUTE_ADDED"]),
-    (obj({"a": S}), obj({"a": S}, required=["a"]), []),
-    (obj({"a": I}), obj({"a": S}), ["TYPE_CHANGED"]),
-    ({"type": "array", "items": N}, {"type": "array", "items": I}, []),
-    ({"type": "array", "items": I}, {"type": "array", "items": N}, ["TYPE_NARROWED"]),
-    ({"type": "array", "items": S, "maxItems": 3}, {"type": "array", "items": S}, ["MAX_ITEMS_ADDED"]),
+    ({"enum": ["a"]}, STR, ["ENUM_ARRAY_CHANGED"]),
+    (obj({"a": STR}), obj({"a": STR, "b": INT}), []),  # open reader: the extra property is fine
+    (obj({"a": STR, "b": INT}), obj({"a": STR}), ["PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL"]),
+    (obj({"a": STR, "b": INT}), obj({"a": STR}, additionalProperties=False), []),
+    (
+        obj({"a": STR}, additionalProperties=False),
+        obj({"a": STR, "b": INT}, additionalProperties=False),
+        ["PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL"],
+    ),
+    (obj({"a": STR}, additionalProperties=False), obj({"a": STR}), ["ADDITIONAL_PROPERTIES_REMOVED"]),
+    (obj({"a": STR}), obj({"a": STR}, additionalProperties=False), []),
+    (obj({"a": STR}, additionalProperties=STR), obj({"a": STR}), ["ADDITIONAL_PROPERTIES_NARROWED"]),
+    (obj({"a": STR}, required=["a"]), obj({"a": STR}), ["REQUIRED_ATTRIBUTE_ADDED"]),
+    (obj({"a": STR}), obj({"a": STR}, required=["a"]), []),
+    (obj({"a": INT}), obj({"a": STR}), ["TYPE_CHANGED"]),
+    ({"type": "array", "items": NUM}, {"type": "array", "items": INT}, []),
+    ({"type": "array", "items": INT}, {"type": "array", "items": NUM}, ["TYPE_NARROWED"]),
+    ({"type": "array", "items": STR, "maxItems": 3}, {"type": "array", "items": STR}, ["MAX_ITEMS_ADDED"]),
     ({"type": "array", "uniqueItems": True}, {"type": "array"}, ["UNIQUE_ITEMS_ADDED"]),
-    ({"oneOf": [S, I]}, S, []),
-    ({"oneOf": [S, I]}, {"type": "boolean"}, ["COMBINED_TYPE_SUBSCHEMAS_CHANGED"]),
-    ({"anyOf": [S, I, {"type": "boolean"}]}, {"anyOf": [S, I]}, []),
-    ({"anyOf": [S]}, {"anyOf": [S, I]}, ["COMBINED_TYPE_SUBSCHEMAS_CHANGED"]),
-    (True, S, []),
-    (False, S, ["SCHEMA_NARROWED"]),
+    ({"oneOf": [STR, INT]}, STR, []),
+    ({"oneOf": [STR, INT]}, {"type": "boolean"}, ["COMBINED_TYPE_SUBSCHEMAS_CHANGED"]),
+    ({"anyOf": [STR, INT, {"type": "boolean"}]}, {"anyOf": [STR, INT]}, []),
+    ({"anyOf": [STR]}, {"anyOf": [STR, INT]}, ["COMBINED_TYPE_SUBSCHEMAS_CHANGED"]),
+    (True, STR, []),
+    (False, STR, ["SCHEMA_NARROWED"]),
 ]
 
 
@@ -81,7 +88,7 @@ def test_local_references_are_followed_and_paths_reported():
 
 
 def test_recursive_schemas_terminate():
-    tree = obj({"value": I, "children": {"type": "array", "items": {"$ref": "#"}}})
+    tree = obj({"value": INT, "children": {"type": "array", "items": {"$ref": "#"}}})
     assert kinds(tree, tree) == []
 
 
