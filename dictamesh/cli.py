@@ -1,4 +1,5 @@
-"""The `dictamesh` command: `dev` (everything at once), `test` (the suite), `check-config`, `events` (inspector)."""
+"""The `dictamesh` command: `dev` (everything at once), `test` (the suite), `check-config`, `events` (inspector),
+`schemas` (the registry from CI pipelines)."""
 
 from __future__ import annotations
 
@@ -247,6 +248,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "events", help="inspect events: tail | show ID | replay --from-dlq TOPIC (`events --help`)"
     )
+    sub.add_parser(
+        "schemas",
+        help="the schema registry from CI: register | check | diff FILE --subject S (`schemas --help`)",
+    )
     return parser
 
 
@@ -254,6 +259,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["test"]:
         return cmd_test(argparse.Namespace(), argv[1:])
+    if argv[:1] == ["schemas"]:
+        from .cli_schemas import main as schemas_main
+
+        return schemas_main(argv[1:])
     if argv[:1] == ["events"]:
         env = {**os.environ, "DICTAMESH_PROCESS": "cli"}
         return subprocess.call(_manage("events", *argv[1:]), env=env, cwd=PROJECT_DIR)
