@@ -1,6 +1,7 @@
 """The REST API at /api/v1: each app adds its router here."""
 
 from apps.catalog.api import router as catalog_router
+from apps.schemas.api import router as schemas_router
 from dictamesh import __version__
 from dictamesh.api import build_api
 from dictamesh.auth.api import router as auth_router
@@ -14,3 +15,4 @@ api = build_api(
 api.add_router("/auth", auth_router)
 api.add_router("/events", events_router)
 api.add_router("/catalog", catalog_router)
+api.add_router("/schemas", schemas_router)

@@ -46,3 +46,23 @@ def build_urn(*, source: str, entity_type: str, source_key: str) -> str:
     from .urns import build_urn as build
 
     return build(source=source, entity_type=entity_type, source_key=source_key)
+
+
+def entity_link_schema(*, urn: str, subject: str, actor: str | None = None) -> None:
+    """Record ``subject`` (schema registry) as the data contract of a live entity ("" unlinks it)."""
+    from dictamesh.errors import NotFound
+
+    from .services import entity_update
+
+    if entity_ref(urn=urn) is None:
+        raise NotFound(f"No entity {urn}.")
+    entity_update(urn=urn, changes={"schema_subject": subject}, actor=actor)
+
+
+def entities_with_schema(*, subject: str) -> list[str]:
+    """URNs of the live entities whose data contract is ``subject``."""
+    return list(
+        Entity.objects.filter(schema_subject=subject, deleted_at__isnull=True)
+        .order_by("urn")
+        .values_list("urn", flat=True)
+    )

@@ -125,3 +125,33 @@ class Config(models.Model):
 
     def __str__(self) -> str:
         return self.subject or "(global)"
+
+
+class MigrationDirection(models.TextChoices):
+    UP = "up"
+    DOWN = "down"
+
+
+class MigrationScript(models.Model):
+    """A script that moves data to (``up``) or back from (``down``) a schema version: SQL or code, as text."""
+
+    version = models.ForeignKey(SubjectVersion, on_delete=models.CASCADE, related_name="migrations")
+    name = models.CharField(max_length=200)
+    direction = models.CharField(max_length=4, choices=MigrationDirection.choices)
+    language = models.CharField(max_length=30, default="sql")  # sql, python, spark, dbt, ...
+    body = models.TextField()
+    description = models.TextField(blank=True, default="")
+    actor = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "dictamesh_schemas_migration"
+        ordering = ["version", "direction", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "direction", "name"], name="dictamesh_schemas_migration_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.direction})"

@@ -202,3 +202,87 @@ def mode_of(subject: str = "", *, default_to_global: bool = False) -> str:
 
 def effective_mode(subject: str) -> str:
     return mode_of(subject, default_to_global=True)
+
+
+# -- DictaMesh's own API --------------------------------------------------------------------------------
+def version_dict(row: SubjectVersion, *, with_schema: bool = True) -> dict:
+    body = {
+        "subject": row.subject.name,
+        "version": row.version,
+        "id": row.schema_id,
+        "schema_type": row.schema.schema_type,
+        "deleted": row.deleted_at is not None,
+        "created_at": row.created_at,
+        "actor": row.actor,
+    }
+    if with_schema:
+        body |= {
+            "schema": row.schema.text,
+            "references": row.schema.references,
+            "metadata": row.schema.metadata,
+            "rule_set": row.schema.rule_set,
+            "migrations": [
+                {
+                    "name": m.name,
+                    "direction": m.direction,
+                    "language": m.language,
+                    "body": m.body,
+                    "description": m.description,
+                    "actor": m.actor,
+                    "created_at": m.created_at,
+                }
+                for m in row.migrations.all()
+            ],
+        }
+    return body
+
+
+def subject_detail(name: str) -> dict:
+    from apps.catalog.public import entities_with_schema
+
+    subject = subject_get(name)
+    versions = list(subject.versions.select_related("schema", "subject").order_by("version"))
+    compatibility = effective_compatibility(name)
+    return {
+        "subject": name,
+        "compatibility": compatibility,
+        "mode": effective_mode(name),
+        "versions": [version_dict(v, with_schema=False) for v in versions],
+        "entities": entities_with_schema(subject=name),
+    }
+
+
+def subjects_overview(*, prefix: str = "") -> list[dict]:
+    rows = schemas_list(prefix=prefix, latest_only=True)
+    return [version_dict(row, with_schema=False) for row in rows]
+
+
+def version_diff(name: str, from_version: str | int, to_version: str | int) -> dict:
+    """A unified diff of two versions' schemas, pretty-printed (JSON formats) or as written."""
+    import difflib
+    import json as jsonlib
+
+    old, new = version_get(name, from_version, deleted=True), version_get(name, to_version, deleted=True)
+
+    def lines(text: str) -> list[str]:
+        try:
+            return jsonlib.dumps(jsonlib.loads(text), indent=2).splitlines()
+        except ValueError:
+            return text.splitlines()
+
+    return {
+        "subject": name,
+        "from": old.version,
+        "to": new.version,
+        "diff": list(
+            difflib.unified_diff(
+                lines(old.schema.text),
+                lines(new.schema.text),
+                f"version {old.version}",
+                f"version {new.version}",
+                lineterm="",
+            )
+        ),
+        "old": lines(old.schema.text),
+        "new": lines(new.schema.text),
+    }

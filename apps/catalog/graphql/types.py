@@ -101,6 +101,15 @@ class EntityType(graphene.ObjectType):
         description="Outgoing relationships, and bidirectional ones from either end.",
     )
     history = graphene.List(graphene.NonNull(EntityVersionType), required=True)
+    schema = GenericScalar(
+        description="The data contract: the schema registry subject's live versions and latest schema, or null."
+    )
+
+    @staticmethod
+    def resolve_schema(root, info):
+        from apps.schemas.public import subject_summary
+
+        return subject_summary(subject=root["schema_subject"]) if root["schema_subject"] else None
 
     @staticmethod
     def resolve_relationships(root, info, predicate=None):
