@@ -1,10 +1,12 @@
 """The one GraphQL schema at /graphql: each app contributes its Query and Mutation classes here."""
 
 from apps.catalog.graphql import CatalogMutation, CatalogQuery
+from apps.schemas.graphql import SchemasMutation, SchemasQuery
 from dictamesh.auth.graphql import AuthMutation, AuthQuery
 from dictamesh.events.graphql import EventsQuery
 from dictamesh.graphql.schema import build_schema
 
 schema = build_schema(
-    queries=[AuthQuery, EventsQuery, CatalogQuery], mutations=[AuthMutation, CatalogMutation]
+    queries=[AuthQuery, EventsQuery, CatalogQuery, SchemasQuery],
+    mutations=[AuthMutation, CatalogMutation, SchemasMutation],
 )

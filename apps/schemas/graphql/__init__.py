@@ -1,0 +1,114 @@
+"""GraphQL of the schema registry: subjects with versions, compatibility checks, registration."""
+
+from __future__ import annotations
+
+import graphene
+from graphene.types.generic import GenericScalar
+
+from dictamesh.graphql.context import require_user
+
+from .. import selectors, services
+
+
+class SchemaVersionType(graphene.ObjectType):
+    subject = graphene.String(required=True)
+    version = graphene.Int(required=True)
+    id = graphene.Int(required=True, description="The global schema id Kafka messages carry.")
+    schema_type = graphene.String(required=True)
+    deleted = graphene.Boolean(required=True)
+    created_at = graphene.DateTime(required=True)
+    actor = graphene.String(required=True)
+    schema = graphene.String(required=True)
+    references = GenericScalar(required=True)
+    migrations = GenericScalar(required=True, description="[{name, direction, language, body, ...}]")
+
+
+class SchemaSubjectType(graphene.ObjectType):
+    subject = graphene.String(required=True)
+    compatibility = graphene.String(required=True)
+    mode = graphene.String(required=True)
+    entities = graphene.List(
+        graphene.NonNull(graphene.String), required=True, description="Linked entity URNs"
+    )
+    versions = graphene.List(graphene.NonNull(SchemaVersionType), required=True)
+
+    @staticmethod
+    def resolve_versions(root, info):
+        return [
+            selectors.version_dict(row)
+            for row in selectors.subject_get(root["subject"]).versions.order_by("version")
+        ]
+
+
+class CompatibilityType(graphene.ObjectType):
+    compatible = graphene.Boolean(required=True)
+    compatibility = graphene.String(required=True)
+    messages = graphene.List(graphene.NonNull(graphene.String), required=True)
+
+
+class SchemaInput(graphene.InputObjectType):
+    schema = graphene.String(required=True)
+    schema_type = graphene.String(default_value="AVRO")
+    references = GenericScalar(description="[{name, subject, version}]")
+
+
+def _input(value) -> services.SchemaInput:
+    return services.SchemaInput.from_body(
+        {
+            "schema": value.get("schema"),
+            "schemaType": value.get("schema_type"),
+            "references": value.get("references"),
+        }
+    )
+
+
+class SchemasQuery:
+    schema_subjects = graphene.List(
+        graphene.NonNull(graphene.String), required=True, prefix=graphene.String(default_value="")
+    )
+    schema_subject = graphene.Field(SchemaSubjectType, name=graphene.String(required=True))
+    check_schema_compatibility = graphene.Field(
+        CompatibilityType,
+        required=True,
+        subject=graphene.String(required=True),
+        input=SchemaInput(required=True),
+        description="Would this schema be accepted under the subject's compatibility level?",
+    )
+
+    @staticmethod
+    def resolve_schema_subjects(root, info, prefix=""):
+        return selectors.subjects_list(prefix=prefix)
+
+    @staticmethod
+    def resolve_schema_subject(root, info, name):
+        return selectors.subject_detail(name)
+
+    @staticmethod
+    def resolve_check_schema_compatibility(root, info, subject, input):  # noqa: A002 - GraphQL argument name
+        messages = services.compatibility_check(subject=subject, version=None, data=_input(input))
+        return {
+            "compatible": not messages,
+            "compatibility": selectors.effective_compatibility(subject),
+            "messages": messages,
+        }
+
+
+class RegisterSchema(graphene.Mutation):
+    class Arguments:
+        subject = graphene.String(required=True)
+        input = SchemaInput(required=True)
+
+    Output = SchemaVersionType
+
+    @staticmethod
+    def mutate(root, info, subject, input):  # noqa: A002 - GraphQL argument name
+        user = require_user(info)
+        result = services.register(subject=subject, data=_input(input), actor=f"user:{user.get_username()}")
+        return selectors.version_dict(selectors.version_get(subject, result.version))
+
+
+class SchemasMutation:
+    register_schema = RegisterSchema.Field()
+
+
+__all__ = ["SchemasMutation", "SchemasQuery"]
