@@ -22,7 +22,7 @@ from dictamesh.api.base import SAFE_METHODS
 from dictamesh.errors import DictaMeshError
 
 from . import errors, selectors, services
-from .formats import supported_types
+from .formats import get_format, supported_types
 from .models import Schema, SubjectVersion
 
 logger = logging.getLogger("dictamesh.schemas")
@@ -102,8 +102,16 @@ def _int(value: str, what: str) -> int:
         raise _HttpError(404, 40403 if what == "schema id" else 404, f"Invalid {what} {value!r}.") from None
 
 
-def _schema_fields(schema: Schema) -> dict:
-    body: dict[str, Any] = {"schema": schema.text}
+def _schema_text(schema: Schema, fmt: str | None) -> str:
+    """The stored text, or with ``format=serialized`` a Protobuf schema as a base64 FileDescriptorProto (what
+    Confluent's Protobuf deserializers ask for)."""
+    if fmt == "serialized" and schema.schema_type == "PROTOBUF":
+        return get_format("PROTOBUF").serialized(selectors.parsed(schema))
+    return schema.text
+
+
+def _schema_fields(schema: Schema, fmt: str | None = None) -> dict:
+    body: dict[str, Any] = {"schema": _schema_text(schema, fmt)}
     if schema.schema_type != "AVRO":
         body["schemaType"] = schema.schema_type
     if schema.references:
@@ -115,13 +123,13 @@ def _schema_fields(schema: Schema) -> dict:
     return body
 
 
-def _version_body(row: SubjectVersion) -> dict:
+def _version_body(row: SubjectVersion, fmt: str | None = None) -> dict:
     return {
         "subject": row.subject.name,
         "version": row.version,
         "id": row.schema_id,
         "guid": str(row.schema.guid),
-        **_schema_fields(row.schema),
+        **_schema_fields(row.schema, fmt),
     }
 
 
@@ -156,7 +164,7 @@ def _subject_lookup(request, subject: str):
     row = services.lookup(
         subject=subject, data=data, normalize=_flag(request, "normalize"), deleted=_flag(request, "deleted")
     )
-    return respond(_version_body(row))
+    return respond(_version_body(row, request.GET.get("format")))
 
 
 def _subject_delete(request, subject: str):
@@ -178,19 +186,21 @@ def _register(request, subject: str):
     result = services.register(
         subject=subject, data=data, normalize=_flag(request, "normalize"), actor=_actor(request)
     )
+    # no schema text: clients cache the schema they sent under this id (a Protobuf serializer sent a
+    # descriptor, and reads it back as one); Confluent answers the same way
     return respond(
         {
             "id": result.schema.pk,
             "guid": str(result.schema.guid),
             "subject": result.subject,
             "version": result.version,
-            **_schema_fields(result.schema),
         }
     )
 
 
 def _version_get(request, subject: str, version: str):
-    return respond(_version_body(selectors.version_get(subject, version, deleted=_flag(request, "deleted"))))
+    row = selectors.version_get(subject, version, deleted=_flag(request, "deleted"))
+    return respond(_version_body(row, request.GET.get("format")))
 
 
 def _version_delete(request, subject: str, version: str):
@@ -213,7 +223,7 @@ def _referenced_by(request, subject: str, version: str):
 # -- schemas by id --------------------------------------------------------------------------------------
 def _schema_by_id(request, schema_id: str):
     schema = selectors.schema_get(_int(schema_id, "schema id"))
-    body = _schema_fields(schema)
+    body = _schema_fields(schema, request.GET.get("format"))
     body["guid"] = str(schema.guid)
     if _flag(request, "fetchMaxId"):
         body["maxId"] = Schema.objects.order_by("-pk").values_list("pk", flat=True).first()
@@ -230,7 +240,9 @@ def _schema_by_guid(request, guid: str):
         schema = selectors.schema_by_guid(guid)
     except (ValueError, DictaMeshError):
         raise errors.SchemaNotFound(f"Schema {guid} not found") from None
-    return respond({**_schema_fields(schema), "id": schema.pk, "guid": str(schema.guid)})
+    return respond(
+        {**_schema_fields(schema, request.GET.get("format")), "id": schema.pk, "guid": str(schema.guid)}
+    )
 
 
 def _schema_versions(request, schema_id: str):

@@ -9,8 +9,9 @@ from .base import Format, Incompatibility, InvalidSchema, Parsed, ResolvedRefere
 def get_format(schema_type: str) -> Format:
     from .avro import AVRO
     from .jsonschema import JSON_SCHEMA
+    from .protobuf import PROTOBUF
 
-    formats = {"AVRO": AVRO, "JSON": JSON_SCHEMA}
+    formats = {"AVRO": AVRO, "JSON": JSON_SCHEMA, "PROTOBUF": PROTOBUF}
     try:
         return formats[schema_type]
     except KeyError:
@@ -18,7 +19,7 @@ def get_format(schema_type: str) -> Format:
 
 
 def supported_types() -> list[str]:
-    return ["AVRO", "JSON"]
+    return ["AVRO", "JSON", "PROTOBUF"]
 
 
 __all__ = [

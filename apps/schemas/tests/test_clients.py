@@ -138,3 +138,40 @@ def test_json_messages_round_trip_through_kafka_with_auto_registration(registry)
     assert ids == {latest.schema_id} and latest.schema.schema_type == "JSON"
     with pytest.raises(Exception, match="minimum|less than"):  # the serializer validates against the schema
         serializer({"id": "x", "weight": -1}, SerializationContext(topic, MessageField.VALUE))
+
+
+def payment_class():
+    """A Protobuf message class built from a descriptor (what protoc would generate)."""
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+    field = descriptor_pb2.FieldDescriptorProto
+    proto = descriptor_pb2.FileDescriptorProto(name="shop/payment.proto", package="shop.v1", syntax="proto3")
+    message = proto.message_type.add(name="Payment")
+    message.field.add(name="id", number=1, type=field.TYPE_STRING, label=field.LABEL_OPTIONAL, json_name="id")
+    message.field.add(
+        name="amount", number=2, type=field.TYPE_INT64, label=field.LABEL_OPTIONAL, json_name="amount"
+    )
+    message.field.add(
+        name="tags", number=3, type=field.TYPE_STRING, label=field.LABEL_REPEATED, json_name="tags"
+    )
+    pool = descriptor_pool.DescriptorPool()
+    pool.AddSerializedFile(proto.SerializeToString())
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName("shop.v1.Payment"))
+
+
+def test_protobuf_messages_round_trip_through_kafka_with_auto_registration(registry):
+    from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer, ProtobufSerializer
+
+    payment = payment_class()
+    sent = [payment(id=f"p{i}", amount=i * 100, tags=["a", "b"][: i % 3]) for i in range(5)]
+    serializer = ProtobufSerializer(payment, registry, conf={"auto.register.schemas": True})
+    # the deserializer resolves the writer's schema from the registry (format=serialized)
+    deserializer = ProtobufDeserializer(payment, schema_registry_client=registry)
+    topic, received, ids = round_trip(serializer, deserializer, sent)
+    assert received == sent
+    latest = registry.get_latest_version(f"{topic}-value")
+    assert ids == {latest.schema_id} and latest.schema.schema_type == "PROTOBUF"
+    assert (
+        "message Payment {" in latest.schema.schema_str
+        and "repeated string tags = 3;" in latest.schema.schema_str
+    )

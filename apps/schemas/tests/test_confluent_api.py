@@ -51,7 +51,7 @@ def test_register_read_and_lookup(api):
     assert api("GET", "/subjects/orders-value/versions/-1")[1]["version"] == 2
     assert api("GET", "/schemas/ids/1")[1]["schema"] == json.dumps(json.loads(V1), separators=(",", ":"))
     assert api("GET", "/schemas/ids/1/versions")[1] == [{"subject": "orders-value", "version": 1}]
-    assert api("GET", "/schemas/types")[1] == ["AVRO", "JSON"]
+    assert api("GET", "/schemas/types")[1] == ["AVRO", "JSON", "PROTOBUF"]
     # the same schema under another subject keeps its global id
     assert api("POST", "/subjects/archive-value/versions", {"schema": V1})[1]["id"] == 1
     assert api("GET", "/schemas/ids/1/subjects")[1] == ["archive-value", "orders-value"]
@@ -176,7 +176,7 @@ def test_references(api):
     customer = record("Customer", field("home", "com.shop.Address"), namespace="com.shop")
     refs = [{"name": "com.shop.Address", "subject": "address", "version": 1}]
     status, body = api("POST", "/subjects/customer-value/versions", {"schema": customer, "references": refs})
-    assert status == 200 and body["references"] == refs
+    assert status == 200 and api("GET", "/subjects/customer-value/versions/1")[1]["references"] == refs
     assert api("GET", "/subjects/address/versions/1/referencedby")[1] == [body["id"]]
     assert api("DELETE", "/subjects/address/versions/1")[1]["error_code"] == 42206
     missing = [{"name": "com.shop.Address", "subject": "nowhere", "version": 1}]
@@ -238,3 +238,25 @@ def test_writes_need_a_token_and_any_json_content_type_works(client, user, token
     settings.DICTAMESH_ALLOW_ANONYMOUS_READ = False
     assert client.get(BASE + "/subjects").status_code == 401
     assert client.get(BASE + "/subjects", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+
+
+def test_protobuf_text_in_descriptor_out(api):
+    import base64
+
+    from google.protobuf import descriptor_pb2
+
+    proto = 'syntax = "proto3";\npackage shop.v1;\nmessage Ping { string id = 1; int64 at = 2; }\n'
+    status, body = api("POST", "/subjects/pings-value/versions", {"schema": proto, "schemaType": "PROTOBUF"})
+    assert status == 200
+    stored = api("GET", f"/schemas/ids/{body['id']}")[1]
+    assert stored["schemaType"] == "PROTOBUF" and "message Ping {" in stored["schema"]
+    serialized = api("GET", f"/schemas/ids/{body['id']}?format=serialized")[1]["schema"]
+    descriptor = descriptor_pb2.FileDescriptorProto.FromString(base64.b64decode(serialized))
+    assert descriptor.package == "shop.v1" and [f.name for f in descriptor.message_type[0].field] == [
+        "id",
+        "at",
+    ]
+    latest = api("GET", "/subjects/pings-value/versions/latest?format=serialized")[1]["schema"]
+    assert latest == serialized
+    status, body = api("POST", "/subjects/bad/versions", {"schema": "message {", "schemaType": "PROTOBUF"})
+    assert (status, body["error_code"]) == (422, 42201) and "line 1" in body["message"]
