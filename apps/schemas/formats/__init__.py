@@ -8,10 +8,11 @@ from .base import Format, Incompatibility, InvalidSchema, Parsed, ResolvedRefere
 
 def get_format(schema_type: str) -> Format:
     from .avro import AVRO
+    from .graphql_sdl import GRAPHQL
     from .jsonschema import JSON_SCHEMA
     from .protobuf import PROTOBUF
 
-    formats = {"AVRO": AVRO, "JSON": JSON_SCHEMA, "PROTOBUF": PROTOBUF}
+    formats = {"AVRO": AVRO, "JSON": JSON_SCHEMA, "PROTOBUF": PROTOBUF, "GRAPHQL": GRAPHQL}
     try:
         return formats[schema_type]
     except KeyError:
@@ -19,6 +20,7 @@ def get_format(schema_type: str) -> Format:
 
 
 def supported_types() -> list[str]:
+    """The types the Confluent API lists; GRAPHQL (SDL) is DictaMesh's own, accepted by every API."""
     return ["AVRO", "JSON", "PROTOBUF"]
 
 
