@@ -105,7 +105,9 @@ class TwoLevelCache:
         if payload.get("cache") != self.name or self._l1 is None:
             return
         for key in payload.get("keys", []):
-            if self._l1.pop(key, _MISSING) is not _MISSING:
+            with self._lock:
+                dropped = self._l1.pop(key, _MISSING) is not _MISSING
+            if dropped:
                 EVICTIONS.labels(self.name, "invalidated").inc()
 
     # -- reads and writes ----------------------------------------------------------------------------
@@ -120,7 +122,8 @@ class TwoLevelCache:
         """
         local = self._local()
         if local is not None:
-            value = local.get(key, _MISSING)
+            with self._lock:  # cachetools caches are not thread-safe (gthread workers share them)
+                value = local.get(key, _MISSING)
             if value is not _MISSING:
                 HITS.labels(self.name, "l1").inc()
                 return value
@@ -137,7 +140,8 @@ class TwoLevelCache:
                 return value
             django_cache.set(self._l2_key(key), value, seconds)
         if local is not None:
-            local[key] = value
+            with self._lock:
+                local[key] = value
         return value
 
     def peek(self, key: str) -> tuple[bool, bool]:
@@ -155,7 +159,9 @@ class TwoLevelCache:
         django_cache.delete_many([self._l2_key(k) for k in keys])
         if self._l1 is not None:
             for key in keys:
-                if self._l1.pop(key, _MISSING) is not _MISSING:
+                with self._lock:
+                    dropped = self._l1.pop(key, _MISSING) is not _MISSING
+                if dropped:
                     EVICTIONS.labels(self.name, "invalidated").inc()
         from django_redis import get_redis_connection
 

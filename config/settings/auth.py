@@ -18,3 +18,12 @@ DICTAMESH_ADMIN_USERNAME = ENV.str(
     default="admin",
     doc="User name of the admin `dictamesh dev` creates on first start.",
 )
+DICTAMESH_TOKEN_CACHE_SECONDS = ENV.int(
+    "DICTAMESH_TOKEN_CACHE_SECONDS",
+    default=30,
+    minimum=0,
+    doc=(
+        "How long a process keeps a verified API token in memory (0: look it up on every request). A revoked "
+        "token is dropped at once in every process; a deactivated user's tokens stop within this time."
+    ),
+)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.utils import timezone
+
+from dictamesh.cache import TwoLevelCache
 
 from .models import ApiToken
 from .services import TOKEN_PREFIX, token_digest
@@ -17,14 +20,33 @@ class TokenCheck:
     reason: str  # ok | malformed | unknown | revoked | expired | inactive_user
 
 
+TOKEN_CACHE = TwoLevelCache(
+    "auth.token",
+    l1_size=lambda: 4096 if settings.DICTAMESH_TOKEN_CACHE_SECONDS > 0 else 0,
+    l1_ttl=lambda: max(settings.DICTAMESH_TOKEN_CACHE_SECONDS, 1),
+)
+
+
+def _ttl(token: ApiToken) -> int:
+    return settings.DICTAMESH_TOKEN_CACHE_SECONDS
+
+
+def _token_by_key(key: str) -> ApiToken | None:
+    return ApiToken.objects.select_related("user").filter(key=key).first()
+
+
 def api_token_check(*, clear: str) -> TokenCheck:
-    """Find the token a clear value names and say whether it may authenticate."""
+    """Find the token a clear value names and say whether it may authenticate.
+
+    Tokens are cached by key (``DICTAMESH_TOKEN_CACHE_SECONDS``, L1 and Redis): Kafka clients send their
+    credentials with every request. Revocation drops the entry in every process at once; the secret, expiry
+    and revocation are still checked on every request."""
     if not clear.startswith(TOKEN_PREFIX):
         return TokenCheck(None, "malformed")
     key, sep, secret = clear[len(TOKEN_PREFIX) :].partition("_")
     if not sep or not key or not secret or len(key) > 16:
         return TokenCheck(None, "malformed")
-    token = ApiToken.objects.select_related("user").filter(key=key).first()
+    token = TOKEN_CACHE.get(key, lambda: _token_by_key(key), ttl=_ttl)
     if token is None or not hmac.compare_digest(token.digest, token_digest(secret)):
         return TokenCheck(None, "unknown")
     state = token.state_at(timezone.now())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,6 +18,7 @@ from dictamesh.events import publish
 
 from .models import ApiToken
 
+logger = logging.getLogger("dictamesh.auth")
 TOKEN_PREFIX = "dmt_"  # noqa: S105 - a public marker, not a secret
 
 
@@ -86,6 +88,16 @@ def api_token_create(*, user, name: str, expires_days: int | None = None) -> Iss
     return IssuedToken(token=token, clear=f"{TOKEN_PREFIX}{key}_{secret}")
 
 
+def _forget(key: str) -> None:
+    """Drop a token from the verified-token cache of every process."""
+    from .selectors import TOKEN_CACHE
+
+    try:
+        TOKEN_CACHE.invalidate([key])
+    except Exception:  # Redis down: the L1 entries expire by TTL (DICTAMESH_TOKEN_CACHE_SECONDS)
+        logger.warning("could not broadcast the revocation of token %s", key, exc_info=True)
+
+
 @transaction.atomic
 def api_token_revoke(*, token_id: int, actor=None) -> ApiToken:
     """Revoke a token. ``actor`` is the requesting user (owner or superuser); None for operators (CLI)."""
@@ -98,6 +110,8 @@ def api_token_revoke(*, token_id: int, actor=None) -> ApiToken:
         before = token_state(token)
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        _forget(token.key)  # now (this process's next request), and again once committed (every reader)
+        transaction.on_commit(lambda key=token.key: _forget(key))
         after = token_state(token)
         publish(
             type="dictamesh.auth.token.revoked",

@@ -254,3 +254,15 @@ def test_admin_lists_and_revokes_tokens(client, token):
     )
     assert response.status_code == 200
     assert ApiToken.objects.get(pk=pk).revoked_at is not None
+
+
+def test_verified_tokens_are_cached_and_revocation_reaches_the_cache(
+    client, token, django_assert_max_num_queries
+):
+    from dictamesh.auth.services import api_token_revoke
+
+    assert client.get("/schema-registry/subjects", **bearer(token)).status_code == 200  # looked up and cached
+    with django_assert_max_num_queries(1):  # the registry's own query; the token comes from the cache
+        assert client.get("/schema-registry/subjects", **bearer(token)).status_code == 200
+    api_token_revoke(token_id=ApiToken.objects.get().pk)
+    _json_401(client.get("/api/v1/auth/whoami", **bearer(token)), "revoked")

@@ -1,0 +1,248 @@
+"""The schema registry over HTTP: registrations, lookups, reads by id and compatibility checks per second.
+
+    .venv/bin/python benchmarks/schema_registry.py [--seconds 5] [--runs 5] [--clients 8] [--write docs/benchmarks.md]
+
+Starts embedded PostgreSQL, Redis and Kafka (or uses DATABASE_URL, REDIS_URL, KAFKA_BOOTSTRAP_SERVERS), then
+gunicorn serving DictaMesh (``config.wsgi``, gthread workers, production-like: DEBUG off) on a free port.
+The load comes from ``--clients`` threads of this process over keep-alive HTTP connections, authenticated as
+Kafka clients are (HTTP Basic ``username:token``), on the same 2 cores as the server: each figure is requests
+per second over ``--seconds``, the median of ``--runs`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import http.client
+import itertools
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import ROOT, append_section, machine, start_services  # noqa: E402
+
+TARGETS = {  # name: (label, target req/s)
+    "register": ("register a new schema (POST /subjects/{s}/versions)", 200.0),
+    "lookup": ("look a schema up (POST /subjects/{s})", 2000.0),
+    "get_by_id": ("schema by id (GET /schemas/ids/{id})", 2000.0),
+    "compatibility": ("compatibility check (POST /compatibility/.../versions/latest)", 2000.0),
+}
+PREFIX = "/schema-registry"
+
+
+def avro(name: str, extra_fields: int = 0) -> str:
+    fields = [{"name": "id", "type": "long"}, {"name": "amount", "type": "double"}]
+    fields += [{"name": f"f{i}", "type": "string", "default": ""} for i in range(extra_fields)]
+    return json.dumps({"type": "record", "name": name, "namespace": "bench", "fields": fields})
+
+
+class Load:
+    """``clients`` threads, each with a keep-alive connection, sending ``request(n)`` for ``seconds``."""
+
+    def __init__(self, port: int, auth: str, clients: int):
+        self.port, self.auth, self.clients = port, auth, clients
+
+    def run(self, request, seconds: float) -> float:
+        counter = itertools.count()
+        done: list[int] = []
+        errors: list[str] = []
+        deadline = time.perf_counter() + seconds
+
+        def client() -> None:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            count = 0
+            try:
+                while time.perf_counter() < deadline:
+                    method, path, body = request(next(counter))
+                    headers = {"Authorization": self.auth, "Accept": "application/vnd.schemaregistry.v1+json"}
+                    if body is not None:
+                        headers["Content-Type"] = "application/vnd.schemaregistry.v1+json"
+                    conn.request(method, PREFIX + path, body=body, headers=headers)
+                    response = conn.getresponse()
+                    payload = response.read()
+                    if response.status != 200:
+                        errors.append(f"{method} {path}: {response.status} {payload[:200]!r}")
+                        return
+                    count += 1
+            finally:
+                conn.close()
+                done.append(count)
+
+        started = time.perf_counter()
+        threads = [threading.Thread(target=client) for _ in range(self.clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+        if errors:
+            raise RuntimeError(errors[0])
+        return sum(done) / elapsed
+
+
+def wait_http(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not answer /healthz")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--write", help="append the result to this Markdown file")
+    args = parser.parse_args()
+
+    sup = tmp = None
+    if not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
+        sup, tmp, env = start_services()
+        os.environ.update(env)
+    os.environ.setdefault("DICTAMESH_ENV", "test")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ["DJANGO_DEBUG"] = "false"
+    os.environ["DICTAMESH_PROCESS"] = "bench"
+    server = None
+    try:
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        from dictamesh.auth.services import api_token_create, user_ensure
+
+        user = user_ensure(username="bench-producer")
+        token = api_token_create(user=user, name="bench").clear
+        auth = "Basic " + base64.b64encode(f"{user.username}:{token}".encode()).decode()
+
+        from dictamesh.devservices.ports import free_port
+
+        port = free_port()
+        server = subprocess.Popen(  # noqa: S603 - our own gunicorn
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "config.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(args.workers),
+                "--worker-class",
+                "gthread",
+                "--threads",
+                str(args.threads),
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env={**os.environ, "DICTAMESH_PROCESS": "web"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        wait_http(port)
+        load = Load(port, auth, args.clients)
+
+        # data: one subject with 5 versions to look up, check against and read by id
+        from apps.schemas.services import SchemaInput
+        from apps.schemas.services import register as register_schema
+
+        base = [avro("Payment", extra) for extra in range(5)]
+        ids = [register_schema(subject="bench-value", data=SchemaInput(s)).schema.pk for s in base]
+        lookup_bodies = [json.dumps({"schema": s}) for s in base]
+        candidate = json.dumps({"schema": avro("Payment", 6)})
+        run_id = itertools.count()
+
+        def register(
+            n: int, run: int
+        ):  # 50 subjects evolving compatibly: each version adds a defaulted field
+            schema = json.loads(avro("Payment"))
+            schema["fields"].append({"name": f"x{run}_{n}", "type": "string", "default": ""})
+            return (
+                "POST",
+                f"/subjects/bench-{run}-{n % 50}-value/versions",
+                json.dumps({"schema": json.dumps(schema)}),
+            )
+
+        requests = {
+            "register": lambda run: lambda n: register(n, run),
+            "lookup": lambda run: lambda n: ("POST", "/subjects/bench-value", lookup_bodies[n % 5]),
+            "get_by_id": lambda run: lambda n: ("GET", f"/schemas/ids/{ids[n % 5]}", None),
+            "compatibility": lambda run: (
+                lambda n: (
+                    "POST",
+                    "/compatibility/subjects/bench-value/versions/latest",
+                    candidate,
+                )
+            ),
+        }
+        for make in requests.values():  # warm-up: every worker's first requests are not the rate
+            load.run(make(next(run_id)), 1.0)
+        results: dict[str, list[float]] = {name: [] for name in TARGETS}
+        for run in range(args.runs):
+            for name, make in requests.items():
+                results[name].append(load.run(make(next(run_id)), args.seconds))
+            print(
+                f"run {run + 1}: " + ", ".join(f"{name} {results[name][-1]:,.0f}/s" for name in TARGETS),
+                flush=True,
+            )
+        if args.write:
+            write(Path(args.write), args, results)
+    finally:
+        if server is not None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+        if sup is not None:
+            sup.stop_all(grace=10)
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+def write(path: Path, args, results: dict[str, list[float]]) -> None:
+    rows = []
+    for name, (label, target) in TARGETS.items():
+        median = statistics.median(results[name])
+        runs = ", ".join(f"{v:,.0f}" for v in results[name])
+        rows.append(
+            f"| {label} | {median:,.0f} req/s | ≥ {target:,.0f} req/s | {median / target:.2f}× | {runs} |"
+        )
+    section = f"""
+## Schema registry over HTTP — {datetime.now(UTC):%Y-%m-%d}
+
+- Machine: {machine()}; PostgreSQL and Redis embedded; gunicorn with {args.workers} gthread workers of
+  {args.threads} threads (DEBUG off, every middleware on: metrics, tracing hooks, token auth)
+- Load: {args.clients} client threads in one process on the same cores, keep-alive connections, HTTP Basic
+  `username:token` on every request (as Kafka clients send it); Avro schemas
+- Command: `.venv/bin/python benchmarks/schema_registry.py --seconds {args.seconds:g} --runs {args.runs}
+  --clients {args.clients}`
+- Figures: requests per second over {args.seconds:g} s, the median of {args.runs} runs (ratio > 1 is better
+  than the target)
+
+| measure | median | target | ratio | runs |
+|---|---|---|---|---|
+{chr(10).join(rows)}
+"""
+    append_section(path, section)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
