@@ -7,6 +7,8 @@ import threading
 from cachetools import LRUCache
 from django.db.models import Exists, OuterRef
 
+from dictamesh.cache import TwoLevelCache
+
 from . import errors
 from .formats import InvalidSchema, Parsed, ResolvedReference, get_format
 from .models import Compatibility, Config, Mode, Reference, Schema, Subject, SubjectVersion
@@ -82,8 +84,12 @@ def live_versions(subject: Subject) -> list[SubjectVersion]:
 
 
 # -- schemas --------------------------------------------------------------------------------------------
+SCHEMA_CACHE = TwoLevelCache("schemas.schema", l1_size=lambda: 4096, l1_ttl=lambda: 300)
+
+
 def schema_get(schema_id: int) -> Schema:
-    schema = Schema.objects.filter(pk=schema_id).first()
+    """A schema by global id — cached: Kafka consumers read schemas by id (a permanent delete drops it)."""
+    schema = SCHEMA_CACHE.get(str(schema_id), lambda: Schema.objects.filter(pk=schema_id).first(), ttl=3600)
     if schema is None:
         raise errors.SchemaNotFound(f"Schema {schema_id} not found")
     return schema

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import dataclass
 from typing import Any
 
+from cachetools import LRUCache
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -26,6 +28,7 @@ from .formats import Incompatibility, InvalidSchema, Parsed, get_format
 from .models import (
     Compatibility,
     Config,
+    Counter,
     MigrationDirection,
     MigrationScript,
     Mode,
@@ -35,6 +38,8 @@ from .models import (
     SubjectVersion,
 )
 
+_PARSES: LRUCache = LRUCache(maxsize=1024)  # (type, text) -> Parsed, for schemas without references
+_PARSES_LOCK = threading.Lock()
 LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtext('dictamesh_schemas_registry'))"
 MAX_SUBJECT = 255
 
@@ -101,10 +106,19 @@ def prepare(data: SchemaInput, *, normalize: bool = False) -> Candidate:
         raise errors.SchemaTooLarge(f"Schema too large: {size} bytes, the limit is {limit}.")
     try:
         fmt = get_format(data.schema_type)
-        resolved = selectors.resolve_references(list(data.references))
-        parsed = fmt.parse(data.text, resolved)
+        if data.references:
+            parsed = fmt.parse(data.text, selectors.resolve_references(list(data.references)))
+        else:  # a pure function of the text: clients send the same schemas again and again
+            key = (data.schema_type, data.text)
+            with _PARSES_LOCK:
+                parsed = _PARSES.get(key)
+            if parsed is None:
+                parsed = fmt.parse(data.text, [])
+                with _PARSES_LOCK:
+                    _PARSES[key] = parsed
     except InvalidSchema as exc:
         raise errors.InvalidSchemaError(str(exc)) from None
+    resolved = parsed.references
     references = [{"name": r.name, "subject": r.subject, "version": r.version} for r in resolved]
     text = parsed.normalized if normalize else parsed.text
     key = json.dumps(
@@ -241,9 +255,7 @@ def _store(subject: Subject, candidate: Candidate, *, importing: bool, actor: st
         raise errors.OperationNotPermitted("A new schema in IMPORT mode needs its id.")
     created_schema = schema is None
     if schema is None:
-        schema_id = (
-            data.schema_id or (Schema.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
-        )
+        schema_id = _next_schema_id(data.schema_id)
         schema = Schema.objects.create(
             id=schema_id,
             schema_type=data.schema_type,
@@ -287,6 +299,16 @@ def _store(subject: Subject, candidate: Candidate, *, importing: bool, actor: st
     return Registered(schema, subject.name, version, created=True)
 
 
+def _next_schema_id(given: int | None) -> int:
+    """A new global id (under the registry lock): never one given out before; IMPORT's own ids move it on."""
+    counter, _ = Counter.objects.get_or_create(name="schema_id")
+    highest = Schema.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    schema_id = given or max(counter.value, highest) + 1
+    counter.value = max(counter.value, highest, schema_id)
+    counter.save(update_fields=["value"])
+    return schema_id
+
+
 def _rejected_event(
     subject: str, candidate: Candidate, level: str, messages: list[str], actor: str
 ) -> Change:
@@ -309,16 +331,16 @@ def lookup(
 ) -> SubjectVersion:
     """The version of ``subject`` holding this schema: 40401 without the subject, 40403 without the schema."""
     candidate = prepare(data, normalize=normalize)
-    row = selectors.subject_get(subject)
-    qs = row.versions.filter(schema__fingerprint=candidate.fingerprint).select_related("schema", "subject")
+    qs = SubjectVersion.objects.filter(subject__name=subject, schema__fingerprint=candidate.fingerprint)
     if not deleted:
         qs = qs.filter(deleted_at__isnull=True)
-        if not row.versions.filter(deleted_at__isnull=True).exists():
-            raise errors.SubjectNotFound(f"Subject '{subject}' not found.")
-    found = qs.order_by("-version").first()
-    if found is None:
-        raise errors.SchemaNotFound("Schema not found")
-    return found
+    found = qs.select_related("schema", "subject").order_by("-version").first()
+    if found is not None:
+        return found
+    row = selectors.subject_get(subject)  # which 404: no subject, or not this schema
+    if not deleted and not row.versions.filter(deleted_at__isnull=True).exists():
+        raise errors.SubjectNotFound(f"Subject '{subject}' not found.")
+    raise errors.SchemaNotFound("Schema not found")
 
 
 # -- delete ---------------------------------------------------------------------------------------------
@@ -414,7 +436,12 @@ def version_delete(
 
 def _drop_orphans(schema_ids: list[int]) -> None:
     """Schemas no version uses any more are gone for good (their id answers 40403)."""
-    Schema.objects.filter(pk__in=schema_ids, versions__isnull=True).delete()
+    gone = list(Schema.objects.filter(pk__in=schema_ids, versions__isnull=True).values_list("pk", flat=True))
+    if gone:
+        Schema.objects.filter(pk__in=gone).delete()
+        keys = [str(pk) for pk in gone]
+        selectors.SCHEMA_CACHE.invalidate(keys)  # now, and again once committed
+        transaction.on_commit(lambda: selectors.SCHEMA_CACHE.invalidate(keys))
 
 
 # -- settings -------------------------------------------------------------------------------------------

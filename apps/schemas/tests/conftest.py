@@ -8,13 +8,20 @@ from tests.conftest import client, token, user  # noqa: F401 - shared fixtures
 
 
 @pytest.fixture(autouse=True)
-def fresh_parse_cache():
-    """Schema ids restart in every test database: parsed schemas cached under an id must not leak."""
+def fresh_caches():
+    """Schema ids restart in every test database: what is cached under an id must not leak between tests."""
+    from django.core.cache import cache
+
     from apps.schemas import selectors
 
-    selectors._PARSED.clear()
+    def clear():
+        selectors._PARSED.clear()
+        cache.delete_pattern("schemas.schema:*")
+        selectors.SCHEMA_CACHE.clear_local()
+
+    clear()
     yield
-    selectors._PARSED.clear()
+    clear()
 
 
 def record(name: str, *fields: dict, **extra) -> str:

@@ -260,3 +260,14 @@ def test_protobuf_text_in_descriptor_out(api):
     assert latest == serialized
     status, body = api("POST", "/subjects/bad/versions", {"schema": "message {", "schemaType": "PROTOBUF"})
     assert (status, body["error_code"]) == (422, 42201) and "line 1" in body["message"]
+
+
+def test_ids_are_never_reused_after_a_permanent_delete(api):
+    api("POST", "/subjects/a/versions", {"schema": V1})
+    second = api("POST", "/subjects/b/versions", {"schema": V2})[1]["id"]
+    assert api("GET", f"/schemas/ids/{second}")[0] == 200  # read, and cached
+    api("DELETE", "/subjects/b")
+    api("DELETE", "/subjects/b?permanent=true")
+    assert api("GET", f"/schemas/ids/{second}")[1]["error_code"] == 40403  # the cache forgot it too
+    third = api("POST", "/subjects/c/versions", {"schema": V3_BAD})[1]["id"]
+    assert third == second + 1
