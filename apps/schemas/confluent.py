@@ -161,10 +161,12 @@ def _subjects(request):
 
 def _subject_lookup(request, subject: str):
     data = services.SchemaInput.from_body(_body(request))
-    row = services.lookup(
+    ref = services.lookup(
         subject=subject, data=data, normalize=_flag(request, "normalize"), deleted=_flag(request, "deleted")
     )
-    return respond(_version_body(row, request.GET.get("format")))
+    schema = ref.schema
+    body = {"subject": subject, "version": ref.version, "id": ref.schema_id, "guid": str(schema.guid)}
+    return respond({**body, **_schema_fields(schema, request.GET.get("format"))})
 
 
 def _subject_delete(request, subject: str):

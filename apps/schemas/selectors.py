@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 
 from cachetools import LRUCache
 from django.db.models import Exists, OuterRef
@@ -191,9 +192,9 @@ def config_of(subject: str = "", *, default_to_global: bool = False) -> dict:
 
 def effective_compatibility(subject: str) -> str:
     for scope in (subject, ""):
-        row = Config.objects.filter(subject=scope, compatibility__isnull=False).only("compatibility").first()
-        if row is not None:
-            return row.compatibility
+        level = settings_of(scope).get("compatibility")
+        if level:
+            return level
     return DEFAULT_COMPATIBILITY.value
 
 
@@ -207,7 +208,11 @@ def mode_of(subject: str = "", *, default_to_global: bool = False) -> str:
 
 
 def effective_mode(subject: str) -> str:
-    return mode_of(subject, default_to_global=True)
+    for scope in (subject, ""):
+        mode = settings_of(scope).get("mode")
+        if mode:
+            return mode
+    return DEFAULT_MODE.value
 
 
 # -- DictaMesh's own API --------------------------------------------------------------------------------
@@ -292,3 +297,52 @@ def version_diff(name: str, from_version: str | int, to_version: str | int) -> d
         "old": lines(old.schema.text),
         "new": lines(new.schema.text),
     }
+
+
+# -- cached views for the hot read paths (Kafka clients: lookups, checks, latest versions) ----------------
+@dataclass(frozen=True)
+class VersionRef:
+    """A version of a subject, as the caches keep it; ``schema`` comes from the schema cache."""
+
+    subject: str
+    version: int
+    schema_id: int
+    fingerprint: str
+    deleted: bool
+
+    @property
+    def schema(self) -> Schema:
+        return schema_get(self.schema_id)
+
+
+SUBJECT_CACHE = TwoLevelCache("schemas.subject", l1_size=lambda: 4096, l1_ttl=lambda: 60)
+CONFIG_CACHE = TwoLevelCache("schemas.config", l1_size=lambda: 4096, l1_ttl=lambda: 60)
+GLOBAL = "~global"  # the cache key of the global settings (subject names cannot be empty)
+
+
+def subject_versions(name: str) -> list[VersionRef]:
+    """Every version of ``name`` (deleted ones flagged), oldest first; [] when there is none. Cached; every
+    write to the subject drops it in every process (``services._subject_changed``)."""
+
+    def load() -> list[VersionRef]:
+        rows = SubjectVersion.objects.filter(subject__name=name).order_by("version")
+        return [
+            VersionRef(name, v, sid, fp, deleted is not None)
+            for v, sid, fp, deleted in rows.values_list(
+                "version", "schema_id", "schema__fingerprint", "deleted_at"
+            )
+        ]
+
+    return SUBJECT_CACHE.get(name, load, ttl=600)
+
+
+def settings_of(subject: str) -> dict:
+    """``{compatibility, mode, extra}`` set at this scope ("" global), cached; {} when nothing is."""
+
+    def load() -> dict:
+        row = Config.objects.filter(subject=subject).first()
+        return (
+            {} if row is None else {"compatibility": row.compatibility, "mode": row.mode, "extra": row.extra}
+        )
+
+    return CONFIG_CACHE.get(subject or GLOBAL, load, ttl=600)

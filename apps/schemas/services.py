@@ -129,6 +129,20 @@ def prepare(data: SchemaInput, *, normalize: bool = False) -> Candidate:
     return Candidate(data, parsed, text, references, hashlib.sha256(key.encode()).hexdigest())
 
 
+def _forget(cache, key: str) -> None:
+    """Drop ``key`` from a registry cache now (this process) and again once committed (every process)."""
+    cache.invalidate([key])
+    transaction.on_commit(lambda: cache.invalidate([key]))
+
+
+def _subject_changed(subject: str) -> None:
+    _forget(selectors.SUBJECT_CACHE, subject)
+
+
+def _settings_changed(subject: str) -> None:
+    _forget(selectors.CONFIG_CACHE, subject or selectors.GLOBAL)
+
+
 def _lock() -> None:
     with connection.cursor() as cursor:
         cursor.execute(LOCK_SQL)
@@ -140,7 +154,8 @@ def _check_subject_name(name: str) -> None:
 
 
 # -- compatibility ----------------------------------------------------------------------------------------
-def incompatibilities(candidate: Candidate, previous: list[SubjectVersion], level: str) -> list[str]:
+def incompatibilities(candidate: Candidate, previous: list, level: str) -> list[str]:
+    # previous: versions with .version and .schema (SubjectVersion rows or cached VersionRefs), oldest first
     """Confluent-style messages of what makes ``candidate`` incompatible with ``previous`` under ``level``."""
     if level == Compatibility.NONE or not previous:
         return []
@@ -179,16 +194,17 @@ def compatibility_check(
     subject's level names). A subject without versions is compatible with anything."""
     candidate = prepare(data, normalize=normalize)
     level = selectors.effective_compatibility(subject)
+    live = [ref for ref in selectors.subject_versions(subject) if not ref.deleted]
     if version is None:
-        row = Subject.objects.filter(name=subject).first()
-        previous = selectors.live_versions(row) if row else []
-        return incompatibilities(candidate, previous, level)
-    try:
-        old = selectors.version_get(subject, version)
-    except errors.SubjectNotFound:
-        if selectors.parse_version(version) is None:
-            return []  # latest of nothing: compatible
-        raise
+        return incompatibilities(candidate, live, level)
+    number = selectors.parse_version(version)
+    if number is None:
+        return incompatibilities(candidate, live[-1:], level.removesuffix("_TRANSITIVE"))
+    if not live:
+        raise errors.SubjectNotFound(f"Subject '{subject}' not found.")
+    old = next((ref for ref in live if ref.version == number), None)
+    if old is None:
+        raise errors.VersionNotFound(f"Version {number} not found.")
     return incompatibilities(candidate, [old], level.removesuffix("_TRANSITIVE"))
 
 
@@ -278,6 +294,7 @@ def _store(subject: Subject, candidate: Candidate, *, importing: bool, actor: st
     subject.last_version = max(subject.last_version, version)
     subject.save(update_fields=["last_version"])
     SubjectVersion.objects.create(subject=subject, version=version, schema=schema, actor=actor)
+    _subject_changed(subject.name)
     publish_many(
         [
             Change(
@@ -328,19 +345,16 @@ def _rejected_event(
 
 def lookup(
     *, subject: str, data: SchemaInput, normalize: bool = False, deleted: bool = False
-) -> SubjectVersion:
+) -> selectors.VersionRef:
     """The version of ``subject`` holding this schema: 40401 without the subject, 40403 without the schema."""
     candidate = prepare(data, normalize=normalize)
-    qs = SubjectVersion.objects.filter(subject__name=subject, schema__fingerprint=candidate.fingerprint)
-    if not deleted:
-        qs = qs.filter(deleted_at__isnull=True)
-    found = qs.select_related("schema", "subject").order_by("-version").first()
-    if found is not None:
-        return found
-    row = selectors.subject_get(subject)  # which 404: no subject, or not this schema
-    if not deleted and not row.versions.filter(deleted_at__isnull=True).exists():
+    versions = [ref for ref in selectors.subject_versions(subject) if deleted or not ref.deleted]
+    if not versions:
         raise errors.SubjectNotFound(f"Subject '{subject}' not found.")
-    raise errors.SchemaNotFound("Schema not found")
+    found = [ref for ref in versions if ref.fingerprint == candidate.fingerprint]
+    if not found:
+        raise errors.SchemaNotFound("Schema not found")
+    return found[-1]
 
 
 # -- delete ---------------------------------------------------------------------------------------------
@@ -371,6 +385,7 @@ def subject_delete(*, subject: str, permanent: bool = False, actor: str | None =
             schema_ids = list(row.versions.values_list("schema_id", flat=True))
             row.delete()
             Config.objects.filter(subject=subject).delete()
+            _settings_changed(subject)
             _drop_orphans(schema_ids)
         else:
             if not live:
@@ -380,6 +395,7 @@ def subject_delete(*, subject: str, permanent: bool = False, actor: str | None =
             versions = [v.version for v in live]
             _refuse_if_referenced(subject, versions)
             row.versions.filter(deleted_at__isnull=True).update(deleted_at=timezone.now())
+        _subject_changed(subject)
         publish_many(
             [
                 Change(
@@ -421,6 +437,7 @@ def version_delete(
             _refuse_if_referenced(subject, [row.version])
             row.deleted_at = timezone.now()
             row.save(update_fields=["deleted_at"])
+        _subject_changed(subject)
         publish_many(
             [
                 Change(
@@ -462,6 +479,7 @@ def config_set(*, subject: str = "", body: Any) -> dict:
         row.compatibility = level.upper()
         row.extra = {**row.extra, **extra}
         row.save()
+        _settings_changed(subject)
     return {**extra, "compatibility": row.compatibility}
 
 
@@ -471,6 +489,7 @@ def config_delete(*, subject: str = "") -> dict:
         previous = selectors.config_of(subject)  # a subject without its own level: 40408
         Config.objects.filter(subject=subject).update(compatibility=None, extra={})
         Config.objects.filter(subject=subject, mode__isnull=True, compatibility__isnull=True).delete()
+        _settings_changed(subject)
     return previous
 
 
@@ -494,6 +513,7 @@ def mode_set(*, subject: str = "", body: Any, force: bool = False) -> dict:
         row, _ = Config.objects.select_for_update().get_or_create(subject=subject)
         row.mode = mode
         row.save()
+        _settings_changed(subject)
     return {"mode": mode}
 
 
@@ -502,6 +522,7 @@ def mode_delete(*, subject: str) -> dict:
         previous = selectors.mode_of(subject)
         Config.objects.filter(subject=subject).update(mode=None)
         Config.objects.filter(subject=subject, mode__isnull=True, compatibility__isnull=True).delete()
+        _settings_changed(subject)
     return {"mode": previous}
 
 

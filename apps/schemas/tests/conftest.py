@@ -16,8 +16,9 @@ def fresh_caches():
 
     def clear():
         selectors._PARSED.clear()
-        cache.delete_pattern("schemas.schema:*")
-        selectors.SCHEMA_CACHE.clear_local()
+        cache.delete_pattern("schemas.*")
+        for registry_cache in (selectors.SCHEMA_CACHE, selectors.SUBJECT_CACHE, selectors.CONFIG_CACHE):
+            registry_cache.clear_local()
 
     clear()
     yield
