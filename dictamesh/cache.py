@@ -169,6 +169,18 @@ class TwoLevelCache:
         for start in range(0, len(keys), 500):
             connection.publish(CHANNEL, json.dumps({"cache": self.name, "keys": keys[start : start + 500]}))
 
+    def forget(self, keys: Iterable[str]) -> None:
+        """Drop ``keys`` from L2 and from this process's L1, without telling the other processes (for a
+        change not committed yet: ``invalidate`` once it is)."""
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return
+        django_cache.delete_many([self._l2_key(k) for k in keys])
+        if self._l1 is not None:
+            with self._lock:
+                for key in keys:
+                    self._l1.pop(key, None)
+
     def clear_local(self) -> None:
         if self._l1 is not None:
             self._l1.clear()

@@ -1,8 +1,10 @@
 """Writes of the registry: register, delete (soft and permanent), compatibility and mode settings.
 
-Registry writes take one transaction-scoped advisory lock: version numbers and global ids are allocated
-without races, and registering the same schema twice at once yields one id. Every registration and every
-rejected (incompatible) schema is an event on ``dictamesh.schemas.subject.v1`` (outbox).
+Writes to a subject take its transaction-scoped advisory lock (versions are numbered under it; subjects
+register in parallel); global ids come from a counter row, and a schema stored by two subjects at once keeps
+one id (its fingerprint is unique). A schema the subject already has is answered from the cache, with no
+transaction. Every registration and every rejected (incompatible) schema is an event on
+``dictamesh.schemas.subject.v1`` (outbox).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +31,6 @@ from .formats import Incompatibility, InvalidSchema, Parsed, get_format
 from .models import (
     Compatibility,
     Config,
-    Counter,
     MigrationDirection,
     MigrationScript,
     Mode,
@@ -130,8 +132,8 @@ def prepare(data: SchemaInput, *, normalize: bool = False) -> Candidate:
 
 
 def _forget(cache, key: str) -> None:
-    """Drop ``key`` from a registry cache now (this process) and again once committed (every process)."""
-    cache.invalidate([key])
+    """Drop ``key`` from a registry cache now (Redis and this process) and, once committed, everywhere."""
+    cache.forget([key])
     transaction.on_commit(lambda: cache.invalidate([key]))
 
 
@@ -143,9 +145,15 @@ def _settings_changed(subject: str) -> None:
     _forget(selectors.CONFIG_CACHE, subject or selectors.GLOBAL)
 
 
-def _lock() -> None:
+def _lock(subject: str | None = None) -> None:
+    """The registry's lock (mode switches), or one subject's (its versions are numbered under it)."""
     with connection.cursor() as cursor:
-        cursor.execute(LOCK_SQL)
+        if subject is None:
+            cursor.execute(LOCK_SQL)
+        else:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext('dictamesh_schemas_subject:' || %s))", [subject]
+            )
 
 
 def _check_subject_name(name: str) -> None:
@@ -225,8 +233,12 @@ def register(
     _check_subject_name(subject)
     candidate = prepare(data, normalize=normalize)
     actor = actor or current_actor() or ""
+    if data.schema_id is None and data.version is None:  # producers re-register on start: answer from cache
+        for ref in reversed(selectors.subject_versions(subject)):
+            if not ref.deleted and ref.fingerprint == candidate.fingerprint:
+                return Registered(ref.schema, subject, ref.version, created=False)
     with transaction.atomic():
-        _lock()
+        _lock(subject)
         mode = selectors.effective_mode(subject)
         if mode == Mode.READONLY:
             raise errors.OperationNotPermitted(f"Subject {subject} is in read-only mode")
@@ -235,13 +247,17 @@ def register(
             raise errors.OperationNotPermitted(
                 "Overwrite new schema with a given id or version is not permitted outside IMPORT mode."
             )
-        row, _ = Subject.objects.get_or_create(name=subject)
-        live = selectors.live_versions(row)
+        row = _subject_row(subject)
+        live = [
+            selectors.VersionRef(subject, version, schema_id, fingerprint, False)
+            for version, schema_id, fingerprint in SubjectVersion.objects.filter(
+                subject=row, deleted_at__isnull=True
+            )
+            .order_by("version")
+            .values_list("version", "schema_id", "schema__fingerprint")
+        ]
         for existing in live:
-            if existing.schema.fingerprint == candidate.fingerprint and data.version in (
-                None,
-                existing.version,
-            ):
+            if existing.fingerprint == candidate.fingerprint and data.version in (None, existing.version):
                 return Registered(existing.schema, subject, existing.version, created=False)
         level = selectors.effective_compatibility(subject)
         messages = [] if importing else incompatibilities(candidate, live, level)
@@ -253,6 +269,42 @@ def register(
         f'Schema being registered is incompatible with an earlier schema for subject "{subject}", '
         f"details: [{', '.join(messages)}]"
     )
+
+
+def _subject_row(name: str) -> Subject:
+    """The subject, created if new (one statement either way; the caller holds the subject's lock)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO dictamesh_schemas_subject (name, last_version, created_at) VALUES (%s, 0, now())"
+            " ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id, last_version, created_at",
+            [name],
+        )
+        pk, last_version, created_at = cursor.fetchone()
+    return Subject(pk=pk, name=name, last_version=last_version, created_at=created_at)
+
+
+def _insert_schema(candidate: Candidate, schema_id: int) -> Schema | None:
+    """Insert a new schema; None when another transaction has just stored the same one (its fingerprint)."""
+    data = candidate.input
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'INSERT INTO dictamesh_schemas_schema (id, guid, schema_type, text, "references", metadata,'
+            " rule_set, fingerprint, created_at) VALUES (%s, %s, %s, %s, %s::jsonb, %s::jsonb, %s::jsonb, %s, now())"
+            " ON CONFLICT (fingerprint) DO NOTHING RETURNING id",
+            [
+                schema_id,
+                uuid.uuid4(),
+                data.schema_type,
+                candidate.text,
+                json.dumps(candidate.references),
+                None if data.metadata is None else json.dumps(data.metadata),
+                None if data.rule_set is None else json.dumps(data.rule_set),
+                candidate.fingerprint,
+            ],
+        )
+        if cursor.fetchone() is None:
+            return None
+    return Schema.objects.get(pk=schema_id)
 
 
 def _store(subject: Subject, candidate: Candidate, *, importing: bool, actor: str) -> Registered:
@@ -269,30 +321,24 @@ def _store(subject: Subject, candidate: Candidate, *, importing: bool, actor: st
             )
     elif importing and schema is None:
         raise errors.OperationNotPermitted("A new schema in IMPORT mode needs its id.")
-    created_schema = schema is None
+    created_schema = False
     if schema is None:
-        schema_id = _next_schema_id(data.schema_id)
-        schema = Schema.objects.create(
-            id=schema_id,
-            schema_type=data.schema_type,
-            text=candidate.text,
-            references=candidate.references,
-            metadata=data.metadata,
-            rule_set=data.rule_set,
-            fingerprint=candidate.fingerprint,
-        )
-        Reference.objects.bulk_create(
-            Reference(schema=schema, name=r["name"], subject=r["subject"], version=r["version"])
-            for r in candidate.references
-        )
+        schema = _insert_schema(candidate, _next_schema_id(data.schema_id))
+        if schema is None:  # registered under another subject meanwhile: the same global id
+            schema = Schema.objects.get(fingerprint=candidate.fingerprint)
+        else:
+            created_schema = True
+            Reference.objects.bulk_create(
+                Reference(schema=schema, name=r["name"], subject=r["subject"], version=r["version"])
+                for r in candidate.references
+            )
     if data.version is not None:
         if subject.versions.filter(version=data.version).exists():
             raise errors.OperationNotPermitted(f"Version {data.version} of {subject.name} already exists.")
         version = data.version
     else:
         version = subject.last_version + 1
-    subject.last_version = max(subject.last_version, version)
-    subject.save(update_fields=["last_version"])
+    Subject.objects.filter(pk=subject.pk).update(last_version=max(subject.last_version, version))
     SubjectVersion.objects.create(subject=subject, version=version, schema=schema, actor=actor)
     _subject_changed(subject.name)
     publish_many(
@@ -317,13 +363,20 @@ def _store(subject: Subject, candidate: Candidate, *, importing: bool, actor: st
 
 
 def _next_schema_id(given: int | None) -> int:
-    """A new global id (under the registry lock): never one given out before; IMPORT's own ids move it on."""
-    counter, _ = Counter.objects.get_or_create(name="schema_id")
-    highest = Schema.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    schema_id = given or max(counter.value, highest) + 1
-    counter.value = max(counter.value, highest, schema_id)
-    counter.save(update_fields=["value"])
-    return schema_id
+    """A new global id: never one given out before (the counter row serializes allocations until commit);
+    IMPORT's own ids move the counter past them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO dictamesh_schemas_counter AS c (name, value) VALUES ('schema_id', 0)"
+            " ON CONFLICT (name) DO UPDATE SET value = GREATEST(c.value,"
+            " (SELECT coalesce(max(id), 0) FROM dictamesh_schemas_schema), %s) + (%s IS NULL)::int"
+            " RETURNING value",
+            [given or 0, given],
+        )
+        allocated = cursor.fetchone()[0]
+        if allocated == 0:  # the counter row was just created: allocate again
+            return _next_schema_id(given)
+    return given or allocated
 
 
 def _rejected_event(
@@ -370,7 +423,7 @@ def subject_delete(*, subject: str, permanent: bool = False, actor: str | None =
     """Soft delete every live version (40404 if already soft-deleted); ``permanent`` removes a soft-deleted
     subject for good (40405 if it is not soft-deleted first). Returns the versions deleted."""
     with transaction.atomic():
-        _lock()
+        _lock(subject)
         if selectors.effective_mode(subject) == Mode.READONLY:
             raise errors.OperationNotPermitted(f"Subject {subject} is in read-only mode")
         row = selectors.subject_get(subject)
@@ -413,7 +466,7 @@ def version_delete(
     *, subject: str, version: str | int, permanent: bool = False, actor: str | None = None
 ) -> int:
     with transaction.atomic():
-        _lock()
+        _lock(subject)
         if selectors.effective_mode(subject) == Mode.READONLY:
             raise errors.OperationNotPermitted(f"Subject {subject} is in read-only mode")
         row = selectors.version_get(subject, version, deleted=True)

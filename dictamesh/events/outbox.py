@@ -161,7 +161,7 @@ def publish_many(changes: Iterable[Change]) -> list[Event]:
         )
     if not events:
         return []
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # inside a caller's transaction: no savepoint round trips
         tables = {
             OutboxMessage._meta.db_table: _exprs(OUTBOX_COLUMNS),
             EventLog._meta.db_table: _exprs(LOG_COLUMNS),
