@@ -169,6 +169,32 @@ class TwoLevelCache:
         for start in range(0, len(keys), 500):
             connection.publish(CHANNEL, json.dumps({"cache": self.name, "keys": keys[start : start + 500]}))
 
+    def cached(self, key: str) -> Any:
+        """The cached value of ``key`` (L1, then L2), or None: never runs a loader."""
+        local = self._local()
+        if local is not None:
+            with self._lock:
+                value = local.get(key, _MISSING)
+            if value is not _MISSING:
+                HITS.labels(self.name, "l1").inc()
+                return value
+        value = django_cache.get(self._l2_key(key), _MISSING)
+        if value is _MISSING:
+            return None
+        HITS.labels(self.name, "l2").inc()
+        if local is not None:
+            with self._lock:
+                local[key] = value
+        return value
+
+    def put(self, key: str, value: Any, *, ttl: int) -> None:
+        """Store a value known to be current (call it after commit) in L2 and this process's L1."""
+        django_cache.set(self._l2_key(key), value, ttl)
+        local = self._local()
+        if local is not None:
+            with self._lock:
+                local[key] = value
+
     def forget(self, keys: Iterable[str]) -> None:
         """Drop ``keys`` from L2 and from this process's L1, without telling the other processes (for a
         change not committed yet: ``invalidate`` once it is)."""

@@ -234,7 +234,7 @@ def register(
     candidate = prepare(data, normalize=normalize)
     actor = actor or current_actor() or ""
     if data.schema_id is None and data.version is None:  # producers re-register on start: answer from cache
-        for ref in reversed(selectors.subject_versions(subject)):
+        for ref in reversed(selectors.SUBJECT_CACHE.cached(subject) or []):
             if not ref.deleted and ref.fingerprint == candidate.fingerprint:
                 return Registered(ref.schema, subject, ref.version, created=False)
     with transaction.atomic():
@@ -286,25 +286,42 @@ def _subject_row(name: str) -> Subject:
 def _insert_schema(candidate: Candidate, schema_id: int) -> Schema | None:
     """Insert a new schema; None when another transaction has just stored the same one (its fingerprint)."""
     data = candidate.input
+    guid, created_at = uuid.uuid4(), timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
             'INSERT INTO dictamesh_schemas_schema (id, guid, schema_type, text, "references", metadata,'
-            " rule_set, fingerprint, created_at) VALUES (%s, %s, %s, %s, %s::jsonb, %s::jsonb, %s::jsonb, %s, now())"
+            " rule_set, fingerprint, created_at) VALUES (%s, %s, %s, %s, %s::jsonb, %s::jsonb, %s::jsonb, %s, %s)"
             " ON CONFLICT (fingerprint) DO NOTHING RETURNING id",
             [
                 schema_id,
-                uuid.uuid4(),
+                guid,
                 data.schema_type,
                 candidate.text,
                 json.dumps(candidate.references),
                 None if data.metadata is None else json.dumps(data.metadata),
                 None if data.rule_set is None else json.dumps(data.rule_set),
                 candidate.fingerprint,
+                created_at,
             ],
         )
         if cursor.fetchone() is None:
             return None
-    return Schema.objects.get(pk=schema_id)
+    schema = Schema(
+        id=schema_id,
+        guid=guid,
+        schema_type=data.schema_type,
+        text=candidate.text,
+        references=candidate.references,
+        metadata=data.metadata,
+        rule_set=data.rule_set,
+        fingerprint=candidate.fingerprint,
+        created_at=created_at,
+    )
+    schema._state.adding = False
+    # the next registration checks against it: cached once committed (the id of a rolled-back schema is
+    # given out again, so never before)
+    transaction.on_commit(lambda: selectors.SCHEMA_CACHE.put(str(schema_id), schema, ttl=3600))
+    return schema
 
 
 def _store(subject: Subject, candidate: Candidate, *, importing: bool, actor: str) -> Registered:
