@@ -110,6 +110,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--only", choices=list(TARGETS), help="measure this request alone (profiling)")
     parser.add_argument("--write", help="append the result to this Markdown file")
     args = parser.parse_args()
 
@@ -195,6 +196,8 @@ def main() -> int:
                 )
             ),
         }
+        if args.only:
+            requests = {args.only: requests[args.only]}
         for make in requests.values():  # warm-up: every worker's first requests are not the rate
             load.run(make(next(run_id)), 1.0)
         results: dict[str, list[float]] = {name: [] for name in TARGETS}
@@ -202,10 +205,10 @@ def main() -> int:
             for name, make in requests.items():
                 results[name].append(load.run(make(next(run_id)), args.seconds))
             print(
-                f"run {run + 1}: " + ", ".join(f"{name} {results[name][-1]:,.0f}/s" for name in TARGETS),
+                f"run {run + 1}: " + ", ".join(f"{name} {results[name][-1]:,.0f}/s" for name in requests),
                 flush=True,
             )
-        if args.write:
+        if args.write and not args.only:
             write(Path(args.write), args, results)
     finally:
         if server is not None:

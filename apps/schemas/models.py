@@ -155,17 +155,3 @@ class MigrationScript(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.direction})"
-
-
-class Counter(models.Model):
-    """Monotonic counters of the registry: ``schema_id``, the last global id given out. Ids are never
-    reused, also after a permanent delete: consumers keep the schemas they read by id forever."""
-
-    name = models.CharField(max_length=50, primary_key=True)
-    value = models.BigIntegerField(default=0)
-
-    class Meta:
-        db_table = "dictamesh_schemas_counter"
-
-    def __str__(self) -> str:
-        return f"{self.name} = {self.value}"

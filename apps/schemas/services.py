@@ -380,20 +380,18 @@ def _store(subject: Subject, candidate: Candidate, *, importing: bool, actor: st
 
 
 def _next_schema_id(given: int | None) -> int:
-    """A new global id: never one given out before (the counter row serializes allocations until commit);
-    IMPORT's own ids move the counter past them."""
+    """A new global id from a sequence: never one given out before, no lock held (a rolled-back
+    registration leaves a gap); IMPORT's own ids move the sequence past them."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO dictamesh_schemas_counter AS c (name, value) VALUES ('schema_id', 0)"
-            " ON CONFLICT (name) DO UPDATE SET value = GREATEST(c.value,"
-            " (SELECT coalesce(max(id), 0) FROM dictamesh_schemas_schema), %s) + (%s IS NULL)::int"
-            " RETURNING value",
-            [given or 0, given],
-        )
-        allocated = cursor.fetchone()[0]
-        if allocated == 0:  # the counter row was just created: allocate again
-            return _next_schema_id(given)
-    return given or allocated
+        if given is not None:
+            cursor.execute(
+                "SELECT setval('dictamesh_schemas_schema_id_seq',"
+                " GREATEST(%s, (SELECT last_value FROM dictamesh_schemas_schema_id_seq)))",
+                [given],
+            )
+            return given
+        cursor.execute("SELECT nextval('dictamesh_schemas_schema_id_seq')")
+        return cursor.fetchone()[0]
 
 
 def _rejected_event(

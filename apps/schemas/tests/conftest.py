@@ -8,6 +8,18 @@ from tests.conftest import client, token, user  # noqa: F401 - shared fixtures
 
 
 @pytest.fixture(autouse=True)
+def fresh_ids(request):
+    """Every test starts like a new registry: global ids from 1 (a sequence is not rolled back with a test)."""
+    if request.node.get_closest_marker("django_db") is None and "db" not in request.fixturenames:
+        return
+    request.getfixturevalue("db" if "transactional_db" not in request.fixturenames else "transactional_db")
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setval('dictamesh_schemas_schema_id_seq', 1, false)")
+
+
+@pytest.fixture(autouse=True)
 def fresh_caches():
     """Schema ids restart in every test database: what is cached under an id must not leak between tests."""
     from django.core.cache import cache

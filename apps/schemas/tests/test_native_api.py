@@ -4,10 +4,10 @@ and subjects as catalog entities' data contracts (also seen from the entity in G
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 
-from apps.catalog import services as catalog
 from apps.schemas.tests.conftest import field, record
 from tests.conftest import bearer
 
@@ -68,11 +68,20 @@ def test_register_check_diff_and_migrations(api):
 
 
 def test_a_subject_is_the_data_contract_of_an_entity(api, client, token):
-    catalog.domain_create(name="sales")
-    catalog.source_create(name="shop", kind="kafka")
-    entity, _ = catalog.entity_register(
-        data={"source": "shop", "type": "topic", "source_key": "orders", "name": "orders", "domain": "sales"}
+    def catalog(path: str, body: dict) -> dict:  # set up through the catalog's API, as a user would
+        response = client.post(
+            f"/api/v1/catalog/{path}", json.dumps(body), content_type="application/json", **bearer(token)
+        )
+        assert response.status_code == 201, response.content
+        return json.loads(response.content)
+
+    catalog("domains", {"name": "sales"})
+    catalog("sources", {"name": "shop", "kind": "kafka"})
+    created = catalog(
+        "entities",
+        {"source": "shop", "type": "topic", "source_key": "orders", "name": "orders", "domain": "sales"},
     )
+    entity = SimpleNamespace(urn=created["urn"])
     api("POST", "/subjects/orders-value/versions", {"schema": V1})
     api("POST", "/subjects/orders-value/versions", {"schema": V2})
     status, body = api("PUT", f"/subjects/orders-value/entities/{entity.urn}")
