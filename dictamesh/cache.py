@@ -156,7 +156,6 @@ class TwoLevelCache:
         keys = list(dict.fromkeys(keys))
         if not keys:
             return
-        django_cache.delete_many([self._l2_key(k) for k in keys])
         if self._l1 is not None:
             for key in keys:
                 with self._lock:
@@ -165,9 +164,11 @@ class TwoLevelCache:
                     EVICTIONS.labels(self.name, "invalidated").inc()
         from django_redis import get_redis_connection
 
-        connection = get_redis_connection("default")
+        pipe = get_redis_connection("default").pipeline(transaction=False)  # one round trip for it all
+        pipe.delete(*[django_cache.make_key(self._l2_key(k)) for k in keys])
         for start in range(0, len(keys), 500):
-            connection.publish(CHANNEL, json.dumps({"cache": self.name, "keys": keys[start : start + 500]}))
+            pipe.publish(CHANNEL, json.dumps({"cache": self.name, "keys": keys[start : start + 500]}))
+        pipe.execute()
 
     def cached(self, key: str) -> Any:
         """The cached value of ``key`` (L1, then L2), or None: never runs a loader."""

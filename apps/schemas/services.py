@@ -355,8 +355,13 @@ def _store(subject: Subject, candidate: Candidate, *, importing: bool, actor: st
         version = data.version
     else:
         version = subject.last_version + 1
-    Subject.objects.filter(pk=subject.pk).update(last_version=max(subject.last_version, version))
-    SubjectVersion.objects.create(subject=subject, version=version, schema=schema, actor=actor)
+    with connection.cursor() as cursor:  # the version and the subject's counter, in one statement
+        cursor.execute(
+            "WITH s AS (UPDATE dictamesh_schemas_subject SET last_version = GREATEST(last_version, %s) WHERE id = %s)"
+            " INSERT INTO dictamesh_schemas_version (subject_id, version, schema_id, created_at, actor)"
+            " VALUES (%s, %s, %s, now(), %s)",
+            [version, subject.pk, subject.pk, version, schema.pk, actor],
+        )
     _subject_changed(subject.name)
     publish_many(
         [
