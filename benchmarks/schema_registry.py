@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -47,10 +48,51 @@ def avro(name: str, extra_fields: int = 0) -> str:
 
 
 class Load:
-    """``clients`` threads, each with a keep-alive connection, sending ``request(n)`` for ``seconds``."""
+    """``clients`` threads, each with a keep-alive connection, sending ``request(n)`` for ``seconds``.
+
+    A lean HTTP/1.1 client (raw sockets, prebuilt requests, Content-Length framing) so that the load
+    generator takes as little as possible of the cores the server runs on."""
 
     def __init__(self, port: int, auth: str, clients: int):
         self.port, self.auth, self.clients = port, auth, clients
+
+    def _encode(self, method: str, path: str, body: str | None) -> bytes:
+        lines = [
+            f"{method} {PREFIX}{path} HTTP/1.1",
+            f"Host: 127.0.0.1:{self.port}",
+            f"Authorization: {self.auth}",
+            "Accept: application/vnd.schemaregistry.v1+json",
+        ]
+        payload = (body or "").encode()
+        if body is not None:
+            lines += [
+                "Content-Type: application/vnd.schemaregistry.v1+json",
+                f"Content-Length: {len(payload)}",
+            ]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode() + payload
+
+    @staticmethod
+    def _response(sock: socket.socket, buffer: bytearray) -> tuple[int, bytes]:
+        while b"\r\n\r\n" not in buffer:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("the server closed the connection")
+            buffer += chunk
+        head, _, rest = bytes(buffer).partition(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        body = bytearray(rest)
+        while len(body) < length:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("the server closed the connection")
+            body += chunk
+        buffer[:] = body[length:]
+        return status, bytes(body[:length])
 
     def run(self, request, seconds: float) -> float:
         counter = itertools.count()
@@ -59,23 +101,21 @@ class Load:
         deadline = time.perf_counter() + seconds
 
         def client() -> None:
-            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            sock = socket.create_connection(("127.0.0.1", self.port), timeout=30)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            buffer = bytearray()
             count = 0
             try:
                 while time.perf_counter() < deadline:
                     method, path, body = request(next(counter))
-                    headers = {"Authorization": self.auth, "Accept": "application/vnd.schemaregistry.v1+json"}
-                    if body is not None:
-                        headers["Content-Type"] = "application/vnd.schemaregistry.v1+json"
-                    conn.request(method, PREFIX + path, body=body, headers=headers)
-                    response = conn.getresponse()
-                    payload = response.read()
-                    if response.status != 200:
-                        errors.append(f"{method} {path}: {response.status} {payload[:200]!r}")
+                    sock.sendall(self._encode(method, path, body))
+                    status, payload = self._response(sock, buffer)
+                    if status != 200:
+                        errors.append(f"{method} {path}: {status} {payload[:200]!r}")
                         return
                     count += 1
             finally:
-                conn.close()
+                sock.close()
                 done.append(count)
 
         started = time.perf_counter()
@@ -232,8 +272,10 @@ def write(path: Path, args, results: dict[str, list[float]]) -> None:
 ## Schema registry over HTTP — {datetime.now(UTC):%Y-%m-%d}
 
 - Machine: {machine()}; PostgreSQL and Redis embedded; gunicorn with {args.workers} gthread workers of
-  {args.threads} threads (DEBUG off, every middleware on: metrics, tracing hooks, token auth)
-- Load: {args.clients} client threads in one process on the same cores, keep-alive connections, HTTP Basic
+  {args.threads} threads (DEBUG off, every middleware on: request ids, Prometheus metrics, token auth;
+  tracing off as without an OTLP endpoint)
+- Load: {args.clients} client threads in one process on the same cores (a lean raw-socket HTTP/1.1 client),
+  keep-alive connections, HTTP Basic
   `username:token` on every request (as Kafka clients send it); Avro schemas
 - Command: `.venv/bin/python benchmarks/schema_registry.py --seconds {args.seconds:g} --runs {args.runs}
   --clients {args.clients}`
