@@ -91,11 +91,16 @@ def update_rows(table: str, key: str, columns: dict[str, str], rows: list[dict[s
 
 
 def insert_rows_into(
-    tables: dict[str, list[str] | dict[str, str]], columns: dict[str, str], rows: list[dict[str, Any]]
+    tables: dict[str, list[str] | dict[str, str]],
+    columns: dict[str, str],
+    rows: list[dict[str, Any]],
+    *,
+    notify: str | None = None,
 ) -> None:
     """INSERT the same ``rows`` into several tables in one statement: the JSON is sent and parsed once (the
     outbox and the event log share most of their columns). ``tables[t]`` lists the columns table ``t`` takes
-    from the rows, or maps each of its columns to an SQL expression over the row ``r``."""
+    from the rows, or maps each of its columns to an SQL expression over the row ``r``. ``notify`` sends a
+    NOTIFY on that channel from the same statement (PostgreSQL delivers it at commit)."""
     if not rows:
         return
     record = ", ".join(f'"{name}" {sql_type}' for name, sql_type in columns.items())
@@ -105,8 +110,14 @@ def insert_rows_into(
         quoted = ", ".join(f'"{c}"' for c in exprs)
         inserts.append(f"INSERT INTO {table} ({quoted}) SELECT {', '.join(exprs.values())} FROM r")  # noqa: S608 - constants
     ctes = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(inserts[:-1]))
+    last = inserts[-1]
+    if notify is not None:  # NOTIFY in the same statement: delivered at commit, dropped on rollback
+        if not notify.isidentifier():
+            raise ValueError(f"not a channel name: {notify!r}")
+        ctes += (", " if ctes else "") + f"n AS MATERIALIZED (SELECT pg_notify('{notify}', ''))"
+        last = last.removesuffix(" FROM r") + " FROM r CROSS JOIN n"
     sql = f"WITH r AS MATERIALIZED (SELECT * FROM jsonb_to_recordset(%s::jsonb) AS r({record}))"  # noqa: S608
-    sql += (", " + ctes if ctes else "") + " " + inserts[-1]
+    sql += (", " + ctes if ctes else "") + " " + last
     _execute(sql, dumps(rows))
 
 

@@ -238,7 +238,7 @@ def register(
             if not ref.deleted and ref.fingerprint == candidate.fingerprint:
                 return Registered(ref.schema, subject, ref.version, created=False)
     with transaction.atomic():
-        _lock(subject)
+        row = _locked_subject_row(subject)
         mode = selectors.effective_mode(subject)
         if mode == Mode.READONLY:
             raise errors.OperationNotPermitted(f"Subject {subject} is in read-only mode")
@@ -247,7 +247,6 @@ def register(
             raise errors.OperationNotPermitted(
                 "Overwrite new schema with a given id or version is not permitted outside IMPORT mode."
             )
-        row = _subject_row(subject)
         live = [
             selectors.VersionRef(subject, version, schema_id, fingerprint, False)
             for version, schema_id, fingerprint in SubjectVersion.objects.filter(
@@ -271,29 +270,34 @@ def register(
     )
 
 
-def _subject_row(name: str) -> Subject:
-    """The subject, created if new (one statement either way; the caller holds the subject's lock)."""
+def _locked_subject_row(name: str) -> Subject:
+    """Take the subject's lock and return its row, created if new: one statement (the lock comes first,
+    from the CTE the insert reads)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO dictamesh_schemas_subject (name, last_version, created_at) VALUES (%s, 0, now())"
+            "WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtext('dictamesh_schemas_subject:' || %s)))"
+            " INSERT INTO dictamesh_schemas_subject (name, last_version, created_at) SELECT %s, 0, now() FROM l"
             " ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id, last_version, created_at",
-            [name],
+            [name, name],
         )
         pk, last_version, created_at = cursor.fetchone()
     return Subject(pk=pk, name=name, last_version=last_version, created_at=created_at)
 
 
-def _insert_schema(candidate: Candidate, schema_id: int) -> Schema | None:
-    """Insert a new schema; None when another transaction has just stored the same one (its fingerprint)."""
+def _insert_schema(candidate: Candidate, given_id: int | None) -> Schema | None:
+    """Insert a new schema with a new global id (or IMPORT's); None when another transaction has just stored
+    the same one (its fingerprint)."""
+    if given_id is not None:
+        _move_ids_past(given_id)
     data = candidate.input
     guid, created_at = uuid.uuid4(), timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
             'INSERT INTO dictamesh_schemas_schema (id, guid, schema_type, text, "references", metadata,'
-            " rule_set, fingerprint, created_at) VALUES (%s, %s, %s, %s, %s::jsonb, %s::jsonb, %s::jsonb, %s, %s)"
-            " ON CONFLICT (fingerprint) DO NOTHING RETURNING id",
+            " rule_set, fingerprint, created_at) VALUES (coalesce(%s, nextval('dictamesh_schemas_schema_id_seq')),"
+            " %s, %s, %s, %s::jsonb, %s::jsonb, %s::jsonb, %s, %s) ON CONFLICT (fingerprint) DO NOTHING RETURNING id",
             [
-                schema_id,
+                given_id,
                 guid,
                 data.schema_type,
                 candidate.text,
@@ -304,8 +308,10 @@ def _insert_schema(candidate: Candidate, schema_id: int) -> Schema | None:
                 created_at,
             ],
         )
-        if cursor.fetchone() is None:
+        inserted = cursor.fetchone()
+        if inserted is None:
             return None
+    schema_id = inserted[0]
     schema = Schema(
         id=schema_id,
         guid=guid,
@@ -340,7 +346,7 @@ def _store(subject: Subject, candidate: Candidate, *, importing: bool, actor: st
         raise errors.OperationNotPermitted("A new schema in IMPORT mode needs its id.")
     created_schema = False
     if schema is None:
-        schema = _insert_schema(candidate, _next_schema_id(data.schema_id))
+        schema = _insert_schema(candidate, data.schema_id)
         if schema is None:  # registered under another subject meanwhile: the same global id
             schema = Schema.objects.get(fingerprint=candidate.fingerprint)
         else:
@@ -384,19 +390,14 @@ def _store(subject: Subject, candidate: Candidate, *, importing: bool, actor: st
     return Registered(schema, subject.name, version, created=True)
 
 
-def _next_schema_id(given: int | None) -> int:
-    """A new global id from a sequence: never one given out before, no lock held (a rolled-back
-    registration leaves a gap); IMPORT's own ids move the sequence past them."""
+def _move_ids_past(given: int) -> None:
+    """IMPORT keeps the ids it is given: new ids (a sequence, never reused) continue after them."""
     with connection.cursor() as cursor:
-        if given is not None:
-            cursor.execute(
-                "SELECT setval('dictamesh_schemas_schema_id_seq',"
-                " GREATEST(%s, (SELECT last_value FROM dictamesh_schemas_schema_id_seq)))",
-                [given],
-            )
-            return given
-        cursor.execute("SELECT nextval('dictamesh_schemas_schema_id_seq')")
-        return cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT setval('dictamesh_schemas_schema_id_seq',"
+            " GREATEST(%s, (SELECT last_value FROM dictamesh_schemas_schema_id_seq)))",
+            [given],
+        )
 
 
 def _rejected_event(

@@ -167,9 +167,8 @@ def publish_many(changes: Iterable[Change]) -> list[Event]:
             EventLog._meta.db_table: _exprs(LOG_COLUMNS),
         }
         columns = {**OUTBOX_COLUMNS, **LOG_COLUMNS, "embed": "text"}
-        for start in range(0, len(rows), 5000):  # one JSON document fills both tables
-            insert_rows_into(tables, columns, rows[start : start + 5000])
-        _schedule_wakeup()
+        for start in range(0, len(rows), 5000):  # one JSON document fills both tables, and wakes the relay
+            insert_rows_into(tables, columns, rows[start : start + 5000], notify=NOTIFY_CHANNEL)
     return events
 
 
