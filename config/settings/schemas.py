@@ -16,3 +16,11 @@ DICTAMESH_SCHEMAS_MAX_BYTES = ENV.int(
     minimum=1024,
     doc="Largest schema text the registry accepts, in bytes (larger ones answer 42209).",
 )
+DICTAMESH_SCHEMA_RESOLVER = ENV.str(
+    "DICTAMESH_SCHEMA_RESOLVER",
+    default="apps.schemas.resolver.RegistryResolver",
+    doc=(
+        "What DictaMesh's own Avro topics use as their schema registry (dotted path; empty: Avro topics are "
+        "published as JSON). The default is DictaMesh's registry."
+    ),
+)

@@ -15,7 +15,7 @@ TIMEOUT = 15.0
 @dataclass(frozen=True)
 class TopicChange:
     topic: str
-    action: str  # created | updated | warning
+    action: str  # created | updated | schema | warning
     detail: str
 
     def __str__(self) -> str:
@@ -101,4 +101,26 @@ def sync_topics(topics: list[Topic], *, admin=None, dry_run: bool = False) -> li
         if updates and not dry_run:
             for future in admin.incremental_alter_configs(updates).values():
                 future.result()
+    if not dry_run:
+        changes += _register_schemas(topics)
+    return changes
+
+
+def _register_schemas(topics: list[Topic]) -> list[TopicChange]:
+    """Avro topics with a declared schema: register it as ``<topic>-value`` (a no-op when it is there)."""
+    from .serialization import resolver
+
+    declared = [t for t in topics if t.format == "avro" and t.avro_schema]
+    registry = resolver() if declared else None
+    if registry is None:
+        return [
+            TopicChange(t.name, "warning", "Avro schema not registered: no schema resolver") for t in declared
+        ]
+    changes = []
+    for topic in declared:
+        schema_id, created = registry.register(f"{topic.name}-value", topic.avro_schema)
+        if created:
+            changes.append(
+                TopicChange(topic.name, "schema", f"registered {topic.name}-value as schema {schema_id}")
+            )
     return changes

@@ -1,9 +1,11 @@
 """Event data on the wire: JSON, or Avro in the Confluent wire format (magic byte 0, 4-byte schema id, body).
 
 Avro needs a schema registry: ``settings.DICTAMESH_SCHEMA_RESOLVER`` names an object with
-``schema_for(subject) -> (schema_id, schema)`` and ``schema_by_id(schema_id) -> schema`` (the schema
-registry app provides it). Without one, topics declared ``format="avro"`` are published as JSON, and an
-Avro record cannot be decoded (it goes to the dead-letter topic with that reason).
+``schema_for(subject) -> (schema_id, schema)``, ``schema_by_id(schema_id) -> schema`` and
+``register(subject, schema_text) -> (schema_id, created)``; the schema registry app provides it
+(``apps.schemas.resolver.RegistryResolver``, the default). Without one, topics declared ``format="avro"`` are
+published as JSON, and an Avro record cannot be decoded (it goes to the dead-letter topic with that reason).
+Topic sync registers a topic's declared ``avro_schema`` as ``<topic>-value``.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ class SchemaResolver(Protocol):
     def schema_for(self, subject: str) -> tuple[int, Any]: ...
 
     def schema_by_id(self, schema_id: int) -> Any: ...
+
+    def register(self, subject: str, schema: str) -> tuple[int, bool]: ...  # (schema id, newly registered)
 
 
 @cache

@@ -26,6 +26,7 @@ class Topic:
     cleanup_policy: str = "delete"  # delete | compact | compact,delete
     format: str = "json"  # json | avro (Confluent wire format, once a schema registry is configured)
     description: str = ""
+    avro_schema: str | None = None  # the data's Avro schema: registered as <name>-value by topic sync
 
     def __post_init__(self) -> None:
         if not NAME.match(self.name):
@@ -34,6 +35,8 @@ class Topic:
             raise ValueError(f"topic {self.name}: unknown cleanup policy {self.cleanup_policy!r}")
         if self.format not in ("json", "avro"):
             raise ValueError(f"topic {self.name}: format must be json or avro")
+        if self.avro_schema is not None and self.format != "avro":
+            raise ValueError(f"topic {self.name}: an Avro schema needs format='avro'")
         if self.partitions < 1:
             raise ValueError(f"topic {self.name}: partitions must be at least 1")
 
