@@ -317,7 +317,11 @@ class VersionRef:
 
 SUBJECT_CACHE = TwoLevelCache("schemas.subject", l1_size=lambda: 4096, l1_ttl=lambda: 60)
 CONFIG_CACHE = TwoLevelCache("schemas.config", l1_size=lambda: 4096, l1_ttl=lambda: 60)
-GLOBAL = "~global"  # the cache key of the global settings (subject names cannot be empty)
+
+
+def settings_key(subject: str) -> str:
+    """The settings cache key of a scope: any string can be a subject name, so each key has a prefix."""
+    return f"subject:{subject}" if subject else "global"
 
 
 def subject_versions(name: str) -> list[VersionRef]:
@@ -345,4 +349,4 @@ def settings_of(subject: str) -> dict:
             {} if row is None else {"compatibility": row.compatibility, "mode": row.mode, "extra": row.extra}
         )
 
-    return CONFIG_CACHE.get(subject or GLOBAL, load, ttl=600)
+    return CONFIG_CACHE.get(settings_key(subject), load, ttl=600)

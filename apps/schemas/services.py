@@ -142,7 +142,7 @@ def _subject_changed(subject: str) -> None:
 
 
 def _settings_changed(subject: str) -> None:
-    _forget(selectors.CONFIG_CACHE, subject or selectors.GLOBAL)
+    _forget(selectors.CONFIG_CACHE, selectors.settings_key(subject))
 
 
 def _lock(subject: str | None = None) -> None:

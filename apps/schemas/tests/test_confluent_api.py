@@ -271,3 +271,9 @@ def test_ids_are_never_reused_after_a_permanent_delete(api):
     assert api("GET", f"/schemas/ids/{second}")[1]["error_code"] == 40403  # the cache forgot it too
     third = api("POST", "/subjects/c/versions", {"schema": V3_BAD})[1]["id"]
     assert third == second + 1
+
+
+def test_a_subject_named_like_a_cache_key_has_its_own_settings(api):
+    assert api("PUT", "/config/global", {"compatibility": "NONE"})[0] == 200
+    assert api("GET", "/config")[1] == {"compatibilityLevel": "BACKWARD"}
+    assert api("GET", "/config/global")[1] == {"compatibilityLevel": "NONE"}
