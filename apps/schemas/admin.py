@@ -19,7 +19,7 @@ from django.utils.safestring import mark_safe
 
 from dictamesh.errors import DictaMeshError
 
-from . import selectors, services
+from . import policies, selectors, services
 from .models import Compatibility, Config, Mode, Schema, Subject, SubjectVersion
 
 
@@ -211,11 +211,11 @@ class ConfigAdmin(admin.ModelAdmin):
         subject = data.get("subject") or ""
         try:
             if data.get("compatibility"):
-                services.config_set(subject=subject, body={"compatibility": data["compatibility"]})
+                policies.config_set(subject=subject, body={"compatibility": data["compatibility"]})
             elif change and Config.objects.filter(pk=obj.pk, compatibility__isnull=False).exists():
-                services.config_delete(subject=subject)
+                policies.config_delete(subject=subject)
             if data.get("mode"):
-                services.mode_set(subject=subject, body={"mode": data["mode"]})
+                policies.mode_set(subject=subject, body={"mode": data["mode"]})
         except DictaMeshError as exc:
             self.message_user(request, f"Not saved: {exc.message}", messages.ERROR)
             return

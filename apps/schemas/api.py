@@ -10,7 +10,7 @@ from ninja.responses import Status
 
 from dictamesh.errors import ValidationError
 
-from . import selectors, services
+from . import datacontracts, selectors, services
 
 router = Router(tags=["schemas"])
 
@@ -94,7 +94,7 @@ def check(request, subject: str):
 )
 def add_migration(request, subject: str, version: str):
     body: dict[str, Any] = _object(request)
-    script = services.migration_add(
+    script = datacontracts.migration_add(
         subject=subject,
         version=version,
         name=body.get("name"),
@@ -111,13 +111,13 @@ def add_migration(request, subject: str, version: str):
     "/subjects/{path:subject}/entities/{path:urn}", summary="Make the subject an entity's data contract"
 )
 def link(request, subject: str, urn: str):
-    services.entity_link(subject=subject, urn=urn, actor=_actor(request))
+    datacontracts.entity_link(subject=subject, urn=urn, actor=_actor(request))
     return selectors.subject_detail(subject)
 
 
 @router.delete("/subjects/{path:subject}/entities/{path:urn}", summary="Remove the link to an entity")
 def unlink(request, subject: str, urn: str):
-    services.entity_unlink(subject=subject, urn=urn, actor=_actor(request))
+    datacontracts.entity_unlink(subject=subject, urn=urn, actor=_actor(request))
     return selectors.subject_detail(subject)
 
 

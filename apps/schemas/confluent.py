@@ -21,7 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from dictamesh.api.base import SAFE_METHODS
 from dictamesh.errors import DictaMeshError
 
-from . import errors, selectors, services
+from . import errors, policies, selectors, services
 from .formats import get_format, supported_types
 from .models import Schema, SubjectVersion
 
@@ -271,11 +271,11 @@ def _config_get(request, subject: str = ""):
 
 
 def _config_put(request, subject: str = ""):
-    return respond(services.config_set(subject=subject, body=_body(request)))
+    return respond(policies.config_set(subject=subject, body=_body(request)))
 
 
 def _config_delete(request, subject: str = ""):
-    return respond(services.config_delete(subject=subject))
+    return respond(policies.config_delete(subject=subject))
 
 
 def _mode_get(request, subject: str = ""):
@@ -283,11 +283,11 @@ def _mode_get(request, subject: str = ""):
 
 
 def _mode_put(request, subject: str = ""):
-    return respond(services.mode_set(subject=subject, body=_body(request), force=_flag(request, "force")))
+    return respond(policies.mode_set(subject=subject, body=_body(request), force=_flag(request, "force")))
 
 
 def _mode_delete(request, subject: str):
-    return respond(services.mode_delete(subject=subject))
+    return respond(policies.mode_delete(subject=subject))
 
 
 # -- compatibility --------------------------------------------------------------------------------------

@@ -21,7 +21,6 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from dictamesh.errors import Conflict, ValidationError
 from dictamesh.events import publish_many
 from dictamesh.events.context import current_actor
 from dictamesh.events.outbox import Change
@@ -31,13 +30,10 @@ from .formats import Incompatibility, InvalidSchema, Parsed, get_format
 from .models import (
     Compatibility,
     Config,
-    MigrationDirection,
-    MigrationScript,
     Mode,
     Reference,
     Schema,
     Subject,
-    SubjectVersion,
 )
 
 _PARSES: LRUCache = LRUCache(maxsize=1024)  # (type, text) -> Parsed, for schemas without references
@@ -548,127 +544,3 @@ def _drop_orphans(schema_ids: list[int]) -> None:
         keys = [str(pk) for pk in gone]
         selectors.SCHEMA_CACHE.invalidate(keys)  # now, and again once committed
         transaction.on_commit(lambda: selectors.SCHEMA_CACHE.invalidate(keys))
-
-
-# -- settings -------------------------------------------------------------------------------------------
-CONFIG_KEYS = {"compatibility", "compatibilityLevel"}
-
-
-def config_set(*, subject: str = "", body: Any) -> dict:
-    if not isinstance(body, dict):
-        raise errors.InvalidCompatibilityLevel("The body must be a JSON object with 'compatibility'.")
-    level = body.get("compatibility", body.get("compatibilityLevel"))
-    if not isinstance(level, str) or level.upper() not in Compatibility.values:
-        raise errors.InvalidCompatibilityLevel(
-            f"Invalid compatibility level. Valid values are {', '.join(Compatibility.values)}"
-        )
-    extra = {k: v for k, v in body.items() if k not in CONFIG_KEYS}
-    with transaction.atomic():
-        row, _ = Config.objects.select_for_update().get_or_create(subject=subject)
-        row.compatibility = level.upper()
-        row.extra = {**row.extra, **extra}
-        row.save()
-        _settings_changed(subject)
-    return {**extra, "compatibility": row.compatibility}
-
-
-def config_delete(*, subject: str = "") -> dict:
-    """Drop the setting (a subject's, or the global one back to the default); returns what it was."""
-    with transaction.atomic():
-        previous = selectors.config_of(subject)  # a subject without its own level: 40408
-        Config.objects.filter(subject=subject).update(compatibility=None, extra={})
-        Config.objects.filter(subject=subject, mode__isnull=True, compatibility__isnull=True).delete()
-        _settings_changed(subject)
-    return previous
-
-
-def mode_set(*, subject: str = "", body: Any, force: bool = False) -> dict:
-    mode = body.get("mode") if isinstance(body, dict) else None
-    if not isinstance(mode, str) or mode.upper() not in Mode.values:
-        raise errors.InvalidMode(f"Invalid mode. Valid values are {', '.join(Mode.values)}")
-    mode = mode.upper()
-    with transaction.atomic():
-        _lock()
-        if mode == Mode.IMPORT and not force:
-            has_schemas = (
-                SubjectVersion.objects.filter(subject__name=subject).exists()
-                if subject
-                else SubjectVersion.objects.exists()
-            )
-            if has_schemas:
-                raise errors.OperationNotPermitted(
-                    "Cannot import since found existing subjects (use force=true to switch anyway)"
-                )
-        row, _ = Config.objects.select_for_update().get_or_create(subject=subject)
-        row.mode = mode
-        row.save()
-        _settings_changed(subject)
-    return {"mode": mode}
-
-
-def mode_delete(*, subject: str) -> dict:
-    with transaction.atomic():
-        previous = selectors.mode_of(subject)
-        Config.objects.filter(subject=subject).update(mode=None)
-        Config.objects.filter(subject=subject, mode__isnull=True, compatibility__isnull=True).delete()
-        _settings_changed(subject)
-    return {"mode": previous}
-
-
-# -- DictaMesh beyond the wire API ----------------------------------------------------------------------
-def entity_link(*, subject: str, urn: str, actor: str | None = None) -> None:
-    """Make ``subject`` the data contract of the catalog entity ``urn`` (404 for either missing)."""
-    from apps.catalog.public import entity_link_schema
-
-    selectors.subject_get(subject)
-    entity_link_schema(urn=urn, subject=subject, actor=actor)
-
-
-def entity_unlink(*, subject: str, urn: str, actor: str | None = None) -> None:
-    from apps.catalog.public import entities_with_schema, entity_link_schema
-
-    if urn not in entities_with_schema(subject=subject):
-        raise errors.SubjectNotFound(f"Entity {urn} is not linked to subject '{subject}'.")
-    entity_link_schema(urn=urn, subject="", actor=actor)
-
-
-def migration_add(
-    *,
-    subject: str,
-    version: str | int,
-    name: Any,
-    direction: Any,
-    body: Any,
-    language: Any = "sql",
-    description: Any = "",
-    actor: str | None = None,
-) -> MigrationScript:
-    """Store a migration script for a version: ``up`` moves data to it, ``down`` back from it."""
-    row = selectors.version_get(subject, version)
-    problems = {}
-    if not isinstance(name, str) or not name.strip() or len(name) > 200:
-        problems["name"] = "required, at most 200 characters"
-    if direction not in MigrationDirection.values:
-        problems["direction"] = "up or down"
-    if not isinstance(body, str) or not body.strip():
-        problems["body"] = "required: the script's text"
-    if not isinstance(language, str) or not language.strip() or len(language) > 30:
-        problems["language"] = "at most 30 characters (sql, python, ...)"
-    if not isinstance(description, str):
-        problems["description"] = "a string"
-    if problems:
-        raise ValidationError("The migration script is invalid.", fields=problems)
-    if row.migrations.filter(direction=direction, name=name.strip()).exists():
-        raise Conflict(
-            f"Version {row.version} of {subject} already has a {direction} migration {name!r}.",
-            fields={"name": "exists"},
-        )
-    return MigrationScript.objects.create(
-        version=row,
-        name=name.strip(),
-        direction=direction,
-        language=language.strip(),
-        body=body,
-        description=description,
-        actor=actor or current_actor() or "",
-    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from apps.schemas import errors, services
+from apps.schemas import errors, policies, services
 from apps.schemas.tests.conftest import field, record
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +17,7 @@ B = field("b", "string")
 
 
 def history(subject: str, *schemas: str) -> None:
-    services.config_set(subject=subject, body={"compatibility": "NONE"})
+    policies.config_set(subject=subject, body={"compatibility": "NONE"})
     for schema in schemas:
         services.register(subject=subject, data=services.SchemaInput(schema))
 
@@ -51,7 +51,7 @@ CASES = [
 @pytest.mark.parametrize(("level", "schemas", "candidate", "compatible"), CASES)
 def test_level(level, schemas, candidate, compatible):
     history("s", *schemas)
-    services.config_set(subject="s", body={"compatibility": level})
+    policies.config_set(subject="s", body={"compatibility": level})
     messages = services.compatibility_check(subject="s", version=None, data=services.SchemaInput(candidate))
     assert (not messages) is compatible, messages
     if compatible:
@@ -65,12 +65,12 @@ def test_level(level, schemas, candidate, compatible):
 
 def test_global_level_applies_until_a_subject_sets_its_own():
     history("s", record("R", A))
-    services.config_set(subject="", body={"compatibility": "FORWARD"})
+    policies.config_set(subject="", body={"compatibility": "FORWARD"})
     assert (
         services.compatibility_check(subject="s", version=None, data=services.SchemaInput(record("R", A, B)))
         == []
     )
-    services.config_set(subject="s", body={"compatibility": "BACKWARD"})
+    policies.config_set(subject="s", body={"compatibility": "BACKWARD"})
     assert services.compatibility_check(
         subject="s", version=None, data=services.SchemaInput(record("R", A, B))
     )
