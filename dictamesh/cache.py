@@ -196,17 +196,24 @@ class TwoLevelCache:
             with self._lock:
                 local[key] = value
 
-    def forget(self, keys: Iterable[str]) -> None:
-        """Drop ``keys`` from L2 and from this process's L1, without telling the other processes (for a
-        change not committed yet: ``invalidate`` once it is)."""
+    def drop(self, keys: Iterable[str]) -> None:
+        """For a write inside a transaction: drop ``keys`` from L2 and this process's L1 now (its own next
+        reads, tests that never commit), and ``invalidate`` them everywhere once the transaction commits
+        (before, another process could cache the old value again). Outside a transaction: at once."""
+        from django.db import connection, transaction
+
         keys = list(dict.fromkeys(keys))
         if not keys:
+            return
+        if not connection.in_atomic_block:
+            self.invalidate(keys)
             return
         django_cache.delete_many([self._l2_key(k) for k in keys])
         if self._l1 is not None:
             with self._lock:
                 for key in keys:
                     self._l1.pop(key, None)
+        transaction.on_commit(lambda: self.invalidate(keys), robust=True)  # Redis down: L1 TTL bounds it
 
     def clear_local(self) -> None:
         if self._l1 is not None:

@@ -89,11 +89,11 @@ def api_token_create(*, user, name: str, expires_days: int | None = None) -> Iss
 
 
 def _forget(key: str) -> None:
-    """Drop a token from the verified-token cache of every process."""
+    """Drop a token from the verified-token cache of every process (now, and again once committed)."""
     from .selectors import TOKEN_CACHE
 
     try:
-        TOKEN_CACHE.invalidate([key])
+        TOKEN_CACHE.drop([key])
     except Exception:  # Redis down: the L1 entries expire by TTL (DICTAMESH_TOKEN_CACHE_SECONDS)
         logger.warning("could not broadcast the revocation of token %s", key, exc_info=True)
 
@@ -110,8 +110,7 @@ def api_token_revoke(*, token_id: int, actor=None) -> ApiToken:
         before = token_state(token)
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        _forget(token.key)  # now (this process's next request), and again once committed (every reader)
-        transaction.on_commit(lambda key=token.key: _forget(key))
+        _forget(token.key)
         after = token_state(token)
         publish(
             type="dictamesh.auth.token.revoked",
