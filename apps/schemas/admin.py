@@ -7,7 +7,6 @@ here goes through the services (validation, events).
 from __future__ import annotations
 
 import difflib
-import json
 
 from django import forms
 from django.contrib import admin, messages
@@ -21,13 +20,6 @@ from dictamesh.errors import DictaMeshError
 
 from . import policies, selectors, services
 from .models import Compatibility, Config, Mode, Schema, Subject, SubjectVersion
-
-
-def _lines(text: str) -> list[str]:
-    try:
-        return json.dumps(json.loads(text), indent=2).splitlines()
-    except ValueError:
-        return text.splitlines()
 
 
 class VersionInline(admin.TabularInline):
@@ -121,8 +113,8 @@ class SubjectAdmin(admin.ModelAdmin):
                 # HtmlDiff escapes the schema text itself
                 table = mark_safe(  # noqa: S308 - difflib.HtmlDiff escapes its input
                     difflib.HtmlDiff(wrapcolumn=80).make_table(
-                        _lines(old.schema.text),
-                        _lines(new.schema.text),
+                        selectors.schema_lines(old.schema.text),
+                        selectors.schema_lines(new.schema.text),
                         f"version {old.version}",
                         f"version {new.version}",
                     )
@@ -181,7 +173,7 @@ class SchemaAdmin(admin.ModelAdmin):
 
     @admin.display(description="schema")
     def pretty(self, obj: Schema) -> str:
-        return format_html("<pre>{}</pre>", "\n".join(_lines(obj.text)))
+        return format_html("<pre>{}</pre>", "\n".join(selectors.schema_lines(obj.text)))
 
 
 class ConfigForm(forms.ModelForm):

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from . import errors, selectors
+from . import selectors
 
 
 def subject_summary(*, subject: str) -> dict | None:
     """A subject's live versions (``[{version, id, schema_type, created_at}]``, oldest first), or None."""
-    try:
-        versions = selectors.live_versions(selectors.subject_get(subject))
-    except errors.RegistryError:
-        return None
+    versions = [ref for ref in selectors.subject_versions(subject) if not ref.deleted]
     if not versions:
         return None
     return {

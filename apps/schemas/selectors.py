@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
+import json
 import threading
+import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from cachetools import LRUCache
 from django.db.models import Exists, OuterRef
@@ -16,7 +20,9 @@ from .models import Compatibility, Config, Mode, Reference, Schema, Subject, Sub
 
 DEFAULT_COMPATIBILITY = Compatibility.BACKWARD
 DEFAULT_MODE = Mode.READWRITE
-_PARSED: LRUCache = LRUCache(maxsize=4096)  # (schema id, fingerprint) -> Parsed; schemas never change
+# parsed schemas, per process: (type, text) for schemas without references (a pure function of the text),
+# (schema id, fingerprint) for stored ones with references (stored schemas never change)
+_PARSED: LRUCache = LRUCache(maxsize=4096)
 _PARSED_LOCK = threading.Lock()
 
 
@@ -80,10 +86,6 @@ def version_get(name: str, spec: str | int, *, deleted: bool = False) -> Subject
     return found
 
 
-def live_versions(subject: Subject) -> list[SubjectVersion]:
-    return list(subject.versions.filter(deleted_at__isnull=True).select_related("schema").order_by("version"))
-
-
 # -- schemas --------------------------------------------------------------------------------------------
 SCHEMA_CACHE = TwoLevelCache("schemas.schema", l1_size=lambda: 4096, l1_ttl=lambda: 300)
 
@@ -97,6 +99,10 @@ def schema_get(schema_id: int) -> Schema:
 
 
 def schema_by_guid(guid: str) -> Schema:
+    try:
+        uuid.UUID(guid)
+    except ValueError:
+        raise errors.SchemaNotFound(f"Schema {guid} not found") from None
     schema = Schema.objects.filter(guid=guid).first()
     if schema is None:
         raise errors.SchemaNotFound(f"Schema {guid} not found")
@@ -141,17 +147,31 @@ def schemas_list(
     return rows
 
 
-def parsed(schema: Schema, *, _depth: int = 0) -> Parsed:
-    """The schema parsed with its references (cached per process: stored schemas never change)."""
-    key = (schema.pk, schema.fingerprint)
+def _parse_cached(key: tuple, parse) -> Parsed:
     with _PARSED_LOCK:
         hit = _PARSED.get(key)
-    if hit is not None:
-        return hit
-    result = get_format(schema.schema_type).parse(schema.text, resolve_references(schema.references, _depth))
-    with _PARSED_LOCK:
-        _PARSED[key] = result
-    return result
+    if hit is None:
+        hit = parse()
+        with _PARSED_LOCK:
+            _PARSED[key] = hit
+    return hit
+
+
+def parse_text(schema_type: str, text: str) -> Parsed:
+    """A schema without references, parsed (cached: clients send the same schemas again and again)."""
+    return _parse_cached((schema_type, text), lambda: get_format(schema_type).parse(text, []))
+
+
+def parsed(schema: Schema, *, _depth: int = 0) -> Parsed:
+    """A stored schema parsed with its references."""
+    if not schema.references:
+        return parse_text(schema.schema_type, schema.text)
+    return _parse_cached(
+        (schema.pk, schema.fingerprint),
+        lambda: get_format(schema.schema_type).parse(
+            schema.text, resolve_references(schema.references, _depth)
+        ),
+    )
 
 
 def resolve_references(references: list[dict], _depth: int = 0) -> list[ResolvedReference]:
@@ -176,18 +196,15 @@ def resolve_references(references: list[dict], _depth: int = 0) -> list[Resolved
 # -- settings -------------------------------------------------------------------------------------------
 def config_of(subject: str = "", *, default_to_global: bool = False) -> dict:
     """``{"compatibilityLevel", ...extra}`` set for ``subject`` (or globally); 40408 when a subject has none."""
-    row = Config.objects.filter(subject=subject, compatibility__isnull=False).first()
-    if row is None and subject and default_to_global:
-        row = Config.objects.filter(subject="", compatibility__isnull=False).first()
-        if row is None:
-            return {"compatibilityLevel": DEFAULT_COMPATIBILITY.value}
-    if row is None:
-        if subject:
-            raise errors.CompatibilityNotConfigured(
-                f"Subject '{subject}' does not have subject-level compatibility configured"
-            )
-        return {"compatibilityLevel": DEFAULT_COMPATIBILITY.value}
-    return {**row.extra, "compatibilityLevel": row.compatibility}
+    for scope in (subject, "") if default_to_global or not subject else (subject,):
+        found = settings_of(scope)
+        if found.get("compatibility"):
+            return {**found["extra"], "compatibilityLevel": found["compatibility"]}
+    if subject and not default_to_global:
+        raise errors.CompatibilityNotConfigured(
+            f"Subject '{subject}' does not have subject-level compatibility configured"
+        )
+    return {"compatibilityLevel": DEFAULT_COMPATIBILITY.value}
 
 
 def effective_compatibility(subject: str) -> str:
@@ -199,12 +216,9 @@ def effective_compatibility(subject: str) -> str:
 
 
 def mode_of(subject: str = "", *, default_to_global: bool = False) -> str:
-    row = Config.objects.filter(subject=subject, mode__isnull=False).first()
-    if row is None and subject:
-        if not default_to_global:
-            raise errors.ModeNotConfigured(f"Subject '{subject}' does not have subject-level mode configured")
-        row = Config.objects.filter(subject="", mode__isnull=False).first()
-    return row.mode if row is not None else DEFAULT_MODE.value
+    if subject and not default_to_global and not settings_of(subject).get("mode"):
+        raise errors.ModeNotConfigured(f"Subject '{subject}' does not have subject-level mode configured")
+    return effective_mode(subject)
 
 
 def effective_mode(subject: str) -> str:
@@ -268,34 +282,33 @@ def subjects_overview(*, prefix: str = "") -> list[dict]:
     return [version_dict(row, with_schema=False) for row in rows]
 
 
+def schema_lines(text: str) -> list[str]:
+    """A schema's text as lines to compare: JSON formats pretty-printed, the others as written."""
+    try:
+        return json.dumps(json.loads(text), indent=2).splitlines()
+    except ValueError:
+        return text.splitlines()
+
+
 def version_diff(name: str, from_version: str | int, to_version: str | int) -> dict:
-    """A unified diff of two versions' schemas, pretty-printed (JSON formats) or as written."""
-    import difflib
-    import json as jsonlib
-
+    """A unified diff of two versions' schemas."""
     old, new = version_get(name, from_version, deleted=True), version_get(name, to_version, deleted=True)
-
-    def lines(text: str) -> list[str]:
-        try:
-            return jsonlib.dumps(jsonlib.loads(text), indent=2).splitlines()
-        except ValueError:
-            return text.splitlines()
-
+    old_lines, new_lines = schema_lines(old.schema.text), schema_lines(new.schema.text)
     return {
         "subject": name,
         "from": old.version,
         "to": new.version,
         "diff": list(
             difflib.unified_diff(
-                lines(old.schema.text),
-                lines(new.schema.text),
+                old_lines,
+                new_lines,
                 f"version {old.version}",
                 f"version {new.version}",
                 lineterm="",
             )
         ),
-        "old": lines(old.schema.text),
-        "new": lines(new.schema.text),
+        "old": old_lines,
+        "new": new_lines,
     }
 
 
@@ -309,6 +322,7 @@ class VersionRef:
     schema_id: int
     fingerprint: str
     deleted: bool
+    created_at: datetime | None = None
 
     @property
     def schema(self) -> Schema:
@@ -331,9 +345,9 @@ def subject_versions(name: str) -> list[VersionRef]:
     def load() -> list[VersionRef]:
         rows = SubjectVersion.objects.filter(subject__name=name).order_by("version")
         return [
-            VersionRef(name, v, sid, fp, deleted is not None)
-            for v, sid, fp, deleted in rows.values_list(
-                "version", "schema_id", "schema__fingerprint", "deleted_at"
+            VersionRef(name, v, sid, fp, deleted is not None, created)
+            for v, sid, fp, deleted, created in rows.values_list(
+                "version", "schema_id", "schema__fingerprint", "deleted_at", "created_at"
             )
         ]
 

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from cachetools import LRUCache
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -36,8 +34,6 @@ from .models import (
     Subject,
 )
 
-_PARSES: LRUCache = LRUCache(maxsize=1024)  # (type, text) -> Parsed, for schemas without references
-_PARSES_LOCK = threading.Lock()
 LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtext('dictamesh_schemas_registry'))"
 MAX_SUBJECT = 255
 
@@ -103,17 +99,11 @@ def prepare(data: SchemaInput, *, normalize: bool = False) -> Candidate:
     if size > limit:
         raise errors.SchemaTooLarge(f"Schema too large: {size} bytes, the limit is {limit}.")
     try:
-        fmt = get_format(data.schema_type)
         if data.references:
-            parsed = fmt.parse(data.text, selectors.resolve_references(list(data.references)))
-        else:  # a pure function of the text: clients send the same schemas again and again
-            key = (data.schema_type, data.text)
-            with _PARSES_LOCK:
-                parsed = _PARSES.get(key)
-            if parsed is None:
-                parsed = fmt.parse(data.text, [])
-                with _PARSES_LOCK:
-                    _PARSES[key] = parsed
+            references = selectors.resolve_references(list(data.references))
+            parsed = get_format(data.schema_type).parse(data.text, references)
+        else:
+            parsed = selectors.parse_text(data.schema_type, data.text)
     except InvalidSchema as exc:
         raise errors.InvalidSchemaError(str(exc)) from None
     resolved = parsed.references
@@ -127,18 +117,12 @@ def prepare(data: SchemaInput, *, normalize: bool = False) -> Candidate:
     return Candidate(data, parsed, text, references, hashlib.sha256(key.encode()).hexdigest())
 
 
-def _forget(cache, key: str) -> None:
-    """Drop ``key`` from a registry cache now (Redis and this process) and, once committed, everywhere."""
-    cache.forget([key])
-    transaction.on_commit(lambda: cache.invalidate([key]))
-
-
 def _subject_changed(subject: str) -> None:
-    _forget(selectors.SUBJECT_CACHE, subject)
+    selectors.SUBJECT_CACHE.drop([subject])
 
 
 def _settings_changed(subject: str) -> None:
-    _forget(selectors.CONFIG_CACHE, selectors.settings_key(subject))
+    selectors.CONFIG_CACHE.drop([selectors.settings_key(subject)])
 
 
 def _lock(subject: str | None = None) -> None:
@@ -541,6 +525,4 @@ def _drop_orphans(schema_ids: list[int]) -> None:
     gone = list(Schema.objects.filter(pk__in=schema_ids, versions__isnull=True).values_list("pk", flat=True))
     if gone:
         Schema.objects.filter(pk__in=gone).delete()
-        keys = [str(pk) for pk in gone]
-        selectors.SCHEMA_CACHE.invalidate(keys)  # now, and again once committed
-        transaction.on_commit(lambda: selectors.SCHEMA_CACHE.invalidate(keys))
+        selectors.SCHEMA_CACHE.drop([str(pk) for pk in gone])

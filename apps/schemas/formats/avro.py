@@ -12,13 +12,12 @@ read as their underlying type. Recursive named types are checked once per (reade
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from fastavro.schema import SchemaParseException, UnknownType, parse_schema
 
-from .base import Incompatibility, InvalidSchema, Parsed, ResolvedReference
+from .base import Incompatibility, InvalidSchema, Parsed, ResolvedReference, compact_json, load_json
 
 PRIMITIVES = {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}
 PROMOTIONS = {  # writer type -> reader types that read it
@@ -50,10 +49,7 @@ class AvroFormat:
     schema_type = "AVRO"
 
     def parse(self, text: str, references: list[ResolvedReference]) -> Parsed:
-        try:
-            raw = json.loads(text)
-        except ValueError as exc:
-            raise InvalidSchema(f"Invalid schema: not JSON ({exc}).") from None
+        raw = load_json(text)
         names = _names_of(references)
         try:
             root = parse_schema(raw, named_schemas=names, _write_hint=False, _force=True)
@@ -63,8 +59,8 @@ class AvroFormat:
             ) from None
         except (SchemaParseException, TypeError, ValueError, KeyError, AttributeError) as exc:
             raise InvalidSchema(f"Invalid schema: {exc}") from None
-        compact = json.dumps(raw, separators=(",", ":"), ensure_ascii=False)
-        normalized = json.dumps(root, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+        compact = compact_json(raw)
+        normalized = compact_json(root, sort_keys=True)
         return Parsed("AVRO", compact, normalized, AvroTree(root, names), tuple(references))
 
     def incompatibilities(

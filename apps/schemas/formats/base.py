@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 
 class InvalidSchema(Exception):
     """The schema text does not parse, or names a reference that does not resolve (Confluent 42201)."""
+
+
+def load_json(text: str) -> Any:
+    """The JSON of a JSON-based schema format (Avro, JSON Schema); InvalidSchema when it is not JSON."""
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise InvalidSchema(f"Invalid schema: not JSON ({exc}).") from None
+
+
+def compact_json(value: Any, *, sort_keys: bool = False) -> str:
+    """A schema's stored text (no insignificant whitespace), or with ``sort_keys`` its normalized text."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=sort_keys)
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,13 @@ local definitions and to referenced schemas (by the reference's name).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
 from jsonschema.exceptions import SchemaError
 
-from .base import Incompatibility, InvalidSchema, Parsed, ResolvedReference
+from .base import Incompatibility, InvalidSchema, Parsed, ResolvedReference, compact_json, load_json
 
 DRAFTS = {
     "http://json-schema.org/draft-04/schema": jsonschema.Draft4Validator,
@@ -41,10 +40,7 @@ class JsonSchemaFormat:
     schema_type = "JSON"
 
     def parse(self, text: str, references: list[ResolvedReference]) -> Parsed:
-        try:
-            raw = json.loads(text)
-        except ValueError as exc:
-            raise InvalidSchema(f"Invalid schema: not JSON ({exc}).") from None
+        raw = load_json(text)
         if not isinstance(raw, dict | bool):
             raise InvalidSchema("Invalid schema: a JSON Schema is an object or a boolean.")
         refs: dict[str, Any] = {}
@@ -66,8 +62,8 @@ class JsonSchemaFormat:
                 where = "/".join(str(p) for p in exc.absolute_path) or "/"
                 raise InvalidSchema(f"Invalid schema at {where}: {exc.message}") from None
             _check_refs(raw, raw, refs)
-        compact = json.dumps(raw, separators=(",", ":"), ensure_ascii=False)
-        normalized = json.dumps(raw, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+        compact = compact_json(raw)
+        normalized = compact_json(raw, sort_keys=True)
         return Parsed("JSON", compact, normalized, JsonTree(raw, refs), tuple(references))
 
     def incompatibilities(
