@@ -238,10 +238,7 @@ def _schema_text_by_id(request, schema_id: str):
 
 
 def _schema_by_guid(request, guid: str):
-    try:
-        schema = selectors.schema_by_guid(guid)
-    except (ValueError, DictaMeshError):
-        raise errors.SchemaNotFound(f"Schema {guid} not found") from None
+    schema = selectors.schema_by_guid(guid)
     return respond(
         {**_schema_fields(schema, request.GET.get("format")), "id": schema.pk, "guid": str(schema.guid)}
     )

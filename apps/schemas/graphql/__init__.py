@@ -36,7 +36,10 @@ class SchemaSubjectType(graphene.ObjectType):
     def resolve_versions(root, info):
         return [
             selectors.version_dict(row)
-            for row in selectors.subject_get(root["subject"]).versions.order_by("version")
+            for row in selectors.subject_get(root["subject"])
+            .versions.select_related("schema", "subject")
+            .prefetch_related("migrations")
+            .order_by("version")
         ]
 
 

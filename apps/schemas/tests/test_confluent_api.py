@@ -277,3 +277,30 @@ def test_a_subject_named_like_a_cache_key_has_its_own_settings(api):
     assert api("PUT", "/config/global", {"compatibility": "NONE"})[0] == 200
     assert api("GET", "/config")[1] == {"compatibilityLevel": "BACKWARD"}
     assert api("GET", "/config/global")[1] == {"compatibilityLevel": "NONE"}
+
+
+def test_listings_filters_guids_contexts_and_normalize(api):
+    api("POST", "/subjects/orders-value/versions", {"schema": V1})
+    api("POST", "/subjects/orders-value/versions", {"schema": V2})
+    api("POST", "/subjects/payments-value/versions", {"schema": V1})
+    api("DELETE", "/subjects/orders-value/versions/1")
+    assert api("GET", "/subjects?subjectPrefix=pay")[1] == ["payments-value"]
+    assert api("GET", "/subjects/orders-value/versions?deletedOnly=true")[1] == [1]
+    latest = api("GET", "/schemas?latestOnly=true")[1]
+    assert [(s["subject"], s["version"]) for s in latest] == [("orders-value", 2), ("payments-value", 1)]
+    assert [s["subject"] for s in api("GET", "/schemas?subjectPrefix=ord&deleted=true")[1]] == [
+        "orders-value"
+    ] * 2
+    guid = api("GET", "/schemas/ids/1")[1]["guid"]
+    assert api("GET", f"/schemas/guids/{guid}")[1]["id"] == 1
+    assert api("GET", "/schemas/guids/not-a-guid")[1]["error_code"] == 40403
+    assert api("GET", "/contexts")[1] == ["."]
+    assert api("GET", "/")[1] == {}
+
+    # normalize: the same schema written with its keys in another order is one schema
+    reordered = json.dumps({"fields": [{"type": "long", "name": "id"}], "name": "Order", "type": "record"})
+    first = api("POST", "/subjects/norm-value/versions?normalize=true", {"schema": V1})[1]
+    again = api("POST", "/subjects/norm-value/versions?normalize=true", {"schema": reordered})[1]
+    assert (again["id"], again["version"]) == (first["id"], first["version"])
+    assert api("POST", "/subjects/norm-value?normalize=true", {"schema": reordered})[1]["version"] == 1
+    assert api("POST", "/subjects/norm-value", {"schema": reordered})[1]["error_code"] == 40403

@@ -53,3 +53,20 @@ def test_register_query_and_check(client, token):
     assert anonymous["errors"][0]["extensions"]["code"] == "unauthenticated"
     missing = gql(client, '{ schemaSubject(name: "nothing") { subject } }')
     assert missing["errors"][0]["extensions"]["code"] == "subject_not_found"
+
+
+def test_a_subjects_versions_take_a_constant_number_of_queries(client, token, django_assert_max_num_queries):
+    from apps.schemas import services
+
+    for n in range(6):
+        fields = [{"name": "id", "type": "long"}] + [
+            {"name": f"f{i}", "type": "string", "default": ""} for i in range(n)
+        ]
+        services.register(
+            subject="wide",
+            data=services.SchemaInput(json.dumps({"type": "record", "name": "W", "fields": fields})),
+        )
+    query = '{ schemaSubject(name: "wide") { versions { version schema migrations } } }'
+    with django_assert_max_num_queries(8):  # not one per version
+        data = gql(client, query)["data"]
+    assert [v["version"] for v in data["schemaSubject"]["versions"]] == [1, 2, 3, 4, 5, 6]
