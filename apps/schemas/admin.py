@@ -201,19 +201,26 @@ class ConfigAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         subject = data.get("subject") or ""
+        current = selectors.settings_of(subject)
         try:
             if data.get("compatibility"):
                 policies.config_set(subject=subject, body={"compatibility": data["compatibility"]})
-            elif change and Config.objects.filter(pk=obj.pk, compatibility__isnull=False).exists():
+            elif current.get("compatibility"):  # "(inherit)": drop this scope's level
                 policies.config_delete(subject=subject)
             if data.get("mode"):
                 policies.mode_set(subject=subject, body={"mode": data["mode"]})
+            elif current.get("mode"):
+                policies.mode_delete(subject=subject)
         except DictaMeshError as exc:
             self.message_user(request, f"Not saved: {exc.message}", messages.ERROR)
             return
-        saved = Config.objects.filter(subject=subject).first()
+        saved = Config.objects.filter(subject=subject).first()  # the admin redirects to the saved row
         if saved is not None:
             obj.pk = saved.pk
 
     def delete_model(self, request, obj):
-        Config.objects.filter(pk=obj.pk).delete()
+        policies.settings_clear(subject=obj.subject)
+
+    def delete_queryset(self, request, queryset):
+        for row in queryset:
+            policies.settings_clear(subject=row.subject)

@@ -228,7 +228,7 @@ def _schema_by_id(request, schema_id: str):
     body = _schema_fields(schema, request.GET.get("format"))
     body["guid"] = str(schema.guid)
     if _flag(request, "fetchMaxId"):
-        body["maxId"] = Schema.objects.order_by("-pk").values_list("pk", flat=True).first()
+        body["maxId"] = selectors.max_schema_id()
     return respond(body)
 
 

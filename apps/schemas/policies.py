@@ -72,3 +72,10 @@ def mode_delete(*, subject: str) -> dict:
         Config.objects.filter(subject=subject, mode__isnull=True, compatibility__isnull=True).delete()
         _settings_changed(subject)
     return {"mode": previous}
+
+
+def settings_clear(*, subject: str) -> None:
+    """Drop every setting of a scope (the admin's delete): the next scope's apply again."""
+    with transaction.atomic():
+        Config.objects.filter(subject=subject).delete()
+        _settings_changed(subject)

@@ -98,6 +98,11 @@ def schema_get(schema_id: int) -> Schema:
     return schema
 
 
+def max_schema_id() -> int | None:
+    """The highest global id in use (``fetchMaxId``)."""
+    return Schema.objects.order_by("-pk").values_list("pk", flat=True).first()
+
+
 def schema_by_guid(guid: str) -> Schema:
     try:
         uuid.UUID(guid)
@@ -260,6 +265,16 @@ def version_dict(row: SubjectVersion, *, with_schema: bool = True) -> dict:
             ],
         }
     return body
+
+
+def versions_with_schemas(name: str) -> list[SubjectVersion]:
+    """Every version of a subject with its schema and migration scripts (for version_dict), oldest first."""
+    return list(
+        subject_get(name)
+        .versions.select_related("schema", "subject")
+        .prefetch_related("migrations")
+        .order_by("version")
+    )
 
 
 def subject_detail(name: str) -> dict:

@@ -34,13 +34,7 @@ class SchemaSubjectType(graphene.ObjectType):
 
     @staticmethod
     def resolve_versions(root, info):
-        return [
-            selectors.version_dict(row)
-            for row in selectors.subject_get(root["subject"])
-            .versions.select_related("schema", "subject")
-            .prefetch_related("migrations")
-            .order_by("version")
-        ]
+        return [selectors.version_dict(row) for row in selectors.versions_with_schemas(root["subject"])]
 
 
 class CompatibilityType(graphene.ObjectType):

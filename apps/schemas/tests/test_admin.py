@@ -66,3 +66,22 @@ def test_soft_delete_action(steward, orders):
         "/admin/schemas/subject/", {"action": "soft_delete", ACTION_CHECKBOX_NAME: [orders.pk]}, follow=True
     )
     assert selectors.subjects_list() == [] and selectors.subjects_list(deleted=True) == ["orders-value"]
+
+
+def test_clearing_and_deleting_settings_reach_the_cache(steward, orders):
+    steward.post(
+        "/admin/schemas/config/add/", {"subject": "orders-value", "compatibility": "NONE", "mode": "READONLY"}
+    )
+    assert (selectors.effective_compatibility("orders-value"), selectors.effective_mode("orders-value")) == (
+        "NONE",
+        "READONLY",
+    )
+    row = Config.objects.get(subject="orders-value")
+    steward.post(
+        f"/admin/schemas/config/{row.pk}/change/",
+        {"subject": "orders-value", "compatibility": "NONE", "mode": ""},
+    )
+    assert selectors.effective_mode("orders-value") == "READWRITE"  # "(inherit)" dropped the mode
+    steward.post(f"/admin/schemas/config/{row.pk}/delete/", {"post": "yes"})
+    assert not Config.objects.filter(subject="orders-value").exists()
+    assert selectors.effective_compatibility("orders-value") == "BACKWARD"  # no stale cached level
