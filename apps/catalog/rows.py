@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from enum import Enum
+
 from django.db import connection
+from django.utils import timezone
 
 from .models import Entity
 
@@ -31,6 +35,26 @@ def row(entity: Entity) -> dict:
         "deleted_at": entity.deleted_at, "deprecated_at": entity.deprecated_at,
         "deprecation_note": entity.deprecation_note,
     }  # fmt: skip
+
+
+# what a new entity holds where its item names nothing (the model's defaults)
+_DEFAULTS = {
+    f.attname: default.value if isinstance(default := f.get_default(), Enum) else default
+    for f in Entity._meta.concrete_fields
+    if f.attname in CREATE_COLUMNS and f.default not in (list, dict, timezone.now)  # set per row
+}
+
+
+def new_row(*, changes: dict, urn: str, entity_type: str, source_id: int, source_key: str,
+            domain_id: int, now: datetime) -> dict:  # fmt: skip
+    """The columns of a new entity, from its cleaned ``changes`` (no model instance: bulk creates are many)."""
+    new = {**_DEFAULTS, "id": None, "tags": [], "properties": {}}
+    for key, value in changes.items():
+        if key not in ("domain", "owners"):
+            new[key] = value
+    new.update(urn=urn, entity_type=entity_type, source_id=source_id, source_key=source_key,
+               domain_id=domain_id, created_at=now, updated_at=now, version=1)  # fmt: skip
+    return new
 
 
 NAME_WORDS_SQL = """

@@ -26,8 +26,8 @@ from . import events
 from .caching import invalidate_entities
 from .inputs import clean_changes, identify
 from .models import Domain, Entity, EntityOwner, SourceSystem
-from .rows import CREATE_COLUMNS, UPDATE_COLUMNS, remember_name_words, row
-from .state import changed_fields, entity_state, json_state
+from .rows import CREATE_COLUMNS, UPDATE_COLUMNS, new_row, remember_name_words, row
+from .state import changed_fields, entity_state, json_state, row_state
 
 logger = logging.getLogger("dictamesh.catalog")
 BATCH = 1000
@@ -93,7 +93,8 @@ class ItemResult:
     status: str  # created | updated | restored | unchanged | error
     version: int | None = None
     error: DictaMeshError | None = None
-    entity: Entity | None = field(default=None, repr=False)
+    id: int | None = None
+    entity: Entity | None = field(default=None, repr=False)  # updates only: a created one is loaded on demand
 
     def as_dict(self) -> dict:
         body: dict[str, Any] = {"index": self.index, "urn": self.urn, "status": self.status}
@@ -203,7 +204,7 @@ def _upsert_batch(plans: list[_Plan], *, mode: Mode, actor: str, synced: bool) -
     }
     sources = {s.name: s for s in SourceSystem.objects.filter(name__in={p.source for p in plans})}
     existing = _existing(sorted(p.urn for p in plans))
-    creates: list[tuple[_Plan, Entity, list[dict]]] = []
+    creates: list[tuple[_Plan, dict, list[dict]]] = []  # new rows: no model instances (a bulk holds many)
     updates: list[tuple[_Plan, Entity, dict, list[dict] | None, str]] = []
     touched_unchanged: list[int] = []
     for plan in plans:
@@ -241,17 +242,16 @@ def _upsert_batch(plans: list[_Plan], *, mode: Mode, actor: str, synced: bool) -
         if synced:
             plan.changes.setdefault("last_synced_at", now)
         if current is None:
-            entity = Entity(
+            new = new_row(
+                changes=plan.changes,
                 urn=plan.urn,
                 entity_type=plan.entity_type,
-                source=sources[plan.source],
+                source_id=sources[plan.source].pk,
                 source_key=plan.source_key,
-                created_at=now,
-                updated_at=now,
-                version=1,
+                domain_id=domains[plan.changes["domain"]].pk,
+                now=now,
             )
-            owners = _apply_fields(entity, plan.changes, domains) or []
-            creates.append((plan, entity, owners))
+            creates.append((plan, new, plan.changes.get("owners") or []))
             continue
         before = entity_state(current)
         restoring = current.deleted_at is not None
@@ -261,7 +261,7 @@ def _upsert_batch(plans: list[_Plan], *, mode: Mode, actor: str, synced: bool) -
         after = entity_state(current, owners=owners if owners is not None else before["owners"])
         if not changed_fields(before, after):
             results[plan.index] = ItemResult(
-                plan.index, plan.urn, "unchanged", current.version, entity=current
+                plan.index, plan.urn, "unchanged", current.version, id=current.pk, entity=current
             )
             if synced:
                 touched_unchanged.append(current.pk)
@@ -271,16 +271,16 @@ def _upsert_batch(plans: list[_Plan], *, mode: Mode, actor: str, synced: bool) -
         updates.append((plan, current, before, owners, "restored" if restoring else "updated"))
 
     if creates:
-        rows = [{**row(entity), "urn": entity.urn, "entity_type": entity.entity_type,
-                 "source_id": entity.source_id, "source_key": entity.source_key, "created_at": entity.created_at,
-                 "embedding_digest": ""} for _, entity, _ in creates]  # fmt: skip
         ids = dict(
-            (urn, pk)
-            for pk, urn in insert_rows(Entity._meta.db_table, CREATE_COLUMNS, rows, returning="id, urn")
+            insert_rows(
+                Entity._meta.db_table,
+                CREATE_COLUMNS,
+                [new for _, new, _ in creates],
+                returning="urn, id",
+            )
         )
-        for _, entity, _ in creates:
-            entity.pk = ids[entity.urn]
-            entity._state.adding = False
+        for _, new, _ in creates:
+            new["id"] = ids[new["urn"]]
     if updates:
         update_rows(
             Entity._meta.db_table, "id", UPDATE_COLUMNS,
@@ -291,30 +291,35 @@ def _upsert_batch(plans: list[_Plan], *, mode: Mode, actor: str, synced: bool) -
     replaced = [entity.pk for _, entity, _, owners, _ in updates if owners is not None]
     if replaced:
         EntityOwner.objects.filter(entity_id__in=replaced).delete()
-    owned = [(entity, owners) for _, entity, owners in creates] + [
-        (entity, owners) for _, entity, _, owners, _ in updates if owners is not None
+    owned = [(new["id"], owners) for _, new, owners in creates] + [
+        (entity.pk, owners) for _, entity, _, owners, _ in updates if owners is not None
     ]
     insert_rows(
         EntityOwner._meta.db_table,
         {"entity_id": "bigint", "principal": "text", "role": "text"},
         [
-            {"entity_id": e.pk, "principal": o["principal"], "role": o["role"]}
-            for e, owners in owned
+            {"entity_id": pk, "principal": o["principal"], "role": o["role"]}
+            for pk, owners in owned
             for o in owners
         ],
     )
 
-    named = [entity.pk for _, entity, _ in creates] + [
+    named = [new["id"] for _, new, _ in creates] + [
         entity.pk for _, entity, before, _, _ in updates if entity.name != before["name"]
         or entity.display_name != before["display_name"]
     ]  # fmt: skip
     remember_name_words(ids=named)
 
     changes = []
-    for plan, entity, owners in creates:
-        after = json_state(entity_state(entity, owners=owners))
-        changes.append(_event(events.ENTITY_REGISTERED, entity, "registered", None, after, [], actor))
-        results[plan.index] = ItemResult(plan.index, entity.urn, "created", 1, entity=entity)
+    source_names = {s.pk: name for name, s in sources.items()}
+    domain_names = {d.pk: name for name, d in domains.items()}
+    for plan, new, owners in creates:
+        state = row_state(
+            new, domain=domain_names[new["domain_id"]], source=source_names[new["source_id"]], owners=owners
+        )
+        after = json_state(state)
+        changes.append(_event(events.ENTITY_REGISTERED, new["urn"], 1, "registered", None, after, [], actor))
+        results[plan.index] = ItemResult(plan.index, new["urn"], "created", 1, id=new["id"])
     for plan, entity, state_before, owners, change in updates:
         after = json_state(
             entity_state(entity, owners=owners if owners is not None else state_before["owners"])
@@ -324,7 +329,8 @@ def _upsert_batch(plans: list[_Plan], *, mode: Mode, actor: str, synced: bool) -
         changes.append(
             _event(
                 events.ENTITY_RESTORED if change == "restored" else events.ENTITY_UPDATED,
-                entity,
+                entity.urn,
+                entity.version,
                 change,
                 before,
                 after,
@@ -332,27 +338,29 @@ def _upsert_batch(plans: list[_Plan], *, mode: Mode, actor: str, synced: bool) -
                 actor,
             )
         )
-        results[plan.index] = ItemResult(plan.index, entity.urn, change, entity.version, entity=entity)
+        results[plan.index] = ItemResult(
+            plan.index, entity.urn, change, entity.version, id=entity.pk, entity=entity
+        )
     publish_many(changes)
     # a new URN has nothing cached (misses are not cached, uncommitted rows unseen): only updates invalidate
     _after_commit([entity.urn for _, entity, *_ in updates],
-                  [entity.pk for _, entity, _ in creates] + [entity.pk for _, entity, *_ in updates])  # fmt: skip
+                  [new["id"] for _, new, _ in creates] + [entity.pk for _, entity, *_ in updates])  # fmt: skip
     return [results[i] for i in sorted(results)]
 
 
 def _event(
-    type_: str, entity: Entity, change: str, before, after, fields_changed: list[str], actor: str
+    type_: str, urn: str, version: int, change: str, before, after, fields_changed: list[str], actor: str
 ) -> Change:
     data = {
-        "urn": entity.urn,
-        "version": entity.version,
+        "urn": urn,
+        "version": version,
         "change": change,
         "changed_fields": fields_changed,
         "entity": after,
     }
     return Change(
         type=type_,
-        subject=entity.urn,
+        subject=urn,
         data=data,
         before=before,
         after=after,
@@ -387,7 +395,8 @@ def _after_commit(urns: list[str], ids: list[int]) -> None:
 def _single(result: ItemResult) -> Entity:
     if result.error is not None:
         raise result.error
-    assert result.entity is not None
+    if result.entity is None:
+        return Entity.objects.select_related("domain", "source").get(pk=result.id)
     return result.entity
 
 
@@ -440,7 +449,7 @@ def _state_change(*, urn: str, change: str, mutate, actor: str | None) -> Entity
     type_ = {"deprecated": events.ENTITY_DEPRECATED, "deleted": events.ENTITY_DELETED}.get(
         change, events.ENTITY_UPDATED
     )
-    publish_many([_event(type_, entity, change, before, after, fields_changed, actor)])
+    publish_many([_event(type_, entity.urn, entity.version, change, before, after, fields_changed, actor)])
     _after_commit([entity.urn], [] if change == "deleted" else [entity.pk])
     return entity
 

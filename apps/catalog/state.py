@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -33,31 +34,36 @@ def entity_state(entity: Entity, *, owners: list[dict] | None = None) -> dict[st
             ({"principal": o.principal, "role": o.role} for o in entity.owners.all()),
             key=lambda o: (o["principal"], o["role"]),
         )
+    return row_state(entity.__dict__, domain=entity.domain.name, source=entity.source.name, owners=owners)
+
+
+def row_state(row: Mapping[str, Any], *, domain: str, source: str, owners: list[dict]) -> dict[str, Any]:
+    """The state of an entity from its row's columns (a model's ``__dict__`` or a bulk create's row)."""
     return {
-        "id": entity.pk,
-        "urn": entity.urn,
-        "type": entity.entity_type,
-        "name": entity.name,
-        "display_name": entity.display_name,
-        "description": entity.description,
-        "domain": entity.domain.name,
-        "source": entity.source.name,
-        "source_key": entity.source_key,
-        "version": entity.version,
-        "schema_subject": entity.schema_subject,
+        "id": row["id"],
+        "urn": row["urn"],
+        "type": row["entity_type"],
+        "name": row["name"],
+        "display_name": row["display_name"],
+        "description": row["description"],
+        "domain": domain,
+        "source": source,
+        "source_key": row["source_key"],
+        "version": row["version"],
+        "schema_subject": row["schema_subject"],
         "owners": owners,
-        "tags": list(entity.tags),
-        "classification": entity.classification,
-        "properties": entity.properties,
-        "cache": {"ttl_seconds": entity.cache_ttl_seconds, "strategy": entity.cache_strategy},
-        "created_at": entity.created_at,
-        "updated_at": entity.updated_at,
-        "deprecated": entity.deprecated_at is not None,
-        "deprecated_at": entity.deprecated_at,
-        "deprecation_note": entity.deprecation_note,
-        "deleted": entity.deleted_at is not None,
-        "deleted_at": entity.deleted_at,
-        "last_synced_at": entity.last_synced_at,
+        "tags": list(row["tags"]),
+        "classification": row["classification"],
+        "properties": row["properties"],
+        "cache": {"ttl_seconds": row["cache_ttl_seconds"], "strategy": row["cache_strategy"]},
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "deprecated": row["deprecated_at"] is not None,
+        "deprecated_at": row["deprecated_at"],
+        "deprecation_note": row["deprecation_note"],
+        "deleted": row["deleted_at"] is not None,
+        "deleted_at": row["deleted_at"],
+        "last_synced_at": row["last_synced_at"],
     }
 
 

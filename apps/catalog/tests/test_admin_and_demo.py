@@ -73,7 +73,7 @@ def test_editing_in_the_admin_makes_a_version(world, steward):
 )  # fmt: skip
 def test_bulk_actions_ask_then_apply_as_versioned_changes(world, steward, action, form, check):
     results = services.entities_upsert(items=[entity("a"), entity("b"), entity("hub")])[:2]
-    ids = [str(r.entity.pk) for r in results]
+    ids = [str(r.id) for r in results]
     ask = steward.post(CHANGELIST, {"action": action, ACTION_CHECKBOX_NAME: ids})
     assert ask.status_code == 200 and b'name="apply"' in ask.content
     done = steward.post(CHANGELIST, {"action": action, ACTION_CHECKBOX_NAME: ids, "apply": "1", **form})

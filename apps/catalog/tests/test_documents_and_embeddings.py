@@ -42,12 +42,12 @@ def test_the_default_embedder_needs_no_download(settings):
 
 def test_refresh_only_recomputes_changed_text(world):
     [result] = services.entities_upsert(items=[entity("orders", description="Orders")])
-    assert entity_embeddings_refresh(ids=[result.entity.pk]) == 1
-    assert entity_embeddings_refresh(ids=[result.entity.pk]) == 0
+    assert entity_embeddings_refresh(ids=[result.id]) == 1
+    assert entity_embeddings_refresh(ids=[result.id]) == 0
     services.entity_update(urn=urn("orders"), changes={"description": "All the orders"})
-    assert entity_embeddings_refresh(ids=[result.entity.pk]) == 1
+    assert entity_embeddings_refresh(ids=[result.id]) == 1
     services.entity_update(urn=urn("orders"), changes={"properties": {"a": 1}})  # not embedded text
-    assert entity_embeddings_refresh(ids=[result.entity.pk]) == 0
+    assert entity_embeddings_refresh(ids=[result.id]) == 0
 
 
 def test_a_change_enqueues_the_embedding_task_after_commit(world, django_capture_on_commit_callbacks):
@@ -60,7 +60,7 @@ def test_a_change_enqueues_the_embedding_task_after_commit(world, django_capture
         [result] = services.entities_upsert(items=[entity("orders")])
     messages = [json.loads(raw) for raw in broker.lrange(settings.CELERY_TASK_DEFAULT_QUEUE, 0, -1)]
     tasks = [(m["headers"]["task"], m["headers"]["argsrepr"]) for m in messages]
-    assert ("catalog.embed_entities", f"([{result.entity.pk}],)") in tasks
+    assert ("catalog.embed_entities", f"([{result.id}],)") in tasks
     broker.delete(settings.CELERY_TASK_DEFAULT_QUEUE)
 
 

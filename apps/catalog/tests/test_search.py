@@ -28,7 +28,7 @@ def corpus(world):
         entity("web_sessions", description="Clickstream sessions of visitors.", type_="topic", tags=["bronze"]),
     ]  # fmt: skip
     results = services.entities_upsert(items=items)
-    entity_embeddings_refresh(ids=[r.entity.pk for r in results])
+    entity_embeddings_refresh(ids=[r.id for r in results])
 
 
 def names(result):
