@@ -2,11 +2,13 @@
 
 from apps.catalog.events import ENTITY_TOPIC
 from apps.catalog.events import TOPICS as CATALOG_TOPICS
+from apps.lineage.events import TOPICS as LINEAGE_TOPICS
+from apps.schemas.events import SUBJECT_TOPIC
 from apps.schemas.events import TOPICS as SCHEMA_TOPICS
 from dictamesh.auth.events import TOPICS as AUTH_TOPICS
 from dictamesh.events.registry import ConsumerSpec, Registry
 
-TOPICS = [*AUTH_TOPICS, *CATALOG_TOPICS, *SCHEMA_TOPICS]
+TOPICS = [*AUTH_TOPICS, *CATALOG_TOPICS, *SCHEMA_TOPICS, *LINEAGE_TOPICS]
 
 REGISTRY = Registry(
     topics=TOPICS,
@@ -23,6 +25,12 @@ REGISTRY = Registry(
             topics=(ENTITY_TOPIC.name,),
             handler="apps.catalog.consumers.invalidate_cache",
             description="Drops changed entities from the read cache in every process.",
+        ),
+        ConsumerSpec(
+            name="lineage-impact",
+            topics=(SUBJECT_TOPIC.name,),
+            handler="apps.lineage.consumers.schema_registered",
+            description="A schema version that removes or retypes a field used downstream: an impact event.",
         ),
     ],
 )

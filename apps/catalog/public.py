@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from .contracts import EntityRef
 from .models import Entity
 
@@ -66,3 +68,55 @@ def entities_with_schema(*, subject: str) -> list[str]:
         .order_by("urn")
         .values_list("urn", flat=True)
     )
+
+
+def ensure_home(*, source: str, source_kind: str, domain: str) -> None:
+    """Create the source system and the domain another app files its entities under, when missing."""
+    from dictamesh.errors import Conflict
+
+    from .models import Domain, SourceSystem
+    from .services import domain_create, source_create
+
+    if not Domain.objects.filter(name=domain).exists():
+        with suppress(Conflict):  # created meanwhile
+            domain_create(name=domain, description="Entities first seen by DictaMesh's own apps.")
+    if not SourceSystem.objects.filter(name=source).exists():
+        with suppress(Conflict):
+            source_create(
+                name=source, kind=source_kind, description="Entities first seen by DictaMesh's own apps."
+            )
+
+
+def entities_fill(*, items: list[dict], actor: str | None = None) -> list[dict]:
+    """Create the entities that do not exist; on existing ones set only what is empty (description, display
+    name, owners) and merge ``properties`` key by key. Per-item results as plain dicts."""
+    from .services import entities_upsert as upsert
+
+    existing = {
+        e.urn: e
+        for e in Entity.objects.filter(
+            urn__in=[i["urn"] for i in items], deleted_at__isnull=True
+        ).prefetch_related("owners")
+    }
+    changes, skipped = [], []
+    for item in items:
+        current = existing.get(item["urn"])
+        if current is None:
+            changes.append(item)
+            continue
+        change = {"urn": item["urn"]}
+        for key in ("description", "display_name"):
+            if item.get(key) and not getattr(current, key):
+                change[key] = item[key]
+        if item.get("owners") and not current.owners.all():
+            change["owners"] = item["owners"]
+        if item.get("properties"):
+            merged = {**current.properties, **item["properties"]}
+            if merged != current.properties:
+                change["properties"] = merged
+        if len(change) > 1:
+            changes.append(change)
+        else:
+            skipped.append({"urn": item["urn"], "status": "unchanged"})
+    results = [r.as_dict() for r in upsert(items=changes, actor=actor)] if changes else []
+    return results + skipped

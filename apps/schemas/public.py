@@ -23,3 +23,31 @@ def subject_summary(*, subject: str) -> dict | None:
         ],
         "latest_schema": versions[-1].schema.text,
     }
+
+
+def fields_of(*, schema_type: str, schema: str) -> dict[str, str]:
+    """The fields a schema declares, ``parent.child`` for nested ones, each with its type as text.
+
+    Avro records, JSON Schema object properties, Protobuf messages (the first message of the file, nested
+    message fields included); GraphQL SDL: ``Type.field`` for every object type. Lineage compares two of these
+    to find the fields a new version removes or changes.
+    """
+    from .fields import fields_of as extract
+
+    return extract(schema_type, schema)
+
+
+def latest_schema(*, subject: str) -> tuple[str, str] | None:
+    """(schema type, text) of a subject's latest live version, or None."""
+    versions = [ref for ref in selectors.subject_versions(subject) if not ref.deleted]
+    if not versions:
+        return None
+    return versions[-1].schema.schema_type, versions[-1].schema.text
+
+
+def version_schema(*, subject: str, version: int) -> tuple[str, str] | None:
+    """(schema type, text) of one version of a subject (deleted ones included), or None."""
+    for ref in selectors.subject_versions(subject):
+        if ref.version == version:
+            return ref.schema.schema_type, ref.schema.text
+    return None

@@ -10,6 +10,7 @@ from .celery import *  # noqa: F403
 from .database import *  # noqa: F403
 from .events import *  # noqa: F403
 from .kafka import *  # noqa: F403
+from .lineage import *  # noqa: F403
 from .observability import *  # noqa: F403
 from .redis import *  # noqa: F403
 from .schemas import *  # noqa: F403

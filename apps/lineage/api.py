@@ -1,0 +1,235 @@
+"""REST endpoints of lineage, at /api/v1 as OpenLineage and Marquez name them (paths are a contract:
+docs/lineage.md): POST /lineage (OpenLineage events), GET /lineage and /column-lineage (Marquez graphs),
+/namespaces/... (Marquez lists), and DictaMesh's own /lineage/impact, /lineage/paths, /lineage/edges."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from ninja import Router
+from ninja.responses import Status
+
+from dictamesh.errors import ValidationError
+
+from . import graph, impact, selectors, services
+from .models import NodeKind
+from .openlineage import PayloadTooLarge, decode
+
+router = Router(tags=["lineage"])
+
+
+def _json(request) -> Any:
+    limit = settings.DICTAMESH_LINEAGE_MAX_BODY_BYTES
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The body is {int(declared):,} bytes; at most {limit:,}.")
+    return decode(
+        request.read(limit + 1), encoding=request.META.get("HTTP_CONTENT_ENCODING", ""), limit=limit
+    )
+
+
+def _object(request) -> dict:
+    body = _json(request)
+    if not isinstance(body, dict):
+        raise ValidationError("The body must be a JSON object.", fields={"body": "object"})
+    return body
+
+
+def _depth(value, default: int = 20) -> int:
+    return graph.check_depth(min(default, settings.DICTAMESH_LINEAGE_MAX_DEPTH) if value is None else value)
+
+
+def _node(node_id: str | None):
+    if not node_id:
+        raise ValidationError("nodeId is required.", fields={"nodeId": "required"})
+    if node_id.startswith("dm:"):
+        return selectors.node_by_urn(node_id)
+    return selectors.node_by_id(node_id)
+
+
+# -- OpenLineage in --------------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/lineage",
+    response={201: dict},
+    summary="Ingest an OpenLineage event (RunEvent, DatasetEvent, JobEvent; gzip allowed)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"type": "object", "description": "an OpenLineage event"}}
+            },
+        }
+    },
+)
+def lineage_ingest(request):
+    result = services.ingest(_json(request))
+    return Status(
+        201,
+        {
+            "status": result.status,
+            "kind": result.kind,
+            "runId": str(result.run_id) if result.run_id else None,
+            "runState": result.run_state or None,
+            "newDatasets": result.new_datasets,
+        },
+    )
+
+
+# -- Marquez graphs --------------------------------------------------------------------------------------------
+
+
+@router.get("/lineage", summary="The lineage graph around a dataset or job (Marquez)")
+def lineage_get(request, nodeId: str | None = None, depth: int | None = None):  # noqa: N803 - Marquez's names
+    return graph.lineage_graph(_node(nodeId), _depth(depth))
+
+
+@router.get("/column-lineage", summary="Column lineage of a field or of every field of a dataset (Marquez)")
+def column_lineage_get(
+    request, nodeId: str | None = None, depth: int | None = None, withDownstream: bool = False
+):  # noqa: N803
+    if nodeId and nodeId.startswith("datasetField:"):
+        fields = [selectors.field_by_id(nodeId)]
+    else:
+        dataset = _node(nodeId)
+        if dataset.kind != NodeKind.DATASET:
+            raise ValidationError(
+                "Column lineage starts at a dataset or a field.", fields={"nodeId": "a dataset"}
+            )
+        fields = list(dataset.fields.filter(removed_at__isnull=True).select_related("dataset__namespace"))
+    return graph.column_graph(fields, _depth(depth), downstream=withDownstream)
+
+
+# -- impact and paths ------------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/lineage/impact", summary="Everything downstream of a dataset, job or field, with paths and owners"
+)
+def impact_get(request, nodeId: str | None = None, depth: int | None = None):  # noqa: N803
+    depth = _depth(depth, default=5)
+    if nodeId and nodeId.startswith("datasetField:"):
+        return impact.of_fields([selectors.field_by_id(nodeId)], depth)
+    return impact.of_nodes([_node(nodeId)], depth)
+
+
+@router.post("/lineage/impact", summary="What a proposed schema for a subject would break downstream")
+def impact_of_schema(request):
+    body = _object(request)
+    problems = {
+        k: "required" for k in ("subject", "schema") if not isinstance(body.get(k), str) or not body.get(k)
+    }
+    if problems:
+        raise ValidationError("A proposed schema needs subject and schema.", fields=problems)
+    return impact.of_schema(
+        subject=body["subject"],
+        schema=body["schema"],
+        schema_type=body.get("schemaType") or "AVRO",
+        depth=_depth(body.get("depth"), default=5),
+    )
+
+
+@router.get("/lineage/paths", summary="A shortest path between two nodes")
+def paths_get(request, origin: str, destination: str, depth: int | None = None):
+    return graph.shortest_path(_node(origin), _node(destination), max_depth=_depth(depth, default=10))
+
+
+# -- manual edits ----------------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/lineage/edges", response={201: dict}, summary="Add a steward's edge (dataset → job or job → dataset)"
+)
+def edge_add(request):
+    body = _object(request)
+    return Status(
+        201,
+        services.edge_add(
+            origin=str(body.get("origin") or ""),
+            destination=str(body.get("destination") or ""),
+            confidence=body.get("confidence", 1.0),
+            note=str(body.get("note") or ""),
+        ),
+    )
+
+
+@router.delete("/lineage/edges", response={204: None}, summary="Remove an edge")
+def edge_remove(request, origin: str, destination: str):
+    services.edge_remove(origin=origin, destination=destination)
+    return Status(204, None)
+
+
+@router.post("/lineage/column-edges", response={201: dict}, summary="Add a steward's column lineage")
+def column_edge_add(request):
+    body = _object(request)
+    return Status(
+        201,
+        services.column_edge_add(
+            input_field=str(body.get("input") or ""),
+            output_field=str(body.get("output") or ""),
+            transformation_type=str(body.get("transformationType") or "DIRECT"),
+            description=str(body.get("description") or ""),
+        ),
+    )
+
+
+# -- Marquez lists (most specific paths first: names may hold slashes) -------------------------------------------
+
+
+def _page(limit: int, offset: int) -> tuple[int, int]:
+    if not 1 <= limit <= 1000 or offset < 0:
+        raise ValidationError("limit is 1..1000, offset ≥ 0.", fields={"limit": "1..1000"})
+    return limit, offset
+
+
+@router.get("/jobs/runs/{run_id}", summary="A run (Marquez)")
+def run_get(request, run_id: str):
+    return selectors.run_by_id(run_id)
+
+
+@router.get(
+    "/namespaces/{path:namespace}/jobs/{path:name}/runs", summary="A job's runs, newest first (Marquez)"
+)
+def job_runs(request, namespace: str, name: str, limit: int = 100, offset: int = 0):
+    runs, total = selectors.runs_of(
+        selectors.node_in(namespace, NodeKind.JOB, name), limit=limit, offset=offset
+    )
+    return {"totalCount": total, "runs": runs}
+
+
+@router.get("/namespaces/{path:namespace}/jobs/{path:name}", summary="A job (Marquez)")
+def job_get(request, namespace: str, name: str):
+    node = selectors.node_in(namespace, NodeKind.JOB, name)
+    return selectors.node_dicts([node])[node.pk]
+
+
+@router.get("/namespaces/{path:namespace}/jobs", summary="The jobs of a namespace (Marquez)")
+def jobs_list(request, namespace: str, limit: int = 100, offset: int = 0):
+    jobs, total = selectors.nodes_in(namespace, NodeKind.JOB, limit=_page(limit, offset)[0], offset=offset)
+    return {"totalCount": total, "jobs": jobs}
+
+
+@router.get("/namespaces/{path:namespace}/datasets/{path:name}", summary="A dataset (Marquez)")
+def dataset_get(request, namespace: str, name: str):
+    node = selectors.node_in(namespace, NodeKind.DATASET, name)
+    return selectors.node_dicts([node])[node.pk]
+
+
+@router.get("/namespaces/{path:namespace}/datasets", summary="The datasets of a namespace (Marquez)")
+def datasets_list(request, namespace: str, limit: int = 100, offset: int = 0):
+    datasets, total = selectors.nodes_in(
+        namespace, NodeKind.DATASET, limit=_page(limit, offset)[0], offset=offset
+    )
+    return {"totalCount": total, "datasets": datasets}
+
+
+@router.get("/namespaces/{path:namespace}", summary="A namespace (Marquez)")
+def namespace_get(request, namespace: str):
+    return selectors.namespace(namespace)
+
+
+@router.get("/namespaces", summary="Namespaces (Marquez)")
+def namespaces_list(request):
+    return {"namespaces": selectors.namespaces()}

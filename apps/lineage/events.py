@@ -1,0 +1,22 @@
+"""Lineage's topics: what was ingested and edited (keyed by run or node), and impacts detected."""
+
+from dictamesh.events.topics import DAY_MS, Topic
+
+GRAPH_TOPIC = Topic(
+    "dictamesh.lineage.graph.v1",
+    partitions=6,
+    retention_ms=14 * DAY_MS,
+    description="OpenLineage events ingested (run state, inputs, outputs, datasets first seen); manual edges.",
+)
+IMPACT_TOPIC = Topic(
+    "dictamesh.lineage.impact.v1",
+    partitions=3,
+    retention_ms=30 * DAY_MS,
+    description="Schema versions that remove or change fields used downstream, with what they reach.",
+)
+TOPICS = [GRAPH_TOPIC, IMPACT_TOPIC]
+
+EVENT_INGESTED = "dictamesh.lineage.graph.event_ingested"
+EDGE_ADDED = "dictamesh.lineage.graph.edge_added"
+EDGE_REMOVED = "dictamesh.lineage.graph.edge_removed"
+IMPACT_DETECTED = "dictamesh.lineage.impact.detected"
