@@ -1,12 +1,13 @@
 """The one GraphQL schema at /graphql: each app contributes its Query and Mutation classes here."""
 
 from apps.catalog.graphql import CatalogMutation, CatalogQuery
+from apps.lineage.graphql import LineageMutation, LineageQuery
 from apps.schemas.graphql import SchemasMutation, SchemasQuery
 from dictamesh.auth.graphql import AuthMutation, AuthQuery
 from dictamesh.events.graphql import EventsQuery
 from dictamesh.graphql.schema import build_schema
 
 schema = build_schema(
-    queries=[AuthQuery, EventsQuery, CatalogQuery, SchemasQuery],
-    mutations=[AuthMutation, CatalogMutation, SchemasMutation],
+    queries=[AuthQuery, EventsQuery, CatalogQuery, SchemasQuery, LineageQuery],
+    mutations=[AuthMutation, CatalogMutation, SchemasMutation, LineageMutation],
 )

@@ -9,6 +9,7 @@ import pytest
 from tests.conftest import bearer, client, fresh_registry_caches, token, user  # noqa: F401 - shared fixtures
 
 PRODUCER = "https://github.com/OpenLineage/OpenLineage/tree/1.0.0/integration/airflow"
+PG = "postgres://db:5432"
 SCHEMA_URL = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
 
 
@@ -79,3 +80,15 @@ def ingest(client, token):  # noqa: F811
         return response.json()
 
     return send
+
+
+@pytest.fixture
+def chain(ingest):
+    """raw → load → staged → build → mart (build also reads dim); mart.total ← staged.amount ← raw.amount."""
+    ingest(run_event("COMPLETE", "load", inputs=[dataset(PG, "raw", [("amount", "int"), ("id", "int")])],
+                     outputs=[dataset(PG, "staged", [("amount", "int")], columnLineage=column_lineage(
+                         {"amount": [(PG, "raw", "amount")]}))]))  # fmt: skip
+    ingest(run_event("COMPLETE", "build", inputs=[dataset(PG, "staged"), dataset(PG, "dim")],
+                     outputs=[dataset("warehouse", "mart", [("total", "int")], columnLineage=column_lineage(
+                         {"total": [(PG, "staged", "amount")]}),
+                         ownership={"owners": [{"name": "user:carol"}]})]))  # fmt: skip

@@ -7,22 +7,9 @@ import pytest
 from apps.lineage.models import Node
 from tests.conftest import bearer
 
-from .conftest import column_lineage, dataset, run_event
+from .conftest import PG, dataset, run_event
 
 pytestmark = pytest.mark.django_db
-PG = "postgres://db:5432"
-
-
-@pytest.fixture
-def chain(ingest):
-    """raw → load → staged → build → mart (build also reads dim); mart.total ← staged.amount ← raw.amount."""
-    ingest(run_event("COMPLETE", "load", inputs=[dataset(PG, "raw", [("amount", "int"), ("id", "int")])],
-                     outputs=[dataset(PG, "staged", [("amount", "int")], columnLineage=column_lineage(
-                         {"amount": [(PG, "raw", "amount")]}))]))  # fmt: skip
-    ingest(run_event("COMPLETE", "build", inputs=[dataset(PG, "staged"), dataset(PG, "dim")],
-                     outputs=[dataset("warehouse", "mart", [("total", "int")], columnLineage=column_lineage(
-                         {"total": [(PG, "staged", "amount")]}),
-                         ownership={"owners": [{"name": "user:carol"}]})]))  # fmt: skip
 
 
 def ids(answer: dict) -> list[str]:
