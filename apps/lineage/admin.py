@@ -1,0 +1,165 @@
+"""The stewards' lineage admin: namespaces, datasets with their fields, jobs with their runs, and edges.
+
+What OpenLineage producers sent is read-only here. Stewards add and remove edges (their own, or wrong ones a
+producer sent); those changes go through the services (validation, events).
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+
+from dictamesh.errors import DictaMeshError
+
+from . import services
+from .models import ColumnEdge, Dataset, DatasetField, Edge, Job, Namespace, Run
+from .selectors import node_by_id, node_key
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Namespace)
+class NamespaceAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("name", "owner", "created_at", "updated_at")
+    search_fields = ("name",)
+
+
+class FieldInline(ReadOnlyMixin, admin.TabularInline):
+    model = DatasetField
+    fields = ("name", "type", "description", "removed_at")
+    readonly_fields = fields
+    extra = 0
+    ordering = ("ordinal", "name")
+
+
+@admin.register(Dataset)
+class DatasetAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("name", "namespace", "entity_urn", "version", "updated_at")
+    list_filter = ("namespace",)
+    search_fields = ("name", "entity_urn")
+    list_select_related = ("namespace",)
+    fields = (
+        "namespace",
+        "name",
+        "entity_urn",
+        "description",
+        "source_name",
+        "version",
+        "facets",
+        "created_at",
+    )
+    readonly_fields = fields
+    inlines = [FieldInline]
+
+
+class RunInline(ReadOnlyMixin, admin.TabularInline):
+    model = Run
+    fields = ("run_id", "state", "started_at", "ended_at")
+    readonly_fields = fields
+    extra = 0
+    ordering = ("-created_at",)
+    max_num = 20
+
+
+@admin.register(Job)
+class JobAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("name", "namespace", "job_type", "updated_at")
+    list_filter = ("namespace", "job_type")
+    search_fields = ("name",)
+    list_select_related = ("namespace",)
+    fields = ("namespace", "name", "job_type", "description", "facets", "created_at")
+    readonly_fields = fields
+    inlines = [RunInline]
+
+
+@admin.register(Run)
+class RunAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("run_id", "job", "state", "started_at", "ended_at")
+    list_filter = ("state",)
+    search_fields = ("run_id", "job__name")
+    list_select_related = ("job__namespace",)
+
+
+class EdgeForm(forms.ModelForm):
+    origin = forms.CharField(help_text="dataset:<namespace>:<name> or job:<namespace>:<name>")
+    destination = forms.CharField(help_text="a job when the origin is a dataset, a dataset when it is a job")
+
+    class Meta:
+        model = Edge
+        fields = ("confidence", "note")
+
+    def clean(self):
+        data = super().clean()
+        try:
+            ends = [node_by_id(data.get(key) or "") for key in ("origin", "destination")]
+        except DictaMeshError as exc:
+            raise forms.ValidationError(exc.message) from exc
+        if ends[0].kind == ends[1].kind:
+            raise forms.ValidationError(
+                "An edge joins a dataset and a job (a job reads or writes a dataset)."
+            )
+        if Edge.objects.filter(source=ends[0], target=ends[1]).exists():
+            raise forms.ValidationError("This edge already exists.")
+        data["ends"] = ends
+        return data
+
+
+@admin.register(Edge)
+class EdgeAdmin(admin.ModelAdmin):
+    form = EdgeForm
+    list_display = ("origin", "destination", "provenance", "confidence", "created_by", "last_seen_at")
+    list_filter = ("provenance",)
+    search_fields = ("source__name", "target__name")
+    list_select_related = ("source__namespace", "target__namespace")
+    actions = ["remove_edges"]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # removal goes through the services: remove_edges
+        return actions
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    @admin.display(description="origin")
+    def origin(self, obj: Edge) -> str:
+        return node_key(obj.source)
+
+    @admin.display(description="destination")
+    def destination(self, obj: Edge) -> str:
+        return node_key(obj.target)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        services.edge_add(origin=data["origin"], destination=data["destination"],
+                          confidence=data.get("confidence", 1.0), note=data.get("note") or "",
+                          actor=f"user:{request.user.get_username()}")  # fmt: skip
+        source, target = data["ends"]
+        obj.__dict__.update(Edge.objects.get(source=source, target=target).__dict__)
+
+    def delete_model(self, request, obj):
+        services.edge_remove(origin=node_key(obj.source), destination=node_key(obj.target),
+                             actor=f"user:{request.user.get_username()}")  # fmt: skip
+
+    @admin.action(description="Remove the selected edges")
+    def remove_edges(self, request, queryset):
+        for edge in queryset.select_related("source__namespace", "target__namespace"):
+            self.delete_model(request, edge)
+        self.message_user(request, "Edges removed.")
+
+
+@admin.register(ColumnEdge)
+class ColumnEdgeAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("output", "input", "transformation_type", "job", "provenance")
+    list_filter = ("provenance", "transformation_type")
+    search_fields = ("output__name", "input__name")
+    list_select_related = ("output__dataset", "input__dataset", "job")

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import pytest
+
+from apps.lineage.models import Edge
+from dictamesh.auth.services import user_ensure
+from dictamesh.events.models import OutboxMessage
+
+from .conftest import PG
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def steward(client):
+    client.force_login(user_ensure(username="steward", superuser=True))
+    return client
+
+
+def test_stewards_browse_what_producers_sent(steward, chain):
+    for page in ("namespace", "dataset", "job", "run", "edge", "columnedge"):
+        response = steward.get(f"/admin/lineage/{page}/")
+        assert response.status_code == 200, page
+    datasets = steward.get("/admin/lineage/dataset/").content.decode()
+    assert "staged" in datasets and "mart" in datasets
+    assert steward.get("/admin/lineage/dataset/add/").status_code == 403  # producers create datasets
+
+
+def test_stewards_add_and_remove_edges_through_the_services(steward, chain):
+    form = {
+        "origin": "job:airflow:load",
+        "destination": f"dataset:{PG}:dim",
+        "confidence": "0.7",
+        "note": "seen in code",
+    }
+    response = steward.post("/admin/lineage/edge/add/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    edge = Edge.objects.get(source__name="load", target__name="dim")
+    assert (edge.provenance, edge.confidence, edge.created_by) == ("manual", 0.7, "user:steward")
+    assert OutboxMessage.objects.filter(type="dictamesh.lineage.graph.edge_added").count() == 1
+    again = steward.post("/admin/lineage/edge/add/", form)
+    assert again.status_code == 200 and "already exists" in again.content.decode()
+    wrong = steward.post("/admin/lineage/edge/add/", {**form, "destination": "job:airflow:build"})
+    assert "joins a dataset and a job" in wrong.content.decode()
+    response = steward.post(
+        "/admin/lineage/edge/", {"action": "remove_edges", "_selected_action": [edge.pk]}, follow=True
+    )
+    assert response.status_code == 200
+    assert not Edge.objects.filter(pk=edge.pk).exists()
+    assert OutboxMessage.objects.filter(type="dictamesh.lineage.graph.edge_removed").count() == 1
