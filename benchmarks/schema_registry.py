@@ -13,24 +13,19 @@ from __future__ import annotations
 
 import argparse
 import base64
-import http.client
 import itertools
 import json
 import os
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import ROOT, append_section, machine, start_services  # noqa: E402
+from benchmarks.common import append_section, machine, start_services  # noqa: E402
+from benchmarks.loadgen import Load, start_gunicorn, stop_gunicorn  # noqa: E402
 
 TARGETS = {  # name: (label, target req/s)
     "register": ("register a new schema (POST /subjects/{s}/versions)", 200.0),
@@ -45,102 +40,6 @@ def avro(name: str, extra_fields: int = 0) -> str:
     fields = [{"name": "id", "type": "long"}, {"name": "amount", "type": "double"}]
     fields += [{"name": f"f{i}", "type": "string", "default": ""} for i in range(extra_fields)]
     return json.dumps({"type": "record", "name": name, "namespace": "bench", "fields": fields})
-
-
-class Load:
-    """``clients`` threads, each with a keep-alive connection, sending ``request(n)`` for ``seconds``.
-
-    A lean HTTP/1.1 client (raw sockets, prebuilt requests, Content-Length framing) so that the load
-    generator takes as little as possible of the cores the server runs on."""
-
-    def __init__(self, port: int, auth: str, clients: int):
-        self.port, self.auth, self.clients = port, auth, clients
-
-    def _encode(self, method: str, path: str, body: str | None) -> bytes:
-        lines = [
-            f"{method} {PREFIX}{path} HTTP/1.1",
-            f"Host: 127.0.0.1:{self.port}",
-            f"Authorization: {self.auth}",
-            "Accept: application/vnd.schemaregistry.v1+json",
-        ]
-        payload = (body or "").encode()
-        if body is not None:
-            lines += [
-                "Content-Type: application/vnd.schemaregistry.v1+json",
-                f"Content-Length: {len(payload)}",
-            ]
-        return ("\r\n".join(lines) + "\r\n\r\n").encode() + payload
-
-    @staticmethod
-    def _response(sock: socket.socket, buffer: bytearray) -> tuple[int, bytes]:
-        while b"\r\n\r\n" not in buffer:
-            chunk = sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("the server closed the connection")
-            buffer += chunk
-        head, _, rest = bytes(buffer).partition(b"\r\n\r\n")
-        status = int(head[9:12])
-        length = 0
-        for line in head.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        body = bytearray(rest)
-        while len(body) < length:
-            chunk = sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("the server closed the connection")
-            body += chunk
-        buffer[:] = body[length:]
-        return status, bytes(body[:length])
-
-    def run(self, request, seconds: float) -> float:
-        counter = itertools.count()
-        done: list[int] = []
-        errors: list[str] = []
-        deadline = time.perf_counter() + seconds
-
-        def client() -> None:
-            sock = socket.create_connection(("127.0.0.1", self.port), timeout=30)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            buffer = bytearray()
-            count = 0
-            try:
-                while time.perf_counter() < deadline:
-                    method, path, body = request(next(counter))
-                    sock.sendall(self._encode(method, path, body))
-                    status, payload = self._response(sock, buffer)
-                    if status != 200:
-                        errors.append(f"{method} {path}: {status} {payload[:200]!r}")
-                        return
-                    count += 1
-            finally:
-                sock.close()
-                done.append(count)
-
-        started = time.perf_counter()
-        threads = [threading.Thread(target=client) for _ in range(self.clients)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.perf_counter() - started
-        if errors:
-            raise RuntimeError(errors[0])
-        return sum(done) / elapsed
-
-
-def wait_http(port: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer /healthz")
 
 
 def main() -> int:
@@ -176,32 +75,10 @@ def main() -> int:
         token = api_token_create(user=user, name="bench").clear
         auth = "Basic " + base64.b64encode(f"{user.username}:{token}".encode()).decode()
 
-        from dictamesh.devservices.ports import free_port
-
-        port = free_port()
-        server = subprocess.Popen(  # noqa: S603 - our own gunicorn
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                "config.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(args.workers),
-                "--worker-class",
-                "gthread",
-                "--threads",
-                str(args.threads),
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env={**os.environ, "DICTAMESH_PROCESS": "web"},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
+        server, port = start_gunicorn(workers=args.workers, threads=args.threads)
+        load = Load(
+            port, auth, args.clients, prefix=PREFIX, content_type="application/vnd.schemaregistry.v1+json"
         )
-        wait_http(port)
-        load = Load(port, auth, args.clients)
 
         # data: one subject with 5 versions to look up, check against and read by id
         from apps.schemas.services import SchemaInput
@@ -252,8 +129,7 @@ def main() -> int:
             write(Path(args.write), args, results)
     finally:
         if server is not None:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
+            stop_gunicorn(server)
         if sup is not None:
             sup.stop_all(grace=10)
             shutil.rmtree(tmp, ignore_errors=True)

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from apps.lineage.views import lineage_view
 from apps.schemas.confluent import urlpatterns as schema_registry_urls
 from dictamesh.graphql.view import DictaMeshGraphQLView
 from dictamesh.health.views import healthz, readyz
@@ -25,5 +26,6 @@ urlpatterns = [
     ),
     path("api/v1/", api.urls),
     path(settings.DICTAMESH_SCHEMA_REGISTRY_PATH.strip("/") + "/", include(schema_registry_urls())),
+    path("lineage/<path:node>", lineage_view, name="lineage-view"),
     path("admin/", admin.site.urls),
 ]

@@ -63,6 +63,11 @@ def _execute(sql: str, payload: str, *, fetch: bool = False) -> tuple[list[tuple
         return run(sql, [payload], False, {"connection": connection, "cursor": wrapper})
 
 
+def execute_json(sql: str, payload: str) -> list[tuple]:
+    """Rows of ``sql`` run with one JSON text ``payload`` (its single ``%s``), bound on the server."""
+    return _execute(sql, payload, fetch=True)[0]
+
+
 def insert_rows(
     table: str, columns: dict[str, str], rows: list[dict[str, Any]], *, returning: str | None = None
 ) -> list[tuple]:

@@ -71,20 +71,22 @@ def entities_with_schema(*, subject: str) -> list[str]:
 
 
 def ensure_home(*, source: str, source_kind: str, domain: str) -> None:
-    """Create the source system and the domain another app files its entities under, when missing."""
+    """Create the source system and the domain another app files its entities under, when missing. Safe
+    under concurrency: a row another transaction created meanwhile is taken as it is (a savepoint)."""
+    from django.db import IntegrityError, transaction
+
     from dictamesh.errors import Conflict
 
     from .models import Domain, SourceSystem
     from .services import domain_create, source_create
 
+    description = "Entities first seen by DictaMesh's own apps."
     if not Domain.objects.filter(name=domain).exists():
-        with suppress(Conflict):  # created meanwhile
-            domain_create(name=domain, description="Entities first seen by DictaMesh's own apps.")
+        with suppress(Conflict, IntegrityError), transaction.atomic():
+            domain_create(name=domain, description=description)
     if not SourceSystem.objects.filter(name=source).exists():
-        with suppress(Conflict):
-            source_create(
-                name=source, kind=source_kind, description="Entities first seen by DictaMesh's own apps."
-            )
+        with suppress(Conflict, IntegrityError), transaction.atomic():
+            source_create(name=source, kind=source_kind, description=description)
 
 
 def entities_fill(*, items: list[dict], actor: str | None = None) -> list[dict]:
@@ -120,3 +122,8 @@ def entities_fill(*, items: list[dict], actor: str | None = None) -> list[dict]:
             skipped.append({"urn": item["urn"], "status": "unchanged"})
     results = [r.as_dict() for r in upsert(items=changes, actor=actor)] if changes else []
     return results + skipped
+
+
+def entity_ids(*, urns: list[str]) -> dict[str, int]:
+    """{urn: id} of the live entities among ``urns`` (for links to their admin pages)."""
+    return dict(Entity.objects.filter(urn__in=urns, deleted_at__isnull=True).values_list("urn", "id"))

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.utils.html import format_html
 
 from dictamesh.errors import DictaMeshError
 
 from . import services
 from .models import ColumnEdge, Dataset, DatasetField, Edge, Job, Namespace, Run
 from .selectors import node_by_id, node_key
+from .views import view_url
 
 
 class ReadOnlyMixin:
@@ -41,9 +43,15 @@ class FieldInline(ReadOnlyMixin, admin.TabularInline):
     ordering = ("ordinal", "name")
 
 
+class ViewLinkMixin:
+    @admin.display(description="lineage")
+    def lineage_view(self, obj) -> str:
+        return format_html('<a href="{}">graph</a>', view_url(node_key(obj)))
+
+
 @admin.register(Dataset)
-class DatasetAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("name", "namespace", "entity_urn", "version", "updated_at")
+class DatasetAdmin(ViewLinkMixin, ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("name", "namespace", "entity_urn", "version", "updated_at", "lineage_view")
     list_filter = ("namespace",)
     search_fields = ("name", "entity_urn")
     list_select_related = ("namespace",)
@@ -71,12 +79,12 @@ class RunInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Job)
-class JobAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("name", "namespace", "job_type", "updated_at")
+class JobAdmin(ViewLinkMixin, ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("name", "namespace", "job_type", "updated_at", "lineage_view")
     list_filter = ("namespace", "job_type")
     search_fields = ("name",)
     list_select_related = ("namespace",)
-    fields = ("namespace", "name", "job_type", "description", "facets", "created_at")
+    fields = ("lineage_view", "namespace", "name", "job_type", "description", "facets", "created_at")
     readonly_fields = fields
     inlines = [RunInline]
 

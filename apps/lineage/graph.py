@@ -27,8 +27,9 @@ WITH RECURSIVE walk(node, depth) AS (
   UNION
     SELECT e.{next}, w.depth + 1 FROM walk w JOIN {table} e ON e.{this} = w.node
     WHERE w.depth < %(depth)s
-)
-SELECT node, min(depth) AS depth FROM walk GROUP BY node ORDER BY 2, 1 LIMIT %(limit)s
+), first AS (SELECT node, depth FROM walk LIMIT %(cap)s)  -- breadth-first: the nearest rows come first
+SELECT node, min(depth) AS depth, (SELECT count(*) FROM first) AS seen FROM first
+GROUP BY node ORDER BY 2, 1 LIMIT %(limit)s
 """
 
 
@@ -45,16 +46,22 @@ def check_depth(depth) -> int:
 
 def walk(
     graph: str, start: list[int], *, depth: int, downstream: bool, limit: int | None = None
-) -> dict[int, int]:
-    """{id: hops} of what lies ``depth`` hops up- or downstream of ``start`` (the start at 0 hops)."""
+) -> tuple[dict[int, int], bool]:
+    """{id: hops} of at most ``limit`` ids ``depth`` hops up- or downstream of ``start`` (the start at 0
+    hops), nearest first; and whether there was more. PostgreSQL stops walking once it has produced 4 rows
+    (id, hops) per id asked, so the neighbourhood of a hub costs no more than a small one."""
     table, up, down = _TABLES[graph]
     this, next_ = (up, down) if downstream else (down, up)
+    limit = limit or settings.DICTAMESH_LINEAGE_MAX_NODES
+    cap = 4 * (limit + 1)
     with connection.cursor() as cursor:
         cursor.execute(
             _WALK.format(table=table, this=this, next=next_),
-            {"start": start, "depth": depth, "limit": limit or settings.DICTAMESH_LINEAGE_MAX_NODES + 1},
+            {"start": start, "depth": depth, "limit": limit + 1, "cap": cap},
         )
-        return dict(cursor.fetchall())
+        rows = cursor.fetchall()
+    cut = len(rows) > limit or bool(rows and rows[0][2] >= cap)
+    return {node: hops for node, hops, _ in rows[:limit]}, cut
 
 
 def edges_among(graph: str, ids: list[int]) -> list[tuple[int, int]]:
@@ -82,11 +89,15 @@ def neighbourhood(graph: str, start: list[int], *, depth: int, upstream: bool = 
     for direction, wanted in ((1, downstream), (-1, upstream)):
         if not wanted or depth == 0:
             continue
-        found = walk(graph, start, depth=depth, downstream=direction > 0)
-        truncated |= len(found) > limit
+        found, cut = walk(graph, start, depth=depth, downstream=direction > 0)
+        truncated |= cut
         for node, n in sorted(found.items(), key=lambda item: item[1]):
-            if node not in hops and len(hops) < limit:
-                hops[node] = direction * n
+            if node in hops:
+                continue
+            if len(hops) >= limit:
+                truncated = True
+                break
+            hops[node] = direction * n
     return Neighbourhood(hops, edges_among(graph, list(hops)), truncated)
 
 
@@ -221,7 +232,7 @@ def column_graph(fields: list[DatasetField], depth: int, *, downstream: bool) ->
 def shortest_path(a: Node, b: Node, *, max_depth: int) -> dict:
     """One shortest directed path a → … → b (downstream) or, if none, b → … → a (a is downstream of b)."""
     for downstream in (True, False):
-        found = walk("node", [a.pk], depth=max_depth, downstream=downstream)
+        found, _ = walk("node", [a.pk], depth=max_depth, downstream=downstream)
         if b.pk in found:
             hops = {pk: d for pk, d in found.items() if d <= found[b.pk]}
             path = paths_to(hops, edges_among("node", list(hops)), downstream=downstream)[b.pk]

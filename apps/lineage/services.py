@@ -16,10 +16,12 @@ from datetime import datetime
 
 import orjson
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
 from django.utils import timezone
+from psycopg.errors import DeadlockDetected
 
 from apps.catalog import public as catalog
+from dictamesh.db import execute_json
 from dictamesh.errors import Conflict, NotFound, ValidationError
 from dictamesh.events import publish_many
 from dictamesh.events.context import current_actor
@@ -29,15 +31,14 @@ from . import events
 from .models import (
     ColumnEdge,
     DatasetField,
-    DatasetVersion,
     Edge,
     Node,
     NodeKind,
     Provenance,
-    Run,
     RunState,
 )
-from .openlineage import DatasetIn, ParsedEvent, parse
+from .openlineage import ParsedEvent, parse
+from .selectors import node_key
 
 logger = logging.getLogger("dictamesh.lineage")
 TERMINAL = {RunState.COMPLETE, RunState.ABORT, RunState.FAIL}
@@ -59,96 +60,178 @@ def digest_of(body: dict) -> str:
 
 
 def ingest(body: dict, *, actor: str | None = None) -> Ingested:
-    """Store one OpenLineage event (validated first; ValidationError names what is wrong)."""
+    """Store one OpenLineage event (validated first; ValidationError names what is wrong). A deadlock with a
+    concurrent event (PostgreSQL aborts one of the two) is retried, up to 3 times."""
     event = parse(body)
+    for attempt in range(3):
+        try:
+            return _ingest(event, body, actor=actor)
+        except OperationalError as exc:
+            if attempt == 2 or not isinstance(exc.__cause__, DeadlockDetected) or connection.in_atomic_block:
+                raise
+            logger.info("lineage: deadlock with a concurrent event, retrying", exc_info=True)
+    raise AssertionError("unreachable")
+
+
+def _ingest(event: ParsedEvent, body: dict, *, actor: str | None) -> Ingested:
+    payload = _payload(event, body)
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO dictamesh_lineage_event (digest, kind, event_type, event_time, run_id, producer,"
-                " payload, received_at) VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb, now())"
-                " ON CONFLICT (digest) DO NOTHING RETURNING id",
-                [
-                    digest_of(body),
-                    event.kind,
-                    event.event_type,
-                    event.event_time,
-                    event.run_id,
-                    event.producer[:1024],
-                    orjson.dumps(body).decode(),
-                ],
+        try:
+            (row,) = execute_json(
+                "SELECT dictamesh_lineage_apply(%s::jsonb, now())", orjson.dumps(payload).decode()
             )
-            if cursor.fetchone() is None:
-                return Ingested("duplicate", event.kind, event.run_id)
-        return _store(event, actor=actor or current_actor() or "")
-
-
-def _store(event: ParsedEvent, *, actor: str) -> Ingested:
-    now = timezone.now()
-    datasets = ([event.dataset] if event.dataset else []) + event.inputs + event.outputs
-    namespaces = _namespaces({d.namespace for d in datasets} | ({event.job[0]} if event.job else set()), now)
-    nodes, created = _nodes(
-        [(NodeKind.DATASET, namespaces[d.namespace], d.name) for d in datasets]
-        + ([(NodeKind.JOB, namespaces[event.job[0]], event.job[1])] if event.job else []),
-        now,
-    )
-    result = Ingested("stored", event.kind, event.run_id)
-    job_id = nodes[(NodeKind.JOB, namespaces[event.job[0]], event.job[1])] if event.job else None
-    if job_id is not None and event.job_facets:
-        _merge_facets(job_id, event.job_facets, now)
-    changed_catalog: dict[int, DatasetIn] = {}
-    for d in datasets:
-        node_id = nodes[(NodeKind.DATASET, namespaces[d.namespace], d.name)]
-        if d.facets:
-            _merge_facets(node_id, d.facets, now)
-            if _schema_changed(node_id, d.facets.get("schema"), event.run_id, now) or any(
-                k in d.facets for k in ("documentation", "ownership", "dataSource")
+        except DatabaseError as exc:
+            if (
+                getattr(exc.__cause__, "sqlstate", None) == "DMRUN"
+                or getattr(exc, "sqlstate", None) == "DMRUN"
             ):
-                changed_catalog[node_id] = d
-        if node_id in created:
-            changed_catalog[node_id] = d
-            result.new_datasets.append(f"dataset:{d.namespace}:{d.name}")
-    input_ids = [nodes[(NodeKind.DATASET, namespaces[d.namespace], d.name)] for d in event.inputs]
-    output_ids = [nodes[(NodeKind.DATASET, namespaces[d.namespace], d.name)] for d in event.outputs]
-    if job_id is not None:
-        _edges(
-            [(i, job_id) for i in input_ids] + [(job_id, o) for o in output_ids],
-            provenance=Provenance.OPENLINEAGE,
-            now=now,
-        )
-    if event.kind == "RunEvent":
-        run = _run(event, job_id, now)
-        result.run_state = run.state
-        _run_io(run.pk, input_ids, output_ids)
-    for d, node_id in zip(event.outputs, output_ids, strict=True):
-        if isinstance(d.facets.get("columnLineage"), dict):
-            _column_lineage(node_id, d.facets["columnLineage"], job_id, namespaces, now)
-    if changed_catalog:
-        _sync_catalog(changed_catalog, actor=actor)
-    publish_many(
-        [
-            Change(
-                type=events.EVENT_INGESTED,
-                subject=str(event.run_id) if event.run_id else _subject(event),
-                data={
-                    "kind": event.kind,
-                    "event_type": event.event_type,
-                    "event_time": event.event_time.isoformat(),
-                    "run_id": str(event.run_id) if event.run_id else None,
-                    "run_state": result.run_state or None,
-                    "job": f"job:{event.job[0]}:{event.job[1]}" if event.job else None,
-                    "inputs": [f"dataset:{d.namespace}:{d.name}" for d in event.inputs],
-                    "outputs": [f"dataset:{d.namespace}:{d.name}" for d in event.outputs],
-                    "dataset": f"dataset:{event.dataset.namespace}:{event.dataset.name}"
-                    if event.dataset
-                    else None,
-                    "new_datasets": result.new_datasets,
-                },
-                actor=actor or None,
-                json_ready=True,
+                raise Conflict(
+                    f"Run {event.run_id} belongs to another job.",
+                    fields={"run.runId": "belongs to another job"},
+                ) from exc
+            raise
+        applied = row[0] if isinstance(row[0], dict) else orjson.loads(row[0])  # jsonb may come back as text
+        if applied["status"] == "duplicate":
+            return Ingested("duplicate", event.kind, event.run_id)
+        result = Ingested("stored", event.kind, event.run_id, run_state=applied.get("run_state") or "")
+        created = set(applied["created"])
+        catalog_ids = created | set(applied["catalog"])
+        if catalog_ids:
+            new = Node.objects.filter(pk__in=created, kind=NodeKind.DATASET).select_related("namespace")
+            result.new_datasets = sorted(node_key(n) for n in new)
+            _sync_catalog(catalog_ids, actor=actor or current_actor() or "")
+        publish_many([_ingested_change(event, result, actor=actor or current_actor() or "")])
+        return result
+
+
+def _key(kind: str, namespace: str, name: str) -> str:
+    return f"{kind}\x1f{namespace}\x1f{name}"  # names never hold control characters (the schema says so)
+
+
+def _payload(event: ParsedEvent, body: dict) -> dict:
+    """What ``dictamesh_lineage_apply`` takes (apps/lineage/sql/apply.sql): the event normalised."""
+    datasets = ([event.dataset] if event.dataset else []) + event.inputs + event.outputs
+    nodes = {(NodeKind.DATASET, d.namespace, d.name) for d in datasets}
+    job = _key(NodeKind.JOB, *event.job) if event.job else None
+    if event.job:
+        nodes.add((NodeKind.JOB, *event.job))
+    updates: dict[str, dict] = {}
+    if job and event.job_facets:
+        updates[job] = dict(event.job_facets)
+    schemas: dict[str, list[dict]] = {}
+    for d in datasets:
+        key = _key(NodeKind.DATASET, d.namespace, d.name)
+        if d.facets:
+            updates[key] = {**updates.get(key, {}), **d.facets}
+        schema = d.facets.get("schema")
+        if isinstance(schema, dict) and isinstance(schema.get("fields"), list):
+            schemas[key] = list({f["name"]: f for f in _flatten(schema["fields"])}.values())
+    columns = []
+    for d in event.outputs:
+        facet = d.facets.get("columnLineage")
+        if isinstance(facet, dict):
+            columns += _columns(_key(NodeKind.DATASET, d.namespace, d.name), facet, nodes)
+    inputs = [_key(NodeKind.DATASET, d.namespace, d.name) for d in event.inputs]
+    outputs = [_key(NodeKind.DATASET, d.namespace, d.name) for d in event.outputs]
+    edges = sorted({(i, job) for i in inputs} | {(job, o) for o in outputs}) if job else []
+    return {
+        "digest": digest_of(body),
+        "kind": event.kind,
+        "event_type": event.event_type,
+        "event_time": event.event_time.isoformat(),
+        "run_id": str(event.run_id) if event.run_id else None,
+        "producer": event.producer[:1024],
+        "payload": body,
+        "namespaces": sorted({ns for _, ns, _ in nodes}),
+        "nodes": [{"k": k, "ns": ns, "name": name} for k, ns, name in sorted(nodes)],
+        "job": job,
+        "updates": [
+            {
+                "key": key,
+                "facets": facets,
+                "description": _text(facets, "documentation", "description"),
+                "source_name": (_text(facets, "dataSource", "name") or "")[:1024] or None,
+                "job_type": (_text(facets, "jobType", "jobType") or "")[:100] or None,
+                "catalog": key.startswith(NodeKind.DATASET),
+            }
+            for key, facets in sorted(updates.items())
+        ],
+        "schemas": [{"key": key, "fields": fields} for key, fields in sorted(schemas.items())],
+        "edges": [list(e) for e in edges if e[0] != e[1]],
+        "inputs": inputs,
+        "outputs": outputs,
+        "run": _run_part(event) if event.kind == "RunEvent" else None,
+        "columns": columns,
+    }
+
+
+def _text(facets: dict, facet: str, key: str) -> str | None:
+    value = (facets.get(facet) or {}).get(key)
+    return value if isinstance(value, str) else None
+
+
+def _run_part(event: ParsedEvent) -> dict:
+    nominal = event.run_facets.get("nominalTime") or {}
+    parent = ((event.run_facets.get("parent") or {}).get("run") or {}).get("runId")
+    try:
+        parent_id = str(uuid.UUID(parent)) if isinstance(parent, str) else None
+    except ValueError:
+        parent_id = None
+    start = _time_or_none(nominal.get("nominalStartTime"))
+    end = _time_or_none(nominal.get("nominalEndTime"))
+    return {
+        "state": event.event_type or RunState.OTHER,
+        "facets": event.run_facets,
+        "nominal_start": start.isoformat() if start else None,
+        "nominal_end": end.isoformat() if end else None,
+        "parent": parent_id,
+    }
+
+
+def _columns(output: str, facet: dict, nodes: set) -> list[dict]:
+    """``columnLineage``: each output field ← its input fields, with the first transformation's details."""
+    out = []
+    for out_field, spec in (facet.get("fields") or {}).items():
+        default_type = spec.get("transformationType") or ""
+        default_description = spec.get("transformationDescription") or ""
+        for source in spec.get("inputFields") or []:
+            transformations = [t for t in source.get("transformations") or [] if isinstance(t, dict)] or [{}]
+            first = transformations[0]
+            nodes.add((NodeKind.DATASET, source["namespace"], source["name"]))
+            out.append(
+                {
+                    "okey": output,
+                    "out_field": out_field,
+                    "ikey": _key(NodeKind.DATASET, source["namespace"], source["name"]),
+                    "in_field": source["field"],
+                    "type": (first.get("type") or default_type)[:50],
+                    "subtype": (first.get("subtype") or "")[:50],
+                    "description": first.get("description") or default_description,
+                    "masking": any(bool(t.get("masking")) for t in transformations),
+                }
             )
-        ]
+    return out
+
+
+def _ingested_change(event: ParsedEvent, result: Ingested, *, actor: str) -> Change:
+    return Change(
+        type=events.EVENT_INGESTED,
+        subject=str(event.run_id) if event.run_id else _subject(event),
+        data={
+            "kind": event.kind,
+            "event_type": event.event_type,
+            "event_time": event.event_time.isoformat(),
+            "run_id": str(event.run_id) if event.run_id else None,
+            "run_state": result.run_state or None,
+            "job": f"job:{event.job[0]}:{event.job[1]}" if event.job else None,
+            "inputs": [f"dataset:{d.namespace}:{d.name}" for d in event.inputs],
+            "outputs": [f"dataset:{d.namespace}:{d.name}" for d in event.outputs],
+            "dataset": f"dataset:{event.dataset.namespace}:{event.dataset.name}" if event.dataset else None,
+            "new_datasets": result.new_datasets,
+        },
+        actor=actor or None,
+        json_ready=True,
     )
-    return result
 
 
 def _subject(event: ParsedEvent) -> str:
@@ -156,64 +239,6 @@ def _subject(event: ParsedEvent) -> str:
         return f"dataset:{event.dataset.namespace}:{event.dataset.name}"
     assert event.job is not None
     return f"job:{event.job[0]}:{event.job[1]}"
-
-
-def _namespaces(names: set[str], now: datetime) -> dict[str, int]:
-    ordered = sorted(names)  # one order for every writer: concurrent first sights never deadlock
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO dictamesh_lineage_namespace (name, description, owner, created_at, updated_at)"
-            " SELECT n, '', '', %s, %s FROM unnest(%s::text[]) AS n ON CONFLICT (name) DO NOTHING",
-            [now, now, ordered],
-        )
-        cursor.execute("SELECT name, id FROM dictamesh_lineage_namespace WHERE name = ANY(%s)", [ordered])
-        return dict(cursor.fetchall())
-
-
-def _nodes(
-    keys: list[tuple[str, int, str]], now: datetime
-) -> tuple[dict[tuple[str, int, str], int], set[int]]:
-    """Ids of the nodes ``(kind, namespace id, name)``, created when missing; and the ids created now."""
-    ordered = sorted(set(keys))
-    kinds, spaces, names = (list(col) for col in zip(*ordered, strict=True))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO dictamesh_lineage_node (kind, namespace_id, name, entity_urn, description, source_name,"
-            " job_type, facets, version, created_at, updated_at)"
-            " SELECT k, s, n, '', '', '', '', '{}'::jsonb, 0, %s, %s"
-            " FROM unnest(%s::text[], %s::bigint[], %s::text[]) AS u(k, s, n)"
-            " ON CONFLICT (kind, namespace_id, name) DO NOTHING RETURNING id",
-            [now, now, kinds, spaces, names],
-        )
-        created = {row[0] for row in cursor.fetchall()}
-        cursor.execute(
-            "SELECT n.kind, n.namespace_id, n.name, n.id FROM dictamesh_lineage_node n"
-            " JOIN unnest(%s::text[], %s::bigint[], %s::text[]) AS u(k, s, nm)"
-            " ON n.kind = u.k AND n.namespace_id = u.s AND n.name = u.nm",
-            [kinds, spaces, names],
-        )
-        return {(k, s, n): pk for k, s, n, pk in cursor.fetchall()}, created
-
-
-def _merge_facets(node_id: int, facets: dict, now: datetime) -> None:
-    """The latest value of each facet; documentation and dataSource and jobType also fill their columns."""
-    description = (facets.get("documentation") or {}).get("description")
-    source = (facets.get("dataSource") or {}).get("name")
-    job_type = (facets.get("jobType") or {}).get("jobType")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE dictamesh_lineage_node SET facets = facets || %s::jsonb, updated_at = %s,"
-            " description = COALESCE(%s, description), source_name = COALESCE(%s, source_name),"
-            " job_type = COALESCE(%s, job_type) WHERE id = %s",
-            [
-                orjson.dumps(facets).decode(),
-                now,
-                description if isinstance(description, str) else None,
-                source[:1024] if isinstance(source, str) else None,
-                job_type[:100] if isinstance(job_type, str) else None,
-                node_id,
-            ],
-        )
 
 
 def _flatten(fields: list[dict], prefix: str = "") -> list[dict]:
@@ -226,48 +251,6 @@ def _flatten(fields: list[dict], prefix: str = "") -> list[dict]:
         )
         out.extend(_flatten(f.get("fields") or [], name + "."))
     return out
-
-
-def _schema_changed(node_id: int, schema: dict | None, run_id: uuid.UUID | None, now: datetime) -> bool:
-    """Apply a ``schema`` facet: fields added, changed, removed; a new dataset version when any changed."""
-    if not isinstance(schema, dict) or not isinstance(schema.get("fields"), list):
-        return False
-    fields = _flatten(schema["fields"])
-    seen = {}
-    for f in fields:  # the last of a repeated name wins
-        seen[f["name"]] = f
-    fields = list(seen.values())
-    current = {
-        f.name: f
-        for f in DatasetField.objects.select_for_update().filter(dataset_id=node_id).order_by("name")
-    }
-    live = {n for n, f in current.items() if f.removed_at is None}
-    same = live == set(seen) and all(
-        (current[n].type, current[n].description, current[n].ordinal) == (f["type"], f["description"], i)
-        for i, (n, f) in enumerate(seen.items())
-    )
-    if same:
-        return False
-    for i, f in enumerate(fields):
-        row = current.get(f["name"])
-        if row is None:
-            DatasetField.objects.create(
-                dataset_id=node_id, name=f["name"], type=f["type"], description=f["description"], ordinal=i,
-                created_at=now, updated_at=now,
-            )  # fmt: skip
-        else:
-            row.type, row.description, row.ordinal, row.removed_at, row.updated_at = (
-                f["type"], f["description"], i, None, now
-            )  # fmt: skip
-            row.save(update_fields=["type", "description", "ordinal", "removed_at", "updated_at"])
-    DatasetField.objects.filter(dataset_id=node_id, removed_at__isnull=True).exclude(name__in=seen).update(
-        removed_at=now, updated_at=now
-    )
-    node = Node.objects.select_for_update().only("version").get(pk=node_id)
-    node.version += 1
-    Node.objects.filter(pk=node_id).update(version=node.version)
-    DatasetVersion.objects.create(dataset_id=node_id, version=node.version, run_id=run_id, fields=fields)
-    return True
 
 
 def _edges(pairs: list[tuple[int, int]], *, provenance: str, now: datetime, confidence: float = 1.0,
@@ -288,50 +271,6 @@ def _edges(pairs: list[tuple[int, int]], *, provenance: str, now: datetime, conf
         return sum(1 for (inserted,) in cursor.fetchall() if inserted)
 
 
-def _run(event: ParsedEvent, job_id: int, now: datetime) -> Run:
-    """The run, created or moved to the event's state: a terminal state wins whatever the arrival order;
-    otherwise the later event time wins (COMPLETE then a late START stays COMPLETE, with its start time)."""
-    state = event.event_type or RunState.OTHER
-    nominal = event.run_facets.get("nominalTime") or {}
-    parent = ((event.run_facets.get("parent") or {}).get("run") or {}).get("runId")
-    try:
-        parent_id = uuid.UUID(parent) if parent else None
-    except ValueError:
-        parent_id = None
-    run = Run.objects.select_for_update().filter(run_id=event.run_id).first()
-    if run is None:
-        with connection.cursor() as cursor:  # two first events of a run at once: one row
-            cursor.execute(
-                "INSERT INTO dictamesh_lineage_run (run_id, job_id, state, state_time, facets, created_at,"
-                " updated_at) VALUES (%s, %s, %s, %s, '{}'::jsonb, %s, %s) ON CONFLICT (run_id) DO NOTHING",
-                [event.run_id, job_id, state, event.event_time, now, now],
-            )
-        run = Run.objects.select_for_update().get(run_id=event.run_id)
-        fresh = True
-    else:
-        fresh = False
-    if run.job_id != job_id:
-        raise Conflict(
-            f"Run {event.run_id} belongs to another job.", fields={"run.runId": "belongs to another job"}
-        )
-    rank = 3 if state in TERMINAL else _RANK.get(state, 0)
-    current_rank = 3 if run.state in TERMINAL else _RANK.get(run.state, 0)
-    if fresh or (rank, event.event_time) >= (current_rank, run.state_time):
-        run.state, run.state_time = state, event.event_time
-    if state == RunState.START and (run.started_at is None or event.event_time < run.started_at):
-        run.started_at = event.event_time
-    if state in TERMINAL and (run.ended_at is None or rank >= current_rank):
-        run.ended_at = event.event_time
-    if nominal.get("nominalStartTime"):
-        run.nominal_start = _time_or_none(nominal.get("nominalStartTime"))
-        run.nominal_end = _time_or_none(nominal.get("nominalEndTime"))
-    run.parent_run_id = parent_id or run.parent_run_id
-    run.facets = {**run.facets, **event.run_facets}
-    run.updated_at = now
-    run.save()
-    return run
-
-
 def _time_or_none(text) -> datetime | None:
     from .openlineage import parse_time
 
@@ -339,96 +278,6 @@ def _time_or_none(text) -> datetime | None:
         return parse_time(text, "nominalTime") if text else None
     except ValidationError:
         return None
-
-
-def _run_io(run_id: int, inputs: list[int], outputs: list[int]) -> None:
-    rows = sorted({(d, "input") for d in inputs} | {(d, "output") for d in outputs})
-    if not rows:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO dictamesh_lineage_run_io (run_id, dataset_id, direction)"
-            " SELECT %s, d, io FROM unnest(%s::bigint[], %s::text[]) AS u(d, io) ON CONFLICT DO NOTHING",
-            [run_id, [r[0] for r in rows], [r[1] for r in rows]],
-        )
-
-
-def _field_ids(keys: set[tuple[int, str]], now: datetime) -> dict[tuple[int, str], int]:
-    """Ids of the fields ``(dataset id, name)``, created (typeless) when no schema named them yet."""
-    ordered = sorted(keys)
-    datasets, names = [k[0] for k in ordered], [k[1] for k in ordered]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO dictamesh_lineage_field (dataset_id, name, type, description, ordinal, created_at,"
-            " updated_at) SELECT d, n, '', '', 0, %s, %s FROM unnest(%s::bigint[], %s::text[]) AS u(d, n)"
-            " ON CONFLICT (dataset_id, name) DO NOTHING",
-            [now, now, datasets, names],
-        )
-        cursor.execute(
-            "SELECT f.dataset_id, f.name, f.id FROM dictamesh_lineage_field f"
-            " JOIN unnest(%s::bigint[], %s::text[]) AS u(d, n) ON f.dataset_id = u.d AND f.name = u.n",
-            [datasets, names],
-        )
-        return {(d, n): pk for d, n, pk in cursor.fetchall()}
-
-
-def _column_lineage(output_id: int, facet: dict, job_id: int | None, namespaces: dict[str, int],
-                    now: datetime) -> None:  # fmt: skip
-    """``columnLineage``: each output field ← its input fields, with the transformation."""
-    entries = []  # (output field, input ns, input dataset, input field, type, subtype, description, masking)
-    for out_field, spec in (facet.get("fields") or {}).items():
-        default_type = spec.get("transformationType") or ""
-        default_description = spec.get("transformationDescription") or ""
-        for source in spec.get("inputFields") or []:
-            transformations = source.get("transformations") or [{}]
-            first = transformations[0] if isinstance(transformations[0], dict) else {}
-            entries.append(
-                (
-                    out_field,
-                    source["namespace"],
-                    source["name"],
-                    source["field"],
-                    (first.get("type") or default_type)[:50],
-                    (first.get("subtype") or "")[:50],
-                    first.get("description") or default_description,
-                    any(bool(t.get("masking")) for t in transformations if isinstance(t, dict)),
-                )
-            )
-    if not entries:
-        return
-    missing = {e[1] for e in entries} - set(namespaces)
-    if missing:
-        namespaces.update(_namespaces(missing, now))
-    inputs, _ = _nodes([(NodeKind.DATASET, namespaces[e[1]], e[2]) for e in entries], now)
-    keys = {(output_id, e[0]) for e in entries} | {
-        (inputs[(NodeKind.DATASET, namespaces[e[1]], e[2])], e[3]) for e in entries
-    }
-    fields = _field_ids(keys, now)
-    rows = {}
-    for e in entries:
-        source_field = fields[(inputs[(NodeKind.DATASET, namespaces[e[1]], e[2])], e[3])]
-        target_field = fields[(output_id, e[0])]
-        if source_field != target_field:
-            rows[(source_field, target_field)] = e[4:]
-    ordered = sorted(rows)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO dictamesh_lineage_column_edge (input_id, output_id, job_id, transformation_type,"
-            " transformation_subtype, description, masking, provenance, created_at, updated_at)"
-            " SELECT i, o, %s, t, st, d, m, 'openlineage', %s, %s"
-            " FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::bool[])"
-            " AS u(i, o, t, st, d, m)"
-            " ON CONFLICT (input_id, output_id) DO UPDATE SET job_id = COALESCE(EXCLUDED.job_id,"
-            " dictamesh_lineage_column_edge.job_id), transformation_type = EXCLUDED.transformation_type,"
-            " transformation_subtype = EXCLUDED.transformation_subtype, description = EXCLUDED.description,"
-            " masking = EXCLUDED.masking, updated_at = EXCLUDED.updated_at",
-            [
-                job_id, now, now,
-                [k[0] for k in ordered], [k[1] for k in ordered],
-                [rows[k][0] for k in ordered], [rows[k][1] for k in ordered],
-                [rows[k][2] for k in ordered], [rows[k][3] for k in ordered],
-            ],
-        )  # fmt: skip
 
 
 # -- the catalog -------------------------------------------------------------------------------------------
@@ -453,56 +302,50 @@ def _owner(name: str) -> str | None:
     return f"user:{name}" if name.strip() and " " not in name.strip() else None
 
 
-def _sync_catalog(changed: dict[int, DatasetIn], *, actor: str) -> None:
+def _sync_catalog(node_ids: set[int], *, actor: str) -> None:
     """New datasets become catalog entities; documentation, ownership and fields fill them where empty."""
+    nodes = list(Node.objects.filter(pk__in=node_ids, kind=NodeKind.DATASET).select_related("namespace"))
+    if not nodes:
+        return
     catalog.ensure_home(
         source=settings.DICTAMESH_LINEAGE_CATALOG_SOURCE,
         source_kind="openlineage",
         domain=settings.DICTAMESH_LINEAGE_CATALOG_DOMAIN,
     )
-    nodes = {n.pk: n for n in Node.objects.filter(pk__in=changed).select_related("namespace")}
     fields: dict[int, list[dict]] = {}
-    for f in DatasetField.objects.filter(dataset_id__in=changed, removed_at__isnull=True).order_by(
-        "ordinal", "name"
-    ):
-        fields.setdefault(f.dataset_id, []).append({"name": f.name, "type": f.type})
-    items, links = [], {}
-    for node_id, d in changed.items():
-        node = nodes[node_id]
-        urn = node.entity_urn or dataset_urn(d.namespace, d.name)
-        links[node_id] = urn
-        owners = [
-            o
-            for o in (
-                _owner(x.get("name", "")) for x in (d.facets.get("ownership") or {}).get("owners") or []
-            )
-            if o
-        ]
+    live = DatasetField.objects.filter(dataset__in=nodes, removed_at__isnull=True).order_by("ordinal", "name")
+    for f in live.values("dataset_id", "name", "type"):
+        fields.setdefault(f["dataset_id"], []).append({"name": f["name"], "type": f["type"]})
+    items = []
+    for node in nodes:
+        if not node.entity_urn:
+            node.entity_urn = dataset_urn(node.namespace.name, node.name)
+        owners = (node.facets.get("ownership") or {}).get("owners") or []
         items.append(
             {
-                "urn": urn,
-                "name": d.name[-255:],
+                "urn": node.entity_urn,
+                "name": node.name[-255:],
                 "domain": settings.DICTAMESH_LINEAGE_CATALOG_DOMAIN,
                 "description": node.description,
-                "owners": owners,
+                "owners": [
+                    o for o in (_owner(x.get("name", "")) for x in owners if isinstance(x, dict)) if o
+                ],
                 "properties": {
                     "lineage": {
-                        "node": f"dataset:{d.namespace}:{d.name}",
-                        "namespace": d.namespace,
+                        "node": node_key(node),
+                        "namespace": node.namespace.name,
                         "source": node.source_name,
-                        "fields": fields.get(node_id, []),
+                        "fields": fields.get(node.pk, []),
                         "version": node.version,
                     }
                 },
             }
         )
-    results = catalog.entities_fill(items=items, actor=actor or "system:lineage")
-    for result in results:
+    for result in catalog.entities_fill(items=items, actor=actor or "system:lineage"):
         if result["status"] == "error":
-            logger.warning("lineage: the catalog refused %s: %s", result["urn"], result["error"])
-    for node_id, urn in links.items():
-        if not nodes[node_id].entity_urn:
-            Node.objects.filter(pk=node_id).update(entity_urn=urn)
+            logger.warning("lineage: the catalog refused %s: %s", result["urn"], result.get("error"))
+    for node in nodes:
+        Node.objects.filter(pk=node.pk, entity_urn="").update(entity_urn=node.entity_urn)
 
 
 # -- manual edits ------------------------------------------------------------------------------------------

@@ -203,3 +203,22 @@ def test_stewards_add_and_remove_edges(client, token, chain):
         "/api/v1/column-lineage", {"nodeId": "datasetField:warehouse:mart:total", "depth": 1}
     ).json()
     assert f"datasetField:{PG}:dim:region" in ids(up)
+
+
+def test_large_neighbourhoods_are_cut_nearest_first_and_say_so(client, ingest, settings):
+    ingest(
+        run_event(
+            "COMPLETE",
+            "fan",
+            inputs=[dataset("ns", "hub")],
+            outputs=[dataset("ns", f"o{i}") for i in range(30)],
+        )
+    )
+    settings.DICTAMESH_LINEAGE_MAX_NODES = 10
+    answer = client.get("/api/v1/lineage", {"nodeId": "dataset:ns:hub", "depth": 2}).json()
+    assert answer["truncated"] is True
+    assert len(answer["graph"]) <= 10
+    assert {"dataset:ns:hub", "job:airflow:fan"} <= set(ids(answer))  # the nearest are kept
+    settings.DICTAMESH_LINEAGE_MAX_NODES = 100
+    whole = client.get("/api/v1/lineage", {"nodeId": "dataset:ns:hub", "depth": 2}).json()
+    assert whole["truncated"] is False and len(whole["graph"]) == 32

@@ -1,0 +1,135 @@
+"""HTTP load for the benchmarks: DictaMesh under gunicorn, and a lean keep-alive client."""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from benchmarks.common import ROOT
+
+
+def start_gunicorn(*, workers: int, threads: int) -> tuple[subprocess.Popen, int]:
+    """gunicorn serving ``config.wsgi`` (gthread workers, production-like) on a free port, once it answers."""
+    from dictamesh.devservices.ports import free_port
+
+    port = free_port()
+    server = subprocess.Popen(  # noqa: S603 - our own gunicorn
+        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads), "--log-level", "warning"],
+        cwd=ROOT,
+        env={**os.environ, "DICTAMESH_PROCESS": "web"},
+        stdout=subprocess.DEVNULL,
+        stderr=open(os.environ.get("DICTAMESH_BENCH_SERVER_LOG", os.devnull), "a"),  # noqa: SIM115 - the server's
+        start_new_session=True,
+    )  # fmt: skip
+    wait_http(port)
+    return server, port
+
+
+def stop_gunicorn(server: subprocess.Popen) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=30)
+
+
+class Load:
+    """``clients`` threads, each with a keep-alive connection, sending ``request(n)`` for ``seconds``.
+
+    A lean HTTP/1.1 client (raw sockets, prebuilt requests, Content-Length framing) so that the load
+    generator takes as little as possible of the cores the server runs on."""
+
+    def __init__(self, port: int, auth: str, clients: int, *, prefix: str = "", content_type: str = "application/json",
+                 headers: dict[str, str] | None = None, ok: tuple[int, ...] = (200, 201)):  # fmt: skip
+        self.port, self.auth, self.clients = port, auth, clients
+        self.prefix, self.content_type, self.headers, self.ok = prefix, content_type, headers or {}, ok
+
+    def _encode(self, method: str, path: str, body: str | bytes | None) -> bytes:
+        lines = [
+            f"{method} {self.prefix}{path} HTTP/1.1",
+            f"Host: 127.0.0.1:{self.port}",
+            f"Authorization: {self.auth}",
+            f"Accept: {self.content_type}",
+            *(f"{name}: {value}" for name, value in self.headers.items()),
+        ]
+        payload = body.encode() if isinstance(body, str) else (body or b"")
+        if body is not None:
+            lines += [f"Content-Type: {self.content_type}", f"Content-Length: {len(payload)}"]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode() + payload
+
+    @staticmethod
+    def _response(sock: socket.socket, buffer: bytearray) -> tuple[int, bytes]:
+        while b"\r\n\r\n" not in buffer:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("the server closed the connection")
+            buffer += chunk
+        head, _, rest = bytes(buffer).partition(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        body = bytearray(rest)
+        while len(body) < length:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("the server closed the connection")
+            body += chunk
+        buffer[:] = body[length:]
+        return status, bytes(body[:length])
+
+    def run(self, request, seconds: float) -> float:
+        counter = itertools.count()
+        done: list[int] = []
+        errors: list[str] = []
+        deadline = time.perf_counter() + seconds
+
+        def client() -> None:
+            sock = socket.create_connection(("127.0.0.1", self.port), timeout=30)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            buffer = bytearray()
+            count = 0
+            try:
+                while time.perf_counter() < deadline:
+                    method, path, body = request(next(counter))
+                    sock.sendall(self._encode(method, path, body))
+                    status, payload = self._response(sock, buffer)
+                    if status not in self.ok:
+                        errors.append(f"{method} {path}: {status} {payload[:200]!r}")
+                        return
+                    count += 1
+            finally:
+                sock.close()
+                done.append(count)
+
+        started = time.perf_counter()
+        threads = [threading.Thread(target=client) for _ in range(self.clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+        if errors:
+            raise RuntimeError(errors[0])
+        return sum(done) / elapsed
+
+
+def wait_http(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not answer /healthz")
