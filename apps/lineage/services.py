@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import orjson
+import psycopg
 from django.conf import settings
 from django.db import DatabaseError, OperationalError, connection, transaction
 from django.utils import timezone
-from psycopg.errors import DeadlockDetected
 
 from apps.catalog import public as catalog
 from dictamesh.db import execute_json
@@ -26,6 +26,7 @@ from dictamesh.errors import Conflict, NotFound, ValidationError
 from dictamesh.events import publish_many
 from dictamesh.events.context import current_actor
 from dictamesh.events.outbox import Change
+from dictamesh.groupcommit import GroupCommit
 
 from . import events
 from .models import (
@@ -60,48 +61,105 @@ def digest_of(body: dict) -> str:
 
 
 def ingest(body: dict, *, actor: str | None = None) -> Ingested:
-    """Store one OpenLineage event (validated first; ValidationError names what is wrong). A deadlock with a
-    concurrent event (PostgreSQL aborts one of the two) is retried, up to 3 times."""
+    """Store one OpenLineage event (validated first; ValidationError names what is wrong); committed when this
+    returns. Outside a transaction, concurrent events of this process share transactions (group commit,
+    ``DICTAMESH_LINEAGE_GROUP_COMMIT``); inside one, the event joins the caller's transaction."""
     event = parse(body)
+    item = _Item(event, _payload(event, body), actor or current_actor() or "")
+    if settings.DICTAMESH_LINEAGE_GROUP_COMMIT and not connection.in_atomic_block:
+        return _COMMITTER.submit(item)
+    return _ingest_one(item)
+
+
+@dataclass
+class _Item:
+    event: ParsedEvent
+    payload: dict
+    actor: str
+
+
+_APPLY = "SELECT dictamesh_lineage_apply(%s::jsonb, now())"
+_APPLY_MANY = (
+    "SELECT dictamesh_lineage_apply(b.p, now()) FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS b(p, i)"
+    " ORDER BY b.i"
+)
+
+
+def _ingest_one(item: _Item) -> Ingested:
+    """One event in its own transaction (or the caller's); a deadlock with a concurrent event is retried."""
     for attempt in range(3):
         try:
-            return _ingest(event, body, actor=actor)
-        except OperationalError as exc:
-            if attempt == 2 or not isinstance(exc.__cause__, DeadlockDetected) or connection.in_atomic_block:
+            with transaction.atomic():
+                try:
+                    (row,) = execute_json(_APPLY, orjson.dumps(item.payload).decode())
+                except (
+                    DatabaseError,
+                    psycopg.Error,
+                ) as exc:  # raw psycopg errors: the JSON is bound on the server
+                    if _sqlstate(exc) == "DMRUN":
+                        raise Conflict(
+                            f"Run {item.event.run_id} belongs to another job.",
+                            fields={"run.runId": "belongs to another job"},
+                        ) from exc
+                    raise
+                result, change = _after_apply(item, _loaded(row[0]))
+                if change is not None:
+                    publish_many([change])
+                return result
+        except (OperationalError, psycopg.OperationalError) as exc:
+            if attempt == 2 or _sqlstate(exc) != "40P01" or connection.in_atomic_block:
                 raise
             logger.info("lineage: deadlock with a concurrent event, retrying", exc_info=True)
     raise AssertionError("unreachable")
 
 
-def _ingest(event: ParsedEvent, body: dict, *, actor: str | None) -> Ingested:
-    payload = _payload(event, body)
-    with transaction.atomic():
+def _apply_many(items: list[_Item]) -> list[Ingested | BaseException]:
+    """The writer's batch: every event in one statement and one transaction. If the batch fails (one event is
+    refused, a deadlock), each event is applied alone, so that one event's error is that event's alone."""
+    if len(items) > 1:
         try:
-            (row,) = execute_json(
-                "SELECT dictamesh_lineage_apply(%s::jsonb, now())", orjson.dumps(payload).decode()
+            with transaction.atomic():
+                rows = execute_json(_APPLY_MANY, orjson.dumps([i.payload for i in items]).decode())
+                done = [_after_apply(item, _loaded(row[0])) for item, row in zip(items, rows, strict=True)]
+                publish_many([change for _, change in done if change is not None])
+                return [result for result, _ in done]
+        except Exception:  # noqa: BLE001 - retried one by one below, where each error reaches its caller
+            logger.info(
+                "lineage: a batch of %d events failed; applying them one by one", len(items), exc_info=True
             )
-        except DatabaseError as exc:
-            if (
-                getattr(exc.__cause__, "sqlstate", None) == "DMRUN"
-                or getattr(exc, "sqlstate", None) == "DMRUN"
-            ):
-                raise Conflict(
-                    f"Run {event.run_id} belongs to another job.",
-                    fields={"run.runId": "belongs to another job"},
-                ) from exc
-            raise
-        applied = row[0] if isinstance(row[0], dict) else orjson.loads(row[0])  # jsonb may come back as text
-        if applied["status"] == "duplicate":
-            return Ingested("duplicate", event.kind, event.run_id)
-        result = Ingested("stored", event.kind, event.run_id, run_state=applied.get("run_state") or "")
-        created = set(applied["created"])
-        catalog_ids = created | set(applied["catalog"])
-        if catalog_ids:
-            new = Node.objects.filter(pk__in=created, kind=NodeKind.DATASET).select_related("namespace")
-            result.new_datasets = sorted(node_key(n) for n in new)
-            _sync_catalog(catalog_ids, actor=actor or current_actor() or "")
-        publish_many([_ingested_change(event, result, actor=actor or current_actor() or "")])
-        return result
+    results: list[Ingested | BaseException] = []
+    for item in items:
+        try:
+            results.append(_ingest_one(item))
+        except Exception as exc:  # noqa: BLE001 - handed to the request that sent this event
+            results.append(exc)
+    return results
+
+
+_COMMITTER: GroupCommit[_Item, Ingested] = GroupCommit(_apply_many, name="lineage-ingest")
+
+
+def _sqlstate(exc: Exception) -> str | None:
+    return getattr(exc.__cause__, "sqlstate", None) or getattr(exc, "sqlstate", None)
+
+
+def _loaded(value) -> dict:
+    return value if isinstance(value, dict) else orjson.loads(value)  # jsonb may come back as text
+
+
+def _after_apply(item: _Item, applied: dict) -> tuple[Ingested, Change | None]:
+    """The catalog for new and changed datasets, and the event to publish (none for a duplicate)."""
+    event = item.event
+    if applied["status"] == "duplicate":
+        return Ingested("duplicate", event.kind, event.run_id), None
+    result = Ingested("stored", event.kind, event.run_id, run_state=applied.get("run_state") or "")
+    created = set(applied["created"])
+    catalog_ids = created | set(applied["catalog"])
+    if catalog_ids:
+        new = Node.objects.filter(pk__in=created, kind=NodeKind.DATASET).select_related("namespace")
+        result.new_datasets = sorted(node_key(n) for n in new)
+        _sync_catalog(catalog_ids, actor=item.actor)
+    return result, _ingested_change(event, result, actor=item.actor)
 
 
 def _key(kind: str, namespace: str, name: str) -> str:

@@ -30,3 +30,11 @@ DICTAMESH_LINEAGE_CATALOG_DOMAIN = ENV.str(
     default="lineage",
     doc="Catalog domain of the entities created for datasets first seen in lineage events.",
 )
+DICTAMESH_LINEAGE_GROUP_COMMIT = ENV.bool(
+    "DICTAMESH_LINEAGE_GROUP_COMMIT",
+    default=True,
+    doc=(
+        "Concurrent OpenLineage events of one process share a transaction (one writer thread, group commit): "
+        "each request still returns once its event is committed. Off: one transaction per event."
+    ),
+)

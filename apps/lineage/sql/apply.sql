@@ -53,34 +53,35 @@ BEGIN
     )
     SELECT coalesce(array_agg(id), '{}') INTO v_created FROM ins;
 
-    SELECT jsonb_object_agg(x.k || chr(31) || x.ns || chr(31) || x.name, n.id) INTO v_ids
-    FROM jsonb_to_recordset(ev->'nodes') AS x(k text, ns text, name text)
-    JOIN dictamesh_lineage_namespace s ON s.name = x.ns
-    JOIN dictamesh_lineage_node n ON n.kind = x.k AND n.namespace_id = s.id AND n.name = x.name;
+    SELECT jsonb_object_agg(x.k || chr(31) || x.ns || chr(31) || x.name, (
+               SELECT n.id FROM dictamesh_lineage_node n
+               WHERE n.kind = x.k AND n.name = x.name
+                 AND n.namespace_id = (SELECT s.id FROM dictamesh_lineage_namespace s WHERE s.name = x.ns)))
+    INTO v_ids FROM jsonb_to_recordset(ev->'nodes') AS x(k text, ns text, name text);  -- index lookups, one a node
     v_job := (v_ids->>(ev->>'job'))::bigint;
 
-    -- facets: lock the node rows in id order, note datasets whose catalog-facing facets change, merge
-    PERFORM 1 FROM dictamesh_lineage_node
-    WHERE id IN (SELECT (v_ids->>u.key)::bigint FROM jsonb_to_recordset(ev->'updates') AS u(key text)
-                 UNION SELECT (v_ids->>s.key)::bigint FROM jsonb_to_recordset(ev->'schemas') AS s(key text))
-    ORDER BY id FOR UPDATE;
-    SELECT v_catalog || coalesce(array_agg(n.id), '{}') INTO v_catalog
-    FROM jsonb_to_recordset(ev->'updates') AS u(key text, facets jsonb, catalog boolean)
-    JOIN dictamesh_lineage_node n ON n.id = (v_ids->>u.key)::bigint
-    WHERE u.catalog AND n.kind = 'dataset' AND (
-        (u.facets ? 'documentation' AND u.facets->'documentation' IS DISTINCT FROM n.facets->'documentation')
-        OR (u.facets ? 'ownership' AND u.facets->'ownership' IS DISTINCT FROM n.facets->'ownership')
-        OR (u.facets ? 'dataSource' AND u.facets->'dataSource' IS DISTINCT FROM n.facets->'dataSource'));
-    UPDATE dictamesh_lineage_node n
-    SET facets = n.facets || u.facets, updated_at = p_now,
-        description = coalesce(u.description, n.description),
-        source_name = coalesce(u.source_name, n.source_name),
-        job_type = coalesce(u.job_type, n.job_type)
-    FROM jsonb_to_recordset(ev->'updates') AS u(key text, facets jsonb, description text, source_name text,
-                                                 job_type text)
-    WHERE n.id = (v_ids->>u.key)::bigint AND NOT n.facets @> u.facets;  -- nothing new: no new row version
+    -- facets, node by node in id order (the lock order of every writer): merged when they bring something
+    -- new; a dataset whose catalog-facing facets change is noted for the catalog
+    FOR r IN SELECT (v_ids->>u.key)::bigint AS id, u.facets, u.description, u.source_name, u.job_type, u.catalog
+             FROM jsonb_to_recordset(ev->'updates') AS u(key text, facets jsonb, description text, source_name text,
+                                                          job_type text, catalog boolean)
+             ORDER BY 1 LOOP
+        SELECT facets INTO v_cur FROM dictamesh_lineage_node WHERE id = r.id FOR UPDATE;
+        CONTINUE WHEN v_cur @> r.facets;
+        IF r.catalog AND (
+            (r.facets ? 'documentation' AND r.facets->'documentation' IS DISTINCT FROM v_cur->'documentation')
+            OR (r.facets ? 'ownership' AND r.facets->'ownership' IS DISTINCT FROM v_cur->'ownership')
+            OR (r.facets ? 'dataSource' AND r.facets->'dataSource' IS DISTINCT FROM v_cur->'dataSource')) THEN
+            v_catalog := v_catalog || r.id;
+        END IF;
+        UPDATE dictamesh_lineage_node SET facets = facets || r.facets, updated_at = p_now,
+            description = coalesce(r.description, description), source_name = coalesce(r.source_name, source_name),
+            job_type = coalesce(r.job_type, job_type)
+        WHERE id = r.id;
+    END LOOP;
 
-    -- schema facets: fields added, changed, removed, and a new dataset version when any changed
+    -- schema facets (their datasets are locked above: a schema is a facet): fields added, changed, removed, and
+    -- a new dataset version when any changed
     FOR r IN SELECT (v_ids->>s.key)::bigint AS id, s.fields
              FROM jsonb_to_recordset(ev->'schemas') AS s(key text, fields jsonb) ORDER BY 1 LOOP
         SELECT coalesce(jsonb_agg(jsonb_build_object('name', f.name, 'type', f.type, 'description', f.description)
@@ -115,13 +116,18 @@ BEGIN
     IF ev->'run' IS NOT NULL AND jsonb_typeof(ev->'run') = 'object' THEN
         v_state := ev->'run'->>'state';
         v_time := (ev->>'event_time')::timestamptz;
-        SELECT * INTO v_run FROM dictamesh_lineage_run WHERE run_id = (ev->>'run_id')::uuid FOR UPDATE;
-        IF NOT FOUND THEN
-            INSERT INTO dictamesh_lineage_run (run_id, job_id, state, state_time, facets, created_at, updated_at)
-            VALUES ((ev->>'run_id')::uuid, v_job, v_state, v_time, '{}'::jsonb, p_now, p_now)
-            ON CONFLICT (run_id) DO NOTHING;
+        INSERT INTO dictamesh_lineage_run (run_id, job_id, state, state_time, started_at, ended_at, nominal_start,
+                                           nominal_end, parent_run_id, facets, created_at, updated_at)
+        VALUES ((ev->>'run_id')::uuid, v_job, v_state, v_time,
+                CASE WHEN v_state = 'START' THEN v_time END,
+                CASE WHEN v_state IN ('COMPLETE', 'ABORT', 'FAIL') THEN v_time END,
+                (ev->'run'->>'nominal_start')::timestamptz, (ev->'run'->>'nominal_end')::timestamptz,
+                (ev->'run'->>'parent')::uuid, coalesce(ev->'run'->'facets', '{}'::jsonb), p_now, p_now)
+        ON CONFLICT (run_id) DO NOTHING
+        RETURNING * INTO v_run;
+        v_fresh := v_run.id IS NOT NULL;
+        IF NOT v_fresh THEN
             SELECT * INTO v_run FROM dictamesh_lineage_run WHERE run_id = (ev->>'run_id')::uuid FOR UPDATE;
-            v_fresh := true;
         END IF;
         IF v_run.job_id <> v_job THEN
             RAISE EXCEPTION 'run % belongs to another job', ev->>'run_id' USING ERRCODE = 'DMRUN';
@@ -130,21 +136,23 @@ BEGIN
                        WHEN v_state = 'START' THEN 1 ELSE 0 END;
         v_current := CASE WHEN v_run.state IN ('COMPLETE', 'ABORT', 'FAIL') THEN 3 WHEN v_run.state = 'RUNNING'
                           THEN 2 WHEN v_run.state = 'START' THEN 1 ELSE 0 END;
-        UPDATE dictamesh_lineage_run SET
-            state = CASE WHEN v_fresh OR (v_rank, v_time) >= (v_current, v_run.state_time) THEN v_state ELSE state END,
-            state_time = CASE WHEN v_fresh OR (v_rank, v_time) >= (v_current, v_run.state_time) THEN v_time
-                              ELSE state_time END,
-            started_at = CASE WHEN v_state = 'START' AND (started_at IS NULL OR v_time < started_at) THEN v_time
-                              ELSE started_at END,
-            ended_at = CASE WHEN v_rank = 3 AND (ended_at IS NULL OR v_rank >= v_current) THEN v_time ELSE ended_at END,
-            nominal_start = coalesce((ev->'run'->>'nominal_start')::timestamptz, nominal_start),
-            nominal_end = CASE WHEN ev->'run'->>'nominal_start' IS NOT NULL
-                               THEN (ev->'run'->>'nominal_end')::timestamptz ELSE nominal_end END,
-            parent_run_id = coalesce((ev->'run'->>'parent')::uuid, parent_run_id),
-            facets = facets || coalesce(ev->'run'->'facets', '{}'::jsonb),
-            updated_at = p_now
-        WHERE id = v_run.id
-        RETURNING state INTO v_state;
+        IF NOT v_fresh THEN
+            UPDATE dictamesh_lineage_run SET
+                state = CASE WHEN (v_rank, v_time) >= (v_current, v_run.state_time) THEN v_state ELSE state END,
+                state_time = CASE WHEN (v_rank, v_time) >= (v_current, v_run.state_time) THEN v_time
+                                  ELSE state_time END,
+                started_at = CASE WHEN v_state = 'START' AND (started_at IS NULL OR v_time < started_at) THEN v_time
+                                  ELSE started_at END,
+                ended_at = CASE WHEN v_rank = 3 THEN v_time ELSE ended_at END,
+                nominal_start = coalesce((ev->'run'->>'nominal_start')::timestamptz, nominal_start),
+                nominal_end = CASE WHEN ev->'run'->>'nominal_start' IS NOT NULL
+                                   THEN (ev->'run'->>'nominal_end')::timestamptz ELSE nominal_end END,
+                parent_run_id = coalesce((ev->'run'->>'parent')::uuid, parent_run_id),
+                facets = facets || coalesce(ev->'run'->'facets', '{}'::jsonb),
+                updated_at = p_now
+            WHERE id = v_run.id
+            RETURNING state INTO v_state;
+        END IF;
         INSERT INTO dictamesh_lineage_run_io (run_id, dataset_id, direction)
         SELECT v_run.id, (v_ids->>k)::bigint, 'input' FROM jsonb_array_elements_text(ev->'inputs') AS k
         UNION SELECT v_run.id, (v_ids->>k)::bigint, 'output' FROM jsonb_array_elements_text(ev->'outputs') AS k

@@ -277,3 +277,16 @@ def test_writes_need_a_token(client):
         "/api/v1/lineage", data=orjson.dumps(run_event("START", "j")), content_type="application/json"
     )
     assert response.status_code == 401
+
+
+def test_a_run_id_of_another_job_is_a_conflict_and_stores_nothing(ingest, client, token):
+    run_id = str(uuid.uuid4())
+    ingest(run_event("START", "owner", run_id=run_id))
+    response = post(
+        client, token, run_event("COMPLETE", "intruder", run_id=run_id, outputs=[dataset("ns", "x")])
+    )
+    assert response.status_code == 409
+    assert response.json()["fields"] == {"run.runId": "belongs to another job"}
+    assert Run.objects.get(run_id=run_id).state == "START"
+    assert not Node.objects.filter(name__in=["intruder", "x"]).exists()
+    assert LineageEvent.objects.count() == 1

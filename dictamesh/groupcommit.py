@@ -1,0 +1,118 @@
+"""Group commit: many request threads, one writer thread, one transaction for what arrives together.
+
+A request thread hands its item to ``GroupCommit.submit`` and waits for its own result. The writer takes
+the first item waiting and everything queued behind it (up to ``max_batch``), applies them together (one
+round trip, one commit: the ``apply`` callable's business) and hands each thread its result or its
+exception. Nothing changes for a caller but the cost: its write is committed when ``submit`` returns. Under
+no load a batch is one item; under load batches grow by themselves, and the cost of a commit is shared.
+
+The writer thread is started on first use in each process (again after a fork) and uses its own database
+connection, closed after a second without work (and by ``close``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Generic, TypeVar
+from weakref import WeakSet
+
+from django.db import close_old_connections, connection
+
+from dictamesh.errors import ServiceUnavailable
+
+T = TypeVar("T")
+R = TypeVar("R")
+logger = logging.getLogger("dictamesh.groupcommit")
+_STOP = object()
+_ALL: WeakSet[GroupCommit] = WeakSet()
+IDLE_SECONDS = 1.0
+
+
+def close_all() -> None:
+    """Stop every writer of this process (tests, before their database goes; a clean shutdown)."""
+    for committer in list(_ALL):
+        committer.close()
+
+
+class GroupCommit(Generic[T, R]):
+    def __init__(
+        self, apply: Callable[[list[T]], list[R | BaseException]], *, name: str, max_batch: int = 64
+    ):
+        self._apply = apply
+        self._name = name
+        self._max = max_batch
+        self._lock = threading.Lock()
+        self._queue: queue.SimpleQueue[tuple[T, Future]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        _ALL.add(self)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Let the writer finish what is queued, close its connection and stop (the next submit starts anew)."""
+        thread = self._thread
+        if thread is not None and thread.is_alive() and self._pid == os.getpid():
+            self._queue.put((_STOP, Future()))
+            thread.join(timeout)
+
+    def submit(self, item: T, *, timeout: float = 30.0) -> R:
+        """Apply ``item`` in the writer's next transaction; its result, or its exception raised here."""
+        self._start()
+        future: Future = Future()
+        self._queue.put((item, future))
+        try:
+            return future.result(timeout=timeout)
+        except FutureTimeout:
+            raise ServiceUnavailable(
+                f"The {self._name} writer did not answer within {timeout:g} s."
+            ) from None
+
+    def _start(self) -> None:
+        if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
+            return
+        with self._lock:
+            if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
+                return
+            if self._pid != os.getpid():  # a forked child: the parent's queue and thread are not ours
+                self._queue = queue.SimpleQueue()
+            self._pid = os.getpid()
+            self._thread = threading.Thread(target=self._run, name=f"dictamesh-{self._name}", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                first = self._queue.get(timeout=IDLE_SECONDS)
+            except queue.Empty:  # idle: hold no connection while nothing comes
+                connection.close()
+                first = self._queue.get()
+            if first[0] is _STOP:
+                connection.close()
+                return
+            batch = [first]
+            while len(batch) < self._max:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item[0] is _STOP:
+                    self._queue.put(item)  # after this batch
+                    break
+                batch.append(item)
+            try:
+                results = self._apply([item for item, _ in batch])
+            except BaseException as exc:  # noqa: BLE001 - the writer outlives any batch; each caller gets it
+                logger.exception("%s: a batch of %d failed", self._name, len(batch))
+                results = [exc] * len(batch)
+            finally:
+                close_old_connections()  # a connection an error left unusable, or past its age, is replaced
+            for (_, future), result in zip(batch, results, strict=True):
+                if isinstance(result, BaseException):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
