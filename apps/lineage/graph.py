@@ -15,7 +15,7 @@ from django.db import connection
 from dictamesh.errors import ValidationError
 
 from .models import ColumnEdge, DatasetField, Node
-from .selectors import field_key, node_dicts, node_key
+from .selectors import field_key, ids_array, node_dicts, node_key, node_rows
 
 _TABLES = {  # graph -> (edge table, upstream column, downstream column)
     "node": ("dictamesh_lineage_edge", "source_id", "target_id"),
@@ -68,8 +68,8 @@ def edges_among(graph: str, ids: list[int]) -> list[tuple[int, int]]:
     table, up, down = _TABLES[graph]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {up}, {down} FROM {table} WHERE {up} = ANY(%s) AND {down} = ANY(%s)",  # noqa: S608 - constants
-            [ids, ids],
+            f"SELECT {up}, {down} FROM {table} WHERE {up} = ANY(%s::bigint[]) AND {down} = ANY(%s::bigint[])",  # noqa: S608 - constants
+            [ids_array(ids), ids_array(ids)],
         )
         return cursor.fetchall()
 
@@ -127,12 +127,16 @@ def _with_job_io(area: Neighbourhood) -> Neighbourhood:
     """Every job shown with all its inputs and outputs, as Marquez shows them (a job's other inputs are not
     up- or downstream of the start, yet a job without them reads wrong)."""
     limit = settings.DICTAMESH_LINEAGE_MAX_NODES
-    jobs = list(Node.objects.filter(pk__in=list(area.hops), kind="job").values_list("pk", flat=True))
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT source_id, target_id FROM dictamesh_lineage_edge WHERE source_id = ANY(%s)"
-            " UNION SELECT source_id, target_id FROM dictamesh_lineage_edge WHERE target_id = ANY(%s)",
-            [jobs, jobs],
+            "SELECT id FROM dictamesh_lineage_node WHERE id = ANY(%s::bigint[]) AND kind = 'job'",
+            [ids_array(area.hops)],
+        )
+        jobs = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            "SELECT source_id, target_id FROM dictamesh_lineage_edge WHERE source_id = ANY(%s::bigint[])"
+            " UNION SELECT source_id, target_id FROM dictamesh_lineage_edge WHERE target_id = ANY(%s::bigint[])",
+            [ids_array(jobs), ids_array(jobs)],
         )
         pairs = cursor.fetchall()
     hops, truncated = dict(area.hops), area.truncated
@@ -151,7 +155,7 @@ def _with_job_io(area: Neighbourhood) -> Neighbourhood:
 def lineage_graph(start: Node, depth: int) -> dict:
     """Marquez's ``GET /api/v1/lineage`` answer for a dataset or a job."""
     area = _with_job_io(neighbourhood("node", [start.pk], depth=depth))
-    nodes = {n.pk: n for n in Node.objects.filter(pk__in=list(area.hops)).select_related("namespace")}
+    nodes = node_rows(list(area.hops))
     keys = {pk: node_key(n) for pk, n in nodes.items()}
     shapes = node_dicts(nodes.values())
     ins: dict[int, list[dict]] = {}
