@@ -13,8 +13,9 @@ api = build_api(
     version=__version__,
     description="Catalog, schema registry, lineage, governance and notifications of a data mesh.",
 )
+# lineage first: OpenLineage producers post at high rates, their path resolves before the others are tried
+api.add_router("", lineage_router)  # OpenLineage and Marquez paths: /lineage, /column-lineage, /namespaces
 api.add_router("/auth", auth_router)
 api.add_router("/events", events_router)
 api.add_router("/catalog", catalog_router)
 api.add_router("/schemas", schemas_router)
-api.add_router("", lineage_router)  # OpenLineage and Marquez paths: /lineage, /column-lineage, /namespaces
