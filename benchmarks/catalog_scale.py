@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import random
-import shutil
 import statistics
 import sys
 import time
@@ -29,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import append_section, machine, start_services  # noqa: E402 - after sys.path
+from benchmarks.common import append_section, boot, machine, shutdown  # noqa: E402 - after sys.path
 
 TARGETS = {
     "entity": ("GraphQL entity by URN, warm (p95)", 10.0, "ms"),
@@ -372,13 +371,14 @@ def measure_knn(rng, queries: int, recall_queries: int) -> tuple[float, float]:
         " ORDER BY embedding <=> %s::vector LIMIT 10"
     )
     times, found = [], []
-    for n, vector in enumerate([*vectors[:20], *vectors]):  # the first 20: warm-up, not timed
+    warm = min(20, queries)
+    for n, vector in enumerate([*vectors[:warm], *vectors]):  # the first ones: warm-up, not timed
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL hnsw.ef_search = {settings.DICTAMESH_CATALOG_SEARCH_EF}")
             started = time.perf_counter()
             cursor.execute(sql, [vector])
             approx = [r[0] for r in cursor.fetchall()]
-            if n >= 20:
+            if n >= warm:
                 times.append((time.perf_counter() - started) * 1000)
                 found.append(approx)
     recalls = []
@@ -458,23 +458,17 @@ def main() -> int:
         os.environ["DICTAMESH_CATALOG_SEARCH_EF"] = str(args.ef)
 
     sup = tmp = None
-    if not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
-        os.environ.setdefault("DICTAMESH_DEV_PG_SHARED_BUFFERS", "1GB")
-        sup, tmp, env = start_services()
-        os.environ.update(env)
-    os.environ.setdefault("DICTAMESH_ENV", "test")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ["DICTAMESH_PROCESS"] = "bench"
-    os.environ["DICTAMESH_EMBEDDER"] = "hashing"
-    os.environ["DICTAMESH_ALLOW_ANONYMOUS_READ"] = "true"
     try:
-        import django
-
-        django.setup()
-        from django.core.management import call_command
+        sup, tmp = boot(
+            env={
+                "DICTAMESH_PROCESS": "bench",
+                "DICTAMESH_EMBEDDER": "hashing",
+                "DICTAMESH_ALLOW_ANONYMOUS_READ": "true",
+            },
+            shared_buffers="1GB",
+        )
         from django.test import Client
 
-        call_command("migrate", verbosity=0)
         from apps.catalog.models import Entity
 
         saved = ROOT / ".dictamesh" / "bench-catalog-load.json"  # the load's timings, for --reuse
@@ -540,9 +534,7 @@ def main() -> int:
         if args.write:
             write(Path(args.write), args, timings, results, extra)
     finally:
-        if sup is not None:
-            sup.stop_all(grace=10)
-            shutil.rmtree(tmp, ignore_errors=True)
+        shutdown(sup, tmp)
     return 0
 
 

@@ -51,3 +51,30 @@ def append_section(path: Path, section: str) -> None:
         path.read_text() if path.exists() else "# Benchmarks\n\nResults of the scripts under `benchmarks/`.\n"
     )
     path.write_text(text.rstrip("\n") + "\n" + section)
+
+
+def boot(*, env: dict[str, str], shared_buffers: str | None = None):
+    """Embedded services (unless DATABASE_URL and REDIS_URL point at some), the benchmark's environment, Django
+    set up and migrated. Returns what ``shutdown`` stops."""
+    sup = tmp = None
+    if not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
+        if shared_buffers:
+            os.environ.setdefault("DICTAMESH_DEV_PG_SHARED_BUFFERS", shared_buffers)
+        sup, tmp, started = start_services()
+        os.environ.update(started)
+    os.environ.setdefault("DICTAMESH_ENV", "test")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return sup, tmp
+
+
+def shutdown(sup, tmp) -> None:
+    if sup is not None:
+        sup.stop_all(grace=10)
+        shutil.rmtree(tmp, ignore_errors=True)

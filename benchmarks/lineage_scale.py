@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import random
-import shutil
 import statistics
 import sys
 import time
@@ -35,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import append_section, machine, start_services  # noqa: E402
+from benchmarks.common import append_section, boot, machine, shutdown  # noqa: E402
 from benchmarks.loadgen import Load, start_gunicorn, stop_gunicorn  # noqa: E402
 
 TARGETS = {
@@ -247,24 +246,18 @@ def main() -> int:
     args = parser.parse_args()
 
     sup = tmp = server = None
-    if not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
-        os.environ.setdefault("DICTAMESH_DEV_PG_SHARED_BUFFERS", "1GB")
-        sup, tmp, env = start_services()
-        os.environ.update(env)
-    os.environ.setdefault("DICTAMESH_ENV", "test")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ["DJANGO_DEBUG"] = "false"
-    os.environ["DICTAMESH_PROCESS"] = "bench"
-    os.environ["DICTAMESH_ALLOW_ANONYMOUS_READ"] = "true"
     try:
-        import django
-
-        django.setup()
-        from django.core.management import call_command
+        sup, tmp = boot(
+            env={
+                "DJANGO_DEBUG": "false",
+                "DICTAMESH_PROCESS": "bench",
+                "DICTAMESH_ALLOW_ANONYMOUS_READ": "true",
+            },
+            shared_buffers="1GB",
+        )
         from django.db import connection
         from django.test import Client
 
-        call_command("migrate", verbosity=0)
         rng = random.Random(5)  # noqa: S311 - benchmark data
         print(f"loading {args.nodes:,} nodes, {args.edges:,} edges", flush=True)
         timings = load(args, rng)
@@ -313,9 +306,7 @@ def main() -> int:
     finally:
         if server is not None:
             stop_gunicorn(server)
-        if sup is not None:
-            sup.stop_all(grace=10)
-            shutil.rmtree(tmp, ignore_errors=True)
+        shutdown(sup, tmp)
     return 0
 
 

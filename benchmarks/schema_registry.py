@@ -15,8 +15,6 @@ import argparse
 import base64
 import itertools
 import json
-import os
-import shutil
 import statistics
 import sys
 from datetime import UTC, datetime
@@ -24,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import append_section, machine, start_services  # noqa: E402
+from benchmarks.common import append_section, boot, machine, shutdown  # noqa: E402
 from benchmarks.loadgen import Load, start_gunicorn, stop_gunicorn  # noqa: E402
 
 TARGETS = {  # name: (label, target req/s)
@@ -53,22 +51,9 @@ def main() -> int:
     parser.add_argument("--write", help="append the result to this Markdown file")
     args = parser.parse_args()
 
-    sup = tmp = None
-    if not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
-        sup, tmp, env = start_services()
-        os.environ.update(env)
-    os.environ.setdefault("DICTAMESH_ENV", "test")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ["DJANGO_DEBUG"] = "false"
-    os.environ["DICTAMESH_PROCESS"] = "bench"
-    server = None
+    sup = tmp = server = None
     try:
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
+        sup, tmp = boot(env={"DJANGO_DEBUG": "false", "DICTAMESH_PROCESS": "bench"})
         from dictamesh.auth.services import api_token_create, user_ensure
 
         user = user_ensure(username="bench-producer")
@@ -130,9 +115,7 @@ def main() -> int:
     finally:
         if server is not None:
             stop_gunicorn(server)
-        if sup is not None:
-            sup.stop_all(grace=10)
-            shutil.rmtree(tmp, ignore_errors=True)
+        shutdown(sup, tmp)
     return 0
 
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.conftest import client, token, user  # noqa: F401 - shared fixtures
+from tests.conftest import client, fresh_registry_caches, token, user  # noqa: F401 - shared fixtures
 
 
 @pytest.fixture(autouse=True)
@@ -17,24 +17,6 @@ def fresh_ids(request):
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT setval('dictamesh_schemas_schema_id_seq', 1, false)")
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    """Schema ids restart in every test database: what is cached under an id must not leak between tests."""
-    from django.core.cache import cache
-
-    from apps.schemas import selectors
-
-    def clear():
-        selectors._PARSED.clear()
-        cache.delete_pattern("schemas.*")
-        for registry_cache in (selectors.SCHEMA_CACHE, selectors.SUBJECT_CACHE, selectors.CONFIG_CACHE):
-            registry_cache.clear_local()
-
-    clear()
-    yield
-    clear()
 
 
 def record(name: str, *fields: dict, **extra) -> str:
