@@ -1,20 +1,17 @@
-"""Impact analysis: everything downstream of a dataset, a field, or a proposed schema, with the path that
-reaches it and the owners to tell; and the impact event when a registered schema version breaks a field that
-is used downstream."""
+"""Impact analysis (reads): everything downstream of a dataset, a field, or a proposed schema, with the path
+that reaches it and the owners to tell; and what a registered schema version breaks downstream (the impact
+event is published by ``services.impact_detected``)."""
 
 from __future__ import annotations
 
 import logging
 
-from django.db import transaction
+from django.conf import settings
 
 from apps.catalog import public as catalog
 from apps.schemas import public as schemas
 from dictamesh.errors import NotFound, ValidationError
-from dictamesh.events import publish_many
-from dictamesh.events.outbox import Change
 
-from . import events
 from .graph import neighbourhood, paths_to
 from .models import ColumnEdge, DatasetField, Node, NodeKind
 from .selectors import field_key, node_key
@@ -163,15 +160,11 @@ def of_schema(*, subject: str, schema: str, schema_type: str, depth: int) -> dic
 # -- the impact event ------------------------------------------------------------------------------------------
 
 
-def on_schema_event(event) -> None:
-    """A version registered under a subject: when it removes or retypes a field used downstream, publish
-    ``dictamesh.lineage.impact.detected`` with what it reaches (notifications tell the owners)."""
-    if event.type != "dictamesh.schemas.subject.version_registered":
-        return
-    data = event.data or {}
-    subject, version = data.get("subject"), data.get("version")
-    if not subject or not isinstance(version, int) or version <= 1:
-        return
+def breaking_changes(*, subject: str, version: int) -> dict | None:
+    """What version ``version`` of ``subject`` breaks downstream: its removed and retyped fields that have
+    column lineage downstream, with their impact; None when it breaks nothing used."""
+    if version <= 1:
+        return None
     new = schemas.version_schema(subject=subject, version=version)
     old = None
     for previous in range(version - 1, 0, -1):
@@ -179,7 +172,7 @@ def on_schema_event(event) -> None:
         if old is not None:
             break
     if new is None or old is None:
-        return
+        return None
     try:
         changes = schema_changes(
             schemas.fields_of(schema_type=old[0], schema=old[1]),
@@ -187,34 +180,21 @@ def on_schema_event(event) -> None:
         )
     except ValidationError:
         logger.warning("lineage: cannot read the fields of %s version %s", subject, version, exc_info=True)
-        return
+        return None
     if not changes:
-        return
+        return None
     _datasets, fields = _subject_fields(subject, {c["field"] for c in changes})
     used = [f for f in fields if f.downstream.exists()]
     if not used:
-        return
-    from django.conf import settings
-
+        return None
     impact = of_fields(used, settings.DICTAMESH_LINEAGE_MAX_DEPTH)
-    with transaction.atomic():
-        publish_many(
-            [
-                Change(
-                    type=events.IMPACT_DETECTED,
-                    subject=subject,
-                    data={
-                        "subject": subject,
-                        "version": version,
-                        "changes": [c for c in changes if c["field"] in {f.name for f in used}],
-                        "datasets": impact["datasets"],
-                        "jobs": impact["jobs"],
-                        "fields": impact["fields"],
-                        "owners": sorted({o for d in impact["datasets"] for o in d["owners"]}),
-                        "truncated": impact["truncated"],
-                    },
-                    key=subject,
-                    json_ready=True,
-                )
-            ]
-        )
+    return {
+        "subject": subject,
+        "version": version,
+        "changes": [c for c in changes if c["field"] in {f.name for f in used}],
+        "datasets": impact["datasets"],
+        "jobs": impact["jobs"],
+        "fields": impact["fields"],
+        "owners": sorted({o for d in impact["datasets"] for o in d["owners"]}),
+        "truncated": impact["truncated"],
+    }

@@ -406,6 +406,26 @@ def _sync_catalog(node_ids: set[int], *, actor: str) -> None:
         Node.objects.filter(pk=node.pk, entity_urn="").update(entity_urn=node.entity_urn)
 
 
+# -- impact ------------------------------------------------------------------------------------------------
+
+
+def impact_detected(report: dict) -> None:
+    """Publish ``dictamesh.lineage.impact.detected`` (topic ``dictamesh.lineage.impact.v1``, keyed by the
+    subject) for a schema version that breaks fields used downstream (``impact.breaking_changes``)."""
+    with transaction.atomic():
+        publish_many(
+            [
+                Change(
+                    type=events.IMPACT_DETECTED,
+                    subject=report["subject"],
+                    data=report,
+                    key=report["subject"],
+                    json_ready=True,
+                )
+            ]  # fmt: skip
+        )
+
+
 # -- manual edits ------------------------------------------------------------------------------------------
 
 

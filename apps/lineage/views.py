@@ -7,7 +7,6 @@ from urllib.parse import quote
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
-from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 
@@ -52,8 +51,16 @@ def lineage_view(request, node: str):
     try:
         start = selectors.node_by_urn(node) if node.startswith("dm:") else selectors.node_by_id(node)
         depth = graph.check_depth(request.GET.get("depth") or "3")
-    except DictaMeshError as exc:
-        return JsonResponse(exc.as_dict(), status=exc.status)
+    except DictaMeshError as exc:  # a page: the error as a page too
+        context = {
+            **admin.site.each_context(request),
+            "error": exc.message,
+            "title": "Lineage",
+            "start_id": node,
+        }
+        return render(
+            request, "lineage/graph.html", {**context, "is_nav_sidebar_enabled": False}, status=exc.status
+        )
     entity = catalog.entity_ids(urns=[start.entity_urn]) if start.entity_urn else {}
     context = {
         **admin.site.each_context(request),

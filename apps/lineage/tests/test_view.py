@@ -60,8 +60,10 @@ def test_the_page_needs_a_sign_in_unless_reads_are_anonymous(client, chain, sett
     response = client.get(f"/lineage/dataset:{PG}:raw")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
     settings.DICTAMESH_ALLOW_ANONYMOUS_READ = True
-    assert client.get("/lineage/dataset:nowhere:none").status_code == 404
-    assert client.get(f"/lineage/dataset:{PG}:raw", {"depth": 99}).status_code == 400
+    missing = client.get("/lineage/dataset:nowhere:none")
+    assert missing.status_code == 404 and "No dataset" in missing.content.decode()
+    too_deep = client.get(f"/lineage/dataset:{PG}:raw", {"depth": 99})
+    assert too_deep.status_code == 400 and "depth is a whole number" in too_deep.content.decode()
     page = client.get(f"/lineage/dataset:{PG}:raw", {"depth": 2})
     assert page.status_code == 200
     assert "/static/lineage/vendor/dagre-3.1.3.min.js" in page.content.decode()
