@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from apps.catalog import public as catalog
 from dictamesh.db import execute_json
-from dictamesh.errors import Conflict, NotFound, ValidationError
+from dictamesh.errors import Conflict, DictaMeshError, NotFound, ValidationError
 from dictamesh.events import publish_many
 from dictamesh.events.context import current_actor
 from dictamesh.events.outbox import Change
@@ -71,6 +71,23 @@ def ingest(body: dict, *, actor: str | None = None) -> Ingested:
     return _ingest_one(item)
 
 
+def ingest_many(bodies: list, *, actor: str | None = None) -> list[Ingested | DictaMeshError]:
+    """Several events applied together (in order, as if one after the other): each one's result, or its error
+    (an invalid or refused event fails alone)."""
+    actor = actor or current_actor() or ""
+    items: list[_Item] = []
+    results: list[Ingested | DictaMeshError | None] = []
+    for body in bodies:
+        try:
+            event = parse(body)
+            items.append(_Item(event, _payload(event, body), actor))
+            results.append(None)
+        except DictaMeshError as exc:
+            results.append(exc)
+    applied = iter(_apply_many(items))
+    return [next(applied) if r is None else r for r in results]
+
+
 @dataclass
 class _Item:
     event: ParsedEvent
@@ -79,7 +96,7 @@ class _Item:
 
 
 _APPLY = "SELECT dictamesh_lineage_apply(%s::jsonb, now())"
-_APPLY_MANY = (
+_APPLY_MANY = (  # the events in order, in one statement: as if one after the other
     "SELECT dictamesh_lineage_apply(b.p, now()) FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS b(p, i)"
     " ORDER BY b.i"
 )
@@ -120,7 +137,13 @@ def _apply_many(items: list[_Item]) -> list[Ingested | BaseException]:
         try:
             with transaction.atomic():
                 rows = execute_json(_APPLY_MANY, orjson.dumps([i.payload for i in items]).decode())
-                done = [_after_apply(item, _loaded(row[0])) for item, row in zip(items, rows, strict=True)]
+                applied = [_loaded(row[0]) for row in rows]
+                created = {pk for a in applied for pk in a.get("created", [])}
+                changed = {pk for a in applied for pk in a.get("catalog", [])}
+                names = _dataset_keys(created)
+                done = [_after_apply(item, a, names=names) for item, a in zip(items, applied, strict=True)]
+                actors = {i.actor for i in items}
+                _sync_catalog(created | changed, actor=actors.pop() if len(actors) == 1 else "")
                 publish_many([change for _, change in done if change is not None])
                 return [result for result, _ in done]
         except Exception:  # noqa: BLE001 - retried one by one below, where each error reaches its caller
@@ -147,19 +170,31 @@ def _loaded(value) -> dict:
     return value if isinstance(value, dict) else orjson.loads(value)  # jsonb may come back as text
 
 
-def _after_apply(item: _Item, applied: dict) -> tuple[Ingested, Change | None]:
-    """The catalog for new and changed datasets, and the event to publish (none for a duplicate)."""
+def _after_apply(
+    item: _Item, applied: dict, *, names: dict[int, str] | None = None
+) -> tuple[Ingested, Change | None]:
+    """The event to publish (none for a duplicate); alone (no ``names``), the catalog of its new and changed
+    datasets too (a batch syncs its catalog once, for all its events)."""
     event = item.event
     if applied["status"] == "duplicate":
         return Ingested("duplicate", event.kind, event.run_id), None
     result = Ingested("stored", event.kind, event.run_id, run_state=applied.get("run_state") or "")
     created = set(applied["created"])
-    catalog_ids = created | set(applied["catalog"])
-    if catalog_ids:
-        new = Node.objects.filter(pk__in=created, kind=NodeKind.DATASET).select_related("namespace")
-        result.new_datasets = sorted(node_key(n) for n in new)
-        _sync_catalog(catalog_ids, actor=item.actor)
+    if names is None:
+        names = _dataset_keys(created)
+        _sync_catalog(created | set(applied.get("catalog", [])), actor=item.actor)
+    result.new_datasets = sorted(names[pk] for pk in created if pk in names)
     return result, _ingested_change(event, result, actor=item.actor)
+
+
+def _dataset_keys(ids: set[int]) -> dict[int, str]:
+    """{id: dataset:NS:NAME} of the datasets among ``ids``."""
+    if not ids:
+        return {}
+    return {
+        n.pk: node_key(n)
+        for n in Node.objects.filter(pk__in=ids, kind=NodeKind.DATASET).select_related("namespace")
+    }
 
 
 def _key(kind: str, namespace: str, name: str) -> str:
