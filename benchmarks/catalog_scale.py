@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import append_section, boot, machine, shutdown  # noqa: E402 - after sys.path
+from benchmarks.common import append_section, boot, machine, percentile, shutdown, target_rows  # noqa: E402 - after sys.path
 
 TARGETS = {
     "entity": ("GraphQL entity by URN, warm (p95)", 10.0, "ms"),
@@ -169,11 +169,6 @@ WORDS = [
 ]
 TAGS = [f"tag{i}" for i in range(40)] + ["pii", "gold", "silver", "bronze", "certified", "deprecated-soon"]
 PREDICATES = ["references", "derived_from", "feeds", "one_to_many", "related_to"]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def phrase(rng: random.Random, n: int) -> str:
@@ -541,14 +536,7 @@ def main() -> int:
 def write(path: Path, args, timings, results, extra) -> None:
     from django.conf import settings
 
-    rows = []
-    for key, (label, target, unit) in TARGETS.items():
-        median = statistics.median(results[key])
-        ratio = median / target if unit == "entities/s" else target / median
-        runs = ", ".join(f"{v:,.1f}" if unit == "ms" else f"{v:,.0f}" for v in results[key])
-        bound = "≥" if unit == "entities/s" else "≤"
-        value = f"{median:,.1f} ms" if unit == "ms" else f"{median:,.0f} {unit}"
-        rows.append(f"| {label} | {value} | {bound} {target:,.0f} {unit} | {ratio:.2f}× | {runs} |")
+    rows = target_rows(TARGETS, results)
     load_lines = "\n".join(f"  - {step}: {seconds:,.1f} s" for step, seconds in timings.items())
     section = f"""
 ## Catalog at scale — {datetime.now(UTC):%Y-%m-%d}

@@ -6,6 +6,7 @@ import contextlib
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import tempfile
 from pathlib import Path
@@ -44,6 +45,25 @@ def machine() -> str:
         ["git", "rev-parse", "--short", "HEAD"], check=False, cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, commit {git or '?'}"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def target_rows(targets: dict[str, tuple[str, float, str]], results: dict[str, list[float]]) -> list[str]:
+    """Markdown rows ``| measure | median | target | ratio | rounds |``: a ``ms`` figure is better lower, any
+    other unit (a rate) better higher; a ratio over 1 meets the target."""
+    rows = []
+    for key, (label, target, unit) in targets.items():
+        median = statistics.median(results[key])
+        ratio = target / median if unit == "ms" else median / target
+        runs = ", ".join(f"{v:,.1f}" if unit == "ms" else f"{v:,.0f}" for v in results[key])
+        bound = "≤" if unit == "ms" else "≥"
+        value = f"{median:,.1f} ms" if unit == "ms" else f"{median:,.0f} {unit}"
+        rows.append(f"| {label} | {value} | {bound} {target:,.0f} {unit} | {ratio:.2f}× | {runs} |")
+    return rows
 
 
 def append_section(path: Path, section: str) -> None:

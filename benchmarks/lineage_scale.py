@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import append_section, boot, machine, shutdown  # noqa: E402
+from benchmarks.common import append_section, boot, machine, percentile, shutdown, target_rows  # noqa: E402
 from benchmarks.loadgen import Load, start_gunicorn, stop_gunicorn  # noqa: E402
 
 TARGETS = {
@@ -44,11 +44,6 @@ TARGETS = {
 LAYERS = 20
 DATASET_SPACES = [f"postgres://warehouse-{i}:5432" for i in range(8)] + ["s3://lake", "kafka://events:9092"]
 JOB_SPACES = ["airflow-prod", "spark-etl", "dbt-core", "flink-stream"]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def load(args, rng: random.Random) -> dict:
@@ -313,14 +308,7 @@ def main() -> int:
 def write(path: Path, args, timings, results, extra) -> None:
     from django.conf import settings
 
-    rows = []
-    for key, (label, target, unit) in TARGETS.items():
-        median = statistics.median(results[key])
-        ratio = median / target if unit == "events/s" else target / median
-        runs = ", ".join(f"{v:,.1f}" if unit == "ms" else f"{v:,.0f}" for v in results[key])
-        bound = "≥" if unit == "events/s" else "≤"
-        value = f"{median:,.1f} ms" if unit == "ms" else f"{median:,.0f} {unit}"
-        rows.append(f"| {label} | {value} | {bound} {target:,.0f} {unit} | {ratio:.2f}× | {runs} |")
+    rows = target_rows(TARGETS, results)
     section = f"""
 ## Lineage at scale — {datetime.now(UTC):%Y-%m-%d}
 
