@@ -31,6 +31,17 @@ def entity_ref(*, urn: str) -> EntityRef | None:
     )
 
 
+def entity_owners(*, urns: list[str]) -> dict[str, list[str]]:
+    """{urn: sorted owner principals} of the live entities among ``urns``, in one query."""
+    from .models import EntityOwner
+
+    owners: dict[str, set[str]] = {}
+    rows = EntityOwner.objects.filter(entity__urn__in=urns, entity__deleted_at__isnull=True)
+    for urn, principal in rows.values_list("entity__urn", "principal"):
+        owners.setdefault(urn, set()).add(principal)
+    return {urn: sorted(found) for urn, found in owners.items()}
+
+
 def entities_upsert(*, items: list[dict], actor: str | None = None, synced: bool = False) -> list[dict]:
     """Create or update entities by URN (adapters, lineage): per-item results as plain dicts."""
     from .services import entities_upsert as upsert

@@ -20,12 +20,7 @@ logger = logging.getLogger("dictamesh.lineage")
 
 
 def _owners(urns: set[str]) -> dict[str, list[str]]:
-    owners = {}
-    for urn in sorted(u for u in urns if u):
-        ref = catalog.entity_ref(urn=urn)
-        if ref is not None:
-            owners[urn] = list(ref.owners)
-    return owners
+    return catalog.entity_owners(urns=sorted(u for u in urns if u))
 
 
 def of_nodes(start: list[Node], depth: int) -> dict:

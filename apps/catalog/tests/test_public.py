@@ -26,3 +26,23 @@ def test_other_apps_upsert_relate_and_look_up_entities_through_public(world):
     )  # fmt: skip
     assert public.entity_ref(urn=urn("missing")) is None
     assert public.build_urn(source="crm", entity_type="table", source_key="x") == urn("x")
+
+
+def test_owners_of_many_entities_at_once_and_fill_only_what_is_empty(world):
+    public.entities_upsert(
+        items=[entity("orders", owners=["user:alice", {"principal": "group:sales", "role": "business"}]),
+               entity("lines", description="Kept.")],
+    )  # fmt: skip
+    assert public.entity_owners(urns=[urn("orders"), urn("lines"), urn("missing")]) == {
+        urn("orders"): ["group:sales", "user:alice"]
+    }
+    results = public.entities_fill(
+        items=[{"urn": urn("lines"), "description": "Overwritten?", "owners": ["user:bob"],
+                "properties": {"lineage": {"x": 1}}},
+               {"urn": urn("orders"), "owners": ["user:carol"]},
+               {**entity("new_one"), "urn": urn("new_one")}],
+    )  # fmt: skip
+    assert sorted(r["status"] for r in results) == ["created", "unchanged", "updated"]
+    lines = public.entity_ref(urn=urn("lines"))
+    assert lines.owners == ("user:bob",)  # had none: filled
+    assert public.entity_owners(urns=[urn("orders")]) == {urn("orders"): ["group:sales", "user:alice"]}

@@ -50,7 +50,6 @@ class DatasetIn:
     namespace: str
     name: str
     facets: dict
-    io_facets: dict = field(default_factory=dict)  # inputFacets | outputFacets
 
 
 @dataclass
@@ -182,7 +181,7 @@ def _facets(facets: Any, where: str) -> dict:
     return {name: value for name, value in facets.items() if value is not None}
 
 
-def _datasets(items: list, where: str, io_key: str) -> list[DatasetIn]:
+def _datasets(items: list, where: str) -> list[DatasetIn]:
     out = []
     for i, item in enumerate(items or []):
         out.append(
@@ -190,7 +189,6 @@ def _datasets(items: list, where: str, io_key: str) -> list[DatasetIn]:
                 namespace=item["namespace"],
                 name=item["name"],
                 facets=_facets(item.get("facets"), f"{where}[{i}]"),
-                io_facets=item.get(io_key) or {},
             )
         )
     return out
@@ -216,8 +214,8 @@ def parse(body: Any) -> ParsedEvent:
     job = body["job"]
     event.job = (job["namespace"], job["name"])
     event.job_facets = _facets(job.get("facets"), "job")
-    event.inputs = _datasets(body.get("inputs"), "inputs", "inputFacets")
-    event.outputs = _datasets(body.get("outputs"), "outputs", "outputFacets")
+    event.inputs = _datasets(body.get("inputs"), "inputs")
+    event.outputs = _datasets(body.get("outputs"), "outputs")
     if kind == "RunEvent":
         event.run_id = uuid.UUID(body["run"]["runId"])
         event.run_facets = _facets(body["run"].get("facets"), "run")
