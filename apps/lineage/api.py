@@ -182,6 +182,13 @@ def column_edge_add(request):
     )
 
 
+@router.put("/lineage/entity-link", summary="Link a dataset to another catalog entity (an adapter's table)")
+def dataset_link(request):
+    body = _object(request)
+    services.dataset_link(node_id=str(body.get("nodeId") or ""), urn=str(body.get("urn") or ""))
+    return {"nodeId": body["nodeId"], "urn": body["urn"]}
+
+
 # -- Marquez lists (most specific paths first: names may hold slashes) -------------------------------------------
 
 

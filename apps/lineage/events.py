@@ -19,4 +19,5 @@ TOPICS = [GRAPH_TOPIC, IMPACT_TOPIC]
 EVENT_INGESTED = "dictamesh.lineage.graph.event_ingested"
 EDGE_ADDED = "dictamesh.lineage.graph.edge_added"
 EDGE_REMOVED = "dictamesh.lineage.graph.edge_removed"
+DATASET_LINKED = "dictamesh.lineage.graph.dataset_linked"
 IMPACT_DETECTED = "dictamesh.lineage.impact.detected"

@@ -542,11 +542,14 @@ def column_edge_add(*, input_field: str, output_field: str, transformation_type:
     return {"input": input_field, "output": output_field, "provenance": "manual"}
 
 
+@transaction.atomic
 def dataset_link(*, node_id: str, urn: str) -> None:
-    """Point a dataset at another catalog entity (an adapter's table the dataset really is)."""
+    """Point a dataset at another catalog entity (an adapter's table the dataset really is): impact analysis
+    then names that entity's owners, and the lineage view opens it."""
     node = _node_by_id(node_id)
     if node.kind != NodeKind.DATASET:
         raise ValidationError("Only datasets link to catalog entities.", fields={"nodeId": "a dataset"})
     if catalog.entity_ref(urn=urn) is None:
         raise NotFound(f"No entity {urn}.")
     Node.objects.filter(pk=node.pk).update(entity_urn=urn, updated_at=timezone.now())
+    publish_many([_edge_change(events.DATASET_LINKED, node_id, urn, current_actor() or "", None)])

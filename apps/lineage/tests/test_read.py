@@ -222,3 +222,26 @@ def test_large_neighbourhoods_are_cut_nearest_first_and_say_so(client, ingest, s
     settings.DICTAMESH_LINEAGE_MAX_NODES = 100
     whole = client.get("/api/v1/lineage", {"nodeId": "dataset:ns:hub", "depth": 2}).json()
     assert whole["truncated"] is False and len(whole["graph"]) == 32
+
+
+def test_stewards_link_a_dataset_to_an_adapters_entity(client, token, chain):
+    from apps.catalog import public as catalog
+
+    catalog.ensure_home(source="erp", source_kind="postgresql", domain="finance")
+    catalog.entities_upsert(items=[{"source": "erp", "type": "table", "source_key": "public.mart", "name": "mart",
+                                    "domain": "finance", "owners": ["user:dave"]}])  # fmt: skip
+    urn = "dm:erp:table:public.mart"
+    body = {"nodeId": "dataset:warehouse:mart", "urn": urn}
+    response = client.put(
+        "/api/v1/lineage/entity-link", body, content_type="application/json", **bearer(token)
+    )
+    assert response.status_code == 200, response.content
+    assert Node.objects.get(name="mart").entity_urn == urn
+    impact = client.get("/api/v1/lineage/impact", {"nodeId": f"dataset:{PG}:staged", "depth": 2}).json()
+    assert impact["datasets"][0]["owners"] == ["user:dave"]  # the linked entity's owners
+    missing = client.put("/api/v1/lineage/entity-link", {**body, "urn": "dm:erp:table:nope"},
+                         content_type="application/json", **bearer(token))  # fmt: skip
+    assert missing.status_code == 404
+    job = client.put("/api/v1/lineage/entity-link", {**body, "nodeId": "job:airflow:build"},
+                     content_type="application/json", **bearer(token))  # fmt: skip
+    assert job.status_code == 400
