@@ -109,10 +109,8 @@ def _ingest_one(item: _Item) -> Ingested:
             with transaction.atomic():
                 try:
                     (row,) = execute_json(_APPLY, orjson.dumps(item.payload).decode())
-                except (
-                    DatabaseError,
-                    psycopg.Error,
-                ) as exc:  # raw psycopg errors: the JSON is bound on the server
+                # psycopg's own errors too: the JSON is bound on the server, past Django's error wrapping
+                except (DatabaseError, psycopg.Error) as exc:
                     if _sqlstate(exc) == "DMRUN":
                         raise Conflict(
                             f"Run {item.event.run_id} belongs to another job.",
