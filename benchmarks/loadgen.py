@@ -119,6 +119,7 @@ class Load:
         elapsed = time.perf_counter() - started
         if errors:
             raise RuntimeError(errors[0])
+        self.last_count, self.last_elapsed = sum(done), elapsed
         return sum(done) / elapsed
 
 

@@ -7,7 +7,10 @@ exception. Nothing changes for a caller but the cost: its write is committed whe
 no load a batch is one item; under load batches grow by themselves, and the cost of a commit is shared.
 
 The writer thread is started on first use in each process (again after a fork) and uses its own database
-connection, closed after a second without work (and by ``close``).
+connection, closed after a second without work (and by ``close``), or after an error.
+
+``Background`` is the other half of an asynchronous write path: a thread that does a pass of work each time
+it is woken (the lineage applier drains its queue so).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -30,7 +34,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 logger = logging.getLogger("dictamesh.groupcommit")
 _STOP = object()
-_ALL: WeakSet[GroupCommit] = WeakSet()
+_ALL: WeakSet[GroupCommit | Background] = WeakSet()
 IDLE_SECONDS = 1.0
 
 
@@ -109,10 +113,72 @@ class GroupCommit(Generic[T, R]):
             except BaseException as exc:  # noqa: BLE001 - the writer outlives any batch; each caller gets it
                 logger.exception("%s: a batch of %d failed", self._name, len(batch))
                 results = [exc] * len(batch)
-            finally:
-                close_old_connections()  # a connection an error left unusable, or past its age, is replaced
+                close_old_connections()  # a connection the error left unusable is replaced
+            if any(isinstance(r, BaseException) for r in results):
+                close_old_connections()
             for (_, future), result in zip(batch, results, strict=True):
                 if isinstance(result, BaseException):
                     future.set_exception(result)
                 else:
                     future.set_result(result)
+
+
+class Background:
+    """A thread per process that runs ``work`` after ``wake``: once ``gather`` seconds have passed (what is
+    woken for meanwhile shares the pass), and again while ``work`` returns True (come back soon). Wake-ups
+    during a pass bring one more pass. Its database connection is closed after a second without wake-ups."""
+
+    def __init__(self, work: Callable[[], bool], *, name: str, gather: float = 0.0):
+        self._work = work
+        self._name = name
+        self._gather = gather
+        self._lock = threading.Lock()
+        self._event = threading.Event()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        _ALL.add(self)
+
+    def wake(self) -> None:
+        self._start()
+        self._event.set()
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Finish the pass in progress, close the connection and stop (the next wake starts anew)."""
+        thread = self._thread
+        if thread is not None and thread.is_alive() and self._pid == os.getpid():
+            self._stopping = True
+            self._event.set()
+            thread.join(timeout)
+            self._stopping = False
+
+    def _start(self) -> None:
+        if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
+            return
+        with self._lock:
+            if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
+                return
+            self._pid = os.getpid()
+            self._event = threading.Event()
+            self._thread = threading.Thread(target=self._run, name=f"dictamesh-{self._name}", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            if not self._event.wait(IDLE_SECONDS):  # idle: hold no connection while nothing comes
+                connection.close()
+                self._event.wait()
+            if self._stopping:
+                connection.close()
+                return
+            time.sleep(self._gather)
+            self._event.clear()
+            try:
+                again = self._work()
+            except Exception:  # noqa: BLE001 - the thread outlives any pass; the next wake-up tries again
+                logger.exception("%s: a pass failed", self._name)
+                close_old_connections()
+                again = True
+                time.sleep(1.0)
+            if again:
+                self._event.set()

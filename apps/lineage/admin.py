@@ -1,7 +1,8 @@
 """The stewards' lineage admin: namespaces, datasets with their fields, jobs with their runs, and edges.
 
 What OpenLineage producers sent is read-only here. Stewards add and remove edges (their own, or wrong ones a
-producer sent); those changes go through the services (validation, events).
+producer sent); those changes go through the services (validation, events). Accepted events not applied yet
+are listed too: one that failed alone waits there with its error for a steward's retry.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from django.utils.html import format_html
 from dictamesh.errors import DictaMeshError
 
 from . import services
-from .models import ColumnEdge, Dataset, DatasetField, Edge, Job, Namespace, Run
+from .models import ColumnEdge, Dataset, DatasetField, Edge, Job, Namespace, PendingEvent, Run
 from .selectors import node_by_id, node_key
 from .views import view_url
 
@@ -171,3 +172,39 @@ class ColumnEdgeAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ("provenance", "transformation_type")
     search_fields = ("output__name", "input__name")
     list_select_related = ("output__dataset", "input__dataset", "job")
+
+
+@admin.register(PendingEvent)
+class PendingEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("event_id", "job_name", "run_id", "received_at", "attempts", "failed_at", "error_head")
+    list_filter = ("failed_at",)
+    search_fields = ("run_id", "job", "error")
+    readonly_fields = (
+        "event_id",
+        "run_id",
+        "job",
+        "actor",
+        "received_at",
+        "attempts",
+        "failed_at",
+        "error",
+        "work",
+    )
+    actions = ["retry"]
+
+    def get_actions(self, request):  # the read-only mixin removes nothing here: retry is the one action
+        return {name: value for name, value in super().get_actions(request).items() if name == "retry"}
+
+    @admin.display(description="job")
+    def job_name(self, obj: PendingEvent) -> str:
+        return obj.job.replace("\x1f", ":")
+
+    @admin.display(description="error")
+    def error_head(self, obj: PendingEvent) -> str:
+        return obj.error[:120]
+
+    @admin.action(description="Apply the selected events again")
+    def retry(self, request, queryset):
+        count = services.pending_retry(ids=list(queryset.values_list("pk", flat=True)))
+        left = PendingEvent.objects.filter(pk__in=queryset.values("pk"), failed_at__isnull=False).count()
+        self.message_user(request, f"{count} events queued again; {left} failed again (see their error).")

@@ -4,6 +4,7 @@ docs/lineage.md): POST /lineage (OpenLineage events), GET /lineage and /column-l
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import orjson
@@ -12,6 +13,7 @@ from django.http import HttpResponse
 from ninja import Router
 from ninja.responses import Status
 
+from dictamesh.api.fastroutes import FastRequest, FastRoute
 from dictamesh.errors import ValidationError
 
 from . import graph, impact, selectors, services
@@ -21,13 +23,25 @@ from .openlineage import PayloadTooLarge, decode
 router = Router(tags=["lineage"])
 
 
-def _json(request) -> Any:
-    limit = settings.DICTAMESH_LINEAGE_MAX_BODY_BYTES
-    declared = request.META.get("CONTENT_LENGTH") or "0"
+def _max_body() -> int:
+    return settings.DICTAMESH_LINEAGE_MAX_BODY_BYTES
+
+
+def _decoded(body: bytes, *, declared: str, encoding: str) -> Any:
+    """A request body as JSON: 413 over the limit (declared, read, or once decompressed), 400 when it is not
+    JSON or not in its declared encoding. ``body``: at most the limit and one byte."""
+    limit = _max_body()
+    declared = declared or "0"
     if declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"The body is {int(declared):,} bytes; at most {limit:,}.")
-    return decode(
-        request.read(limit + 1), encoding=request.META.get("HTTP_CONTENT_ENCODING", ""), limit=limit
+    return decode(body, encoding=encoding, limit=limit)
+
+
+def _json(request) -> Any:
+    return _decoded(
+        request.read(_max_body() + 1),
+        declared=request.META.get("CONTENT_LENGTH") or "",
+        encoding=request.META.get("HTTP_CONTENT_ENCODING", ""),
     )
 
 
@@ -38,9 +52,22 @@ def _object(request) -> dict:
     return body
 
 
-def _fast_json(body: dict) -> HttpResponse:
-    """Graphs run to thousands of nodes: serialised by orjson (their values are plain JSON already)."""
-    return HttpResponse(orjson.dumps(body), content_type="application/json")
+def caught_up(view):
+    """A read of the graph: events accepted before the request are applied first (a client reads what it
+    wrote, though the applier works in the background)."""
+
+    @functools.wraps(view)
+    def read(request, *args, **kwargs):
+        services.catch_up()
+        return view(request, *args, **kwargs)
+
+    return read
+
+
+def _fast_json(body: dict, *, status: int = 200) -> HttpResponse:
+    """Graphs run to thousands of nodes, and events come by the thousand a second: serialised by orjson
+    (their values are plain JSON already)."""
+    return HttpResponse(orjson.dumps(body), content_type="application/json", status=status)
 
 
 def _depth(value, default: int = 20) -> int:
@@ -72,28 +99,39 @@ def _node(node_id: str | None):
     },
 )
 def lineage_ingest(request):
-    result = services.ingest(_json(request))
-    return Status(
-        201,
-        {
-            "status": result.status,
-            "kind": result.kind,
-            "runId": str(result.run_id) if result.run_id else None,
-            "runState": result.run_state or None,
-            "newDatasets": result.new_datasets,
-        },
+    return _fast_json(_ingested(services.ingest(_json(request))), status=201)
+
+
+def _ingested(result: services.Ingested) -> dict:
+    return {
+        "status": result.status,
+        "kind": result.kind,
+        "runId": str(result.run_id) if result.run_id else None,
+    }
+
+
+def ingest_fast(request: FastRequest) -> tuple[int, dict]:
+    """POST /api/v1/lineage as a fast route (config/wsgi.py; dictamesh.api.fastroutes): the same answers."""
+    body = _decoded(
+        request.body, declared=request.header("Content-Length"), encoding=request.header("Content-Encoding")
     )
+    return 201, _ingested(services.ingest(body))
+
+
+FAST_ROUTES = {"/api/v1/lineage": FastRoute(ingest_fast, max_body=_max_body, pattern="/api/v1/lineage")}
 
 
 # -- Marquez graphs --------------------------------------------------------------------------------------------
 
 
 @router.get("/lineage", summary="The lineage graph around a dataset or job (Marquez)")
+@caught_up
 def lineage_get(request, nodeId: str | None = None, depth: int | None = None):  # noqa: N803 - Marquez's names
     return _fast_json(graph.lineage_graph(_node(nodeId), _depth(depth)))
 
 
 @router.get("/column-lineage", summary="Column lineage of a field or of every field of a dataset (Marquez)")
+@caught_up
 def column_lineage_get(
     request, nodeId: str | None = None, depth: int | None = None, withDownstream: bool = False
 ):  # noqa: N803
@@ -115,6 +153,7 @@ def column_lineage_get(
 @router.get(
     "/lineage/impact", summary="Everything downstream of a dataset, job or field, with paths and owners"
 )
+@caught_up
 def impact_get(request, nodeId: str | None = None, depth: int | None = None):  # noqa: N803
     depth = _depth(depth, default=5)
     if nodeId and nodeId.startswith("datasetField:"):
@@ -123,6 +162,7 @@ def impact_get(request, nodeId: str | None = None, depth: int | None = None):  #
 
 
 @router.post("/lineage/impact", summary="What a proposed schema for a subject would break downstream")
+@caught_up
 def impact_of_schema(request):
     body = _object(request)
     problems = {
@@ -139,6 +179,7 @@ def impact_of_schema(request):
 
 
 @router.get("/lineage/paths", summary="A shortest path between two nodes")
+@caught_up
 def paths_get(request, origin: str, destination: str, depth: int | None = None):
     return graph.shortest_path(_node(origin), _node(destination), max_depth=_depth(depth, default=10))
 
@@ -199,6 +240,7 @@ def _page(limit: int, offset: int) -> tuple[int, int]:
 
 
 @router.get("/jobs/runs/{run_id}", summary="A run (Marquez)")
+@caught_up
 def run_get(request, run_id: str):
     return selectors.run_by_id(run_id)
 
@@ -206,6 +248,7 @@ def run_get(request, run_id: str):
 @router.get(
     "/namespaces/{path:namespace}/jobs/{path:name}/runs", summary="A job's runs, newest first (Marquez)"
 )
+@caught_up
 def job_runs(request, namespace: str, name: str, limit: int = 100, offset: int = 0):
     runs, total = selectors.runs_of(
         selectors.node_in(namespace, NodeKind.JOB, name), limit=limit, offset=offset
@@ -214,24 +257,28 @@ def job_runs(request, namespace: str, name: str, limit: int = 100, offset: int =
 
 
 @router.get("/namespaces/{path:namespace}/jobs/{path:name}", summary="A job (Marquez)")
+@caught_up
 def job_get(request, namespace: str, name: str):
     node = selectors.node_in(namespace, NodeKind.JOB, name)
     return selectors.node_dicts([node])[node.pk]
 
 
 @router.get("/namespaces/{path:namespace}/jobs", summary="The jobs of a namespace (Marquez)")
+@caught_up
 def jobs_list(request, namespace: str, limit: int = 100, offset: int = 0):
     jobs, total = selectors.nodes_in(namespace, NodeKind.JOB, limit=_page(limit, offset)[0], offset=offset)
     return {"totalCount": total, "jobs": jobs}
 
 
 @router.get("/namespaces/{path:namespace}/datasets/{path:name}", summary="A dataset (Marquez)")
+@caught_up
 def dataset_get(request, namespace: str, name: str):
     node = selectors.node_in(namespace, NodeKind.DATASET, name)
     return selectors.node_dicts([node])[node.pk]
 
 
 @router.get("/namespaces/{path:namespace}/datasets", summary="The datasets of a namespace (Marquez)")
+@caught_up
 def datasets_list(request, namespace: str, limit: int = 100, offset: int = 0):
     datasets, total = selectors.nodes_in(
         namespace, NodeKind.DATASET, limit=_page(limit, offset)[0], offset=offset
@@ -240,10 +287,12 @@ def datasets_list(request, namespace: str, limit: int = 100, offset: int = 0):
 
 
 @router.get("/namespaces/{path:namespace}", summary="A namespace (Marquez)")
+@caught_up
 def namespace_get(request, namespace: str):
     return selectors.namespace(namespace)
 
 
 @router.get("/namespaces", summary="Namespaces (Marquez)")
+@caught_up
 def namespaces_list(request):
     return {"namespaces": selectors.namespaces()}

@@ -14,6 +14,7 @@ def schema_registered(event) -> None:
     subject, version = data.get("subject"), data.get("version")
     if not isinstance(subject, str) or not isinstance(version, int):
         return
+    services.catch_up()  # the graph as of now, events just accepted included
     report = impact.breaking_changes(subject=subject, version=version)
     if report is not None:
         services.impact_detected(report)

@@ -140,10 +140,12 @@ class LineageQuery:
 
     @staticmethod
     def resolve_lineage(root, info, node_id, direction="both", depth=5):
+        services.catch_up()
         return _graph(_start(node_id), direction, graph.check_depth(depth))
 
     @staticmethod
     def resolve_lineage_path(root, info, origin, destination, depth=10):
+        services.catch_up()
         ends = [_start(origin), _start(destination)]
         if any(isinstance(end, DatasetField) for end in ends):
             raise ValidationError("Paths join datasets and jobs (column lineage: use lineage on a field).")
@@ -151,6 +153,7 @@ class LineageQuery:
 
     @staticmethod
     def resolve_lineage_impact(root, info, node_id, depth=5):
+        services.catch_up()
         start = _start(node_id)
         if isinstance(start, DatasetField):
             return impact.of_fields([start], graph.check_depth(depth))
@@ -158,6 +161,7 @@ class LineageQuery:
 
     @staticmethod
     def resolve_proposed_schema_impact(root, info, subject, schema, schema_type="AVRO", depth=5):
+        services.catch_up()
         return impact.of_schema(
             subject=subject, schema=schema, schema_type=schema_type, depth=graph.check_depth(depth)
         )

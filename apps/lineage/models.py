@@ -264,3 +264,28 @@ class LineageEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.event_type} {self.event_time:%Y-%m-%dT%H:%M:%S}"
+
+
+class PendingEvent(models.Model):
+    """An accepted event not applied yet: the queue of the applier (``services.apply_pending``). ``work`` is
+    the event normalised for ``dictamesh_lineage_apply_pending`` (apps/lineage/sql/apply_pending.sql). A row
+    that failed alone keeps its error and waits for a steward's retry (admin)."""
+
+    event_id = models.BigIntegerField()  # the dictamesh_lineage_event row (no constraint: a hot queue)
+    run_id = models.UUIDField(null=True, blank=True)
+    job = models.TextField(blank=True, default="")  # the job's node key: kind, namespace, name joined by \x1f
+    work = models.JSONField()
+    actor = models.CharField(max_length=255, blank=True, default="")
+    received_at = models.DateTimeField(default=timezone.now)
+    attempts = models.IntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "dictamesh_lineage_pending"
+        indexes = [models.Index(fields=("run_id",), name="dictamesh_lin_pending_run_idx")]
+        verbose_name = "event not applied yet"
+        verbose_name_plural = "events not applied yet"
+
+    def __str__(self) -> str:
+        return f"pending event {self.event_id}"

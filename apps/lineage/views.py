@@ -13,7 +13,7 @@ from django.urls import reverse
 from apps.catalog import public as catalog
 from dictamesh.errors import DictaMeshError
 
-from . import graph, selectors
+from . import graph, selectors, services
 from .models import Node, NodeKind
 
 DEPTHS = (1, 2, 3, 4, 5, 6, 8, 10)
@@ -48,6 +48,7 @@ def lineage_view(request, node: str):
     catalog entity."""
     if not request.user.is_authenticated and not settings.DICTAMESH_ALLOW_ANONYMOUS_READ:
         return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+    services.catch_up()
     try:
         start = selectors.node_by_urn(node) if node.startswith("dm:") else selectors.node_by_id(node)
         depth = graph.check_depth(request.GET.get("depth") or "3")

@@ -28,6 +28,15 @@ DICTAMESH_DB_POOL_MAX = ENV.int(
     "DICTAMESH_DB_POOL_MAX", default=10, minimum=1, doc="Largest pool size per process when pooling is on."
 )
 
+DICTAMESH_DB_PREPARE = ENV.bool(
+    "DICTAMESH_DB_PREPARE",
+    default=True,
+    doc=(
+        "Hot statements (event outbox inserts, lineage ingestion) are prepared once per connection. Turn off "
+        "behind a pooler that cannot keep prepared statements (PgBouncer before 1.21 in transaction mode)."
+    ),
+)
+
 _db = dj_database_url.parse(
     DATABASE_URL or "postgres://unset@127.0.0.1:1/unset",
     conn_max_age=0 if DICTAMESH_DB_POOL else 60,
@@ -35,6 +44,8 @@ _db = dj_database_url.parse(
 )
 _db["ENGINE"] = "django.db.backends.postgresql"
 _db.setdefault("OPTIONS", {})["application_name"] = f"dictamesh-{DICTAMESH_PROCESS}"
+# psycopg prepares a statement when asked (execute(prepare=True): dictamesh.db) and never by count; None: never
+_db["OPTIONS"]["prepare_threshold"] = 2**31 - 1 if DICTAMESH_DB_PREPARE else None
 if DICTAMESH_DB_POOL:
     _db["OPTIONS"]["pool"] = {"min_size": 1, "max_size": DICTAMESH_DB_POOL_MAX, "timeout": 10}
 _db["TEST"] = {"NAME": f"test_{_db.get('NAME') or 'dictamesh'}"}

@@ -23,3 +23,21 @@ def _group_commit_writers_stop(request):
     from dictamesh.groupcommit import close_all
 
     close_all()
+
+
+@pytest.fixture(autouse=True)
+def _background_writers_stop_after_a_transactional_test(request):
+    """A test that commits (``transaction=True``, live_server) may leave a writer or background thread busy
+    (the lineage applier): stopped when the test ends, before its tables are flushed."""
+    marker = request.node.get_closest_marker("django_db")
+    committing = (marker is not None and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if not committing:
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")  # set up first: torn down (flushed) after this fixture
+    yield
+    from dictamesh.groupcommit import close_all
+
+    close_all()

@@ -1,18 +1,10 @@
-"""dictamesh_lineage_apply(ev, now): an OpenLineage event applied in one round trip (apps/lineage/sql/apply.sql).
-
-The file is read when the migration runs; a later change to the function comes with a migration of its own
-that runs it again (CREATE OR REPLACE)."""
-
-from pathlib import Path
+"""Once ``dictamesh_lineage_apply`` (one event a round trip); superseded by 0003, which drops it and creates
+``dictamesh_lineage_apply_pending`` (batches from a queue). Kept empty so that migration history holds."""
 
 from django.db import migrations
-
-SQL = (Path(__file__).resolve().parent.parent / "sql" / "apply.sql").read_text()
 
 
 class Migration(migrations.Migration):
     dependencies = [("lineage", "0001_initial")]
 
-    operations = [
-        migrations.RunSQL(SQL, reverse_sql="DROP FUNCTION IF EXISTS dictamesh_lineage_apply(jsonb, timestamptz)"),
-    ]
+    operations: list = []

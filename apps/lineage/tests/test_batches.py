@@ -59,4 +59,6 @@ def test_a_refused_event_fails_alone_in_its_batch(caplog):
     assert results[0].status == results[2].status == "stored"
     assert Run.objects.get(run_id=taken).job.name == "owner"
     assert Node.objects.filter(name__in=["x", "y"]).count() == 2
-    assert "applying them one by one" in caplog.text
+    assert not Node.objects.filter(name="intruder").exists()
+    assert LineageEvent.objects.count() == 3  # the first START, a and b: the refused event is not kept
+    assert "one by one" not in caplog.text  # refused when stored: the batch needed no fallback

@@ -21,6 +21,7 @@ from openlineage.client.facet_v2 import column_lineage_dataset, documentation_da
 from openlineage.client.transport.http import ApiKeyTokenProvider, HttpCompression, HttpConfig, HttpTransport
 from requests import HTTPError
 
+from apps.lineage import services
 from apps.lineage.models import ColumnEdge, DatasetField, Edge, Node
 from apps.lineage.models import Run as StoredRun
 
@@ -88,6 +89,7 @@ def test_the_openlineage_python_client_emits_to_dictamesh(live_server, token):
             ),
         )
     )
+    services.catch_up()  # accepted over HTTP: applied by the server's applier, or here
     assert StoredRun.objects.get(run_id=run_id).state == "COMPLETE"
     job_node = Node.objects.get(kind="job", name="revenue.daily")
     assert Edge.objects.filter(source=job_node, target__name="daily_revenue").exists()

@@ -10,6 +10,7 @@ import subprocess
 
 import pytest
 
+from apps.lineage import services
 from apps.lineage.models import Node
 
 from .conftest import PG
@@ -30,6 +31,7 @@ def chromium(*args: str) -> subprocess.CompletedProcess:
 
 def test_the_page_draws_the_graph_in_chromium(live_server, chain, settings, tmp_path):
     settings.DICTAMESH_ALLOW_ANONYMOUS_READ = True
+    services.catch_up()  # the events were accepted over HTTP; the applier may not have run yet
     urn = Node.objects.get(name="raw").entity_urn
     url = f"{live_server.url}/lineage/{urn}?depth=3"
     dom = chromium("--dump-dom", url)

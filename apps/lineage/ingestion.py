@@ -1,0 +1,623 @@
+"""OpenLineage events in: accepted at once, applied to the graph in batches (ADR 0013).
+
+``ingest`` validates an event and stores it: the event row (its digest makes a re-send a no-op) and its
+normalised form in the queue ``dictamesh_lineage_pending``, in one statement shared by the concurrent requests
+of a process (group commit). A run id that belongs to another job is refused there (409). The request returns
+once that is committed: nothing accepted is lost.
+
+The applier then takes the queue in batches of up to ``BATCH`` events and applies each batch in one
+transaction: ``dictamesh_lineage_apply_pending`` (apps/lineage/sql/apply_pending.sql) writes namespaces,
+datasets and jobs (created on first sight), runs, edges, fields and versions from ``schema`` facets and column
+lineage, one statement a step for the whole batch; then the catalog entities of new or changed datasets and
+one event per applied event on ``dictamesh.lineage.graph.v1``. One batch at a time in the whole deployment
+(a transaction-level advisory lock): each process that stores events wakes its applier thread, and reads
+call ``catch_up``, which applies whatever was accepted before them. A client reads what it wrote.
+
+Inside a transaction (or with ``DICTAMESH_LINEAGE_GROUP_COMMIT`` off) an event is stored and applied in the
+caller's transaction, and the result says which run state and new datasets it produced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import orjson
+from django.conf import settings
+from django.db import DatabaseError, OperationalError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from apps.catalog import public as catalog
+from dictamesh.db import execute_json
+from dictamesh.errors import Conflict, DictaMeshError, ValidationError
+from dictamesh.events import publish_many
+from dictamesh.events.context import current_actor
+from dictamesh.events.outbox import Change
+from dictamesh.groupcommit import Background, GroupCommit
+
+from . import events
+from .models import DatasetField, Node, NodeKind, PendingEvent, RunState
+from .openlineage import ParsedEvent, parse
+from .selectors import node_key
+
+logger = logging.getLogger("dictamesh.lineage")
+BATCH = 500  # events an applier transaction takes at most
+# the applier waits this long after a wake-up: events arriving meanwhile share its batch
+GATHER_SECONDS = 0.05
+_LOCK = 0x646D6C696E  # the applier's advisory lock: one batch at a time in the deployment
+_TERMINAL = {RunState.COMPLETE, RunState.ABORT, RunState.FAIL}
+_RANK = {RunState.START: 1, RunState.RUNNING: 2}  # OTHER and unknown: 0; terminal: 3
+
+
+def _rank(state: str) -> int:
+    return 3 if state in _TERMINAL else _RANK.get(state, 0)
+
+
+@dataclass
+class Ingested:
+    status: str  # stored | duplicate
+    kind: str
+    run_id: uuid.UUID | None = None
+    run_state: str = ""  # applied in the caller's transaction: the run's state after this event
+    new_datasets: list[str] = field(default_factory=list)  # likewise: the datasets it created
+
+
+def digest_of(body: dict) -> str:
+    """sha256 of the event's canonical JSON (keys sorted): the same event sent twice has one digest."""
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+@dataclass
+class _Item:
+    event: ParsedEvent
+    work: dict
+    digest: str
+    body: dict
+    actor: str
+
+
+def _item(body: dict, actor: str) -> _Item:
+    event = parse(body)
+    return _Item(event, _payload(event), digest_of(body), body, actor)
+
+
+def ingest(body: dict, *, actor: str | None = None) -> Ingested:
+    """Accept one OpenLineage event (validated first: ValidationError names what is wrong; a run id of another
+    job: Conflict). Committed when this returns; applied to the graph by the applier, or, inside a
+    transaction or with ``DICTAMESH_LINEAGE_GROUP_COMMIT`` off, here in the caller's transaction."""
+    item = _item(body, actor or current_actor() or "")
+    if settings.DICTAMESH_LINEAGE_GROUP_COMMIT and not connection.in_atomic_block:
+        import os
+
+        if os.environ.get("DIRECT"):
+            (result,) = _store_many([item])
+            if isinstance(result, BaseException):
+                raise result
+        else:
+            result = _STORE.submit(item)
+        if result.status == "stored":
+            _APPLIER.wake()
+        return result
+    (result,) = _ingest_now([item])
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+def ingest_many(bodies: list, *, actor: str | None = None) -> list[Ingested | DictaMeshError]:
+    """Several events stored and applied together in one transaction (in order, as if one after the other):
+    each one's result, or its error (an invalid or refused event fails alone)."""
+    actor = actor or current_actor() or ""
+    items: list[_Item] = []
+    results: list[Ingested | DictaMeshError | None] = []
+    for body in bodies:
+        try:
+            items.append(_item(body, actor))
+            results.append(None)
+        except DictaMeshError as exc:
+            results.append(exc)
+    applied = iter(_ingest_now(items) if items else [])
+    return [next(applied) if r is None else r for r in results]
+
+
+# -- storing -----------------------------------------------------------------------------------------------
+
+_STORE_SQL = """
+WITH b AS MATERIALIZED (
+    SELECT * FROM jsonb_to_recordset(%s::jsonb) AS b(i int, digest text, kind text, event_type text,
+        event_time timestamptz, run_id uuid, producer text, payload jsonb, job text, job_ns text, job_name text,
+        work jsonb, actor text)
+), refused AS MATERIALIZED (  -- a run id another job holds, applied or queued
+    SELECT b.i FROM b WHERE b.run_id IS NOT NULL AND (
+        (SELECT s.name <> b.job_ns OR j.name <> b.job_name FROM dictamesh_lineage_run AS r
+         JOIN dictamesh_lineage_node AS j ON j.id = r.job_id
+         JOIN dictamesh_lineage_namespace AS s ON s.id = j.namespace_id
+         WHERE r.run_id = b.run_id)
+        OR EXISTS (SELECT 1 FROM dictamesh_lineage_pending AS p WHERE p.run_id = b.run_id AND p.job <> b.job))
+), ev AS (
+    INSERT INTO dictamesh_lineage_event (digest, kind, event_type, event_time, run_id, producer, payload, received_at)
+    SELECT b.digest, b.kind, b.event_type, b.event_time, b.run_id, b.producer, b.payload, now() FROM b
+    WHERE b.i NOT IN (SELECT i FROM refused) ORDER BY b.i
+    ON CONFLICT (digest) DO NOTHING RETURNING id, digest
+), queued AS (
+    INSERT INTO dictamesh_lineage_pending (event_id, run_id, job, work, actor, received_at, attempts, error)
+    SELECT ev.id, b.run_id, b.job, b.work, b.actor, now(), 0, '' FROM ev JOIN b ON b.digest = ev.digest
+    ORDER BY ev.id
+    RETURNING id, event_id
+)
+SELECT b.i, CASE WHEN b.i IN (SELECT i FROM refused) THEN 'conflict' WHEN ev.id IS NULL THEN 'duplicate'
+                 ELSE 'stored' END, queued.id
+FROM b LEFT JOIN ev ON ev.digest = b.digest LEFT JOIN queued ON queued.event_id = ev.id ORDER BY b.i
+"""
+
+
+def _conflict(item: _Item) -> Conflict:
+    return Conflict(
+        f"Run {item.event.run_id} belongs to another job.", fields={"run.runId": "belongs to another job"}
+    )
+
+
+def _store(items: list[_Item]) -> list[tuple[Ingested, int | None] | Conflict]:
+    """The events and their queue rows, in one statement (the caller's transaction): each one's result and
+    queue id, or Conflict. The same event twice in ``items`` is stored once; a run named with two jobs in
+    ``items`` belongs to the first."""
+    rows, seen, owners, early = [], set(), {}, {}
+    for i, item in enumerate(items):
+        event = item.event
+        run = str(event.run_id) if event.run_id else None
+        if item.digest in seen:
+            early[i] = (Ingested("duplicate", event.kind, event.run_id), None)
+            continue
+        if run is not None and owners.setdefault(run, item.work["job"]) != item.work["job"]:
+            early[i] = _conflict(item)
+            continue
+        seen.add(item.digest)
+        namespace, name = event.job or ("", "")
+        rows.append(
+            {
+                "i": i,
+                "digest": item.digest,
+                "kind": event.kind,
+                "event_type": event.event_type,
+                "event_time": event.event_time.isoformat(),
+                "run_id": run,
+                "producer": event.producer[:1024],
+                "payload": item.body,
+                "job": item.work["job"] or "",
+                "job_ns": namespace,
+                "job_name": name,
+                "work": item.work,
+                "actor": item.actor[:255],
+            }
+        )
+    stored = {}
+    if rows:
+        for i, status, queued in execute_json(_STORE_SQL, orjson.dumps(rows).decode(), prepare=True):
+            item = items[i]
+            stored[i] = (
+                _conflict(item)
+                if status == "conflict"
+                else (Ingested(status, item.event.kind, item.event.run_id), queued)
+            )
+    return [early[i] if i in early else stored[i] for i in range(len(items))]
+
+
+def _store_many(items: list[_Item]) -> list[Ingested | BaseException]:
+    """The store writer's batch: one statement (atomic alone: no transaction block around it). Should it fail,
+    each event is stored alone, so that one event's error is that event's alone."""
+    try:
+        return [r if isinstance(r, BaseException) else r[0] for r in _store(items)]
+    except Exception:  # noqa: BLE001 - retried one by one below, where each error reaches its caller
+        if len(items) == 1:
+            raise
+        logger.info("lineage: storing %d events together failed; one by one", len(items), exc_info=True)
+    results: list[Ingested | BaseException] = []
+    for item in items:
+        try:
+            (result,) = _store([item])
+            results.append(result if isinstance(result, BaseException) else result[0])
+        except Exception as exc:  # noqa: BLE001 - handed to the request that sent this event
+            results.append(exc)
+    return results
+
+
+_STORE: GroupCommit[_Item, Ingested] = GroupCommit(_store_many, name="lineage-store")
+
+
+def _ingest_now(items: list[_Item]) -> list[Ingested | DictaMeshError]:
+    """Store and apply ``items`` in one transaction (the caller's, if any)."""
+    with transaction.atomic():
+        stored = _store(items)
+        queued = [r[1] for r in stored if not isinstance(r, BaseException) and r[1] is not None]
+        applied = _apply(ids=queued) if queued else {}
+    results: list[Ingested | DictaMeshError] = []
+    for item, r in zip(items, stored, strict=True):
+        if isinstance(r, BaseException):
+            results.append(r)
+            continue
+        result, queue_id = r
+        if queue_id is not None:
+            if queue_id not in applied:  # refused while applying: another job took the run meanwhile
+                results.append(_conflict(item))
+                continue
+            result.run_state, result.new_datasets = applied[queue_id]
+        results.append(result)
+    return results
+
+
+# -- applying ----------------------------------------------------------------------------------------------
+
+
+def _apply(*, limit: int = BATCH, upto: int | None = None, ids: list[int] | None = None) -> dict:
+    """One batch off the queue, applied in the caller's transaction: the catalog of its new and changed
+    datasets synced and one event published per applied event. Returns {queue id: (run state, new datasets)}."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT dictamesh_lineage_apply_pending(%s, %s, %s::bigint[], %s)",
+            [limit, timezone.now(), ids, upto],
+        )
+        (raw,) = cursor.fetchone()
+    done = raw if isinstance(raw, dict) else orjson.loads(raw)  # jsonb may come back as text
+    for refused in done["refused"]:
+        logger.warning(
+            "lineage: event %s refused while applying: run %s belongs to another job",
+            refused["e"],
+            refused["run"],
+        )
+    applied = done["events"]
+    if not applied:
+        return {}
+    created = set(done["created"])
+    names = _dataset_keys(created)
+    actors = {a["actor"] for a in applied}
+    _sync_catalog(created | set(done["catalog"]), actor=actors.pop() if len(actors) == 1 else "")
+    fresh = set(names.values())
+    runs = {run: (state, datetime.fromisoformat(at)) for run, (state, at) in done["runs"].items()}
+    results, changes = {}, []
+    for a in applied:
+        summary = a["summary"]
+        new = sorted(k for k in summary["datasets"] if k in fresh)
+        fresh.difference_update(new)
+        state = ""
+        if summary.get("state"):  # a RunEvent: the run's state once this event is applied
+            run = summary["data"]["run_id"]
+            mine = (summary["state"], datetime.fromisoformat(summary["data"]["event_time"]))
+            before = runs.get(run)
+            if before is None or (_rank(mine[0]), mine[1]) >= (_rank(before[0]), before[1]):
+                runs[run] = mine
+            state = runs[run][0]
+        results[a["o"]] = (state, new)
+        changes.append(
+            Change(
+                type=events.EVENT_INGESTED,
+                subject=summary["subject"],
+                data={**summary["data"], "run_state": state or None, "new_datasets": new},
+                actor=a["actor"] or None,
+                json_ready=True,
+            )
+        )
+    publish_many(changes)
+    return results
+
+
+def _locked(*, wait: bool) -> bool:
+    with connection.cursor() as cursor:
+        if wait:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK])
+            return True
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_LOCK])
+        return cursor.fetchone()[0]
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    return getattr(exc.__cause__, "sqlstate", None) or getattr(exc, "sqlstate", None)
+
+
+def _batch(*, upto: int | None, wait: bool) -> int | None:
+    """Apply the next batch: how many queued events it took, or None when another process holds the applier
+    lock (``wait`` False). A failing batch is applied event by event; an event that fails alone is set aside
+    with its error (``failed_at``: the admin retries it), so that it never holds the queue up."""
+    try:
+        with transaction.atomic():
+            if not _locked(wait=wait):
+                return None
+            return len(_apply(upto=upto))
+    except (DatabaseError, DictaMeshError, ValueError, KeyError, TypeError) as exc:
+        logger.warning("lineage: a batch failed (%s); applying its events one by one", exc, exc_info=True)
+    pending = PendingEvent.objects.filter(failed_at__isnull=True).order_by("pk")
+    if upto is not None:
+        pending = pending.filter(pk__lte=upto)
+    taken = 0
+    for pk in list(pending.values_list("pk", flat=True)[:BATCH]):
+        try:
+            with transaction.atomic():
+                if not _locked(wait=wait):
+                    return taken or None
+                _apply(ids=[pk])
+        except OperationalError as exc:
+            if _sqlstate(exc) != "40P01":
+                raise
+            logger.info("lineage: deadlock applying queued event %s; it stays queued", pk)
+            continue
+        except (DatabaseError, DictaMeshError, ValueError, KeyError, TypeError) as exc:
+            logger.error("lineage: queued event %s cannot be applied: %s", pk, exc, exc_info=True)
+            PendingEvent.objects.filter(pk=pk).update(
+                failed_at=timezone.now(), attempts=F("attempts") + 1, error=str(exc)[:4000]
+            )
+        taken += 1
+    return taken
+
+
+def apply_pending(*, upto: int | None = None, wait: bool = True) -> int | None:
+    """Apply queued events, batch after batch, until none is left (none with an id up to ``upto``): how many
+    were taken, or None when ``wait`` is False and another process is applying (it takes them)."""
+    total = 0
+    while True:
+        taken = _batch(upto=upto, wait=wait)
+        if taken is None:
+            return total or None
+        total += taken
+        if taken < BATCH:
+            return total
+
+
+def catch_up() -> None:
+    """Apply every event accepted before this call. Lineage reads call it first: a client that posted an event
+    reads its effect (it waits for the applier's batch in progress, then applies what is left)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT max(id) FROM dictamesh_lineage_pending WHERE failed_at IS NULL")
+        (top,) = cursor.fetchone()
+    if top is not None:
+        apply_pending(upto=top, wait=True)
+
+
+def pending_retry(*, ids: list[int]) -> int:
+    """Queue again events set aside after failing alone (a steward fixed the cause), and apply them now: how
+    many were queued again (those that fail again are set aside again, with the new error)."""
+    count = PendingEvent.objects.filter(pk__in=ids, failed_at__isnull=False).update(failed_at=None, error="")
+    if count:
+        catch_up()
+    return count
+
+
+def _apply_in_background() -> bool:
+    """The applier thread's pass: True to come back soon (another process holds the lock while events wait)."""
+    return apply_pending(wait=False) is None
+
+
+_APPLIER = Background(_apply_in_background, name="lineage-applier", gather=GATHER_SECONDS)
+
+
+def _key(kind: str, namespace: str, name: str) -> str:
+    return f"{kind}\x1f{namespace}\x1f{name}"  # names never hold control characters (the schema says so)
+
+
+def _payload(event: ParsedEvent) -> dict:
+    """The event normalised: what ``dictamesh_lineage_apply_pending`` takes (apps/lineage/sql/apply_pending.sql)."""
+    datasets = ([event.dataset] if event.dataset else []) + event.inputs + event.outputs
+    nodes = {(NodeKind.DATASET, d.namespace, d.name) for d in datasets}
+    job = _key(NodeKind.JOB, *event.job) if event.job else None
+    if event.job:
+        nodes.add((NodeKind.JOB, *event.job))
+    updates: dict[str, dict] = {}
+    if job and event.job_facets:
+        updates[job] = dict(event.job_facets)
+    schemas: dict[str, list[dict]] = {}
+    for d in datasets:
+        key = _key(NodeKind.DATASET, d.namespace, d.name)
+        if d.facets:
+            updates[key] = {**updates.get(key, {}), **d.facets}
+        schema = d.facets.get("schema")
+        if isinstance(schema, dict) and isinstance(schema.get("fields"), list):
+            schemas[key] = list({f["name"]: f for f in _flatten(schema["fields"])}.values())
+    columns = []
+    for d in event.outputs:
+        facet = d.facets.get("columnLineage")
+        if isinstance(facet, dict):
+            columns += _columns(_key(NodeKind.DATASET, d.namespace, d.name), facet, nodes)
+    inputs = [_key(NodeKind.DATASET, d.namespace, d.name) for d in event.inputs]
+    outputs = [_key(NodeKind.DATASET, d.namespace, d.name) for d in event.outputs]
+    edges = sorted({(i, job) for i in inputs} | {(job, o) for o in outputs}) if job else []
+    return {
+        "event_time": event.event_time.isoformat(),
+        "namespaces": sorted({ns for _, ns, _ in nodes}),
+        "nodes": [{"k": k, "ns": ns, "name": name} for k, ns, name in sorted(nodes)],
+        "job": job,
+        "updates": [
+            {
+                "key": key,
+                "facets": facets,
+                "description": _text(facets, "documentation", "description"),
+                "source_name": (_text(facets, "dataSource", "name") or "")[:1024] or None,
+                "job_type": (_text(facets, "jobType", "jobType") or "")[:100] or None,
+                "catalog": key.startswith(NodeKind.DATASET),
+            }
+            for key, facets in sorted(updates.items())
+        ],
+        "schemas": [{"key": key, "fields": fields} for key, fields in sorted(schemas.items())],
+        "edges": [list(e) for e in edges if e[0] != e[1]],
+        "inputs": inputs,
+        "outputs": outputs,
+        "run": _run_part(event) if event.kind == "RunEvent" else None,
+        "columns": columns,
+        "summary": _summary(event, nodes),
+    }
+
+
+def _text(facets: dict, facet: str, key: str) -> str | None:
+    value = (facets.get(facet) or {}).get(key)
+    return value if isinstance(value, str) else None
+
+
+def _run_part(event: ParsedEvent) -> dict:
+    nominal = event.run_facets.get("nominalTime") or {}
+    parent = ((event.run_facets.get("parent") or {}).get("run") or {}).get("runId")
+    try:
+        parent_id = str(uuid.UUID(parent)) if isinstance(parent, str) else None
+    except ValueError:
+        parent_id = None
+    start = _time_or_none(nominal.get("nominalStartTime"))
+    end = _time_or_none(nominal.get("nominalEndTime"))
+    return {
+        "state": event.event_type or RunState.OTHER,
+        "facets": event.run_facets,
+        "nominal_start": start.isoformat() if start else None,
+        "nominal_end": end.isoformat() if end else None,
+        "parent": parent_id,
+    }
+
+
+def _columns(output: str, facet: dict, nodes: set) -> list[dict]:
+    """``columnLineage``: each output field ← its input fields, with the first transformation's details."""
+    out = []
+    for out_field, spec in (facet.get("fields") or {}).items():
+        default_type = spec.get("transformationType") or ""
+        default_description = spec.get("transformationDescription") or ""
+        for source in spec.get("inputFields") or []:
+            transformations = [t for t in source.get("transformations") or [] if isinstance(t, dict)] or [{}]
+            first = transformations[0]
+            nodes.add((NodeKind.DATASET, source["namespace"], source["name"]))
+            out.append(
+                {
+                    "okey": output,
+                    "out_field": out_field,
+                    "ikey": _key(NodeKind.DATASET, source["namespace"], source["name"]),
+                    "in_field": source["field"],
+                    "type": (first.get("type") or default_type)[:50],
+                    "subtype": (first.get("subtype") or "")[:50],
+                    "description": first.get("description") or default_description,
+                    "masking": any(bool(t.get("masking")) for t in transformations),
+                }
+            )
+    return out
+
+
+def _summary(event: ParsedEvent, nodes: set) -> dict:
+    """What the applier publishes for the event (``dictamesh.lineage.graph.event_ingested``), but for what only
+    applying tells: the run state it leads to and the datasets it created."""
+    data = {
+        "kind": event.kind,
+        "event_type": event.event_type,
+        "event_time": event.event_time.isoformat(),
+        "run_id": str(event.run_id) if event.run_id else None,
+        "job": f"job:{event.job[0]}:{event.job[1]}" if event.job else None,
+        "inputs": [f"dataset:{d.namespace}:{d.name}" for d in event.inputs],
+        "outputs": [f"dataset:{d.namespace}:{d.name}" for d in event.outputs],
+        "dataset": f"dataset:{event.dataset.namespace}:{event.dataset.name}" if event.dataset else None,
+    }
+    return {
+        "subject": str(event.run_id) if event.run_id else _subject(event),
+        "data": data,
+        "datasets": sorted(f"dataset:{ns}:{name}" for kind, ns, name in nodes if kind == NodeKind.DATASET),
+        "state": (event.event_type or RunState.OTHER) if event.kind == "RunEvent" else None,
+    }
+
+
+def _subject(event: ParsedEvent) -> str:
+    if event.dataset is not None:
+        return f"dataset:{event.dataset.namespace}:{event.dataset.name}"
+    assert event.job is not None
+    return f"job:{event.job[0]}:{event.job[1]}"
+
+
+def _flatten(fields: list[dict], prefix: str = "") -> list[dict]:
+    """Schema facet fields, nested ones as ``parent.child``."""
+    out = []
+    for f in fields:
+        name = prefix + f["name"]
+        out.append(
+            {"name": name, "type": (f.get("type") or "")[:200], "description": f.get("description") or ""}
+        )
+        out.extend(_flatten(f.get("fields") or [], name + "."))
+    return out
+
+
+def _time_or_none(text) -> datetime | None:
+    from .openlineage import parse_time
+
+    try:
+        return parse_time(text, "nominalTime") if text else None
+    except ValidationError:
+        return None
+
+
+# -- the catalog -------------------------------------------------------------------------------------------
+
+
+def _dataset_keys(ids: set[int]) -> dict[int, str]:
+    """{id: dataset:NS:NAME} of the datasets among ``ids``."""
+    if not ids:
+        return {}
+    return {
+        n.pk: node_key(n)
+        for n in Node.objects.filter(pk__in=ids, kind=NodeKind.DATASET).select_related("namespace")
+    }
+
+
+def dataset_urn(namespace: str, name: str) -> str:
+    """The catalog URN a dataset first seen by lineage gets: ``dm:<lineage source>:dataset:<ns>/<name>``."""
+    return catalog.build_urn(
+        source=settings.DICTAMESH_LINEAGE_CATALOG_SOURCE,
+        entity_type="dataset",
+        source_key=f"{namespace}/{name}",
+    )
+
+
+def _owner(name: str) -> str | None:
+    """An OpenLineage owner name as a catalog principal: ``team:x``/``group:x`` → ``group:x``, else a user."""
+    kind, _, rest = name.partition(":")
+    if rest and kind in ("team", "group"):
+        return f"group:{rest}"
+    if rest and kind == "user":
+        return f"user:{rest}"
+    return f"user:{name}" if name.strip() and " " not in name.strip() else None
+
+
+def _sync_catalog(node_ids: set[int], *, actor: str) -> None:
+    """New datasets become catalog entities; documentation, ownership and fields fill them where empty."""
+    nodes = list(Node.objects.filter(pk__in=node_ids, kind=NodeKind.DATASET).select_related("namespace"))
+    if not nodes:
+        return
+    catalog.ensure_home(
+        source=settings.DICTAMESH_LINEAGE_CATALOG_SOURCE,
+        source_kind="openlineage",
+        domain=settings.DICTAMESH_LINEAGE_CATALOG_DOMAIN,
+    )
+    fields: dict[int, list[dict]] = {}
+    live = DatasetField.objects.filter(dataset__in=nodes, removed_at__isnull=True).order_by("ordinal", "name")
+    for f in live.values("dataset_id", "name", "type"):
+        fields.setdefault(f["dataset_id"], []).append({"name": f["name"], "type": f["type"]})
+    items = []
+    for node in nodes:
+        if not node.entity_urn:
+            node.entity_urn = dataset_urn(node.namespace.name, node.name)
+        owners = (node.facets.get("ownership") or {}).get("owners") or []
+        items.append(
+            {
+                "urn": node.entity_urn,
+                "name": node.name[-255:],
+                "domain": settings.DICTAMESH_LINEAGE_CATALOG_DOMAIN,
+                "description": node.description,
+                "owners": [
+                    o for o in (_owner(x.get("name", "")) for x in owners if isinstance(x, dict)) if o
+                ],
+                "properties": {
+                    "lineage": {
+                        "node": node_key(node),
+                        "namespace": node.namespace.name,
+                        "source": node.source_name,
+                        "fields": fields.get(node.pk, []),
+                        "version": node.version,
+                    }
+                },
+            }
+        )
+    for result in catalog.entities_fill(items=items, actor=actor or "system:lineage"):
+        if result["status"] == "error":
+            logger.warning("lineage: the catalog refused %s: %s", result["urn"], result.get("error"))
+    for node in nodes:
+        Node.objects.filter(pk=node.pk, entity_urn="").update(entity_urn=node.entity_urn)
