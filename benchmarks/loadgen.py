@@ -86,8 +86,26 @@ class Load:
         buffer[:] = body[length:]
         return status, bytes(body[:length])
 
+    def prebuilt(self, method: str, path: str, bodies: list) -> list[bytes]:
+        """Requests encoded before a run: the load generator then costs the cores no more than its sockets do
+        (producers run on other machines)."""
+        return [self._encode(method, path, body) for body in bodies]
+
     def run(self, request, seconds: float) -> float:
+        """``request(n)`` → (method, path, body) for the n-th request, or a list of prebuilt requests (the run
+        ends when they are used up, if before ``seconds``)."""
         counter = itertools.count()
+        if isinstance(request, list):
+            ready = request
+
+            def encoded(n: int) -> bytes | None:
+                return ready[n] if n < len(ready) else None
+        else:
+
+            def encoded(n: int) -> bytes | None:
+                method, path, body = request(n)
+                return self._encode(method, path, body)
+
         done: list[int] = []
         errors: list[str] = []
         deadline = time.perf_counter() + seconds
@@ -99,11 +117,13 @@ class Load:
             count = 0
             try:
                 while time.perf_counter() < deadline:
-                    method, path, body = request(next(counter))
-                    sock.sendall(self._encode(method, path, body))
+                    data = encoded(next(counter))
+                    if data is None:
+                        return
+                    sock.sendall(data)
                     status, payload = self._response(sock, buffer)
                     if status not in self.ok:
-                        errors.append(f"{method} {path}: {status} {payload[:200]!r}")
+                        errors.append(f"{data[:60]!r}: {status} {payload[:200]!r}")
                         return
                     count += 1
             finally:

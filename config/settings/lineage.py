@@ -34,7 +34,8 @@ DICTAMESH_LINEAGE_GROUP_COMMIT = ENV.bool(
     "DICTAMESH_LINEAGE_GROUP_COMMIT",
     default=True,
     doc=(
-        "Concurrent OpenLineage events of one process share a transaction (one writer thread, group commit): "
-        "each request still returns once its event is committed. Off: one transaction per event."
+        "OpenLineage events are accepted at once (concurrent requests of a process share one statement and "
+        "commit) and applied to the graph in batches right after; reads apply what is queued first. Off: "
+        "each event is stored and applied in its own transaction before the request returns."
     ),
 )

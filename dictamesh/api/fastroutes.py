@@ -21,6 +21,7 @@ function the Django route calls, so both transports answer alike (tests run both
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -35,6 +36,7 @@ from django.db import close_old_connections, connections
 
 from dictamesh.errors import DictaMeshError
 from dictamesh.events.context import actor_var
+from dictamesh.observability import tracing
 from dictamesh.observability.context import request_id_var
 from dictamesh.observability.metrics import HTTP_DURATION, HTTP_REQUESTS
 
@@ -104,9 +106,19 @@ def _serve(route: FastRoute, environ: dict, start_response) -> list[bytes]:
         *extra,
     ]
     start_response(_STATUS_LINES.get(status, f"{status} Unknown"), headers)
-    HTTP_REQUESTS.labels(method=method, route=route.pattern, status=str(status)).inc()
-    HTTP_DURATION.labels(method=method, route=route.pattern).observe(time.perf_counter() - started)
+    counter, duration = _metrics(method, route.pattern, status)
+    counter.inc()
+    duration.observe(time.perf_counter() - started)
     return [payload]
+
+
+@functools.cache
+def _metrics(method: str, pattern: str, status: int):
+    """The labelled metrics of a route and status (found once: labelling costs more than counting)."""
+    return (
+        HTTP_REQUESTS.labels(method=method, route=pattern, status=str(status)),
+        HTTP_DURATION.labels(method=method, route=pattern),
+    )
 
 
 def _handle(route: FastRoute, environ: dict, method: str) -> tuple[int, Any, list[tuple[str, str]]]:
@@ -158,12 +170,14 @@ def _handle(route: FastRoute, environ: dict, method: str) -> tuple[int, Any, lis
 
 
 class _span:
-    """A server span when a tracer provider is configured (a no-op span costs little, but nothing is less)."""
+    """A server span when tracing is on (dictamesh.observability.tracing); else nothing at all."""
 
     def __init__(self, method: str, pattern: str):
         self.method, self.pattern, self._cm = method, pattern, None
 
     def __enter__(self):
+        if not tracing.enabled():
+            return None
         from opentelemetry import trace
 
         tracer = trace.get_tracer("dictamesh.api.fastroutes")
@@ -176,4 +190,4 @@ class _span:
         return span if span.is_recording() else None
 
     def __exit__(self, *exc):
-        return self._cm.__exit__(*exc)
+        return self._cm.__exit__(*exc) if self._cm is not None else None

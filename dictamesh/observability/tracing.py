@@ -48,6 +48,11 @@ def configure(*, endpoint: str | None, service_name: str, role: str) -> bool:
     return True
 
 
+def enabled() -> bool:
+    """Whether spans are exported (``configure`` ran with an endpoint)."""
+    return _configured
+
+
 def shutdown() -> None:
     """Flush pending spans (a process about to exit)."""
     if not _configured:

@@ -52,5 +52,11 @@ class Migration(migrations.Migration):
         migrations.RunSQL(
             "DROP FUNCTION IF EXISTS dictamesh_lineage_apply(jsonb, timestamptz)", reverse_sql=migrations.RunSQL.noop
         ),
+        migrations.RunSQL(
+            # a run is written twice or more (START, then COMPLETE): room on its page for the new version (a HOT
+            # update: no index entry, the old version pruned with the page)
+            "ALTER TABLE dictamesh_lineage_run SET (fillfactor = 80)",
+            reverse_sql="ALTER TABLE dictamesh_lineage_run RESET (fillfactor)",
+        ),
         migrations.RunSQL(SQL, reverse_sql=DROP),
     ]

@@ -209,8 +209,11 @@ BEGIN
     SELECT array_agg(DISTINCT (b->>'run')::uuid) INTO v_run_ids
     FROM jsonb_array_elements(v_batch) AS b WHERE jsonb_typeof(b->'w'->'run') = 'object';
     IF v_run_ids IS NOT NULL THEN
-        SELECT coalesce(jsonb_object_agg(r.run_id, jsonb_build_array(r.state, r.state_time)), '{}')
-        INTO v_runs FROM dictamesh_lineage_run AS r WHERE r.run_id = ANY (v_run_ids);
+        -- (a scalar subquery a run: an index lookup each, whatever plan is cached for the table's size)
+        SELECT coalesce(jsonb_object_agg(u.id, x.state) FILTER (WHERE x.state IS NOT NULL), '{}') INTO v_runs
+        FROM unnest(v_run_ids) AS u(id),
+             LATERAL (SELECT (SELECT jsonb_build_array(r.state, r.state_time) FROM dictamesh_lineage_run AS r
+                              WHERE r.run_id = u.id) AS state) AS x;
         WITH ev AS (
             SELECT (b->>'o')::bigint AS o, (b->>'run')::uuid AS run_id, (v_ids->>(b->'w'->>'job'))::bigint AS job_id,
                    b->'w'->'run'->>'state' AS state, dictamesh_lineage_run_rank(b->'w'->'run'->>'state') AS rank,

@@ -48,3 +48,24 @@ def test_stewards_add_and_remove_edges_through_the_services(steward, chain):
     assert response.status_code == 200
     assert not Edge.objects.filter(pk=edge.pk).exists()
     assert OutboxMessage.objects.filter(type="dictamesh.lineage.graph.edge_removed").count() == 1
+
+
+def test_stewards_see_events_set_aside_and_apply_them_again(steward):
+    from apps.lineage import ingestion
+    from apps.lineage.models import PendingEvent, Run
+
+    from .conftest import run_event
+
+    body = run_event("START", "stuck")
+    (stored,) = ingestion._store([ingestion._item(body, "user:producer")])
+    PendingEvent.objects.filter(pk=stored[1]).update(
+        failed_at="2026-11-26T10:00:00Z", error="boom: a bug", attempts=1
+    )
+    page = steward.get("/admin/lineage/pendingevent/")
+    assert page.status_code == 200 and "boom: a bug" in page.content.decode()
+    response = steward.post(
+        "/admin/lineage/pendingevent/", {"action": "retry", "_selected_action": [stored[1]]}, follow=True
+    )
+    assert "1 events queued again; 0 failed again" in response.content.decode()
+    assert not PendingEvent.objects.exists()
+    assert Run.objects.get(run_id=body["run"]["runId"]).job.name == "stuck"
