@@ -92,14 +92,7 @@ def ingest(body: dict, *, actor: str | None = None) -> Ingested:
     transaction or with ``DICTAMESH_LINEAGE_GROUP_COMMIT`` off, here in the caller's transaction."""
     item = _item(body, actor or current_actor() or "")
     if settings.DICTAMESH_LINEAGE_GROUP_COMMIT and not connection.in_atomic_block:
-        import os
-
-        if os.environ.get("DIRECT"):
-            (result,) = _store_many([item])
-            if isinstance(result, BaseException):
-                raise result
-        else:
-            result = _STORE.submit(item)
+        result = _STORE.submit(item)
         if result.status == "stored":
             _APPLIER.wake()
         return result
