@@ -228,7 +228,7 @@ def _ingest_now(items: list[_Item]) -> list[Ingested | DictaMeshError]:
     with transaction.atomic():
         stored = _store(items)
         queued = [r[1] for r in stored if not isinstance(r, BaseException) and r[1] is not None]
-        applied = _apply(ids=queued) if queued else {}
+        applied = _apply(ids=queued)[0] if queued else {}
     results: list[Ingested | DictaMeshError] = []
     for item, r in zip(items, stored, strict=True):
         if isinstance(r, BaseException):
@@ -247,9 +247,10 @@ def _ingest_now(items: list[_Item]) -> list[Ingested | DictaMeshError]:
 # -- applying ----------------------------------------------------------------------------------------------
 
 
-def _apply(*, limit: int = BATCH, upto: int | None = None, ids: list[int] | None = None) -> dict:
+def _apply(*, limit: int = BATCH, upto: int | None = None, ids: list[int] | None = None) -> tuple[dict, int]:
     """One batch off the queue, applied in the caller's transaction: the catalog of its new and changed
-    datasets synced and one event published per applied event. Returns {queue id: (run state, new datasets)}."""
+    datasets synced and one event published per applied event. Returns {queue id: (run state, new datasets)}
+    of the applied events, and how many events the batch took off the queue (refused ones too)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT dictamesh_lineage_apply_pending(%s, %s, %s::bigint[], %s)",
@@ -264,8 +265,9 @@ def _apply(*, limit: int = BATCH, upto: int | None = None, ids: list[int] | None
             refused["run"],
         )
     applied = done["events"]
+    taken = len(applied) + len(done["refused"])
     if not applied:
-        return {}
+        return {}, taken
     created = set(done["created"])
     names = _dataset_keys(created)
     actors = {a["actor"] for a in applied}
@@ -296,7 +298,7 @@ def _apply(*, limit: int = BATCH, upto: int | None = None, ids: list[int] | None
             )
         )
     publish_many(changes)
-    return results
+    return results, taken
 
 
 def _locked(*, wait: bool) -> bool:
@@ -320,7 +322,7 @@ def _batch(*, upto: int | None, wait: bool) -> int | None:
         with transaction.atomic():
             if not _locked(wait=wait):
                 return None
-            return len(_apply(upto=upto))
+            return _apply(upto=upto)[1]
     except (DatabaseError, DictaMeshError, ValueError, KeyError, TypeError) as exc:
         logger.warning("lineage: a batch failed (%s); applying its events one by one", exc, exc_info=True)
     pending = PendingEvent.objects.filter(failed_at__isnull=True).order_by("pk")

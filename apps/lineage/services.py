@@ -50,7 +50,7 @@ def _edges(pairs: list[tuple[int, int]], *, provenance: str, now: datetime, conf
             "INSERT INTO dictamesh_lineage_edge (source_id, target_id, provenance, confidence, note, created_by,"
             " created_at, last_seen_at) SELECT s, t, %s, %s, %s, %s, %s, %s FROM unnest(%s::bigint[], %s::bigint[])"
             " AS u(s, t) ON CONFLICT (source_id, target_id) DO UPDATE SET last_seen_at = EXCLUDED.last_seen_at"
-            " WHERE dictamesh_lineage_edge.last_seen_at < EXCLUDED.last_seen_at - interval '1 minute'"
+            " WHERE dictamesh_lineage_edge.last_seen_at < EXCLUDED.last_seen_at - interval '1 hour'"
             " RETURNING (xmax = 0)",
             [provenance, confidence, note, actor, now, now, sources, targets],
         )

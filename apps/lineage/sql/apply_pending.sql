@@ -37,6 +37,7 @@ DECLARE
     v_batch jsonb;
     v_refused jsonb := '[]';
     v_ids jsonb;
+    v_ns jsonb;
     v_created bigint[];
     v_catalog bigint[] := '{}';
     v_run_ids uuid[];
@@ -90,6 +91,7 @@ BEGIN
         WHERE NOT b->'o' IN (SELECT f->'o' FROM jsonb_array_elements(v_refused) AS f);
     END IF;
 
+    -- namespaces: created on first sight; their ids once for the batch
     INSERT INTO dictamesh_lineage_namespace (name, description, owner, created_at, updated_at)
     SELECT w.n, '', '', p_now, p_now
     FROM (SELECT DISTINCT n FROM jsonb_array_elements(v_batch) AS b,
@@ -97,33 +99,45 @@ BEGIN
     WHERE (SELECT s.id FROM dictamesh_lineage_namespace AS s WHERE s.name = w.n) IS NULL
     ORDER BY 1
     ON CONFLICT (name) DO NOTHING;
+    SELECT jsonb_object_agg(w.n, (SELECT s.id FROM dictamesh_lineage_namespace AS s WHERE s.name = w.n))
+    INTO v_ns
+    FROM (SELECT DISTINCT n FROM jsonb_array_elements(v_batch) AS b,
+                 jsonb_array_elements_text(b->'w'->'namespaces') AS n) AS w;
 
-    -- nodes: created on first sight; then every node of the batch by key (index lookups, one a node)
-    WITH wanted AS (
-        SELECT DISTINCT x.k, x.ns, x.name
-        FROM jsonb_array_elements(v_batch) AS b, jsonb_to_recordset(b->'w'->'nodes') AS x(k text, ns text, name text)
-    ), fresh AS (
-        SELECT w.k, (SELECT s.id FROM dictamesh_lineage_namespace AS s WHERE s.name = w.ns) AS ns, w.name
-        FROM wanted AS w
-    ), ins AS (
-        INSERT INTO dictamesh_lineage_node (kind, namespace_id, name, entity_urn, description, source_name, job_type,
-                                            facets, version, created_at, updated_at)
-        SELECT f.k, f.ns, f.name, '', '', '', '', '{}'::jsonb, 0, p_now, p_now FROM fresh AS f
-        WHERE (SELECT n.id FROM dictamesh_lineage_node AS n
-               WHERE n.kind = f.k AND n.namespace_id = f.ns AND n.name = f.name) IS NULL
-        ORDER BY 1, 2, 3
-        ON CONFLICT (kind, namespace_id, name) DO NOTHING RETURNING id
-    )
-    SELECT coalesce(array_agg(id), '{}') INTO v_created FROM ins;
-
+    -- nodes: every node of the batch by key (an index lookup each); those missing created, their ids taken
+    -- from the insert (one created meanwhile by another writer is looked up again)
     SELECT jsonb_object_agg(w.k || chr(31) || w.ns || chr(31) || w.name, (
                SELECT n.id FROM dictamesh_lineage_node AS n
-               WHERE n.kind = w.k AND n.name = w.name
-                 AND n.namespace_id = (SELECT s.id FROM dictamesh_lineage_namespace AS s WHERE s.name = w.ns)))
+               WHERE n.kind = w.k AND n.namespace_id = (v_ns->>w.ns)::bigint AND n.name = w.name))
     INTO v_ids
     FROM (SELECT DISTINCT x.k, x.ns, x.name
           FROM jsonb_array_elements(v_batch) AS b,
                jsonb_to_recordset(b->'w'->'nodes') AS x(k text, ns text, name text)) AS w;
+    IF EXISTS (SELECT 1 FROM jsonb_each(v_ids) AS e WHERE jsonb_typeof(e.value) = 'null') THEN
+        WITH ins AS (
+            INSERT INTO dictamesh_lineage_node (kind, namespace_id, name, entity_urn, description, source_name,
+                                                job_type, facets, version, created_at, updated_at)
+            SELECT split_part(e.key, chr(31), 1), (v_ns->>split_part(e.key, chr(31), 2))::bigint,
+                   substr(e.key, length(split_part(e.key, chr(31), 1)) + length(split_part(e.key, chr(31), 2)) + 3),
+                   '', '', '', '', '{}'::jsonb, 0, p_now, p_now
+            FROM jsonb_each(v_ids) AS e WHERE jsonb_typeof(e.value) = 'null'
+            ORDER BY 1, 2, 3
+            ON CONFLICT (kind, namespace_id, name) DO NOTHING RETURNING id, kind, namespace_id, name
+        )
+        SELECT coalesce(array_agg(i.id), '{}'),
+               v_ids || coalesce(jsonb_object_agg(i.kind || chr(31) || s.name || chr(31) || i.name, i.id), '{}')
+        INTO v_created, v_ids
+        FROM ins AS i JOIN jsonb_each_text(v_ns) AS s(name, id) ON s.id::bigint = i.namespace_id;
+        SELECT v_ids || coalesce(jsonb_object_agg(e.key, (
+                   SELECT n.id FROM dictamesh_lineage_node AS n
+                   WHERE n.kind = split_part(e.key, chr(31), 1)
+                     AND n.namespace_id = (v_ns->>split_part(e.key, chr(31), 2))::bigint
+                     AND n.name = substr(e.key, length(split_part(e.key, chr(31), 1))
+                                                + length(split_part(e.key, chr(31), 2)) + 3))), '{}')
+        INTO v_ids FROM jsonb_each(v_ids) AS e WHERE jsonb_typeof(e.value) = 'null';
+    ELSE
+        v_created := '{}';
+    END IF;
 
     -- facets: every update of a node any of them changes, in arrival order (the rest change nothing); a
     -- dataset whose catalog-facing facets change is noted for the catalog
@@ -191,7 +205,8 @@ BEGIN
         v_catalog := v_catalog || rec.id;
     END LOOP;
 
-    -- edges: dataset -> job (reads), job -> dataset (writes); one seen in the last minute is left alone
+    -- edges: dataset -> job (reads), job -> dataset (writes); last_seen_at moves once an hour at most (an
+    -- edge a pipeline uses is seen every run: refreshing it each time would rewrite the edge table)
     INSERT INTO dictamesh_lineage_edge (source_id, target_id, provenance, confidence, note, created_by, created_at,
                                         last_seen_at)
     SELECT x.s, x.t, 'openlineage', 1, '', '', p_now, p_now
@@ -199,10 +214,10 @@ BEGIN
           FROM jsonb_array_elements(v_batch) AS b, jsonb_array_elements(b->'w'->'edges') AS e) AS x
     WHERE x.s <> x.t
       AND coalesce((SELECT g.last_seen_at FROM dictamesh_lineage_edge AS g
-                    WHERE g.source_id = x.s AND g.target_id = x.t), '-infinity') < p_now - interval '1 minute'
+                    WHERE g.source_id = x.s AND g.target_id = x.t), '-infinity') < p_now - interval '1 hour'
     ORDER BY 1, 2
     ON CONFLICT (source_id, target_id) DO UPDATE SET last_seen_at = EXCLUDED.last_seen_at
-    WHERE dictamesh_lineage_edge.last_seen_at < EXCLUDED.last_seen_at - interval '1 minute';
+    WHERE dictamesh_lineage_edge.last_seen_at < EXCLUDED.last_seen_at - interval '1 hour';
 
     -- runs: a terminal state wins whatever the arrival order, else the later event time; the states before
     -- the batch go back to the caller (each event's own resulting state is published)

@@ -97,7 +97,7 @@ def test_a_run_another_job_took_meanwhile_is_refused_when_applied(caplog):
         payload=intruder.body,
     )
     PendingEvent.objects.create(event_id=event.pk, run_id=run, job=intruder.work["job"], work=intruder.work)
-    assert services.apply_pending() == 1
+    assert services.apply_pending() == 2  # both taken off the queue: one applied, one refused
     assert Run.objects.get(run_id=run).job.name == "owner"
     assert not Node.objects.filter(name__in=["intruder", "x"]).exists()
     assert not LineageEvent.objects.filter(pk=event.pk).exists()  # the refused event is not kept
