@@ -11,7 +11,7 @@ pipeline joins), the rest from the two layers before its own. Then:
 - **query**: for ``--queries`` random datasets and jobs, everything 5 hops upstream and downstream with the
   edges among it (``apps.lineage.graph.neighbourhood``: two recursive CTEs and one edge query), p95; also the
   whole ``GET /api/v1/lineage?depth=5`` answer (Marquez's shape, node data included), p95, in process.
-- **ingestion**: gunicorn serving DictaMesh (2 gthread workers × 4 threads, DEBUG off); ``--clients``
+- **ingestion**: DictaMesh served as its web role is (Granian, 2 workers × 4 threads, DEBUG off); ``--clients``
   keep-alive connections POST RunEvents (START and COMPLETE of new runs of existing jobs, each reading 3 of
   the datasets it is known to read and writing its dataset with an unchanged schema facet: the steady state)
   to ``/api/v1/lineage`` for ``--seconds``: events per second, counted once applied (the accepted events over
@@ -37,7 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import append_section, boot, machine, percentile, shutdown, target_rows  # noqa: E402
-from benchmarks.loadgen import Load, start_gunicorn, stop_gunicorn  # noqa: E402
+from benchmarks.loadgen import Load, start_server, stop_server  # noqa: E402
 
 TARGETS = {
     "query": ("5-hop upstream + downstream query (p95)", 100.0, "ms"),
@@ -295,7 +295,7 @@ def main() -> int:
         from dictamesh.auth.services import api_token_create, user_ensure
 
         token = api_token_create(user=user_ensure(username="bench-producer"), name="bench").clear
-        server, port = start_gunicorn(workers=args.workers, threads=args.threads)
+        server, port = start_server(workers=args.workers, threads=args.threads)
         load_http = Load(port, f"Bearer {token}", args.clients, ok=(201,))
         warm = event_maker(args, rng, names, reads)
         load_http.run(lambda n: ("POST", "/api/v1/lineage", warm(n)), 2.0)  # warm-up: imports, connections
@@ -336,7 +336,7 @@ def main() -> int:
             write(Path(args.write), args, timings, results, extra)
     finally:
         if server is not None:
-            stop_gunicorn(server)
+            stop_server(server)
         shutdown(sup, tmp)
     return 0
 
@@ -356,9 +356,10 @@ def write(path: Path, args, timings, results, extra) -> None:
   {args.queries} --rounds {args.rounds} --seconds {args.seconds:g} --clients {args.clients}`
 - Figures: the median over {args.rounds} rounds; a query round is the p95 of {args.queries} random start
   nodes; an ingestion round is {args.seconds:g} s of {args.clients} keep-alive clients posting RunEvents (START
-  and COMPLETE of new runs, 3 inputs, 1 output with a schema facet) to gunicorn ({args.workers} gthread
-  workers × {args.threads} threads) on the same 2 cores; its rate counts an event once applied: the events
-  accepted during the round over the round's time plus the time the applier took to apply what was left;
+  and COMPLETE of new runs, 3 inputs, 1 output with a schema facet) to Granian ({args.workers} workers ×
+  {args.threads} threads, as the image's web role) on the same 2 cores; its rate counts an event once
+  applied: the events accepted during the round over the round's time plus the time the applier took to
+  apply what was left;
   the events are built before the round (the load generator's sockets alone share the cores)
 
 | measure | median | target | ratio | rounds |
@@ -372,7 +373,7 @@ def write(path: Path, args, timings, results, extra) -> None:
     if extra["few"]:
         section += f"""
 - With {args.few_clients} clients instead of {args.clients}: {statistics.median(extra["few"]):,.0f} events/s applied
-  (median; rounds {", ".join(f"{v:,.0f}" for v in extra["few"])}): fewer requests at once share fewer commits"""
+  (median; rounds {", ".join(f"{v:,.0f}" for v in extra["few"])})"""
     section += f"""
 - The whole Marquez answer, `GET /api/v1/lineage?nodeId=…&depth=5` (node data, fields, latest runs, each job's
   inputs and outputs), in process: p95 {statistics.median(extra["api"]):.1f} ms

@@ -1,4 +1,4 @@
-"""HTTP load for the benchmarks: DictaMesh under gunicorn, and a lean keep-alive client."""
+"""HTTP load for the benchmarks: DictaMesh as its web role serves it (Granian), and a lean keep-alive client."""
 
 from __future__ import annotations
 
@@ -16,14 +16,16 @@ from pathlib import Path
 from benchmarks.common import ROOT
 
 
-def start_gunicorn(*, workers: int, threads: int) -> tuple[subprocess.Popen, int]:
-    """gunicorn serving ``config.wsgi`` (gthread workers, production-like) on a free port, once it answers."""
+def start_server(*, workers: int, threads: int) -> tuple[subprocess.Popen, int]:
+    """DictaMesh as the image's web role serves it (``config.wsgi`` under Granian: ``workers`` processes of
+    ``threads`` threads, docker/entrypoint.sh) on a free port, once it answers."""
     from dictamesh.devservices.ports import free_port
 
     port = free_port()
-    server = subprocess.Popen(  # noqa: S603 - our own gunicorn
-        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads), "--log-level", "warning"],
+    server = subprocess.Popen(  # noqa: S603 - our own server
+        [str(Path(sys.executable).parent / "granian"), "config.wsgi:application", "--interface", "wsgi",
+         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--blocking-threads", str(threads),
+         "--runtime-threads", "1", "--http", "1", "--no-ws", "--log-level", "warning"],
         cwd=ROOT,
         env={**os.environ, "DICTAMESH_PROCESS": "web"},
         stdout=subprocess.DEVNULL,
@@ -34,7 +36,7 @@ def start_gunicorn(*, workers: int, threads: int) -> tuple[subprocess.Popen, int
     return server, port
 
 
-def stop_gunicorn(server: subprocess.Popen) -> None:
+def stop_server(server: subprocess.Popen) -> None:
     os.killpg(server.pid, signal.SIGTERM)
     server.wait(timeout=30)
 
@@ -153,4 +155,4 @@ def wait_http(port: int, timeout: float = 60) -> None:
                 return
         except OSError:
             time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer /healthz")
+    raise RuntimeError("the server did not answer /healthz")

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/schema_registry.py [--seconds 5] [--runs 5] [--clients 8] [--write docs/benchmarks.md]
 
 Starts embedded PostgreSQL, Redis and Kafka (or uses DATABASE_URL, REDIS_URL, KAFKA_BOOTSTRAP_SERVERS), then
-gunicorn serving DictaMesh (``config.wsgi``, gthread workers, production-like: DEBUG off) on a free port.
+DictaMesh served as its web role is (``config.wsgi`` under Granian, production-like: DEBUG off) on a free port.
 The load comes from ``--clients`` threads of this process over keep-alive HTTP connections, authenticated as
 Kafka clients are (HTTP Basic ``username:token``), on the same 2 cores as the server: each figure is requests
 per second over ``--seconds``, the median of ``--runs`` runs.
@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import append_section, boot, machine, shutdown  # noqa: E402
-from benchmarks.loadgen import Load, start_gunicorn, stop_gunicorn  # noqa: E402
+from benchmarks.loadgen import Load, start_server, stop_server  # noqa: E402
 
 TARGETS = {  # name: (label, target req/s)
     "register": ("register a new schema (POST /subjects/{s}/versions)", 200.0),
@@ -45,8 +45,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per server worker")
     parser.add_argument("--only", choices=list(TARGETS), help="measure this request alone (profiling)")
     parser.add_argument("--write", help="append the result to this Markdown file")
     args = parser.parse_args()
@@ -60,7 +60,7 @@ def main() -> int:
         token = api_token_create(user=user, name="bench").clear
         auth = "Basic " + base64.b64encode(f"{user.username}:{token}".encode()).decode()
 
-        server, port = start_gunicorn(workers=args.workers, threads=args.threads)
+        server, port = start_server(workers=args.workers, threads=args.threads)
         load = Load(
             port, auth, args.clients, prefix=PREFIX, content_type="application/vnd.schemaregistry.v1+json"
         )
@@ -114,7 +114,7 @@ def main() -> int:
             write(Path(args.write), args, results)
     finally:
         if server is not None:
-            stop_gunicorn(server)
+            stop_server(server)
         shutdown(sup, tmp)
     return 0
 
@@ -130,7 +130,7 @@ def write(path: Path, args, results: dict[str, list[float]]) -> None:
     section = f"""
 ## Schema registry over HTTP — {datetime.now(UTC):%Y-%m-%d}
 
-- Machine: {machine()}; PostgreSQL and Redis embedded; gunicorn with {args.workers} gthread workers of
+- Machine: {machine()}; PostgreSQL and Redis embedded; Granian with {args.workers} workers of
   {args.threads} threads (DEBUG off, every middleware on: request ids, Prometheus metrics, token auth;
   tracing off as without an OTLP endpoint)
 - Load: {args.clients} client threads in one process on the same cores (a lean raw-socket HTTP/1.1 client),

@@ -10,7 +10,10 @@ case "$role" in
   web)
     reset_metrics
     export DICTAMESH_PROCESS=web
-    exec gunicorn config.wsgi:application --config /app/docker/gunicorn.conf.py ;;
+    # Granian: HTTP parsed in Rust, Django in Python threads (ADR 0013); GRANIAN_* variables tune it further
+    exec granian config.wsgi:application --interface wsgi --host 0.0.0.0 --port "${WEB_PORT:-8000}" \
+      --workers "${WEB_CONCURRENCY:-4}" --blocking-threads "${WEB_THREADS:-4}" --runtime-threads 1 \
+      --http 1 --no-ws --respawn-failed-workers --workers-kill-timeout 30 --log-level warning ;;
   worker)
     reset_metrics
     export DICTAMESH_PROCESS=worker DICTAMESH_METRICS_PORT="${DICTAMESH_METRICS_PORT:-9808}"

@@ -73,7 +73,7 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
-if ENV.name == "prod":  # runserver serves static files in dev; WhiteNoise behind gunicorn
+if ENV.name == "prod":  # runserver serves static files in dev; WhiteNoise behind Granian
     MIDDLEWARE.insert(
         MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
         "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -29,7 +29,7 @@ SENTRY_TRACES_SAMPLE_RATE = ENV.float(
 PROMETHEUS_MULTIPROC_DIR = ENV.str(
     "PROMETHEUS_MULTIPROC_DIR",
     default=None,
-    doc="Directory shared by the processes of one host so /metrics aggregates all of them (gunicorn, workers).",
+    doc="Directory shared by the processes of one host so /metrics aggregates all of them (web, workers).",
 )
 DICTAMESH_METRICS_PORT = ENV.int(
     "DICTAMESH_METRICS_PORT",

@@ -1,6 +1,6 @@
 """DictaMesh's own Prometheus metrics (``dictamesh_*``) and the /metrics exposition.
 
-In a multi-process host (gunicorn workers, Celery prefork children, `dictamesh dev`) set
+In a multi-process host (web workers, Celery prefork children, `dictamesh dev`) set
 PROMETHEUS_MULTIPROC_DIR to one directory per host: every process writes there and /metrics
 aggregates them all. Without it each process exposes its own values.
 """

@@ -122,14 +122,14 @@ def test_prometheus_scrapes_web_and_worker_and_grafana_is_provisioned():
     assert datasource["datasources"][0]["url"] == "http://prometheus:9090"
 
 
-def test_dockerfile_is_multi_stage_non_root_with_gunicorn():
+def test_dockerfile_is_multi_stage_non_root_with_granian():
     dockerfile = (ROOT / "docker/Dockerfile").read_text()
     assert len(re.findall(r"^FROM ", dockerfile, re.M)) >= 2
     user = re.findall(r"^USER (\S+)", dockerfile, re.M)
     assert user and user[-1] not in ("root", "0")
     entrypoint = ROOT / "docker/entrypoint.sh"
     assert os.access(entrypoint, os.X_OK)
-    assert "gunicorn config.wsgi:application" in entrypoint.read_text()
+    assert "granian config.wsgi:application --interface wsgi" in entrypoint.read_text()
     assert "HEALTHCHECK" in dockerfile
     # the image installs runtime requirements only: no embedded dev services in production
     assert "requirements/prod.txt" in dockerfile
