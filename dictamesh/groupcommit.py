@@ -34,7 +34,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 logger = logging.getLogger("dictamesh.groupcommit")
 _STOP = object()
-_ALL: WeakSet[GroupCommit | Background] = WeakSet()
+_ALL: WeakSet = WeakSet()  # every writer and background thread of the process
 IDLE_SECONDS = 1.0
 
 
@@ -44,18 +44,49 @@ def close_all() -> None:
         committer.close()
 
 
-class GroupCommit(Generic[T, R]):
+class _ProcessThread:
+    """A daemon thread per process, started on first use (again in a forked child, whose parent's thread and
+    state are not its own): the one start routine of the writers below."""
+
+    _name: str
+
+    def _init_thread(self) -> None:
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        _ALL.add(self)
+
+    def _alive(self) -> bool:
+        return self._pid == os.getpid() and self._thread is not None and self._thread.is_alive()
+
+    def _start(self) -> None:
+        if self._alive():
+            return
+        with self._lock:
+            if self._alive():
+                return
+            if self._pid != os.getpid():
+                self._fresh_state()
+            self._pid = os.getpid()
+            self._thread = threading.Thread(target=self._run, name=f"dictamesh-{self._name}", daemon=True)
+            self._thread.start()
+
+    def _fresh_state(self) -> None:
+        """What a forked child must not share with its parent (a queue, an event)."""
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class GroupCommit(_ProcessThread, Generic[T, R]):
     def __init__(
         self, apply: Callable[[list[T]], list[R | BaseException]], *, name: str, max_batch: int = 64
     ):
         self._apply = apply
         self._name = name
         self._max = max_batch
-        self._lock = threading.Lock()
         self._queue: queue.SimpleQueue[tuple[T, Future]] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._pid = 0
-        _ALL.add(self)
+        self._init_thread()
 
     def close(self, timeout: float = 10.0) -> None:
         """Let the writer finish what is queued, close its connection and stop (the next submit starts anew)."""
@@ -76,17 +107,8 @@ class GroupCommit(Generic[T, R]):
                 f"The {self._name} writer did not answer within {timeout:g} s."
             ) from None
 
-    def _start(self) -> None:
-        if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
-            return
-        with self._lock:
-            if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
-                return
-            if self._pid != os.getpid():  # a forked child: the parent's queue and thread are not ours
-                self._queue = queue.SimpleQueue()
-            self._pid = os.getpid()
-            self._thread = threading.Thread(target=self._run, name=f"dictamesh-{self._name}", daemon=True)
-            self._thread.start()
+    def _fresh_state(self) -> None:
+        self._queue = queue.SimpleQueue()
 
     def _run(self) -> None:
         while True:
@@ -123,7 +145,7 @@ class GroupCommit(Generic[T, R]):
                     future.set_result(result)
 
 
-class Background:
+class Background(_ProcessThread):
     """A thread per process that runs ``work`` after ``wake``: once ``gather`` seconds have passed (what is
     woken for meanwhile shares the pass), and again while ``work`` returns True (come back soon). Wake-ups
     during a pass bring one more pass. Its database connection is closed after a second without wake-ups."""
@@ -132,12 +154,9 @@ class Background:
         self._work = work
         self._name = name
         self._gather = gather
-        self._lock = threading.Lock()
         self._event = threading.Event()
         self._stopping = False
-        self._thread: threading.Thread | None = None
-        self._pid = 0
-        _ALL.add(self)
+        self._init_thread()
 
     def wake(self) -> None:
         self._start()
@@ -152,16 +171,8 @@ class Background:
             thread.join(timeout)
             self._stopping = False
 
-    def _start(self) -> None:
-        if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
-            return
-        with self._lock:
-            if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
-                return
-            self._pid = os.getpid()
-            self._event = threading.Event()
-            self._thread = threading.Thread(target=self._run, name=f"dictamesh-{self._name}", daemon=True)
-            self._thread.start()
+    def _fresh_state(self) -> None:
+        self._event = threading.Event()
 
     def _run(self) -> None:
         while True:
