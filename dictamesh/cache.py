@@ -122,7 +122,7 @@ class TwoLevelCache:
         """
         local = self._local()
         if local is not None:
-            with self._lock:  # cachetools caches are not thread-safe (gthread workers share them)
+            with self._lock:  # cachetools caches are not thread-safe (a web worker's threads share them)
                 value = local.get(key, _MISSING)
             if value is not _MISSING:
                 HITS.labels(self.name, "l1").inc()
