@@ -135,8 +135,7 @@ class GroupCommit(_ProcessThread, Generic[T, R]):
             except BaseException as exc:  # noqa: BLE001 - the writer outlives any batch; each caller gets it
                 logger.exception("%s: a batch of %d failed", self._name, len(batch))
                 results = [exc] * len(batch)
-                close_old_connections()  # a connection the error left unusable is replaced
-            if any(isinstance(r, BaseException) for r in results):
+            if connection.errors_occurred:  # a connection a database error may have left unusable is replaced
                 close_old_connections()
             for (_, future), result in zip(batch, results, strict=True):
                 if isinstance(result, BaseException):

@@ -12,6 +12,19 @@ from dictamesh.errors import DictaMeshError, Unauthenticated
 
 logger = logging.getLogger("dictamesh.api")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+WRITES_NEED_A_TOKEN = "Writes need a DictaMesh API token: send `Authorization: Bearer <token>`."  # noqa: S105 - a message, not a secret
+
+
+def unexpected_error(method: str, path: str, exc: Exception) -> dict:
+    """An unhandled error: logged, reported to Sentry; the body of the 500 every API answers with."""
+    logger.exception("unhandled error in %s %s", method, path, exc_info=exc)
+    try:
+        import sentry_sdk
+
+        sentry_sdk.capture_exception(exc)
+    except ImportError:  # pragma: no cover - sentry-sdk is a pinned dependency
+        pass
+    return {"code": "internal_error", "message": "An unexpected error occurred; it has been logged."}
 
 
 class Anonymous:
@@ -65,7 +78,7 @@ def build_api(*, title: str, version: str, description: str = "") -> NinjaAPI:
     def auth_error(request, exc):
         body = Unauthenticated().as_dict()
         if request.method not in SAFE_METHODS:
-            body["message"] = "Writes need a DictaMesh API token: send `Authorization: Bearer <token>`."
+            body["message"] = WRITES_NEED_A_TOKEN
         response = api.create_response(request, body, status=401)
         response["WWW-Authenticate"] = 'Bearer realm="dictamesh"'
         return response
@@ -94,14 +107,6 @@ def build_api(*, title: str, version: str, description: str = "") -> NinjaAPI:
 
     @api.exception_handler(Exception)
     def unexpected(request, exc: Exception):
-        logger.exception("unhandled error in %s %s", request.method, request.path)
-        try:
-            import sentry_sdk
-
-            sentry_sdk.capture_exception(exc)
-        except ImportError:  # pragma: no cover - sentry-sdk is a pinned dependency
-            pass
-        body = {"code": "internal_error", "message": "An unexpected error occurred; it has been logged."}
-        return api.create_response(request, body, status=500)
+        return api.create_response(request, unexpected_error(request.method, request.path, exc), status=500)
 
     return api

@@ -22,7 +22,6 @@ function the Django route calls, so both transports answer alike (tests run both
 from __future__ import annotations
 
 import functools
-import logging
 import re
 import time
 import uuid
@@ -34,13 +33,14 @@ from typing import Any
 import orjson
 from django.db import close_old_connections, connections
 
+from dictamesh.api.base import WRITES_NEED_A_TOKEN, unexpected_error
+from dictamesh.auth.middleware import CHALLENGE, REASONS, authenticate
 from dictamesh.errors import DictaMeshError
 from dictamesh.events.context import actor_var
 from dictamesh.observability import tracing
 from dictamesh.observability.context import request_id_var
 from dictamesh.observability.metrics import HTTP_DURATION, HTTP_REQUESTS
 
-logger = logging.getLogger("dictamesh.api")
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
 
@@ -122,31 +122,16 @@ def _metrics(method: str, pattern: str, status: int):
 
 
 def _handle(route: FastRoute, environ: dict, method: str) -> tuple[int, Any, list[tuple[str, str]]]:
-    from dictamesh.auth.middleware import REASONS, parse_authorization
-    from dictamesh.auth.selectors import api_token_check
-    from dictamesh.auth.services import api_token_touch
-
-    def unauthenticated(message: str):
-        challenge = [("WWW-Authenticate", 'Bearer realm="dictamesh", Basic realm="dictamesh"')]
-        return 401, {"code": "unauthenticated", "message": message}, challenge
-
+    path = environ.get("PATH_INFO", "")
     header = environ.get("HTTP_AUTHORIZATION")
-    if not header:
-        return unauthenticated("Writes need a DictaMesh API token: send `Authorization: Bearer <token>`.")
     try:
-        username, clear, error = parse_authorization(header)
-        if error:
-            return unauthenticated(REASONS[error])
-        check = api_token_check(clear=clear)
-        if check.reason != "ok":
-            return unauthenticated(REASONS[check.reason])
-        user = check.token.user
-        if username and username != user.get_username():
-            return unauthenticated(REASONS["username_mismatch"])
-        api_token_touch(token=check.token)
-        request = FastRequest(method, environ.get("PATH_INFO", ""), environ, b"", user, check.token)
+        token, reason = authenticate(header) if header else (None, None)
+        if token is None:
+            message = REASONS[reason] if reason else WRITES_NEED_A_TOKEN
+            return 401, {"code": "unauthenticated", "message": message}, [("WWW-Authenticate", CHALLENGE)]
+        request = FastRequest(method, path, environ, b"", token.user, token)
         request.body = environ["wsgi.input"].read(route.max_body() + 1)
-        actor_token = actor_var.set(f"user:{user.get_username()}")
+        actor_token = actor_var.set(f"user:{token.user.get_username()}")
         try:
             status, body = route.handler(request)
         finally:
@@ -155,18 +140,7 @@ def _handle(route: FastRoute, environ: dict, method: str) -> tuple[int, Any, lis
     except DictaMeshError as exc:
         return exc.status, exc.as_dict(), []
     except Exception as exc:  # noqa: BLE001 - a JSON 500, as the API answers; the error is logged and reported
-        logger.exception("unhandled error in %s %s", method, environ.get("PATH_INFO", ""))
-        try:
-            import sentry_sdk
-
-            sentry_sdk.capture_exception(exc)
-        except ImportError:  # pragma: no cover - sentry-sdk is a pinned dependency
-            pass
-        return (
-            500,
-            {"code": "internal_error", "message": "An unexpected error occurred; it has been logged."},
-            [],
-        )
+        return 500, unexpected_error(method, path, exc), []
 
 
 class _span:

@@ -29,6 +29,9 @@ REASONS = {
 }
 
 
+CHALLENGE = 'Bearer realm="dictamesh", Basic realm="dictamesh"'  # WWW-Authenticate of every 401
+
+
 def unauthenticated(reason: str, *, graphql: bool = False, confluent: bool = False) -> JsonResponse:
     message = REASONS[reason]
     if graphql:  # GraphQL clients read {"errors": [...]}
@@ -38,7 +41,7 @@ def unauthenticated(reason: str, *, graphql: bool = False, confluent: bool = Fal
     else:
         body = {"code": "unauthenticated", "message": message}
     response = JsonResponse(body, status=401)
-    response["WWW-Authenticate"] = 'Bearer realm="dictamesh", Basic realm="dictamesh"'
+    response["WWW-Authenticate"] = CHALLENGE
     return response
 
 
@@ -60,6 +63,21 @@ def parse_authorization(header: str) -> tuple[str | None, str | None, str | None
     return None, None, "bad_scheme"
 
 
+def authenticate(header: str):
+    """The API token an Authorization header names, recorded as used: (token, None), or (None, the reason
+    it cannot authenticate: a key of REASONS)."""
+    username, clear, error = parse_authorization(header)
+    if error:
+        return None, error
+    check = api_token_check(clear=clear)
+    if check.reason != "ok":
+        return None, check.reason
+    if username and username != check.token.user.get_username():
+        return None, "username_mismatch"
+    api_token_touch(token=check.token)
+    return check.token, None
+
+
 class TokenAuthenticationMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -72,17 +90,11 @@ class TokenAuthenticationMiddleware:
             confluent = request.path.startswith(
                 "/" + settings.DICTAMESH_SCHEMA_REGISTRY_PATH.strip("/") + "/"
             )
-            username, clear, error = parse_authorization(header)
-            if error:
-                return unauthenticated(error, graphql=graphql, confluent=confluent)
-            check = api_token_check(clear=clear)
-            if check.reason != "ok":
-                return unauthenticated(check.reason, graphql=graphql, confluent=confluent)
-            if username and username != check.token.user.get_username():
-                return unauthenticated("username_mismatch", graphql=graphql, confluent=confluent)
-            api_token_touch(token=check.token)
-            request.user = check.token.user
-            request.auth_token = check.token
+            token, reason = authenticate(header)
+            if token is None:
+                return unauthenticated(reason, graphql=graphql, confluent=confluent)
+            request.user = token.user
+            request.auth_token = token
             # token requests are not browser sessions: CSRF does not apply to them
             request._dont_enforce_csrf_checks = True
         return self.get_response(request)
