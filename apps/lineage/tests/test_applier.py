@@ -163,3 +163,62 @@ def test_concurrent_appliers_apply_each_event_once():
     assert errors == []
     assert Run.objects.count() == 40 and not PendingEvent.objects.exists()
     assert OutboxMessage.objects.filter(type="dictamesh.lineage.graph.event_ingested").count() == 40
+
+
+@pytest.mark.django_db
+def test_the_store_statement_is_prepared_once_per_connection():
+    from django.db import connection
+
+    queue(run_event("START", "a"))
+    queue(run_event("START", "b"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements"
+            " WHERE statement LIKE '%%INSERT INTO dictamesh_lineage_pending%%'"
+        )
+        assert cursor.fetchone()[0] == 1  # parsed and planned once, executed twice
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_applier_vacuums_its_queue(monkeypatch):
+    from django.db import connection
+
+    def vacuums() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'dictamesh_lineage_pending'"
+            )
+            return cursor.fetchone()[0]
+
+    before = vacuums()
+    monkeypatch.setattr(ingestion, "VACUUM_EVERY", 2)
+    monkeypatch.setitem(ingestion._VACUUM, "at", 0.0)
+    monkeypatch.setitem(ingestion._VACUUM, "applied", 0)
+    queue(run_event("START", "a"), run_event("START", "b"))
+    services.apply_pending()
+    deadline = time.monotonic() + 10  # statistics reach other sessions within a second or so
+    while vacuums() == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert vacuums() == before + 1
+
+
+@pytest.mark.django_db
+def test_an_edge_seen_again_within_the_hour_is_not_rewritten():
+    from datetime import timedelta
+
+    from apps.lineage.models import Edge
+
+    body = lambda: run_event("COMPLETE", "load", inputs=[dataset("pg", "raw")])  # noqa: E731 - a new run each time
+    queue(body())
+    services.apply_pending()
+    half_an_hour_ago = Edge.objects.get().last_seen_at - timedelta(minutes=30)
+    Edge.objects.update(last_seen_at=half_an_hour_ago)
+    queue(body())
+    services.apply_pending()
+    assert Edge.objects.get().last_seen_at == half_an_hour_ago  # seen within the hour: left alone
+    first = half_an_hour_ago + timedelta(minutes=30)
+    Edge.objects.update(last_seen_at=first - timedelta(hours=2))
+    queue(body())
+    services.apply_pending()
+    assert Edge.objects.get().last_seen_at > first - timedelta(hours=2)
