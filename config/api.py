@@ -1,6 +1,7 @@
 """The REST API at /api/v1: each app adds its router here."""
 
 from apps.catalog.api import router as catalog_router
+from apps.governance.api import router as governance_router
 from apps.lineage.api import router as lineage_router
 from apps.schemas.api import router as schemas_router
 from dictamesh import __version__
@@ -19,3 +20,4 @@ api.add_router("/auth", auth_router)
 api.add_router("/events", events_router)
 api.add_router("/catalog", catalog_router)
 api.add_router("/schemas", schemas_router)
+api.add_router("/governance", governance_router)

@@ -9,9 +9,9 @@ from django.utils.dateparse import parse_datetime
 from ninja import Query, Router, Schema
 from ninja.responses import Status
 
-from dictamesh.errors import ValidationError
+from dictamesh.errors import NotFound, ValidationError
 
-from . import documents, graph, relationships, search, selectors, services
+from . import documents, governed, graph, relationships, search, selectors, services
 from .selectors import EntityFilter
 from .state import entity_state, relationship_state
 
@@ -137,8 +137,9 @@ class EntityListQuery(Schema):
     cursor: str | None = None
 
 
-def _filters(q) -> EntityFilter:
+def _filters(request, q) -> EntityFilter:
     return EntityFilter(
+        visible=governed.visible(request),
         domain=q.domain,
         source=q.source,
         type=q.type,
@@ -156,14 +157,18 @@ def _filters(q) -> EntityFilter:
     openapi_extra=_body_doc(_ENTITY),
 )
 def entity_register(request):
-    entity, status = services.entity_register(data=_object(request))
-    return Status(201 if status == "created" else 200, selectors.entity_get(urn=entity.urn, use_cache=False))
+    entity, status = services.entity_register(data=_object(request), check=governed.write_check(request))
+    state = governed.entity(request, selectors.entity_get(urn=entity.urn, use_cache=False))
+    return Status(201 if status == "created" else 200, state)
 
 
 @router.get("/entities", summary="List entities (filters, keyset cursor)")
 def entity_list(request, q: Query[EntityListQuery]):
-    page = selectors.entity_list(filters=_filters(q), sort=q.sort, first=q.first, after=q.cursor)
-    return {"items": [entity_state(e) for e in page.items], "next_cursor": page.next_cursor}
+    page = selectors.entity_list(filters=_filters(request, q), sort=q.sort, first=q.first, after=q.cursor)
+    return {
+        "items": governed.entities(request, [entity_state(e) for e in page.items]),
+        "next_cursor": page.next_cursor,
+    }
 
 
 @router.post(
@@ -187,7 +192,9 @@ def entity_bulk(request):
     if len(items) > limit:
         raise ValidationError(f"At most {limit} entities per call.", fields={"entities": f"at most {limit}"})
     results = services.entities_upsert(
-        items=items, synced=bool(isinstance(body, dict) and body.get("synced"))
+        items=items,
+        synced=bool(isinstance(body, dict) and body.get("synced")),
+        check=governed.write_check(request),
     )
     counts: dict[str, int] = {}
     for result in results:
@@ -201,19 +208,32 @@ def entity_history(request, urn: str, at: str | None = None):
         when = parse_datetime(at)
         if when is None:
             raise ValidationError("at must be an ISO 8601 date-time.", fields={"at": "date-time"})
-        return _version_out(selectors.entity_as_of(urn=urn, at=when))
-    return {"urn": urn, "versions": [_version_out(v) for v in selectors.entity_history(urn=urn)]}
+        found = governed.versions(request, _live(urn), [selectors.entity_as_of(urn=urn, at=when)])
+        if not found:
+            raise NotFound(f"Entity {urn} did not exist at {when.isoformat()}.")
+        return _version_out(found[0])
+    versions = governed.versions(request, _live(urn), selectors.entity_history(urn=urn))
+    return {"urn": urn, "versions": [_version_out(v) for v in versions]}
+
+
+def _live(urn: str) -> dict | None:
+    try:
+        return selectors.entity_get(urn=urn)
+    except NotFound:
+        return None
 
 
 @router.get("/entities/{path:urn}/diff", summary="Field-level diff between two versions")
 def entity_diff(
     request, urn: str, from_version: int = Query(..., alias="from"), to_version: int = Query(..., alias="to")
 ):
+    changes = selectors.entity_diff(urn=urn, from_version=from_version, to_version=to_version)
+    reference = _live(urn) or selectors.entity_history(urn=urn)[-1].state
     return {
         "urn": urn,
         "from": from_version,
         "to": to_version,
-        "changes": selectors.entity_diff(urn=urn, from_version=from_version, to_version=to_version),
+        "changes": governed.diff(request, reference, changes),
     }
 
 
@@ -229,17 +249,23 @@ class NeighborQuery(Schema):
 )
 def entity_neighbors(request, urn: str, q: Query[NeighborQuery]):
     return graph.subgraph(
-        urn=urn, depth=q.depth, direction=q.direction, predicates=q.predicate or None, limit=q.limit
+        urn=urn,
+        depth=q.depth,
+        direction=q.direction,
+        predicates=q.predicate or None,
+        limit=q.limit,
+        visible=governed.visible(request),
     )
 
 
 @router.post("/entities/{path:urn}/deprecate", summary="Deprecate (or, with deprecated=false, undeprecate)")
 def entity_deprecate(request, urn: str):
     body = _object(request) if request.body else {}
+    governed.require(request, "write", selectors.entity_get(urn=urn))
     services.entity_deprecate(
         urn=urn, note=body.get("note", ""), deprecated=body.get("deprecated", True) is not False
     )
-    return selectors.entity_get(urn=urn, use_cache=False)
+    return governed.entity(request, selectors.entity_get(urn=urn, use_cache=False))
 
 
 @router.post(
@@ -247,6 +273,7 @@ def entity_deprecate(request, urn: str):
 )
 def document_attach(request, urn: str):
     body = _object(request)
+    governed.require(request, "write", selectors.entity_get(urn=urn))
     document = documents.document_attach(
         urn=urn,
         title=body.get("title"),
@@ -258,7 +285,7 @@ def document_attach(request, urn: str):
 
 @router.get("/entities/{path:urn}", summary="One entity by URN (cached)")
 def entity_get(request, urn: str):
-    return selectors.entity_get(urn=urn)
+    return governed.entity(request, selectors.entity_get(urn=urn))
 
 
 @router.patch(
@@ -267,12 +294,13 @@ def entity_get(request, urn: str):
     openapi_extra=_body_doc({"type": "object", "properties": _ENTITY_FIELDS}),
 )
 def entity_update(request, urn: str):
-    services.entity_update(urn=urn, changes=_object(request))
-    return selectors.entity_get(urn=urn, use_cache=False)
+    services.entity_update(urn=urn, changes=_object(request), check=governed.write_check(request))
+    return governed.entity(request, selectors.entity_get(urn=urn, use_cache=False))
 
 
 @router.delete("/entities/{path:urn}", summary="Delete an entity (soft: history kept, hidden from reads)")
 def entity_delete(request, urn: str):
+    governed.require(request, "delete", selectors.entity_get(urn=urn))
     entity = services.entity_delete(urn=urn)
     return {"urn": entity.urn, "deleted": True, "version": entity.version}
 
@@ -310,6 +338,8 @@ def relationship_add(request):
     unknown = {k: "unknown field" for k in body if k not in allowed}
     if unknown:
         raise ValidationError("The relationship has unknown fields.", fields=unknown)
+    governed.require_urn(request, "write", body.get("source"))
+    governed.require_urn(request, "read", body.get("target"))
     rel, status = relationships.relationship_add(
         source=body.get("source"),
         target=body.get("target"),
@@ -340,6 +370,8 @@ def relationship_remove(
     }
     if missing:
         raise ValidationError("Name the relationship to remove.", fields=missing)
+    governed.require_urn(request, "write", source)
+    governed.require_urn(request, "read", target)
     return {
         **relationships.relationship_remove(source=source, target=target, predicate=predicate),
         "removed": True,
@@ -348,7 +380,13 @@ def relationship_remove(
 
 @router.get("/path", summary="A shortest path between two entities")
 def path(request, source: str, target: str, max_depth: int = 6, direction: str = "both"):
-    found = graph.shortest_path(source=source, target=target, max_depth=max_depth, direction=direction)
+    found = graph.shortest_path(
+        source=source,
+        target=target,
+        max_depth=max_depth,
+        direction=direction,
+        visible=governed.visible(request),
+    )
     return {"found": found is not None, "path": found}
 
 
@@ -365,7 +403,7 @@ def entity_search(request, q: Query[SearchQuery]):
     result = search.search(
         query=q.q,
         mode=q.mode,
-        filters=_filters(q),
+        filters=_filters(request, q),
         sort=q.sort,
         first=q.first,
         after=q.cursor,
@@ -376,7 +414,7 @@ def entity_search(request, q: Query[SearchQuery]):
         "total": result.total,
         "exact": result.exact,
         "corrected": result.corrected,
-        "items": result.items,
+        "items": governed.hits(request, result.items),
         "facets": result.facets,
         "next_cursor": result.next_cursor,
     }
@@ -400,5 +438,10 @@ def entity_search(request, q: Query[SearchQuery]):
 def retrieve(request):
     body = _object(request)
     return {
-        "results": documents.retrieve(query=body.get("query"), k=body.get("k", 5), domain=body.get("domain"))
+        "results": documents.retrieve(
+            query=body.get("query"),
+            k=body.get("k", 5),
+            domain=body.get("domain"),
+            visible=governed.visible(request),
+        )
     }

@@ -9,6 +9,7 @@ from dictamesh.embeddings import get_embedder, to_pgvector
 from dictamesh.errors import NotFound, ValidationError
 
 from .models import Document, DocumentChunk, Entity
+from .selectors import EntityFilter
 from .vectors import embed_query
 
 CHUNK_SIZE = 800  # characters
@@ -86,8 +87,11 @@ def document_attach(*, urn: str, title: str, content: str, content_type: str = "
     return document
 
 
-def retrieve(*, query: str, k: int = 5, domain: str | None = None) -> list[dict]:
-    """The ``k`` chunks closest in meaning to ``query``, with their entity and a cosine similarity score."""
+def retrieve(
+    *, query: str, k: int = 5, domain: str | None = None, visible: tuple[str, tuple] | None = None
+) -> list[dict]:
+    """The ``k`` chunks closest in meaning to ``query``, with their entity and a cosine similarity score;
+    with ``visible`` (EntityFilter.visible), only from entities the caller may read."""
     if not isinstance(query, str) or not query.strip():
         raise ValidationError("A query is required.", fields={"query": "required"})
     if not isinstance(k, int) or not 1 <= k <= MAX_K:
@@ -103,6 +107,10 @@ def retrieve(*, query: str, k: int = 5, domain: str | None = None) -> list[dict]
     if domain:
         sql += " AND e.domain_id = (SELECT id FROM dictamesh_catalog_domain WHERE name = %s)"
         params.append(domain)
+    if visible is not None:
+        condition, extra = EntityFilter(visible=visible).visible_sql("e")
+        sql += f" AND {condition}"
+        params += extra
     sql += " ORDER BY c.embedding <=> %s::vector LIMIT %s"
     params += [vector, k]
     with transaction.atomic(), connection.cursor() as cursor:

@@ -15,7 +15,10 @@ from django.db import connection
 from dictamesh.errors import NotFound, ValidationError
 
 from .models import Entity, Relationship
+from .selectors import EntityFilter, visible_ids
 from .state import relationship_state
+
+Visible = tuple[str, tuple] | None  # the entities the caller may read (EntityFilter.visible)
 
 MAX_DEPTH = 5
 MAX_PATH_DEPTH = 8
@@ -37,7 +40,7 @@ WITH RECURSIVE walk(node, depth) AS (
         SELECT r.source_id FROM dictamesh_catalog_relationship r
         WHERE r.target_id = w.node AND (%(in)s OR r.bidirectional) {predicate}
     ) n
-    JOIN dictamesh_catalog_entity x ON x.id = n.next AND x.deleted_at IS NULL
+    JOIN dictamesh_catalog_entity x ON x.id = n.next AND x.deleted_at IS NULL {visible}
     WHERE w.depth < %(depth)s
 )
 SELECT node, min(depth) AS depth FROM walk WHERE node <> %(start)s
@@ -61,11 +64,23 @@ def _check(
         raise ValidationError("The graph query is invalid.", fields=problems)
 
 
-def _start(urn: str) -> int:
+def _start(urn: str, visible: Visible = None) -> int:
     pk = Entity.objects.filter(urn=urn, deleted_at__isnull=True).values_list("id", flat=True).first()
-    if pk is None:
+    if pk is None or (visible is not None and pk not in visible_ids(ids=[pk], visible=visible)):
         raise NotFound(f"No entity {urn}.")
     return pk
+
+
+def _visible(visible: Visible, alias: str, *, named: bool = False) -> tuple[str, dict | list]:
+    """`` AND <the caller may read alias>`` and its parameters (named ones for the walk's query)."""
+    if visible is None:
+        return "", ({} if named else [])
+    sql, params = EntityFilter(visible=visible).visible_sql(alias)
+    if not named:
+        return f" AND {sql}", params
+    parts = sql.split("%s")
+    text = parts[0] + "".join(f"%(visible_{i})s{part}" for i, part in enumerate(parts[1:]))
+    return f" AND {text}", {f"visible_{i}": value for i, value in enumerate(params)}
 
 
 def neighbor_ids(
@@ -75,13 +90,17 @@ def neighbor_ids(
     direction: str = "both",
     predicates: list[str] | None = None,
     limit: int = 500,
+    visible: Visible = None,
 ) -> list[tuple[int, int]]:
-    """(entity id, hops) of the entities within ``depth`` hops of ``start``, nearest first."""
+    """(entity id, hops) of the entities within ``depth`` hops of ``start``, nearest first; with
+    ``visible``, only entities the caller may read are returned or walked through."""
     predicate = "AND r.predicate = ANY(%(predicates)s)" if predicates else ""
+    condition, named = _visible(visible, "x", named=True)
     with connection.cursor() as cursor:
         cursor.execute(
-            _WALK.format(predicate=predicate),
+            _WALK.format(predicate=predicate, visible=condition),
             {
+                **named,
                 "start": start,
                 "out": direction in ("out", "both"),
                 "in": direction in ("in", "both"),
@@ -109,11 +128,14 @@ def subgraph(
     direction: str = "both",
     predicates: list[str] | None = None,
     limit: int = 500,
+    visible: Visible = None,
 ) -> dict:
     """The entities within ``depth`` hops of ``urn`` (with their distance) and the relationships among them."""
     _check(direction, depth, predicates, limit)
-    start = _start(urn)
-    found = neighbor_ids(start=start, depth=depth, direction=direction, predicates=predicates, limit=limit)
+    start = _start(urn, visible)
+    found = neighbor_ids(
+        start=start, depth=depth, direction=direction, predicates=predicates, limit=limit, visible=visible
+    )
     hops = {start: 0, **dict(found)}
     brief = _urns(hops)
     rels = Relationship.objects.filter(source_id__in=list(hops), target_id__in=list(hops))
@@ -133,37 +155,42 @@ def subgraph(
     }
 
 
-def _expand(frontier: list[int], *, forward: bool, direction: str) -> list[tuple[int, int, int]]:
+def _expand(
+    frontier: list[int], *, forward: bool, direction: str, visible: Visible = None
+) -> list[tuple[int, int, int]]:
     """(from, to, relationship id) steps out of ``frontier``: ``forward`` walks the way the path reads."""
     follow_out = direction in ("out", "both") if forward else direction in ("in", "both")
     follow_in = direction in ("in", "both") if forward else direction in ("out", "both")
+    condition, params = _visible(visible, "x")
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT r.source_id, r.target_id, r.id FROM dictamesh_catalog_relationship r"
-            " JOIN dictamesh_catalog_entity x ON x.id = r.target_id AND x.deleted_at IS NULL"
+            "SELECT r.source_id, r.target_id, r.id FROM dictamesh_catalog_relationship r"  # noqa: S608 - params only
+            f" JOIN dictamesh_catalog_entity x ON x.id = r.target_id AND x.deleted_at IS NULL{condition}"
             " WHERE r.source_id = ANY(%s) AND (%s OR r.bidirectional)"
             " UNION ALL SELECT r.target_id, r.source_id, r.id FROM dictamesh_catalog_relationship r"
-            " JOIN dictamesh_catalog_entity x ON x.id = r.source_id AND x.deleted_at IS NULL"
+            f" JOIN dictamesh_catalog_entity x ON x.id = r.source_id AND x.deleted_at IS NULL{condition}"
             " WHERE r.target_id = ANY(%s) AND (%s OR r.bidirectional)",
-            [frontier, follow_out, frontier, follow_in],
+            [*params, frontier, follow_out, *params, frontier, follow_in],
         )
         return cursor.fetchall()
 
 
-def shortest_path(*, source: str, target: str, max_depth: int = 6, direction: str = "both") -> dict | None:
+def shortest_path(
+    *, source: str, target: str, max_depth: int = 6, direction: str = "both", visible: Visible = None
+) -> dict | None:
     """A shortest path from ``source`` to ``target`` (at most ``max_depth`` hops), or None when there is none.
 
     Breadth-first, one query per level; at most ``MAX_VISITED`` entities are remembered (parents only).
     """
     _check(direction, max_depth, None, 1, max_depth=MAX_PATH_DEPTH)
-    start, goal = _start(source), _start(target)
+    start, goal = _start(source, visible), _start(target, visible)
     if start == goal:
         raise ValidationError("Source and target are the same entity.", fields={"target": "same as source"})
     parent: dict[int, tuple[int, int] | None] = {start: None}  # node -> (previous node, relationship id)
     frontier = [start]
     for _ in range(max_depth):
         nxt = []
-        for src, dst, rel in _expand(frontier, forward=True, direction=direction):
+        for src, dst, rel in _expand(frontier, forward=True, direction=direction, visible=visible):
             if dst not in parent:
                 parent[dst] = (src, rel)
                 nxt.append(dst)

@@ -99,6 +99,10 @@ class Entity(models.Model):
         max_length=20, choices=Classification.choices, default=Classification.INTERNAL
     )
     properties = models.JSONField(default=dict, blank=True)
+    # kept by governance (confirmed field classifications): sensitive property paths stay out of the search
+    # index, and policies select entities by the PII they hold
+    sensitive_fields = ArrayField(models.CharField(max_length=300), default=list, blank=True, editable=False)
+    pii_categories = ArrayField(models.CharField(max_length=30), default=list, blank=True, editable=False)
     cache_ttl_seconds = models.PositiveIntegerField(default=300)
     cache_strategy = models.CharField(max_length=10, choices=CacheStrategy.choices, default=CacheStrategy.TTL)
     created_at = models.DateTimeField(default=timezone.now)

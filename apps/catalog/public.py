@@ -138,3 +138,12 @@ def entities_fill(*, items: list[dict], actor: str | None = None) -> list[dict]:
 def entity_ids(*, urns: list[str]) -> dict[str, int]:
     """{urn: id} of the live entities among ``urns`` (for links to their admin pages)."""
     return dict(Entity.objects.filter(urn__in=urns, deleted_at__isnull=True).values_list("urn", "id"))
+
+
+def entity_sensitivity_set(*, urn: str, fields: list[str], categories: list[str]) -> bool:
+    """Record (governance) which property paths of an entity are sensitive and the PII it holds: those
+    properties leave the search index. False when no entity has this URN yet."""
+    updated = Entity.objects.filter(urn=urn).update(
+        sensitive_fields=sorted(set(fields)), pii_categories=sorted(set(categories))
+    )
+    return bool(updated)

@@ -70,6 +70,10 @@ def _filter_sql(filters: EntityFilter, alias: str = "e", *, text: bool = False) 
         params.append(filters.classification)
     if not filters.include_deprecated:
         clauses.append(f"{alias}.deprecated_at IS NULL")
+    if filters.visible:
+        sql, extra = filters.visible_sql(alias)
+        clauses.append(sql)
+        params.extend(extra)
     return " AND ".join(clauses), params
 
 

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from dictamesh.api.cursors import decode_cursor, encode_cursor
 from dictamesh.errors import NotFound, ValidationError
@@ -66,6 +68,11 @@ class EntityFilter:
     owner: str | None = None
     classification: str | None = None
     include_deprecated: bool = True
+    # the entities the caller may read (governance): SQL over an entity row, ``{e}`` standing for its alias
+    visible: tuple[str, tuple] | None = None
+
+    def visible_sql(self, alias: str) -> tuple[str, list]:
+        return self.visible[0].replace("{e}", alias), list(self.visible[1])
 
     def q(self) -> Q:
         q = Q()
@@ -83,6 +90,9 @@ class EntityFilter:
             q &= Q(classification=self.classification)
         if not self.include_deprecated:
             q &= Q(deprecated_at__isnull=True)
+        if self.visible:
+            sql, params = self.visible_sql(Entity._meta.db_table)
+            q &= Q(RawSQL(sql, params, output_field=BooleanField()))  # noqa: S611 - policy SQL, values as params
         return q
 
 
@@ -201,13 +211,37 @@ def entity_diff(*, urn: str, from_version: int, to_version: int) -> list[dict]:
     return diff_states(states[from_version], states[to_version])
 
 
-def relationships_of(*, entity_ids: list[int]) -> dict[int, list[Relationship]]:
-    """Outgoing relationships of each entity, and incoming bidirectional ones (seen from their other end)."""
+def visible_ids(*, ids: list[int], visible: tuple[str, tuple] | None) -> set[int]:
+    """Which of these live entities the caller may read (``visible`` as in EntityFilter; None: all)."""
+    if not ids:
+        return set()
+    where, params = ("TRUE", []) if visible is None else EntityFilter(visible=visible).visible_sql("e")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT e.id FROM dictamesh_catalog_entity e"  # noqa: S608 - policy SQL, values as params
+            f" WHERE e.id = ANY(%s) AND e.deleted_at IS NULL AND {where}",
+            [list(ids), *params],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def relationships_of(
+    *, entity_ids: list[int], visible: tuple[str, tuple] | None = None
+) -> dict[int, list[Relationship]]:
+    """Outgoing relationships of each entity, and incoming bidirectional ones (seen from their other end);
+    with ``visible``, only those whose other end the caller may read."""
     by_entity: dict[int, list[Relationship]] = {pk: [] for pk in entity_ids}
-    rows = Relationship.objects.filter(
-        Q(source_id__in=entity_ids) | Q(target_id__in=entity_ids, bidirectional=True)
+    rows = list(
+        Relationship.objects.filter(
+            Q(source_id__in=entity_ids) | Q(target_id__in=entity_ids, bidirectional=True)
+        ).order_by("predicate", "id")
     )
-    for rel in rows.order_by("predicate", "id"):
+    if visible is not None:
+        seen = visible_ids(
+            ids=list({r.source_id for r in rows} | {r.target_id for r in rows}), visible=visible
+        )
+        rows = [r for r in rows if r.source_id in seen and r.target_id in seen]
+    for rel in rows:
         if rel.source_id in by_entity:
             by_entity[rel.source_id].append(rel)
         if rel.bidirectional and rel.target_id in by_entity:

@@ -9,6 +9,7 @@ documents: ``relationships.py``, ``documents.py``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -32,6 +33,7 @@ from .state import changed_fields, entity_state, json_state, row_state
 logger = logging.getLogger("dictamesh.catalog")
 BATCH = 1000
 Mode = Literal["upsert", "create", "update"]
+Check = Callable[[dict | None, dict], DictaMeshError | None]
 
 
 # -- domains and sources --------------------------------------------------------------------------------
@@ -133,12 +135,19 @@ def _owners_of(entity: Entity) -> list[dict]:
 
 
 def entities_upsert(
-    *, items: list[dict], mode: Mode = "upsert", actor: str | None = None, synced: bool = False
+    *,
+    items: list[dict],
+    mode: Mode = "upsert",
+    actor: str | None = None,
+    synced: bool = False,
+    check: Check | None = None,
 ) -> list[ItemResult]:
     """Create or update entities by URN, in batches of 1,000, each batch in its own transaction.
 
     Per-item results: valid items are stored, invalid ones reported (nothing of them written). An item equal
     to what is stored is ``unchanged`` (no version, no event). ``synced`` stamps ``last_synced_at`` (adapters).
+    ``check(before, after)`` (the caller's permission; before is None for a new entity) may refuse an item:
+    it returns the item's error, or None.
     Outside a transaction, batches run on ``DICTAMESH_CATALOG_BULK_WORKERS`` connections at once.
     """
     actor = actor or current_actor() or ""
@@ -146,7 +155,7 @@ def entities_upsert(
     plans = _plan_items(items, results)  # the same URN twice is an error, in any batch
     batches = [plans[start : start + BATCH] for start in range(0, len(plans), BATCH)]
     for done in in_parallel(
-        lambda batch: _upsert_batch(batch, mode=mode, actor=actor, synced=synced),
+        lambda batch: _upsert_batch(batch, mode=mode, actor=actor, synced=synced, check=check),
         batches,
         workers=settings.DICTAMESH_CATALOG_BULK_WORKERS,
     ):
@@ -195,7 +204,9 @@ def _existing(urns: list[str]) -> dict[str, Entity]:
 
 
 @transaction.atomic
-def _upsert_batch(plans: list[_Plan], *, mode: Mode, actor: str, synced: bool) -> list[ItemResult]:
+def _upsert_batch(
+    plans: list[_Plan], *, mode: Mode, actor: str, synced: bool, check: Check | None = None
+) -> list[ItemResult]:
     now = timezone.now()
     results: dict[int, ItemResult] = {}
     domains = {
@@ -251,6 +262,16 @@ def _upsert_batch(plans: list[_Plan], *, mode: Mode, actor: str, synced: bool) -
                 domain_id=domains[plan.changes["domain"]].pk,
                 now=now,
             )
+            if check is not None:
+                state = row_state(
+                    {**new, "id": None},
+                    domain=plan.changes["domain"],
+                    source=plan.source,
+                    owners=plan.changes.get("owners") or [],
+                )
+                if (refused := check(None, state)) is not None:
+                    results[plan.index] = ItemResult(plan.index, plan.urn, "error", error=refused)
+                    continue
             creates.append((plan, new, plan.changes.get("owners") or []))
             continue
         before = entity_state(current)
@@ -259,6 +280,9 @@ def _upsert_batch(plans: list[_Plan], *, mode: Mode, actor: str, synced: bool) -
         if restoring:
             current.deleted_at = None
         after = entity_state(current, owners=owners if owners is not None else before["owners"])
+        if check is not None and (refused := check(before, after)) is not None:
+            results[plan.index] = ItemResult(plan.index, plan.urn, "error", error=refused)
+            continue
         if not changed_fields(before, after):
             results[plan.index] = ItemResult(
                 plan.index, plan.urn, "unchanged", current.version, id=current.pk, entity=current
@@ -400,13 +424,17 @@ def _single(result: ItemResult) -> Entity:
     return result.entity
 
 
-def entity_register(*, data: dict, actor: str | None = None) -> tuple[Entity, str]:
+def entity_register(
+    *, data: dict, actor: str | None = None, check: Check | None = None
+) -> tuple[Entity, str]:
     """Register one entity (409 if its URN is taken; a deleted one is restored). Returns (entity, status)."""
-    result = entities_upsert(items=[data], mode="create", actor=actor)[0]
+    result = entities_upsert(items=[data], mode="create", actor=actor, check=check)[0]
     return _single(result), result.status
 
 
-def entity_update(*, urn: str, changes: dict, actor: str | None = None) -> tuple[Entity, str]:
+def entity_update(
+    *, urn: str, changes: dict, actor: str | None = None, check: Check | None = None
+) -> tuple[Entity, str]:
     if not isinstance(changes, dict):
         raise ValidationError("A change is a JSON object.", fields={"body": "object"})
     forbidden = {
@@ -419,7 +447,7 @@ def entity_update(*, urn: str, changes: dict, actor: str | None = None) -> tuple
     current = Entity.objects.filter(urn=urn).only("deleted_at").first()
     if current is None or current.deleted_at is not None:
         raise NotFound(f"No entity {urn}.")
-    result = entities_upsert(items=[{**changes, "urn": urn}], mode="update", actor=actor)[0]
+    result = entities_upsert(items=[{**changes, "urn": urn}], mode="update", actor=actor, check=check)[0]
     return _single(result), result.status
 
 

@@ -9,6 +9,7 @@ from .catalog import *  # noqa: F403
 from .celery import *  # noqa: F403
 from .database import *  # noqa: F403
 from .events import *  # noqa: F403
+from .governance import *  # noqa: F403
 from .kafka import *  # noqa: F403
 from .lineage import *  # noqa: F403
 from .observability import *  # noqa: F403

@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "dictamesh.auth.middleware.TokenAuthenticationMiddleware",
     "dictamesh.events.context.ActorMiddleware",
+    "apps.governance.middleware.AccessAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dictamesh.observability.middleware.RouteMetricsMiddleware",

@@ -21,7 +21,8 @@ def loader_for(info, loader_class: type[L]) -> L:
         context._dictamesh_loaders = loaders
     loader = loaders.get(loader_class)
     if loader is None:
-        loader = loader_class()
+        # a loader that decides per caller (``with_context = True``) is made with the request
+        loader = loader_class(context) if getattr(loader_class, "with_context", False) else loader_class()
         loaders[loader_class] = loader
     return loader
 

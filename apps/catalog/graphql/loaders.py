@@ -4,37 +4,57 @@ from __future__ import annotations
 
 from graphql_sync_dataloaders import SyncDataLoader
 
-from .. import selectors
+from dictamesh.errors import NotFound
+
+from .. import governed, selectors
 from ..state import entity_state
 
 
 class EntityByIdLoader(SyncDataLoader):
-    """Entity states by id (relationship targets): one query for the entities, one for their owners."""
+    """Entity states by id (relationship targets) as the request's caller may see them (None: it may not):
+    one query for the entities, one for their owners, one for their sensitive fields."""
 
-    def __init__(self):
+    with_context = True
+
+    def __init__(self, request):
+        self.request = request
         super().__init__(self.batch)
 
-    @staticmethod
-    def batch(ids: list[int]) -> list[dict | None]:
-        found = {e.pk: entity_state(e) for e in selectors.entities_queryset().filter(pk__in=ids)}
+    def batch(self, ids: list[int]) -> list[dict | None]:
+        states = [entity_state(e) for e in selectors.entities_queryset().filter(pk__in=ids)]
+        found = {s["id"]: s for s in governed.entities(self.request, states)}
         return [found.get(pk) for pk in ids]
 
 
 class RelationshipsLoader(SyncDataLoader):
-    def __init__(self):
+    """Relationships of entities, those whose other end the request's caller may read."""
+
+    with_context = True
+
+    def __init__(self, request):
+        self.request = request
         super().__init__(self.batch)
 
-    @staticmethod
-    def batch(ids: list[int]) -> list[list]:
-        by_entity = selectors.relationships_of(entity_ids=list(ids))
+    def batch(self, ids: list[int]) -> list[list]:
+        by_entity = selectors.relationships_of(entity_ids=list(ids), visible=governed.visible(self.request))
         return [by_entity.get(pk, []) for pk in ids]
 
 
 class HistoryLoader(SyncDataLoader):
-    def __init__(self):
+    """Versions of entities, masked as the request's caller sees them."""
+
+    with_context = True
+
+    def __init__(self, request):
+        self.request = request
         super().__init__(self.batch)
 
-    @staticmethod
-    def batch(urns: list[str]) -> list[list[selectors.Version]]:
+    def batch(self, urns: list[str]) -> list[list[selectors.Version]]:
         by_urn = selectors.histories(urns=list(urns))
-        return [by_urn[urn] for urn in urns]
+        out = []
+        for urn in urns:
+            try:
+                out.append(governed.versions(self.request, None, by_urn[urn]))
+            except NotFound:
+                out.append([])
+        return out

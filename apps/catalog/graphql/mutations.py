@@ -7,7 +7,7 @@ from graphene.types.generic import GenericScalar
 
 from dictamesh.graphql.context import require_user
 
-from .. import relationships, selectors, services
+from .. import governed, relationships, selectors, services
 
 
 class OwnerInput(graphene.InputObjectType):
@@ -67,8 +67,10 @@ class RegisterEntity(graphene.Mutation):
     @staticmethod
     def mutate(root, info, input):  # noqa: A002 - GraphQL argument name
         require_user(info)
-        entity, status = services.entity_register(data=_plain(input))
-        return EntityPayload(status=status, entity=selectors.entity_get(urn=entity.urn, use_cache=False))
+        request = info.context
+        entity, status = services.entity_register(data=_plain(input), check=governed.write_check(request))
+        state = governed.entity(request, selectors.entity_get(urn=entity.urn, use_cache=False))
+        return EntityPayload(status=status, entity=state)
 
 
 class UpdateEntity(graphene.Mutation):
@@ -81,8 +83,13 @@ class UpdateEntity(graphene.Mutation):
     @staticmethod
     def mutate(root, info, urn, changes):
         require_user(info)
-        _, status = services.entity_update(urn=urn, changes=_plain(changes))
-        return EntityPayload(status=status, entity=selectors.entity_get(urn=urn, use_cache=False))
+        request = info.context
+        _, status = services.entity_update(
+            urn=urn, changes=_plain(changes), check=governed.write_check(request)
+        )
+        return EntityPayload(
+            status=status, entity=governed.entity(request, selectors.entity_get(urn=urn, use_cache=False))
+        )
 
 
 class DeprecateEntity(graphene.Mutation):
@@ -96,8 +103,10 @@ class DeprecateEntity(graphene.Mutation):
     @staticmethod
     def mutate(root, info, urn, note, deprecated):
         require_user(info)
+        governed.require(info.context, "write", selectors.entity_get(urn=urn))
         services.entity_deprecate(urn=urn, note=note, deprecated=deprecated)
-        return EntityPayload(status="updated", entity=selectors.entity_get(urn=urn, use_cache=False))
+        state = governed.entity(info.context, selectors.entity_get(urn=urn, use_cache=False))
+        return EntityPayload(status="updated", entity=state)
 
 
 class DeleteEntity(graphene.Mutation):
@@ -110,6 +119,7 @@ class DeleteEntity(graphene.Mutation):
     @staticmethod
     def mutate(root, info, urn):
         require_user(info)
+        governed.require(info.context, "delete", selectors.entity_get(urn=urn))
         entity = services.entity_delete(urn=urn)
         return DeleteEntity(deleted=True, version=entity.version)
 
@@ -137,7 +147,9 @@ class UpsertEntities(graphene.Mutation):
         require_user(info)
         if len(entities) > settings.DICTAMESH_CATALOG_BULK_MAX:
             raise ValidationError("Too many entities in one call.", fields={"entities": "too many"})
-        results = services.entities_upsert(items=[_plain(e) for e in entities])
+        results = services.entities_upsert(
+            items=[_plain(e) for e in entities], check=governed.write_check(info.context)
+        )
         return UpsertEntities(results=[r.as_dict() for r in results])
 
 
@@ -163,6 +175,8 @@ class AddRelationship(graphene.Mutation):
     @staticmethod
     def mutate(root, info, source, target, predicate, bidirectional, confidence, provenance, metadata=None):
         require_user(info)
+        governed.require_urn(info.context, "write", source)
+        governed.require_urn(info.context, "read", target)
         _, status = relationships.relationship_add(
             source=source, target=target, predicate=predicate, bidirectional=bidirectional,
             confidence=confidence, provenance=provenance, metadata=metadata,
@@ -181,6 +195,8 @@ class RemoveRelationship(graphene.Mutation):
     @staticmethod
     def mutate(root, info, source, target, predicate):
         require_user(info)
+        governed.require_urn(info.context, "write", source)
+        governed.require_urn(info.context, "read", target)
         relationships.relationship_remove(source=source, target=target, predicate=predicate)
         return RelationshipPayload(status="removed", source=source, target=target, predicate=predicate)
 

@@ -6,7 +6,7 @@ import graphene
 
 from dictamesh.errors import NotFound
 
-from .. import documents, graph, search, selectors
+from .. import documents, governed, graph, search, selectors
 from ..selectors import EntityFilter
 from ..state import entity_state
 from .types import (
@@ -29,9 +29,10 @@ class EntityFilterInput(graphene.InputObjectType):
     include_deprecated = graphene.Boolean(default_value=True)
 
 
-def to_filter(value) -> EntityFilter:
+def to_filter(value, info) -> EntityFilter:
     value = value or {}
     return EntityFilter(
+        visible=governed.visible(info.context),
         domain=value.get("domain"),
         source=value.get("source"),
         type=value.get("type"),
@@ -91,41 +92,54 @@ class CatalogQuery:
     @staticmethod
     def resolve_entity(root, info, urn):
         try:
-            return selectors.entity_get(urn=urn)
+            return governed.entity(info.context, selectors.entity_get(urn=urn))
         except NotFound:
             return None
 
     @staticmethod
     def resolve_entities(root, info, sort, first, filter=None, after=None):  # noqa: A002 - GraphQL name
-        page = selectors.entity_list(filters=to_filter(filter), sort=sort, first=first, after=after)
+        page = selectors.entity_list(filters=to_filter(filter, info), sort=sort, first=first, after=after)
         return {
-            "nodes": [entity_state(e) for e in page.items],
+            "nodes": governed.entities(info.context, [entity_state(e) for e in page.items]),
             "page_info": {"has_next_page": page.has_next, "end_cursor": page.next_cursor},
         }
 
     @staticmethod
     def resolve_search(root, info, query, mode, sort, first, filters=None, after=None):
         result = search.search(
-            query=query, mode=mode, filters=to_filter(filters), sort=sort, first=first, after=after
+            query=query, mode=mode, filters=to_filter(filters, info), sort=sort, first=first, after=after
         )
         return {
             "mode": result.mode,
             "total": result.total,
             "exact": result.exact,
             "corrected": result.corrected,
-            "hits": result.items,
+            "hits": governed.hits(info.context, result.items),
             "facets": result.facets,
             "page_info": {"has_next_page": result.next_cursor is not None, "end_cursor": result.next_cursor},
         }
 
     @staticmethod
     def resolve_neighbors(root, info, urn, depth, direction, limit, predicates=None):
-        return graph.subgraph(urn=urn, depth=depth, direction=direction, predicates=predicates, limit=limit)
+        return graph.subgraph(
+            urn=urn,
+            depth=depth,
+            direction=direction,
+            predicates=predicates,
+            limit=limit,
+            visible=governed.visible(info.context),
+        )
 
     @staticmethod
     def resolve_path(root, info, source, target, max_depth, direction):
-        return graph.shortest_path(source=source, target=target, max_depth=max_depth, direction=direction)
+        return graph.shortest_path(
+            source=source,
+            target=target,
+            max_depth=max_depth,
+            direction=direction,
+            visible=governed.visible(info.context),
+        )
 
     @staticmethod
     def resolve_retrieve(root, info, query, k):
-        return documents.retrieve(query=query, k=k)
+        return documents.retrieve(query=query, k=k, visible=governed.visible(info.context))

@@ -1,0 +1,224 @@
+"""One caller's access for one request (or command): its actor, the policy set, decisions, masking, audit.
+
+``Access.of(request)`` is made once per request. Its first decision reads, in one query, the policy
+version and the caller's groups and roles; the process's compiled policies are reloaded when the version
+moved, so a policy change is in force at the next request in every process. Decisions are memoized per
+request. Sensitive reads and denied decisions are gathered and written as (at most) two audit events when
+the request ends (``flush``).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+
+from dictamesh.errors import NotFound, PermissionDenied
+
+from . import engine, masking
+from .contracts import ANONYMOUS, SENSITIVE_CLASSIFICATIONS, Actor, Decision, Resource
+
+_ATTRIBUTE = "_dictamesh_access"
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    classification: str
+    categories: tuple[str, ...]
+
+    @property
+    def sensitive(self) -> bool:
+        return bool(self.categories) or self.classification in SENSITIVE_CLASSIFICATIONS
+
+
+def _actor_query() -> str:
+    groups = get_user_model().groups.through._meta.db_table
+    return (
+        "SELECT (SELECT version FROM dictamesh_governance_policy_state WHERE id = 1),"  # noqa: S608 - table names
+        f" ARRAY(SELECT g.name FROM {groups} ug JOIN auth_group g ON g.id = ug.group_id WHERE ug.user_id = %s),"
+        " ARRAY(SELECT r.name FROM dictamesh_governance_role r WHERE EXISTS (SELECT 1 FROM"
+        " dictamesh_governance_role_user ru WHERE ru.role_id = r.id AND ru.user_id = %s) OR EXISTS (SELECT 1"
+        f" FROM dictamesh_governance_role_group rg JOIN {groups} ug ON ug.group_id = rg.group_id"
+        " WHERE rg.role_id = r.id AND ug.user_id = %s))"
+    )
+
+
+def _version() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version FROM dictamesh_governance_policy_state WHERE id = 1")
+        row = cursor.fetchone()
+    return row[0] if row else 0
+
+
+@dataclass
+class _Audit:
+    sensitive: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # urn -> path -> categories
+    denied: list[dict] = field(default_factory=list)
+    denied_count: int = 0
+
+
+class Access:
+    def __init__(self, user=None, *, actor: Actor | None = None, context: dict | None = None):
+        self._user = user
+        self._actor = actor
+        self._policies: engine.PolicySet | None = None
+        self._decisions: dict[tuple[str, Resource], Decision] = {}
+        self._entity_sql = None
+        self.context = context or {}
+        self.audit = _Audit()
+
+    # -- who ----------------------------------------------------------------------------------------
+    @classmethod
+    def of(cls, request) -> Access:
+        access = getattr(request, _ATTRIBUTE, None)
+        if access is None:
+            context = {"path": request.path, "method": request.method}
+            access = cls(getattr(request, "user", None), context=context)
+            setattr(request, _ATTRIBUTE, access)
+        return access
+
+    def _load(self) -> None:
+        user = self._user
+        if self._actor is not None:
+            version = _version()
+        elif user is None or not user.is_authenticated:
+            self._actor, version = ANONYMOUS, _version()
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(_actor_query(), [user.pk, user.pk, user.pk])
+                version, groups, roles = cursor.fetchone()
+            self._actor = Actor(
+                username=user.get_username(),
+                user_id=user.pk,
+                authenticated=True,
+                superuser=bool(user.is_superuser),
+                staff=bool(user.is_staff),
+                groups=frozenset(groups),
+                roles=frozenset(roles),
+            )
+        self._policies = engine.policy_set(version or 0)
+
+    @property
+    def actor(self) -> Actor:
+        if self._policies is None:
+            self._load()
+        return self._actor  # type: ignore[return-value]
+
+    @property
+    def policies(self) -> engine.PolicySet:
+        if self._policies is None:
+            self._load()
+        return self._policies  # type: ignore[return-value]
+
+    # -- decisions ----------------------------------------------------------------------------------
+    def decide(self, action: str, resource: Resource, *, record: bool = True) -> Decision:
+        key = (action, resource)
+        decision = self._decisions.get(key)
+        if decision is None:
+            decision = engine.decide(self.policies, self.actor, action, resource)
+            self._decisions[key] = decision
+            if record and not decision.allowed:
+                self._note_denied(decision, resource)
+        return decision
+
+    def can(self, action: str, resource: Resource) -> bool:
+        return self.decide(action, resource).allowed
+
+    def require(self, action: str, resource: Resource, *, hide: bool = False) -> Decision:
+        """The decision, or an error: NotFound when ``hide`` (a read must not reveal that a thing exists)."""
+        decision = self.decide(action, resource)
+        if not decision.allowed:
+            if hide:
+                raise NotFound(f"No {resource.kind} {resource.label}.")
+            raise PermissionDenied(
+                f"You may not {action} {resource.kind} {resource.label}: {decision.message}"
+            )
+        return decision
+
+    def entity_read_sql(self):
+        """Which entity rows this caller may read (SQL over an entity row; see engine.entity_read_sql)."""
+        if self._entity_sql is None:
+            self._entity_sql = engine.entity_read_sql(self.policies, self.actor)
+        return self._entity_sql
+
+    # -- masking ------------------------------------------------------------------------------------
+    def mask_fields(
+        self, resource: Resource, data: Any, fields: dict[str, FieldInfo]
+    ) -> tuple[Any, list[str]]:
+        """``data`` (a copy when changed) with the sensitive ``fields`` this caller may not read masked, and
+        the masked paths. Values read unmasked are noted for audit."""
+        masked: list[str] = []
+        out = data
+        for path in sorted(fields):
+            info = fields[path]
+            segments = path.split(".")
+            if not info.sensitive or not masking.contains(data, segments):
+                continue
+            level = _max_level(resource.classification, info.classification)
+            target = Resource(
+                kind="field",
+                urn=resource.urn,
+                type=resource.type,
+                domain=resource.domain,
+                source=resource.source,
+                classification=level,
+                tags=resource.tags + tuple(f"PII.{c}" for c in info.categories),
+                owners=resource.owners,
+                field=path,
+                pii=info.categories,
+                subject=resource.subject,
+            )
+            decision = self.decide("read_sensitive", target, record=False)
+            if decision.allowed:
+                self.audit.sensitive.setdefault(resource.urn, {}).setdefault(path, set()).update(
+                    info.categories
+                )
+                continue
+            if out is data:
+                out = copy.deepcopy(data)
+            mask = decision.mask or masking.default_mask(info.categories)
+            masking.apply(out, segments, lambda v, m=mask, c=info.categories: masking.mask_value(v, m, c))
+            masked.append(path)
+        if masked:
+            self._note_denied(
+                Decision(False, "read_sensitive", "masked", "Masked on read."), resource, fields=masked
+            )
+        return out, masked
+
+    # -- audit --------------------------------------------------------------------------------------
+    def _note_denied(
+        self, decision: Decision, resource: Resource, *, fields: list[str] | None = None
+    ) -> None:
+        from django.conf import settings
+
+        self.audit.denied_count += 1
+        if len(self.audit.denied) < settings.DICTAMESH_AUDIT_MAX_ITEMS:
+            item = {
+                "action": decision.action,
+                "resource": resource.label,
+                "kind": resource.kind,
+                "reason": decision.reason,
+                "policies": [m.policy for m in decision.matched],
+            }
+            if fields:
+                item["fields"] = fields
+            self.audit.denied.append(item)
+
+    def flush(self) -> None:
+        """Write what this request read and was denied to the audit log (no-op when it was neither)."""
+        if not self.audit.sensitive and not self.audit.denied_count:
+            return
+        from .audit import audit_write
+
+        audit_write(actor=self.actor, audit=self.audit, context=self.context)
+        self.audit = _Audit()
+
+
+def _max_level(a: str, b: str) -> str:
+    from .contracts import CLASSIFICATIONS
+
+    rank = {c: i for i, c in enumerate(CLASSIFICATIONS)}
+    return a if rank.get(a, 1) >= rank.get(b, 1) else b

@@ -1,0 +1,170 @@
+"""REST endpoints of governance, under /api/v1/governance: policies, roles, explain, field classifications."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from ninja import Router
+from ninja.responses import Status
+
+from dictamesh.errors import NotFound, ValidationError
+
+from . import classification, explain, selectors, services
+from .access import Access
+from .contracts import ACTIONS, Resource
+
+router = Router(tags=["governance"])
+GOVERNANCE = Resource(kind="governance", urn="governance")
+
+
+def _body(request) -> Any:
+    try:
+        return json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationError("The body is not valid JSON.", fields={"body": "JSON"}) from None
+
+
+def _manage(request) -> Access:
+    access = Access.of(request)
+    access.require("manage", GOVERNANCE)
+    return access
+
+
+def _read(request) -> Access:
+    access = Access.of(request)
+    access.require("read", GOVERNANCE)
+    return access
+
+
+# ---------------------------------------------------------------------------------------------- policies
+@router.get("/policies", summary="All access policies")
+def policy_list(request):
+    _read(request)
+    return {"items": [services.policy_state(p) for p in selectors.policy_list()]}
+
+
+@router.post("/policies", response={201: dict}, summary="Create an access policy")
+def policy_create(request):
+    _manage(request)
+    return Status(201, services.policy_state(services.policy_create(data=_body(request))))
+
+
+@router.get("/policies/{name}", summary="One access policy")
+def policy_get(request, name: str):
+    _read(request)
+    return services.policy_state(selectors.policy_get(name=name))
+
+
+@router.patch("/policies/{name}", summary="Change an access policy (in force at the next request)")
+def policy_update(request, name: str):
+    _manage(request)
+    return services.policy_state(services.policy_update(name=name, changes=_body(request)))
+
+
+@router.delete("/policies/{name}", summary="Delete an access policy")
+def policy_delete(request, name: str):
+    _manage(request)
+    services.policy_delete(name=name)
+    return {"name": name, "deleted": True}
+
+
+# ---------------------------------------------------------------------------------------------- roles
+@router.get("/roles", summary="Roles and their members")
+def role_list(request):
+    _read(request)
+    return {"items": [services.role_state(r) for r in selectors.role_list()]}
+
+
+@router.post("/roles", response={201: dict}, summary="Create a role")
+def role_create(request):
+    _manage(request)
+    body = _body(request)
+    name = body.get("name") if isinstance(body, dict) else None
+    return Status(201, services.role_state(services.role_save(name=name, data=body, create=True)))
+
+
+@router.put("/roles/{name}", summary="Replace a role's description and members")
+def role_replace(request, name: str):
+    _manage(request)
+    body = _body(request)
+    if isinstance(body, dict) and body.get("name", name) != name:
+        raise ValidationError(
+            "A role is renamed by creating another.", fields={"name": "differs from the path"}
+        )
+    return services.role_state(services.role_save(name=name, data=body, create=False))
+
+
+@router.delete("/roles/{name}", summary="Delete a role")
+def role_delete(request, name: str):
+    _manage(request)
+    services.role_delete(name=name)
+    return {"name": name, "deleted": True}
+
+
+# ---------------------------------------------------------------------------------------------- explain
+@router.get(
+    "/explain", summary="Which policies decide whether an actor may do an action to a resource, and why"
+)
+def explain_decision(request, action: str, resource: str, actor: str | None = None):
+    access = Access.of(request)
+    if action not in ACTIONS:
+        raise ValidationError(f"action must be one of {', '.join(ACTIONS)}.", fields={"action": "unknown"})
+    target = explain.resource_of(resource)
+    steward = access.can("manage", GOVERNANCE)
+    if actor and actor != access.actor.label:
+        access.require("manage", GOVERNANCE)  # only stewards ask on behalf of others
+        subject = _actor_of(actor)
+    else:
+        subject = access
+    reveal = steward or target.kind not in ("entity", "field") or access.can("read", _as_entity(target))
+    return explain.explain(subject, action, target, reveal=reveal)
+
+
+def _as_entity(resource: Resource) -> Resource:
+    from dataclasses import replace
+
+    if resource.kind == "entity":
+        return resource
+    return replace(resource, kind="entity", field="", pii=())
+
+
+def _actor_of(label: str) -> Access:
+    if label == "anonymous":
+        return Access(None)
+    kind, _, name = label.partition(":")
+    if kind != "user" or not name:
+        raise ValidationError("actor is user:<name> or anonymous.", fields={"actor": "user:<name>"})
+    User = get_user_model()
+    user = User.objects.filter(**{User.USERNAME_FIELD: name}).first()
+    if user is None:
+        raise NotFound(f"No user {name}.")
+    return Access(user)
+
+
+# ---------------------------------------------------------------------------------------------- fields
+@router.get(
+    "/fields", summary="Field classifications of an entity (or all suggestions waiting for a steward)"
+)
+def field_list(request, urn: str | None = None, status: str | None = None, limit: int = 200):
+    _read(request)
+    return {"items": classification.field_list(urn=urn, status=status, limit=limit)}
+
+
+@router.post("/fields", response={201: dict}, summary="Classify a field (a steward's decision: confirmed)")
+def field_classify(request):
+    _manage(request)
+    return Status(201, classification.field_classify(data=_body(request)))
+
+
+@router.post("/fields/{pk}/confirm", summary="Confirm a suggested classification")
+def field_confirm(request, pk: int):
+    _manage(request)
+    return classification.field_decide(pk=pk, confirm=True)
+
+
+@router.post("/fields/{pk}/reject", summary="Reject a classification (it stops masking; lineage copies go)")
+def field_reject(request, pk: int):
+    _manage(request)
+    return classification.field_decide(pk=pk, confirm=False)

@@ -1,0 +1,176 @@
+"""Field classifications: a steward's decisions and detectors' suggestions, and what they change.
+
+A confirmed classification makes its field sensitive (masked on read unless ``read_sensitive``); the
+catalog is told which property paths of the entity are sensitive (they leave its search index) and which
+PII categories it holds (policies select entities by them). Suggestions change nothing until confirmed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from dictamesh.errors import NotFound, ValidationError
+from dictamesh.events import publish
+from dictamesh.events.context import current_actor
+
+from . import events
+from .contracts import CLASSIFICATIONS
+from .expressions import PII_CATEGORIES
+from .models import FieldClassification, Status
+
+PATH = re.compile(r"^[^.\s#][^\s#]{0,299}$")
+
+
+def field_state(row: FieldClassification) -> dict[str, Any]:
+    return {
+        "id": row.pk,
+        "urn": row.urn,
+        "path": row.path,
+        "classification": row.classification,
+        "pii_category": row.pii_category or None,
+        "status": row.status,
+        "confidence": row.confidence,
+        "detector": row.detector,
+        "evidence": row.evidence,
+        "origin": row.origin_id,
+        "hops": row.hops,
+        "decided_by": row.decided_by or None,
+        "decided_at": row.decided_at,
+        "created_at": row.created_at,
+    }
+
+
+def field_list(*, urn: str | None = None, status: str | None = None, limit: int = 200) -> list[dict]:
+    if status is not None and status not in Status.values:
+        raise ValidationError(
+            f"status must be one of {', '.join(Status.values)}.", fields={"status": "unknown"}
+        )
+    if not isinstance(limit, int) or not 1 <= limit <= 1000:
+        raise ValidationError("limit must be from 1 to 1000.", fields={"limit": "1..1000"})
+    rows = FieldClassification.objects.all()
+    if urn:
+        rows = rows.filter(urn=urn)
+    if status:
+        rows = rows.filter(status=status)
+    return [field_state(r) for r in rows.order_by("urn", "path", "id")[:limit]]
+
+
+def _clean(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ValidationError("A field classification is a JSON object.", fields={"body": "object"})
+    unknown = sorted(set(data) - {"urn", "path", "classification", "pii_category", "evidence"})
+    errors = {k: "unknown field" for k in unknown}
+    urn, path = data.get("urn"), data.get("path")
+    if not isinstance(urn, str) or not urn.startswith("dm:") or len(urn) > 512:
+        errors["urn"] = "an entity URN (dm:…)"
+    if not isinstance(path, str) or not PATH.match(path):
+        errors["path"] = "a dotted property path, at most 300 characters"
+    level = data.get("classification", "confidential")
+    if level not in CLASSIFICATIONS:
+        errors["classification"] = f"one of {', '.join(CLASSIFICATIONS)}"
+    category = data.get("pii_category") or ""
+    if category and category not in PII_CATEGORIES:
+        errors["pii_category"] = f"one of {', '.join(PII_CATEGORIES)}"
+    evidence = data.get("evidence", "")
+    if not isinstance(evidence, str) or len(evidence) > 2000:
+        errors["evidence"] = "a string of at most 2,000 characters"
+    if errors:
+        raise ValidationError("The field classification is invalid.", fields=errors)
+    return {"urn": urn, "path": path, "classification": level, "pii_category": category, "evidence": evidence}
+
+
+def sync_entity(urn: str) -> None:
+    """Tell the catalog which property paths of ``urn`` are sensitive now, and the PII it holds."""
+    from apps.catalog.public import entity_sensitivity_set
+
+    from .selectors import field_infos
+
+    fields = field_infos(urns=[urn]).get(urn, {})
+    sensitive = [path for path, info in fields.items() if info.sensitive]
+    categories = sorted({c for info in fields.values() for c in info.categories})
+    entity_sensitivity_set(urn=urn, fields=sensitive, categories=categories)
+
+
+@transaction.atomic
+def field_classify(*, data: Any, actor: str | None = None) -> dict:
+    """A steward classifies a field: confirmed at once (one manual row per field and category)."""
+    fields = _clean(data)
+    from apps.catalog.public import entity_ref
+
+    if entity_ref(urn=fields["urn"]) is None:
+        raise NotFound(f"No entity {fields['urn']}.")
+    who = actor or current_actor()
+    now = timezone.now()
+    row, _ = FieldClassification.objects.update_or_create(
+        urn=fields["urn"],
+        path=fields["path"],
+        pii_category=fields["pii_category"],
+        detector="manual",
+        origin=None,
+        defaults={
+            "classification": fields["classification"],
+            "evidence": fields["evidence"],
+            "status": Status.CONFIRMED,
+            "confidence": 1.0,
+            "decided_by": who,
+            "decided_at": now,
+            "updated_at": now,
+        },
+    )
+    _decided(row, who)
+    return field_state(row)
+
+
+@transaction.atomic
+def field_decide(*, pk: int, confirm: bool, actor: str | None = None) -> dict:
+    row = FieldClassification.objects.select_for_update().filter(pk=pk).first()
+    if row is None:
+        raise NotFound(f"No field classification {pk}.")
+    who = actor or current_actor()
+    row.status = Status.CONFIRMED if confirm else Status.REJECTED
+    row.decided_by, row.decided_at = who, timezone.now()
+    row.updated_at = row.decided_at
+    row.save()
+    _decided(row, who)
+    return field_state(row)
+
+
+def _decided(row: FieldClassification, actor: str) -> None:
+    sync_entity(row.urn)
+    state = field_state(row)
+    publish(
+        type=events.FIELD_CLASSIFIED,
+        subject=row.urn,
+        key=row.urn,
+        data=state,
+        after=state,
+        actor=actor,
+        topic=events.POLICY_TOPIC.name,
+    )
+
+
+@transaction.atomic
+def field_suggest(*, urn: str, path: str, pii_category: str, classification: str, confidence: float,
+                  detector: str, evidence: str = "") -> FieldClassification:  # fmt: skip
+    """A detector's suggestion (kept unless a steward already decided this one)."""
+    row, created = FieldClassification.objects.get_or_create(
+        urn=urn,
+        path=path,
+        pii_category=pii_category,
+        detector=detector,
+        origin=None,
+        defaults={
+            "classification": classification,
+            "confidence": confidence,
+            "evidence": evidence,
+            "status": Status.SUGGESTED,
+        },
+    )
+    if not created and row.status == Status.SUGGESTED and confidence > row.confidence:
+        row.confidence, row.evidence, row.updated_at = confidence, evidence, timezone.now()
+        row.save(update_fields=["confidence", "evidence", "updated_at"])
+    return row

@@ -1,0 +1,188 @@
+"""The decision point: compiled policies (per process, reloaded when their version moves) and ``decide``.
+
+Order: superusers are allowed; else a matching deny wins; else a matching allow; else the default
+(DICTAMESH_GOVERNANCE_DEFAULT): ``open`` allows reads and token writes except on restricted data, denies
+read_sensitive (values are masked) and leaves ``manage`` and the governance resources to staff;
+``closed`` denies all that no policy allows.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from . import expressions
+from .contracts import Actor, Decision, Matched, Resource
+from .expressions import Sql
+
+logger = logging.getLogger("dictamesh.governance")
+_BROKEN = ("lit", None)  # a stored condition that no longer compiles
+
+
+@dataclass(frozen=True)
+class CompiledPolicy:
+    name: str
+    effect: str
+    actors: frozenset[str]
+    actions: frozenset[str]
+    resources: frozenset[str]
+    tree: tuple
+    mask: str
+
+    def applies(self, action: str, kind: str) -> bool:
+        return (action in self.actions or "*" in self.actions) and (
+            kind in self.resources or "*" in self.resources
+        )
+
+    def actor_matches(self, actor: Actor, resource: Resource) -> bool:
+        return any(_spec_matches(spec, actor, resource.owners) for spec in self.actors)
+
+    def matches(self, actor: Actor, resource: Resource) -> bool:
+        if not self.actor_matches(actor, resource):
+            return False
+        if self.tree is _BROKEN:  # fail safe: a broken deny denies, a broken allow allows nothing
+            return self.effect == "deny"
+        return expressions.evaluate(self.tree, actor=actor, resource=resource)
+
+    def entity_sql(self, actor: Actor) -> Sql | bool:
+        """Which entity rows this policy matches for ``actor`` (a constant when it needs no row)."""
+        anyone = any(_spec_matches(spec, actor, ()) for spec in self.actors if spec != "owner")
+        if not anyone and "owner" not in self.actors:
+            return False
+        if self.tree is _BROKEN:
+            return self.effect == "deny"
+        condition = expressions.to_sql(self.tree, actor=actor)
+        if anyone:
+            return condition
+        owns = expressions.to_sql(("call", "isOwner", ()), actor=actor)
+        if owns is expressions.FALSE or condition is expressions.FALSE:
+            return False
+        return owns if condition is expressions.TRUE else expressions.join("AND", [owns, condition])
+
+
+def _spec_matches(spec: str, actor: Actor, owners) -> bool:
+    if spec == "*":
+        return True
+    if spec == "authenticated":
+        return actor.authenticated
+    if spec == "anonymous":
+        return not actor.authenticated
+    if spec == "owner":
+        return bool(actor.principals & set(owners))
+    return spec in actor.principals
+
+
+@dataclass(frozen=True)
+class PolicySet:
+    version: int
+    policies: tuple[CompiledPolicy, ...]
+
+    def relevant(self, action: str, kind: str) -> list[CompiledPolicy]:
+        return [p for p in self.policies if p.applies(action, kind)]
+
+
+def compile_policy(row) -> CompiledPolicy:
+    try:
+        tree = expressions.parse(row.condition)
+    except expressions.ExpressionError as exc:
+        logger.error("policy %s has a condition that does not compile: %s", row.name, exc.message)
+        tree = _BROKEN
+    return CompiledPolicy(
+        name=row.name,
+        effect=row.effect,
+        actors=frozenset(row.actors),
+        actions=frozenset(row.actions),
+        resources=frozenset(row.resources),
+        tree=tree,
+        mask=row.mask,
+    )
+
+
+_lock = threading.Lock()
+_current: PolicySet | None = None
+
+
+def policy_set(version: int) -> PolicySet:
+    """The compiled enabled policies at ``version`` (this process's copy, reloaded when it is older)."""
+    global _current
+    current = _current
+    if current is not None and current.version == version:
+        return current
+    from .models import Policy
+
+    with _lock:
+        if _current is not None and _current.version == version:
+            return _current
+        rows = Policy.objects.filter(enabled=True).order_by("name")
+        _current = PolicySet(version=version, policies=tuple(compile_policy(r) for r in rows))
+        return _current
+
+
+# ------------------------------------------------------------------------------------------------ decide
+MESSAGES = {
+    "superuser": "Superusers are allowed everything.",
+    "restricted_by_default": "Restricted data is denied unless a policy allows it.",
+    "sensitive_by_default": "Sensitive values are masked unless a policy allows read_sensitive.",
+    "staff_by_default": "Only staff may do this unless a policy allows it.",
+    "anonymous_by_default": "Anonymous callers may only read.",
+    "allowed_by_default": "No policy decides: allowed by default (open).",
+    "closed_by_default": "No policy allows this (closed by default).",
+}
+
+
+def _default(actor: Actor, action: str, resource: Resource) -> tuple[bool, str]:
+    if settings.DICTAMESH_GOVERNANCE_DEFAULT == "closed":
+        return False, "closed_by_default"
+    if action == "manage" or resource.kind == "governance":
+        return actor.staff, "staff_by_default"
+    if resource.classification == "restricted":
+        return False, "restricted_by_default"
+    if action == "read_sensitive":
+        return False, "sensitive_by_default"
+    if action in ("write", "delete") and not actor.authenticated:
+        return False, "anonymous_by_default"
+    return True, "allowed_by_default"
+
+
+def decide(policies: PolicySet, actor: Actor, action: str, resource: Resource) -> Decision:
+    if actor.superuser:
+        return Decision(True, action, "superuser", MESSAGES["superuser"])
+    matched = [p for p in policies.relevant(action, resource.kind) if p.matches(actor, resource)]
+    denies = [p for p in matched if p.effect == "deny"]
+    found = tuple(Matched(p.name, p.effect) for p in matched)
+    if denies:
+        names = ", ".join(p.name for p in denies)
+        mask = next((p.mask for p in denies if p.mask), None)
+        return Decision(False, action, "denied_by_policy", f"Denied by policy {names}.", found, mask)
+    if matched:
+        names = ", ".join(p.name for p in matched)
+        return Decision(True, action, "allowed_by_policy", f"Allowed by policy {names}.", found)
+    allowed, reason = _default(actor, action, resource)
+    return Decision(allowed, action, reason, MESSAGES[reason])
+
+
+def entity_read_sql(policies: PolicySet, actor: Actor) -> Sql:
+    """The entity rows ``actor`` may read, as SQL over alias ``e``: what ``decide`` answers row by row."""
+    if actor.superuser:
+        return expressions.TRUE
+    denies: list[Sql] = []
+    allows: list[Sql] = []
+    for policy in policies.relevant("read", "entity"):
+        part = policy.entity_sql(actor)
+        if part is False:
+            continue
+        if part is True:
+            part = expressions.TRUE
+        (denies if policy.effect == "deny" else allows).append(part)
+    if settings.DICTAMESH_GOVERNANCE_DEFAULT == "closed":
+        default = expressions.FALSE
+    else:
+        default = Sql("{e}.classification <> 'restricted'")
+    visible = expressions.join("OR", [*allows, default])
+    if denies:
+        hidden = expressions.join("OR", denies)
+        return Sql(f"(NOT {hidden.text} AND {visible.text})", hidden.params + visible.params)
+    return visible

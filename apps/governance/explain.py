@@ -1,0 +1,118 @@
+"""``GET /api/v1/governance/explain``: a decision with every policy that was weighed, and why it did or did
+not apply — actor, action, resource kind and condition, each answered."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from dictamesh.errors import NotFound, ValidationError
+
+from . import expressions
+from .access import Access, FieldInfo
+from .contracts import RESOURCE_KINDS, Resource
+
+
+def _entity(urn: str) -> tuple[Resource, dict[str, FieldInfo]]:
+    from apps.catalog.public import entity_ref
+
+    from .selectors import field_infos
+
+    ref = entity_ref(urn=urn)
+    if ref is None:
+        raise NotFound(f"No entity {urn}.")
+    fields = field_infos(urns=[urn]).get(urn, {})
+    resource = Resource(
+        kind="entity",
+        urn=ref.urn,
+        type=ref.type,
+        domain=ref.domain,
+        source=ref.source,
+        classification=ref.classification,
+        tags=ref.tags,
+        owners=ref.owners,
+        pii=tuple(sorted({c for info in fields.values() for c in info.categories})),
+    )
+    return resource, fields
+
+
+def resource_of(text: str) -> Resource:
+    """A resource named as ``<urn>``, ``<urn>#<field path>``, ``domain:<name>``, ``schema:<subject>``,
+    ``lineage:<urn>`` or ``governance``."""
+    text = (text or "").strip()
+    if not text or len(text) > 1000:
+        raise ValidationError("Name a resource.", fields={"resource": "required, at most 1,000 characters"})
+    if text == "governance":
+        return Resource(kind="governance", urn="governance")
+    kind, _, rest = text.partition(":")
+    if kind == "domain" and rest:
+        return Resource(kind="domain", domain=rest)
+    if kind == "schema" and rest:
+        return Resource(kind="schema", subject=rest)
+    if kind == "lineage" and rest:
+        return Resource(kind="lineage", urn=rest)
+    if kind == "dm":
+        urn, _, path = text.partition("#")
+        entity, fields = _entity(urn)
+        if not path:
+            return entity
+        info = fields.get(path, FieldInfo("internal", ()))
+        from .access import _max_level
+
+        return Resource(
+            kind="field",
+            urn=entity.urn,
+            type=entity.type,
+            domain=entity.domain,
+            source=entity.source,
+            classification=_max_level(entity.classification, info.classification),
+            tags=entity.tags + tuple(f"PII.{c}" for c in info.categories),
+            owners=entity.owners,
+            field=path,
+            pii=info.categories,
+        )
+    raise ValidationError(
+        "resource is <urn>, <urn>#<field>, domain:<name>, schema:<subject>, lineage:<urn> or governance.",
+        fields={"resource": "unknown form"},
+    )
+
+
+def explain(access: Access, action: str, resource: Resource, *, reveal: bool = True) -> dict:
+    """``reveal``: show the resource's attributes (not to a caller who may not read it)."""
+    actor = access.actor
+    decision = access.decide(action, resource, record=False)
+    weighed = []
+    for policy in access.policies.policies:
+        applies = policy.applies(action, resource.kind)
+        actor_ok = policy.actor_matches(actor, resource)
+        condition = None
+        if applies and actor_ok and policy.tree is not None:
+            try:
+                condition = expressions.evaluate(policy.tree, actor=actor, resource=resource)
+            except Exception:  # a stored condition that no longer compiles: engine treats it as documented
+                condition = None
+        weighed.append(
+            {
+                "name": policy.name,
+                "effect": policy.effect,
+                "applies_to_action_and_resource": applies,
+                "actor_matches": actor_ok,
+                "condition_holds": condition,
+                "matched": bool(applies and actor_ok and policy.matches(actor, resource)),
+            }
+        )
+    return {
+        "actor": {
+            "name": actor.label,
+            "groups": sorted(actor.groups),
+            "roles": sorted(actor.roles),
+            "superuser": actor.superuser,
+            "staff": actor.staff,
+        },
+        "action": action,
+        "resource": resource.as_dict() if reveal else {"kind": resource.kind, "urn": resource.urn},
+        "decision": decision.as_dict(),
+        "policies": weighed,
+        "default": settings.DICTAMESH_GOVERNANCE_DEFAULT,
+        "policy_version": access.policies.version,
+        "resource_kinds": list(RESOURCE_KINDS),
+    }

@@ -1,0 +1,152 @@
+"""What other apps may use of governance (import only this module and contracts.py).
+
+The decision point is ``authorize``; the rest applies it to the shapes other apps return (catalog entity
+states, their history and diffs), so every path that lets data out asks the same question the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .access import Access, FieldInfo
+from .contracts import Actor, Decision, Resource
+from .expressions import Sql
+
+__all__ = [
+    "Access",
+    "Actor",
+    "Decision",
+    "Resource",
+    "Sql",
+    "access",
+    "access_for_user",
+    "authorize",
+    "entities_out",
+    "entity_diff_out",
+    "entity_out",
+    "entity_resource",
+    "entity_visible_sql",
+]
+
+
+def access(request) -> Access:
+    """The caller's access for this request (made once; audited when the request ends)."""
+    return Access.of(request)
+
+
+def access_for_user(user, *, context: dict | None = None) -> Access:
+    """Access outside a request (commands, tasks): call ``flush()`` when done to write the audit."""
+    return Access(user, context=context)
+
+
+def authorize(*, action: str, resource: Resource, request=None, user=None) -> Decision:
+    """Whether the caller (a request's, or a user) may do ``action`` to ``resource``, and why."""
+    acc = Access.of(request) if request is not None else Access(user)
+    return acc.decide(action, resource)
+
+
+def _fields(acc: Access, urns: list[str]) -> dict[str, dict[str, FieldInfo]]:
+    cache: dict = acc.__dict__.setdefault("_field_infos", {})
+    missing = [u for u in urns if u not in cache]
+    if missing:
+        from .selectors import field_infos
+
+        found = field_infos(urns=missing)
+        for urn in missing:
+            cache[urn] = found.get(urn, {})
+    return {u: cache[u] for u in urns}
+
+
+def entity_resource(state: dict, fields: dict[str, FieldInfo] | None = None) -> Resource:
+    """A catalog entity state (REST shape) as a resource; ``fields`` adds its PII categories."""
+    pii = sorted({c for info in (fields or {}).values() for c in info.categories})
+    return Resource(
+        kind="entity",
+        urn=state["urn"],
+        type=state.get("type", ""),
+        domain=state.get("domain", ""),
+        source=state.get("source", ""),
+        classification=state.get("classification", "internal"),
+        tags=tuple(state.get("tags") or ()),
+        owners=tuple(o["principal"] for o in state.get("owners") or ()),
+        pii=tuple(pii),
+        subject=state.get("schema_subject", ""),
+    )
+
+
+def _masked(acc: Access, state: dict, fields: dict[str, FieldInfo], resource: Resource) -> dict:
+    properties = state.get("properties")
+    if not fields or not isinstance(properties, dict):
+        return state
+    masked_props, masked = acc.mask_fields(resource, properties, fields)
+    if not masked:
+        return state
+    return {**state, "properties": masked_props, "masked_fields": masked}
+
+
+def entity_out(acc: Access, state: dict, *, hide: bool = True) -> dict:
+    """The entity state this caller may see: NotFound (hide) or PermissionDenied if it may not read it,
+    else the state with the fields it may not read_sensitive masked (a copy; ``state`` is not changed)."""
+    fields = _fields(acc, [state["urn"]])[state["urn"]]
+    resource = entity_resource(state, fields)
+    acc.require("read", resource, hide=hide)
+    return _masked(acc, state, fields, resource)
+
+
+def entities_out(acc: Access, states: list[dict]) -> list[dict]:
+    """The states this caller may read, masked: one query for the fields of all of them."""
+    infos = _fields(acc, [s["urn"] for s in states])
+    out = []
+    for state in states:
+        fields = infos[state["urn"]]
+        resource = entity_resource(state, fields)
+        if acc.can("read", resource):
+            out.append(_masked(acc, state, fields, resource))
+    return out
+
+
+def entity_diff_out(acc: Access, state: dict, changes: list[dict]) -> list[dict]:
+    """A field-level diff (``[{"field", "before", "after"}]``) of an entity, with values masked as in its
+    state: ``properties.<path>`` entries whose path (or a parent of it) is sensitive."""
+    fields = _fields(acc, [state["urn"]])[state["urn"]]
+    resource = entity_resource(state, fields)
+    acc.require("read", resource, hide=True)
+    if not fields:
+        return changes
+    out = []
+    for change in changes:
+        name = change["field"]
+        if name == "properties" or name.startswith("properties."):
+            shown = dict(change)
+            for side in ("before", "after"):
+                wrapped: Any = shown[side]
+                if name != "properties":
+                    wrapped = _nest(name.split(".")[1:], shown[side])
+                masked, hit = acc.mask_fields(resource, wrapped, fields)
+                if hit:
+                    shown[side] = masked if name == "properties" else _unnest(name.split(".")[1:], masked)
+            out.append(shown)
+        else:
+            out.append(change)
+    return out
+
+
+def _nest(path: list[str], value):
+    for key in reversed(path):
+        value = {key: value}
+    return value
+
+
+def _unnest(path: list[str], value):
+    for key in path:
+        value = value[key]
+    return value
+
+
+def entity_visible_sql(acc: Access, alias: str) -> tuple[str, list] | None:
+    """The entity rows (table alias ``alias``) this caller may read, as a WHERE fragment and its parameters;
+    None when it may read them all."""
+    sql = acc.entity_read_sql()
+    if sql.text == "TRUE":
+        return None
+    return sql.over(alias), list(sql.params)
