@@ -13,7 +13,7 @@ from django.template.response import TemplateResponse
 
 from dictamesh.errors import DictaMeshError
 
-from . import selectors, services
+from . import governed, selectors, services
 from .models import Classification, Domain, Entity, EntityOwner, OwnerRole, Relationship, SourceSystem
 from .relationships import relationship_add
 from .search import matching_ids
@@ -159,8 +159,51 @@ class EntityAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # entities arrive through the API, bulk upsert and adapters
 
-    def has_delete_permission(self, request, obj=None):
-        return False  # soft delete through the API keeps history
+    def get_queryset(self, request):
+        """Only the entities the steward may read (governance policies), deleted ones included."""
+        visible = governed.visible(request)
+        queryset = super().get_queryset(request)
+        return queryset.filter(selectors.EntityFilter(visible=visible).q()) if visible else queryset
+
+    def get_object(self, request, object_id, from_field=None):
+        """None (the admin says it does not exist) for an entity the steward may not read; else the entity,
+        with its state as this steward may see it (sensitive properties masked)."""
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            from .state import entity_state
+
+            obj.shown = governed.entity(request, entity_state(obj))
+        return obj
+
+    @staticmethod
+    def _masks(obj) -> bool:
+        return obj is not None and bool(getattr(obj, "shown", {}).get("masked_fields"))
+
+    def get_readonly_fields(self, request, obj=None):
+        """A steward who may not read some properties unmasked sees them masked, and cannot edit them."""
+        fields = super().get_readonly_fields(request, obj)
+        return (*fields, "properties_masked") if self._masks(obj) else fields
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if self._masks(obj):
+            fields = [f for f in fields if f not in ("properties", "properties_masked")] + [
+                "properties_masked"
+            ]
+        return fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if self._masks(obj):
+            kwargs["fields"] = [f for f in EntityForm.Meta.fields if f != "properties"]
+        return super().get_form(request, obj, change, **kwargs)
+
+    @admin.display(description="properties (masked)")
+    def properties_masked(self, obj: Entity) -> str:
+        import json
+
+        shown = getattr(obj, "shown", None) or {"properties": {}, "masked_fields": []}
+        masked = ", ".join(shown.get("masked_fields", []))
+        return f"{json.dumps(shown['properties'], indent=2, default=str)}\n(masked: {masked})"
 
     @admin.display(description="status")
     def status(self, obj: Entity) -> str:
@@ -179,15 +222,18 @@ class EntityAdmin(admin.ModelAdmin):
         if changes:
             try:
                 services.entity_update(
-                    urn=obj.urn, changes=changes, actor=f"user:{request.user.get_username()}"
+                    urn=obj.urn,
+                    changes=changes,
+                    actor=f"user:{request.user.get_username()}",
+                    check=governed.write_check(request),
                 )
             except DictaMeshError as exc:
                 self.message_user(request, f"Not saved: {exc.message} {exc.fields or ''}", messages.ERROR)
 
     def history_view(self, request, object_id, extra_context=None):
         """The entity's versions, each with its field-level diff to the one before."""
-        entity = get_object_or_404(Entity, pk=object_id)
-        versions = selectors.entity_history(urn=entity.urn)
+        entity = get_object_or_404(self.get_queryset(request), pk=object_id)
+        versions = governed.versions(request, None, selectors.entity_history(urn=entity.urn))
         rows, previous = [], None
         for version in versions:
             rows.append({"version": version, "diff": diff_states(previous, version.state)})
@@ -236,7 +282,8 @@ class EntityAdmin(admin.ModelAdmin):
         return self._bulk(
             request, queryset, form_class=OwnerForm, title="Assign an owner",
             apply=lambda urns, data, actor: services.entities_bulk_edit(
-                urns=urns, add_owner={"principal": data["principal"], "role": data["role"]}, actor=actor
+                urns=urns, add_owner={"principal": data["principal"], "role": data["role"]}, actor=actor,
+                check=governed.write_check(request)
             ),
         )  # fmt: skip
 
@@ -245,7 +292,8 @@ class EntityAdmin(admin.ModelAdmin):
         return self._bulk(
             request, queryset, form_class=TagForm, title="Add tags",
             apply=lambda urns, data, actor: services.entities_bulk_edit(
-                urns=urns, add_tags=[t.strip() for t in data["tags"].split(",") if t.strip()], actor=actor
+                urns=urns, add_tags=[t.strip() for t in data["tags"].split(",") if t.strip()], actor=actor,
+                check=governed.write_check(request)
             ),
         )  # fmt: skip
 
@@ -254,7 +302,8 @@ class EntityAdmin(admin.ModelAdmin):
         return self._bulk(
             request, queryset, form_class=ClassifyForm, title="Classify",
             apply=lambda urns, data, actor: services.entities_bulk_edit(
-                urns=urns, classification=data["classification"], actor=actor
+                urns=urns, classification=data["classification"], actor=actor,
+                check=governed.write_check(request)
             ),
         )  # fmt: skip
 

@@ -512,7 +512,7 @@ def entity_delete(*, urn: str, actor: str | None = None) -> Entity:
 
 def entities_bulk_edit(
     *, urns: list[str], add_owner: dict | None = None, add_tags: list[str] | None = None,
-    classification: str | None = None, actor: str | None = None,
+    classification: str | None = None, actor: str | None = None, check: Check | None = None,
 ) -> list[ItemResult]:  # fmt: skip
     """The stewards' bulk actions (admin): add an owner, add tags, classify — each a normal versioned change."""
     entities = (
@@ -530,4 +530,4 @@ def entities_bulk_edit(
         if classification:
             item["classification"] = classification
         items.append(item)
-    return entities_upsert(items=items, mode="update", actor=actor)
+    return entities_upsert(items=items, mode="update", actor=actor, check=check)

@@ -283,6 +283,20 @@ def role_save(*, name: str, data: Any, create: bool, actor: str | None = None) -
 
 
 @transaction.atomic
+def role_recorded(*, role: Role, actor: str | None = None) -> None:
+    """An event for a role the admin saved (its members change in the admin's own transaction)."""
+    after = role_state(role)
+    publish(
+        type=events.ROLE_CHANGED,
+        topic=events.POLICY_TOPIC.name,
+        subject=f"role:{role.name}",
+        data=after,
+        after=after,
+        actor=actor,
+    )
+
+
+@transaction.atomic
 def role_delete(*, name: str, actor: str | None = None) -> None:
     role = Role.objects.filter(name=name).first()
     if role is None:

@@ -1,0 +1,151 @@
+"""The stewards' governance admin: policies (saved through the services: validated, versioned, audited),
+roles, and field classifications to confirm or reject."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+
+from dictamesh.errors import DictaMeshError
+
+from . import classification, services
+from .contracts import ACTIONS, RESOURCE_KINDS
+from .models import FieldClassification, Policy, Role, Status
+
+
+def _actor(request) -> str:
+    return f"user:{request.user.get_username()}"
+
+
+class ListField(forms.CharField):
+    """A comma-separated list in one text box."""
+
+    def prepare_value(self, value):
+        return ", ".join(value) if isinstance(value, list | tuple) else value
+
+    def to_python(self, value):
+        return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+class PolicyForm(forms.ModelForm):
+    actors = ListField(help_text="*, authenticated, anonymous, owner, user:<name>, group:<name>, role:<name>")
+    actions = ListField(help_text=f"{', '.join(ACTIONS)}, or *")
+    resources = ListField(help_text=f"{', '.join(RESOURCE_KINDS)}, or *")
+    condition = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="e.g. hasDomain('finance') && matchAnyTag('PII.*') || isOwner() — see docs/governance.md",
+    )
+
+    class Meta:
+        model = Policy
+        fields = (
+            "name",
+            "description",
+            "effect",
+            "actors",
+            "actions",
+            "resources",
+            "condition",
+            "mask",
+            "enabled",
+        )
+
+    def clean(self):
+        data = super().clean()
+        try:
+            services.policy_clean({k: data.get(k) for k in self.Meta.fields if k in data})
+        except DictaMeshError as exc:
+            for field, problem in (exc.fields or {}).items():
+                self.add_error(field if field in self.fields else None, problem)
+        return data
+
+
+@admin.register(Policy)
+class PolicyAdmin(admin.ModelAdmin):
+    form = PolicyForm
+    list_display = (
+        "name",
+        "effect",
+        "actors",
+        "actions",
+        "resources",
+        "condition",
+        "enabled",
+        "version",
+        "updated_by",
+    )
+    list_filter = ("effect", "enabled")
+    search_fields = ("name", "description", "condition")
+    readonly_fields = ("version", "created_at", "updated_at", "updated_by")
+
+    def save_model(self, request, obj, form, change):
+        data = {k: form.cleaned_data[k] for k in PolicyForm.Meta.fields}
+        try:
+            if change:
+                original = Policy.objects.get(pk=obj.pk).name
+                saved = services.policy_update(name=original, changes=data, actor=_actor(request))
+            else:
+                saved = services.policy_create(data=data, actor=_actor(request))
+            obj.pk = saved.pk
+        except DictaMeshError as exc:
+            self.message_user(request, f"Not saved: {exc.message} {exc.fields or ''}", messages.ERROR)
+
+    def delete_model(self, request, obj):
+        services.policy_delete(name=obj.name, actor=_actor(request))
+
+    def delete_queryset(self, request, queryset):
+        for policy in queryset:
+            services.policy_delete(name=policy.name, actor=_actor(request))
+
+
+@admin.register(Role)
+class RoleAdmin(admin.ModelAdmin):
+    list_display = ("name", "description", "created_at")
+    search_fields = ("name", "description")
+    filter_horizontal = ("users", "groups")
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.role_recorded(role=form.instance, actor=_actor(request))
+
+
+@admin.register(FieldClassification)
+class FieldClassificationAdmin(admin.ModelAdmin):
+    list_display = (
+        "urn",
+        "path",
+        "pii_category",
+        "classification",
+        "status",
+        "confidence",
+        "detector",
+        "hops",
+    )
+    list_filter = ("status", "detector", "pii_category", "classification")
+    search_fields = ("urn", "path")
+    readonly_fields = [f.name for f in FieldClassification._meta.fields]
+    actions = ["confirm", "reject"]
+    list_per_page = 100
+
+    def has_add_permission(self, request):
+        return False  # stewards classify through the API, detectors suggest
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def _decide(self, request, queryset, *, confirm: bool) -> None:
+        done = 0
+        for row in queryset:
+            classification.field_decide(pk=row.pk, confirm=confirm, actor=_actor(request))
+            done += 1
+        verb = "confirmed" if confirm else "rejected"
+        self.message_user(request, f"{done} classification(s) {verb}.")
+
+    @admin.action(description="Confirm the selected classifications (mask these fields)")
+    def confirm(self, request, queryset):
+        self._decide(request, queryset.exclude(status=Status.CONFIRMED), confirm=True)
+
+    @admin.action(description="Reject the selected classifications")
+    def reject(self, request, queryset):
+        self._decide(request, queryset.exclude(status=Status.REJECTED), confirm=False)
