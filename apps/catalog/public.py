@@ -147,3 +147,22 @@ def entity_sensitivity_set(*, urn: str, fields: list[str], categories: list[str]
         sensitive_fields=sorted(set(fields)), pii_categories=sorted(set(categories))
     )
     return bool(updated)
+
+
+def urns_visible(*, urns: list[str], visible: tuple[str, tuple] | None) -> set[str]:
+    """Which of these URNs are live entities the caller may read (``visible``: SQL from governance over an
+    entity row, ``{e}`` its alias; None: any live one)."""
+    from django.db import connection
+
+    from .selectors import EntityFilter
+
+    if not urns:
+        return set()
+    where, params = ("TRUE", []) if visible is None else EntityFilter(visible=visible).visible_sql("e")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT e.urn FROM dictamesh_catalog_entity e"  # noqa: S608 - policy SQL, values as params
+            f" WHERE e.urn = ANY(%s) AND e.deleted_at IS NULL AND {where}",
+            [list(urns), *params],
+        )
+        return {row[0] for row in cursor.fetchall()}

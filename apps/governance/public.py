@@ -150,3 +150,57 @@ def entity_visible_sql(acc: Access, alias: str) -> tuple[str, list] | None:
     if sql.text == "TRUE":
         return None
     return sql.over(alias), list(sql.params)
+
+
+ENTITY_TOPIC = "dictamesh.catalog.entity.v1"
+RELATIONSHIP_TOPIC = "dictamesh.catalog.relationship.v1"
+PRIVATE_TOPICS = ("dictamesh.governance.", "dictamesh.auth.")  # the audit, policies, tokens: stewards only
+
+
+def event_log_guard(request, rows: list) -> list:
+    """The event log rows (EventLog) the caller may see: entity events of entities it may read, their states
+    masked as the catalog would show them; relationship events whose two ends it may read; audit, policy
+    and token events to those who may read governance. Other topics pass."""
+    from apps.catalog.public import urns_visible
+
+    acc = Access.of(request)
+    shown = []
+    governance_ok: bool | None = None
+    states = [
+        r.after or r.before for r in rows if r.topic == ENTITY_TOPIC and isinstance(r.after or r.before, dict)
+    ]
+    infos = _fields(acc, sorted({s["urn"] for s in states if "urn" in s}))
+    ends: set[str] = set()
+    for row in rows:
+        if row.topic == RELATIONSHIP_TOPIC and isinstance(row.data, dict):
+            ends.update(u for u in (row.data.get("source"), row.data.get("target")) if isinstance(u, str))
+    sql = entity_visible_sql(acc, "{e}")
+    readable = urns_visible(urns=sorted(ends), visible=None if sql is None else (sql[0], tuple(sql[1])))
+    for row in rows:
+        if row.topic.startswith(PRIVATE_TOPICS):
+            if governance_ok is None:
+                governance_ok = acc.can("read", Resource(kind="governance", urn="governance"))
+            if governance_ok:
+                shown.append(row)
+        elif row.topic == ENTITY_TOPIC:
+            state = row.after or row.before
+            if not isinstance(state, dict) or "urn" not in state:
+                continue
+            fields = infos.get(state["urn"], {})
+            resource = entity_resource(state, fields)
+            if not acc.can("read", resource):
+                continue
+            for name in ("before", "after"):
+                value = getattr(row, name)
+                if isinstance(value, dict) and "urn" in value:
+                    setattr(row, name, _masked(acc, value, fields, entity_resource(value, fields)))
+            if isinstance(row.data, dict) and isinstance(row.data.get("entity"), dict):
+                row.data = {**row.data, "entity": row.after}
+            shown.append(row)
+        elif row.topic == RELATIONSHIP_TOPIC:
+            data = row.data if isinstance(row.data, dict) else {}
+            if data.get("source") in readable and data.get("target") in readable:
+                shown.append(row)
+        else:
+            shown.append(row)
+    return shown

@@ -43,3 +43,11 @@ DICTAMESH_PUBLISH_TIMEOUT_SECONDS = ENV.float(
     default=30.0,
     doc="How long the relay waits for the broker to acknowledge a batch before retrying it later.",
 )
+DICTAMESH_EVENT_LOG_GUARD = ENV.str(
+    "DICTAMESH_EVENT_LOG_GUARD",
+    default="apps.governance.public.event_log_guard",
+    doc=(
+        "Dotted path of `guard(request, rows)`, which filters and masks the event log each caller reads "
+        "(REST /api/v1/events, GraphQL events): governance's, so the log shows no more than the catalog does."
+    ),
+)

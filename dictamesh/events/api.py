@@ -7,6 +7,8 @@ from typing import Any
 
 from ninja import Query, Router, Schema
 
+from dictamesh.errors import NotFound
+
 from . import selectors
 
 router = Router(tags=["events"])
@@ -44,9 +46,13 @@ class EventFilters(Schema):
 @router.get("", response=EventPageOut, summary="The event log, newest first")
 def event_list(request, filters: Query[EventFilters]):
     page = selectors.event_log_list(**filters.dict())
-    return {"items": [selectors.event_log_dict(row) for row in page.items], "next_cursor": page.next_cursor}
+    rows = selectors.event_log_guarded(request, page.items)
+    return {"items": [selectors.event_log_dict(row) for row in rows], "next_cursor": page.next_cursor}
 
 
 @router.get("/{event_id}", response=EventOut, summary="One event of the log")
 def event_detail(request, event_id: str):
-    return selectors.event_log_dict(selectors.event_log_get(event_id=event_id))
+    shown = selectors.event_log_guarded(request, [selectors.event_log_get(event_id=event_id)])
+    if not shown:
+        raise NotFound(f"No event with id {event_id}.")
+    return selectors.event_log_dict(shown[0])

@@ -57,8 +57,10 @@ class EventsQuery:
     @staticmethod
     def resolve_events(root, info, first, after=None, **filters):
         page = selectors.event_log_list(cursor=after, limit=first, **filters)
-        return EventPageType(items=page.items, next_cursor=page.next_cursor)
+        items = selectors.event_log_guarded(info.context, page.items)
+        return EventPageType(items=items, next_cursor=page.next_cursor)
 
     @staticmethod
     def resolve_event(root, info, id):  # noqa: A002 - GraphQL argument name
-        return selectors.event_log_get(event_id=id)
+        shown = selectors.event_log_guarded(info.context, [selectors.event_log_get(event_id=id)])
+        return shown[0] if shown else None

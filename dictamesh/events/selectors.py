@@ -89,6 +89,16 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
+def event_log_guarded(request, rows: list[EventLog]) -> list[EventLog]:
+    """The rows this request's caller may see, as it may see them: ``DICTAMESH_EVENT_LOG_GUARD`` (a dotted
+    path to ``guard(request, rows)``, set by the deployment: governance) filters and masks them."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    path = getattr(settings, "DICTAMESH_EVENT_LOG_GUARD", "")
+    return import_string(path)(request, rows) if path and rows else rows
+
+
 def event_log_dict(row: EventLog) -> dict:
     """One event of the log as the REST API and the inspector show it."""
     return {
