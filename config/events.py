@@ -28,6 +28,12 @@ REGISTRY = Registry(
             description="Drops changed entities from the read cache in every process.",
         ),
         ConsumerSpec(
+            name="governance-pii-scan",
+            topics=(ENTITY_TOPIC.name,),
+            handler="apps.governance.consumers.entity_changed",
+            description="Scans new and changed entity properties for PII: suggestions for stewards.",
+        ),
+        ConsumerSpec(
             name="lineage-impact",
             topics=(SUBJECT_TOPIC.name,),
             handler="apps.lineage.consumers.schema_registered",

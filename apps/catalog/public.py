@@ -166,3 +166,9 @@ def urns_visible(*, urns: list[str], visible: tuple[str, tuple] | None) -> set[s
             [list(urns), *params],
         )
         return {row[0] for row in cursor.fetchall()}
+
+
+def entity_properties(*, urn: str) -> dict | None:
+    """A live entity's properties (unmasked: governance scans them for PII), or None."""
+    row = Entity.objects.filter(urn=urn, deleted_at__isnull=True).values_list("properties", flat=True).first()
+    return row if isinstance(row, dict) else ({} if row is not None else None)

@@ -158,6 +158,23 @@ def field_classify(request):
     return Status(201, classification.field_classify(data=_body(request)))
 
 
+@router.post(
+    "/detect", summary="Detect PII in an entity's properties and sample rows: suggestions to confirm"
+)
+def fields_detect(request):
+    _manage(request)
+    body = _body(request)
+    if not isinstance(body, dict) or not isinstance(body.get("urn"), str):
+        raise ValidationError('Send {"urn": ..., "samples": [{...}, ...]}.', fields={"urn": "required"})
+    unknown = sorted(set(body) - {"urn", "samples", "properties"})
+    if unknown:
+        raise ValidationError("Unknown fields.", fields={k: "unknown field" for k in unknown})
+    found = classification.fields_detect(
+        urn=body["urn"], rows=body.get("samples"), properties=body.get("properties", True) is not False
+    )
+    return {"urn": body["urn"], "suggestions": found}
+
+
 @router.post("/fields/{pk}/confirm", summary="Confirm a suggested classification")
 def field_confirm(request, pk: int):
     _manage(request)

@@ -174,3 +174,45 @@ def field_suggest(*, urn: str, path: str, pii_category: str, classification: str
         row.confidence, row.evidence, row.updated_at = confidence, evidence, timezone.now()
         row.save(update_fields=["confidence", "evidence", "updated_at"])
     return row
+
+
+MAX_ROWS = 1000
+
+
+def fields_detect(*, urn: str, rows: Any = None, properties: bool = True) -> list[dict]:
+    """Run the detectors over sample ``rows`` of an entity (and its catalog properties) and keep their
+    suggestions; a field a steward already decided keeps its decision."""
+    from apps.catalog.public import entity_properties
+
+    from .detection import detect
+
+    if rows is None:
+        rows = []
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise ValidationError(
+            "samples is a list of JSON objects (rows).", fields={"samples": "list of objects"}
+        )
+    if len(rows) > MAX_ROWS:
+        raise ValidationError(f"At most {MAX_ROWS} sample rows.", fields={"samples": f"at most {MAX_ROWS}"})
+    props = entity_properties(urn=urn)
+    if props is None:
+        raise NotFound(f"No entity {urn}.")
+    scanned = rows + ([props] if properties and props else [])
+    out = []
+    with transaction.atomic():
+        for found in detect(scanned):
+            row = field_suggest(
+                urn=urn,
+                path=found.path,
+                pii_category=found.category,
+                classification=found.classification,
+                confidence=found.confidence,
+                detector=found.detector,
+                evidence=found.evidence,
+            )
+            out.append(field_state(row))
+    return out
+
+
+def has_confirmed(*, urn: str) -> bool:
+    return FieldClassification.objects.filter(urn=urn, status=Status.CONFIRMED).exists()
