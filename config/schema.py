@@ -1,6 +1,7 @@
 """The one GraphQL schema at /graphql: each app contributes its Query and Mutation classes here."""
 
 from apps.catalog.graphql import CatalogMutation, CatalogQuery
+from apps.governance.graphql import GovernanceMutation, GovernanceQuery
 from apps.lineage.graphql import LineageMutation, LineageQuery
 from apps.schemas.graphql import SchemasMutation, SchemasQuery
 from dictamesh.auth.graphql import AuthMutation, AuthQuery
@@ -8,6 +9,6 @@ from dictamesh.events.graphql import EventsQuery
 from dictamesh.graphql.schema import build_schema
 
 schema = build_schema(
-    queries=[AuthQuery, EventsQuery, CatalogQuery, SchemasQuery, LineageQuery],
-    mutations=[AuthMutation, CatalogMutation, SchemasMutation, LineageMutation],
+    queries=[AuthQuery, EventsQuery, CatalogQuery, SchemasQuery, LineageQuery, GovernanceQuery],
+    mutations=[AuthMutation, CatalogMutation, SchemasMutation, LineageMutation, GovernanceMutation],
 )

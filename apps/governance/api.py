@@ -5,18 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from ninja import Router
 from ninja.responses import Status
 
-from dictamesh.errors import NotFound, ValidationError
+from dictamesh.errors import ValidationError
 
 from . import classification, explain, selectors, services
 from .access import Access
-from .contracts import ACTIONS, Resource
+from .explain import GOVERNANCE
 
 router = Router(tags=["governance"])
-GOVERNANCE = Resource(kind="governance", urn="governance")
 
 
 def _body(request) -> Any:
@@ -108,39 +106,7 @@ def role_delete(request, name: str):
     "/explain", summary="Which policies decide whether an actor may do an action to a resource, and why"
 )
 def explain_decision(request, action: str, resource: str, actor: str | None = None):
-    access = Access.of(request)
-    if action not in ACTIONS:
-        raise ValidationError(f"action must be one of {', '.join(ACTIONS)}.", fields={"action": "unknown"})
-    target = explain.resource_of(resource)
-    steward = access.can("manage", GOVERNANCE)
-    if actor and actor != access.actor.label:
-        access.require("manage", GOVERNANCE)  # only stewards ask on behalf of others
-        subject = _actor_of(actor)
-    else:
-        subject = access
-    reveal = steward or target.kind not in ("entity", "field") or access.can("read", _as_entity(target))
-    return explain.explain(subject, action, target, reveal=reveal)
-
-
-def _as_entity(resource: Resource) -> Resource:
-    from dataclasses import replace
-
-    if resource.kind == "entity":
-        return resource
-    return replace(resource, kind="entity", field="", pii=())
-
-
-def _actor_of(label: str) -> Access:
-    if label == "anonymous":
-        return Access(None)
-    kind, _, name = label.partition(":")
-    if kind != "user" or not name:
-        raise ValidationError("actor is user:<name> or anonymous.", fields={"actor": "user:<name>"})
-    User = get_user_model()
-    user = User.objects.filter(**{User.USERNAME_FIELD: name}).first()
-    if user is None:
-        raise NotFound(f"No user {name}.")
-    return Access(user)
+    return explain.explain_for(Access.of(request), action=action, resource=resource, actor=actor)
 
 
 # ---------------------------------------------------------------------------------------------- fields

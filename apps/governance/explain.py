@@ -116,3 +116,45 @@ def explain(access: Access, action: str, resource: Resource, *, reveal: bool = T
         "policy_version": access.policies.version,
         "resource_kinds": list(RESOURCE_KINDS),
     }
+
+
+GOVERNANCE = Resource(kind="governance", urn="governance")
+
+
+def explain_for(access: Access, *, action: str, resource: str, actor: str | None = None) -> dict:
+    """An explanation for the caller, or (stewards only) for ``actor``; a caller who may not read the
+    entity it asks about learns the decision, not the entity's attributes."""
+    from .contracts import ACTIONS
+
+    if action not in ACTIONS:
+        raise ValidationError(f"action must be one of {', '.join(ACTIONS)}.", fields={"action": "unknown"})
+    target = resource_of(resource)
+    steward = access.can("manage", GOVERNANCE)
+    if actor and actor != access.actor.label:
+        access.require("manage", GOVERNANCE)  # only stewards ask on behalf of others
+        subject = _actor_of(actor)
+    else:
+        subject = access
+    reveal = steward or target.kind not in ("entity", "field") or access.can("read", _as_entity(target))
+    return explain(subject, action, target, reveal=reveal)
+
+
+def _as_entity(resource: Resource) -> Resource:
+    from dataclasses import replace
+
+    return resource if resource.kind == "entity" else replace(resource, kind="entity", field="", pii=())
+
+
+def _actor_of(label: str) -> Access:
+    from django.contrib.auth import get_user_model
+
+    if label == "anonymous":
+        return Access(None)
+    kind, _, name = label.partition(":")
+    if kind != "user" or not name:
+        raise ValidationError("actor is user:<name> or anonymous.", fields={"actor": "user:<name>"})
+    User = get_user_model()
+    user = User.objects.filter(**{User.USERNAME_FIELD: name}).first()
+    if user is None:
+        raise NotFound(f"No user {name}.")
+    return Access(user)
