@@ -27,3 +27,12 @@ DICTAMESH_TOKEN_CACHE_SECONDS = ENV.int(
         "token is dropped at once in every process; a deactivated user's tokens stop within this time."
     ),
 )
+DICTAMESH_AUTH_FAILURES_PER_MINUTE = ENV.int(
+    "DICTAMESH_AUTH_FAILURES_PER_MINUTE",
+    default=0 if ENV.name == "test" else 20,  # the suite fails on purpose from one address; its test sets it
+    minimum=0,
+    doc=(
+        "Failed authentications one client address may make in a minute; past it, its requests with "
+        "credentials get 429 until the minute ends. 0 turns the limit off (the default in tests only)."
+    ),
+)

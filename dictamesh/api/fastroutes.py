@@ -34,6 +34,7 @@ import orjson
 from django.db import close_old_connections, connections
 
 from dictamesh.api.base import WRITES_NEED_A_TOKEN, unexpected_error
+from dictamesh.auth import throttle
 from dictamesh.auth.middleware import CHALLENGE, REASONS, authenticate
 from dictamesh.errors import DictaMeshError
 from dictamesh.events.context import actor_var
@@ -125,7 +126,11 @@ def _handle(route: FastRoute, environ: dict, method: str) -> tuple[int, Any, lis
     path = environ.get("PATH_INFO", "")
     header = environ.get("HTTP_AUTHORIZATION")
     try:
-        token, reason = authenticate(header) if header else (None, None)
+        client = environ.get("REMOTE_ADDR")
+        token, reason = authenticate(header, client) if header else (None, None)
+        if reason == "throttled":
+            wait = str(throttle.retry_after(client) or 60)
+            return 429, {"code": "rate_limited", "message": REASONS[reason]}, [("Retry-After", wait)]
         if token is None:
             message = REASONS[reason] if reason else WRITES_NEED_A_TOKEN
             return 401, {"code": "unauthenticated", "message": message}, [("WWW-Authenticate", CHALLENGE)]

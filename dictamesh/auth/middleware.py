@@ -13,6 +13,7 @@ import binascii
 from django.conf import settings
 from django.http import JsonResponse
 
+from . import throttle
 from .selectors import api_token_check
 from .services import api_token_touch
 
@@ -26,22 +27,29 @@ REASONS = {
     "username_mismatch": "The user name does not match the API token's user.",
     "bad_basic": "HTTP Basic credentials must be base64 of 'username:token'.",
     "bad_scheme": "Unsupported Authorization scheme: use 'Bearer <token>' or HTTP Basic 'username:token'.",
+    "throttled": "Too many failed authentications from this address: wait before trying again.",
 }
 
 
 CHALLENGE = 'Bearer realm="dictamesh", Basic realm="dictamesh"'  # WWW-Authenticate of every 401
 
 
-def unauthenticated(reason: str, *, graphql: bool = False, confluent: bool = False) -> JsonResponse:
+def unauthenticated(
+    reason: str, *, graphql: bool = False, confluent: bool = False, retry_after: int | None = None
+) -> JsonResponse:
     message = REASONS[reason]
+    status, code = (429, "rate_limited") if reason == "throttled" else (401, "unauthenticated")
     if graphql:  # GraphQL clients read {"errors": [...]}
-        body = {"errors": [{"message": message, "extensions": {"code": "unauthenticated"}}]}
+        body = {"errors": [{"message": message, "extensions": {"code": code}}]}
     elif confluent:  # Schema Registry clients read {"error_code", "message"}
-        body = {"error_code": 401, "message": message}
+        body = {"error_code": status, "message": message}
     else:
-        body = {"code": "unauthenticated", "message": message}
-    response = JsonResponse(body, status=401)
-    response["WWW-Authenticate"] = CHALLENGE
+        body = {"code": code, "message": message}
+    response = JsonResponse(body, status=status)
+    if status == 429:
+        response["Retry-After"] = str(retry_after or 60)
+    else:
+        response["WWW-Authenticate"] = CHALLENGE
     return response
 
 
@@ -63,9 +71,19 @@ def parse_authorization(header: str) -> tuple[str | None, str | None, str | None
     return None, None, "bad_scheme"
 
 
-def authenticate(header: str):
+def authenticate(header: str, client: str | None = None):
     """The API token an Authorization header names, recorded as used: (token, None), or (None, the reason
-    it cannot authenticate: a key of REASONS)."""
+    it cannot authenticate: a key of REASONS). ``client`` (the caller's address) is throttled after too
+    many failures (reason ``throttled``: answer 429)."""
+    if throttle.retry_after(client) is not None:
+        return None, "throttled"
+    token, reason = _authenticate(header)
+    if token is None:
+        throttle.failed(client)
+    return token, reason
+
+
+def _authenticate(header: str):
     username, clear, error = parse_authorization(header)
     if error:
         return None, error
@@ -90,9 +108,11 @@ class TokenAuthenticationMiddleware:
             confluent = request.path.startswith(
                 "/" + settings.DICTAMESH_SCHEMA_REGISTRY_PATH.strip("/") + "/"
             )
-            token, reason = authenticate(header)
+            client = request.META.get("REMOTE_ADDR")
+            token, reason = authenticate(header, client)
             if token is None:
-                return unauthenticated(reason, graphql=graphql, confluent=confluent)
+                wait = throttle.retry_after(client) if reason == "throttled" else None
+                return unauthenticated(reason, graphql=graphql, confluent=confluent, retry_after=wait)
             request.user = token.user
             request.auth_token = token
             # token requests are not browser sessions: CSRF does not apply to them

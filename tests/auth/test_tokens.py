@@ -266,3 +266,32 @@ def test_verified_tokens_are_cached_and_revocation_reaches_the_cache(
         assert client.get("/schema-registry/subjects", **bearer(token)).status_code == 200
     api_token_revoke(token_id=ApiToken.objects.get().pk)
     _json_401(client.get("/api/v1/auth/whoami", **bearer(token)), "revoked")
+
+
+def test_repeated_failed_authentication_is_rate_limited(db, client, settings, token):
+    """Past the limit, an address gets 429 with Retry-After on every path that authenticates, a right
+    token included; other addresses are not affected."""
+    from django.core.cache import cache
+
+    settings.DICTAMESH_AUTH_FAILURES_PER_MINUTE = 3
+    cache.delete_pattern("dictamesh:authfail:*")
+    address = {"REMOTE_ADDR": "203.0.113.9"}
+    wrong = {"HTTP_AUTHORIZATION": "Bearer dmt_0000000000_" + "x" * 43, **address}
+    for _ in range(3):
+        assert client.get("/api/v1/catalog/entities", **wrong).status_code == 401
+    limited = client.get("/api/v1/catalog/entities", **wrong)
+    assert limited.status_code == 429 and limited.json()["code"] == "rate_limited"
+    assert 1 <= int(limited["Retry-After"]) <= 60
+    right = client.get("/api/v1/catalog/entities", HTTP_AUTHORIZATION=f"Bearer {token}", **address)
+    assert right.status_code == 429
+    graphql = client.post(
+        "/graphql", {"query": "{ viewer { username } }"}, content_type="application/json", **wrong
+    )
+    assert graphql.status_code == 429 and graphql.json()["errors"][0]["extensions"]["code"] == "rate_limited"
+    registry = client.get("/schema-registry/subjects", **wrong)
+    assert registry.status_code == 429 and registry.json()["error_code"] == 429
+    elsewhere = client.get(
+        "/api/v1/catalog/entities", HTTP_AUTHORIZATION=f"Bearer {token}", REMOTE_ADDR="198.51.100.1"
+    )
+    assert elsewhere.status_code == 200
+    cache.delete_pattern("dictamesh:authfail:*")
