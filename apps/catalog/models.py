@@ -127,6 +127,12 @@ class Entity(models.Model):
             models.Index(fields=["domain", "entity_type"], name="dictamesh_cat_entity_dom_idx"),
             models.Index(fields=["source", "entity_type"], name="dictamesh_cat_entity_src_idx"),
             models.Index(fields=["updated_at", "id"], name="dictamesh_cat_entity_upd_idx"),
+            # the entities whose data contract a schema subject is (governance decides on schemas by them)
+            models.Index(
+                fields=["schema_subject"],
+                name="dictamesh_cat_entity_subj_idx",
+                condition=~models.Q(schema_subject=""),
+            ),
             HnswIndex(
                 name="dictamesh_cat_entity_emb_idx",
                 fields=["embedding"],

@@ -172,3 +172,30 @@ def entity_properties(*, urn: str) -> dict | None:
     """A live entity's properties (unmasked: governance scans them for PII), or None."""
     row = Entity.objects.filter(urn=urn, deleted_at__isnull=True).values_list("properties", flat=True).first()
     return row if isinstance(row, dict) else ({} if row is not None else None)
+
+
+def schema_owners(*, subjects: list[str]) -> dict[str, list[EntityRef]]:
+    """{subject: the live entities whose data contract it is} (one query; governance decides on them)."""
+    found: dict[str, list[EntityRef]] = {}
+    if not subjects:
+        return found
+    rows = (
+        Entity.objects.filter(schema_subject__in=subjects, deleted_at__isnull=True)
+        .select_related("domain", "source")
+        .prefetch_related("owners")
+    )
+    for row in rows:
+        found.setdefault(row.schema_subject, []).append(
+            EntityRef(
+                id=row.pk,
+                urn=row.urn,
+                type=row.entity_type,
+                name=row.name,
+                domain=row.domain.name,
+                source=row.source.name,
+                classification=row.classification,
+                owners=tuple(sorted(o.principal for o in row.owners.all())),
+                tags=tuple(row.tags),
+            )
+        )
+    return found

@@ -204,3 +204,47 @@ def event_log_guard(request, rows: list) -> list:
         else:
             shown.append(row)
     return shown
+
+
+# ------------------------------------------------------------------------------------------- schemas
+def schema_resources(subjects: list[str]) -> dict[str, Resource]:
+    """Each schema subject as a resource: it carries the attributes of the entities whose data contract it
+    is (the most sensitive one's classification and domain, every tag and owner), so a restricted
+    entity's contract is as restricted as the entity."""
+    from apps.catalog.public import schema_owners
+
+    from .access import _max_level
+
+    links = schema_owners(subjects=sorted(set(subjects)))
+    out = {}
+    for subject in subjects:
+        entities = links.get(subject, [])
+        if not entities:
+            out[subject] = Resource(kind="schema", subject=subject)
+            continue
+        level = "public"
+        for ref in entities:
+            level = _max_level(level, ref.classification)
+        first = next(ref for ref in entities if ref.classification == level)
+        out[subject] = Resource(
+            kind="schema",
+            subject=subject,
+            urn=first.urn,
+            type=first.type,
+            domain=first.domain,
+            source=first.source,
+            classification=level,
+            tags=tuple(sorted({t for ref in entities for t in ref.tags})),
+            owners=tuple(sorted({o for ref in entities for o in ref.owners})),
+        )
+    return out
+
+
+def schemas_readable(acc: Access, subjects: list[str]) -> set[str]:
+    """The subjects among ``subjects`` the caller may read (one catalog query for them all)."""
+    resources = schema_resources(subjects)
+    return {s for s, r in resources.items() if acc.can("read", r)}
+
+
+def schema_decide(acc: Access, action: str, subject: str) -> Decision:
+    return acc.decide(action, schema_resources([subject])[subject])

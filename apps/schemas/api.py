@@ -10,7 +10,7 @@ from ninja.responses import Status
 
 from dictamesh.errors import ValidationError
 
-from . import datacontracts, selectors, services
+from . import datacontracts, governed, selectors, services
 
 router = Router(tags=["schemas"])
 
@@ -44,24 +44,29 @@ def _input(body: dict) -> services.SchemaInput:
 
 @router.get("/subjects", summary="Subjects with their latest version")
 def subjects(request, prefix: str = ""):
-    return {"subjects": selectors.subjects_overview(prefix=prefix)}
+    found = selectors.subjects_overview(prefix=prefix)
+    shown = governed.readable(request, [s["subject"] for s in found])
+    return {"subjects": [s for s in found if s["subject"] in shown]}
 
 
 @router.get(
     "/subjects/{path:subject}/versions/{version}", summary="A version: schema, references, migrations"
 )
 def version(request, subject: str, version: str):
+    governed.require(request, "read", subject)
     return selectors.version_dict(selectors.version_get(subject, version))
 
 
 @router.get("/subjects/{path:subject}/diff", summary="Unified diff between two versions")
 def diff(request, subject: str, from_version: str = "1", to_version: str = "latest"):
+    governed.require(request, "read", subject)
     return selectors.version_diff(subject, from_version, to_version)
 
 
 @router.post("/subjects/{path:subject}/versions", summary="Register a schema version")
 def register(request, subject: str):
     body = _object(request)
+    governed.require(request, "write", subject)
     result = services.register(
         subject=subject, data=_input(body), normalize=body.get("normalize") is True, actor=_actor(request)
     )
@@ -74,6 +79,7 @@ def register(request, subject: str):
 )
 def check(request, subject: str):
     body = _object(request)
+    governed.require(request, "read", subject)
     messages = services.compatibility_check(
         subject=subject,
         version=body.get("version"),
@@ -94,6 +100,7 @@ def check(request, subject: str):
 )
 def add_migration(request, subject: str, version: str):
     body: dict[str, Any] = _object(request)
+    governed.require(request, "write", subject)
     script = datacontracts.migration_add(
         subject=subject,
         version=version,
@@ -111,16 +118,19 @@ def add_migration(request, subject: str, version: str):
     "/subjects/{path:subject}/entities/{path:urn}", summary="Make the subject an entity's data contract"
 )
 def link(request, subject: str, urn: str):
+    governed.require(request, "write", subject)
     datacontracts.entity_link(subject=subject, urn=urn, actor=_actor(request))
     return selectors.subject_detail(subject)
 
 
 @router.delete("/subjects/{path:subject}/entities/{path:urn}", summary="Remove the link to an entity")
 def unlink(request, subject: str, urn: str):
+    governed.require(request, "write", subject)
     datacontracts.entity_unlink(subject=subject, urn=urn, actor=_actor(request))
     return selectors.subject_detail(subject)
 
 
 @router.get("/subjects/{path:subject}", summary="A subject: versions, compatibility, mode, linked entities")
 def subject_detail(request, subject: str):
+    governed.require(request, "read", subject)
     return selectors.subject_detail(subject)

@@ -21,7 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from dictamesh.api.base import SAFE_METHODS
 from dictamesh.errors import DictaMeshError
 
-from . import errors, policies, selectors, services
+from . import errors, governed, policies, selectors, services
 from .formats import get_format, supported_types
 from .models import Schema, SubjectVersion
 
@@ -61,6 +61,7 @@ def endpoint(*methods: str):
             ):
                 return _error(401, 401, "Authentication is required: send a DictaMesh API token.")
             try:
+                _governed(request, handler, kwargs.get("subject"))
                 return handler(request, **kwargs)
             except errors.RegistryError as exc:
                 return _error(exc.status, exc.error_code, exc.message)
@@ -75,6 +76,22 @@ def endpoint(*methods: str):
         return view
 
     return wrap
+
+
+def _action(handler) -> str:
+    """What a handler does to its subject, for governance: lookups and compatibility checks read."""
+    if handler in (_register, _config_put, _config_delete, _mode_put, _mode_delete):
+        return "write"
+    if handler in (_subject_delete, _version_delete):
+        return "delete"
+    return "read"
+
+
+def _governed(request, handler, subject: str | None) -> None:
+    """Governance: a subject the caller may not read does not exist for it (40401); a write it may not do
+    is denied (40301)."""
+    if subject:
+        governed.require(request, _action(handler), subject)
 
 
 def _flag(request, name: str, default: bool = False) -> bool:
@@ -156,7 +173,9 @@ def _subjects(request):
     prefix = request.GET.get("subjectPrefix", "")
     if prefix == ":*:":  # the default context, as Confluent clients send it
         prefix = ""
-    return respond(selectors.subjects_list(prefix=prefix, deleted=_flag(request, "deleted")))
+    subjects = selectors.subjects_list(prefix=prefix, deleted=_flag(request, "deleted"))
+    readable = governed.readable(request, subjects)
+    return respond([s for s in subjects if s in readable])
 
 
 def _subject_lookup(request, subject: str):
@@ -225,6 +244,7 @@ def _referenced_by(request, subject: str, version: str):
 # -- schemas by id --------------------------------------------------------------------------------------
 def _schema_by_id(request, schema_id: str):
     schema = selectors.schema_get(_int(schema_id, "schema id"))
+    governed.require_schema(request, schema.pk)
     body = _schema_fields(schema, request.GET.get("format"))
     body["guid"] = str(schema.guid)
     if _flag(request, "fetchMaxId"):
@@ -234,11 +254,13 @@ def _schema_by_id(request, schema_id: str):
 
 def _schema_text_by_id(request, schema_id: str):
     schema = selectors.schema_get(_int(schema_id, "schema id"))
+    governed.require_schema(request, schema.pk)
     return HttpResponse(schema.text, content_type=CONTENT_TYPE)
 
 
 def _schema_by_guid(request, guid: str):
     schema = selectors.schema_by_guid(guid)
+    governed.require_schema(request, schema.pk)
     return respond(
         {**_schema_fields(schema, request.GET.get("format")), "id": schema.pk, "guid": str(schema.guid)}
     )
@@ -246,11 +268,20 @@ def _schema_by_guid(request, guid: str):
 
 def _schema_versions(request, schema_id: str):
     pairs = selectors.schema_versions(_int(schema_id, "schema id"), deleted=_flag(request, "deleted"))
-    return respond([{"subject": subject, "version": version} for subject, version in pairs])
+    readable = governed.readable(request, [s for s, _ in pairs])
+    if pairs and not readable:
+        raise errors.SchemaNotFound(f"Schema {schema_id} not found")
+    return respond(
+        [{"subject": subject, "version": version} for subject, version in pairs if subject in readable]
+    )
 
 
 def _schema_subjects(request, schema_id: str):
-    return respond(selectors.schema_subjects(_int(schema_id, "schema id"), deleted=_flag(request, "deleted")))
+    subjects = selectors.schema_subjects(_int(schema_id, "schema id"), deleted=_flag(request, "deleted"))
+    readable = governed.readable(request, subjects)
+    if subjects and not readable:
+        raise errors.SchemaNotFound(f"Schema {schema_id} not found")
+    return respond([s for s in subjects if s in readable])
 
 
 def _schemas(request):
@@ -259,7 +290,8 @@ def _schemas(request):
         deleted=_flag(request, "deleted"),
         latest_only=_flag(request, "latestOnly"),
     )
-    return respond([_version_body(row) for row in rows])
+    readable = governed.readable(request, sorted({r.subject.name for r in rows}))
+    return respond([_version_body(row) for row in rows if row.subject.name in readable])
 
 
 # -- config and mode ------------------------------------------------------------------------------------

@@ -42,3 +42,4 @@ OperationNotPermitted = _error("OperationNotPermitted", 42205, 422, "operation_n
 ReferenceExists = _error("ReferenceExists", 42206, 422, "reference_exists")
 SchemaTooLarge = _error("SchemaTooLarge", 42209, 422, "schema_too_large")
 StoreError = RegistryError
+OperationDenied = _error("OperationDenied", 40301, 403, "permission_denied")  # governance refused a write

@@ -107,9 +107,16 @@ class EntityType(graphene.ObjectType):
 
     @staticmethod
     def resolve_schema(root, info):
+        from apps.governance import public as governance
         from apps.schemas.public import subject_summary
 
-        return subject_summary(subject=root["schema_subject"]) if root["schema_subject"] else None
+        subject = root["schema_subject"]
+        if (
+            not subject
+            or not governance.schema_decide(governance.access(info.context), "read", subject).allowed
+        ):
+            return None
+        return subject_summary(subject=subject)
 
     @staticmethod
     def resolve_relationships(root, info, predicate=None):

@@ -75,4 +75,12 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunSQL(FUNCTION, REVERSE),
+        migrations.AddIndex(
+            model_name="entity",
+            index=models.Index(
+                condition=models.Q(("schema_subject", ""), _negated=True),
+                fields=["schema_subject"],
+                name="dictamesh_cat_entity_subj_idx",
+            ),
+        ),
     ]

@@ -106,7 +106,7 @@ def seed(apps, schema_editor):
             "effect": "allow",
             "actors": ["owner"],
             "actions": ["read", "read_sensitive"],
-            "resources": ["entity", "field"],
+            "resources": ["entity", "field", "schema", "lineage"],
             "condition": "",
             "updated_by": "system",
         },

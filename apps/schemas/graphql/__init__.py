@@ -7,7 +7,7 @@ from graphene.types.generic import GenericScalar
 
 from dictamesh.graphql.context import require_user
 
-from .. import selectors, services
+from .. import errors, governed, selectors, services
 
 
 class SchemaVersionType(graphene.ObjectType):
@@ -74,14 +74,21 @@ class SchemasQuery:
 
     @staticmethod
     def resolve_schema_subjects(root, info, prefix=""):
-        return selectors.subjects_list(prefix=prefix)
+        found = selectors.subjects_list(prefix=prefix)
+        shown = governed.readable(info.context, found)
+        return [s for s in found if s in shown]
 
     @staticmethod
     def resolve_schema_subject(root, info, name):
+        try:
+            governed.require(info.context, "read", name)
+        except errors.SubjectNotFound:
+            return None
         return selectors.subject_detail(name)
 
     @staticmethod
     def resolve_check_schema_compatibility(root, info, subject, input):  # noqa: A002 - GraphQL argument name
+        governed.require(info.context, "read", subject)
         messages = services.compatibility_check(subject=subject, version=None, data=_input(input))
         return {
             "compatible": not messages,
@@ -100,6 +107,7 @@ class RegisterSchema(graphene.Mutation):
     @staticmethod
     def mutate(root, info, subject, input):  # noqa: A002 - GraphQL argument name
         user = require_user(info)
+        governed.require(info.context, "write", subject)
         result = services.register(subject=subject, data=_input(input), actor=f"user:{user.get_username()}")
         return selectors.version_dict(selectors.version_get(subject, result.version))
 
