@@ -16,7 +16,7 @@ from ninja.responses import Status
 from dictamesh.api.fastroutes import FastRequest, FastRoute
 from dictamesh.errors import ValidationError
 
-from . import graph, impact, selectors, services
+from . import governed, graph, impact, selectors, services
 from .models import NodeKind
 from .openlineage import PayloadTooLarge, decode
 
@@ -59,7 +59,8 @@ def caught_up(view):
     @functools.wraps(view)
     def read(request, *args, **kwargs):
         services.catch_up()
-        return view(request, *args, **kwargs)
+        with governed.scope(request):  # and what the caller may not see stays hidden (governance)
+            return view(request, *args, **kwargs)
 
     return read
 
@@ -77,9 +78,9 @@ def _depth(value, default: int = 20) -> int:
 def _node(node_id: str | None):
     if not node_id:
         raise ValidationError("nodeId is required.", fields={"nodeId": "required"})
-    if node_id.startswith("dm:"):
-        return selectors.node_by_urn(node_id)
-    return selectors.node_by_id(node_id)
+    node = selectors.node_by_urn(node_id) if node_id.startswith("dm:") else selectors.node_by_id(node_id)
+    governed.require(node)
+    return node
 
 
 # -- OpenLineage in --------------------------------------------------------------------------------------------
@@ -137,6 +138,7 @@ def column_lineage_get(
 ):  # noqa: N803
     if nodeId and nodeId.startswith("datasetField:"):
         fields = [selectors.field_by_id(nodeId)]
+        governed.require(fields[0])
     else:
         dataset = _node(nodeId)
         if dataset.kind != NodeKind.DATASET:
@@ -157,7 +159,9 @@ def column_lineage_get(
 def impact_get(request, nodeId: str | None = None, depth: int | None = None):  # noqa: N803
     depth = _depth(depth, default=5)
     if nodeId and nodeId.startswith("datasetField:"):
-        return impact.of_fields([selectors.field_by_id(nodeId)], depth)
+        start = selectors.field_by_id(nodeId)
+        governed.require(start)
+        return impact.of_fields([start], depth)
     return impact.of_nodes([_node(nodeId)], depth)
 
 
@@ -242,7 +246,9 @@ def _page(limit: int, offset: int) -> tuple[int, int]:
 @router.get("/jobs/runs/{run_id}", summary="A run (Marquez)")
 @caught_up
 def run_get(request, run_id: str):
-    return selectors.run_by_id(run_id)
+    run = selectors.run_by_id(run_id)
+    governed.require(selectors.job_of_run(run["id"]))
+    return run
 
 
 @router.get(
@@ -250,9 +256,9 @@ def run_get(request, run_id: str):
 )
 @caught_up
 def job_runs(request, namespace: str, name: str, limit: int = 100, offset: int = 0):
-    runs, total = selectors.runs_of(
-        selectors.node_in(namespace, NodeKind.JOB, name), limit=limit, offset=offset
-    )
+    job = selectors.node_in(namespace, NodeKind.JOB, name)
+    governed.require(job)
+    runs, total = selectors.runs_of(job, limit=limit, offset=offset)
     return {"totalCount": total, "runs": runs}
 
 
@@ -260,13 +266,20 @@ def job_runs(request, namespace: str, name: str, limit: int = 100, offset: int =
 @caught_up
 def job_get(request, namespace: str, name: str):
     node = selectors.node_in(namespace, NodeKind.JOB, name)
+    governed.require(node)
     return selectors.node_dicts([node])[node.pk]
 
 
 @router.get("/namespaces/{path:namespace}/jobs", summary="The jobs of a namespace (Marquez)")
 @caught_up
 def jobs_list(request, namespace: str, limit: int = 100, offset: int = 0):
-    jobs, total = selectors.nodes_in(namespace, NodeKind.JOB, limit=_page(limit, offset)[0], offset=offset)
+    jobs, total = selectors.nodes_in(
+        namespace,
+        NodeKind.JOB,
+        limit=_page(limit, offset)[0],
+        offset=offset,
+        hidden=governed.hidden_sql(request, "n.entity_urn"),
+    )
     return {"totalCount": total, "jobs": jobs}
 
 
@@ -274,6 +287,7 @@ def jobs_list(request, namespace: str, limit: int = 100, offset: int = 0):
 @caught_up
 def dataset_get(request, namespace: str, name: str):
     node = selectors.node_in(namespace, NodeKind.DATASET, name)
+    governed.require(node)
     return selectors.node_dicts([node])[node.pk]
 
 
@@ -281,7 +295,11 @@ def dataset_get(request, namespace: str, name: str):
 @caught_up
 def datasets_list(request, namespace: str, limit: int = 100, offset: int = 0):
     datasets, total = selectors.nodes_in(
-        namespace, NodeKind.DATASET, limit=_page(limit, offset)[0], offset=offset
+        namespace,
+        NodeKind.DATASET,
+        limit=_page(limit, offset)[0],
+        offset=offset,
+        hidden=governed.hidden_sql(request, "n.entity_urn"),
     )
     return {"totalCount": total, "datasets": datasets}
 

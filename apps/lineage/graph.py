@@ -14,6 +14,7 @@ from django.db import connection
 
 from dictamesh.errors import ValidationError
 
+from . import governed
 from .models import ColumnEdge, DatasetField, Node
 from .selectors import field_key, ids_array, node_dicts, node_key, node_rows
 
@@ -98,6 +99,9 @@ def neighbourhood(graph: str, start: list[int], *, depth: int, upstream: bool = 
                 truncated = True
                 break
             hops[node] = direction * n
+    gone = governed.hidden(graph, [pk for pk, n in hops.items() if n != 0])
+    for pk in gone:  # what the caller may not see is not shown, nor are its edges
+        del hops[pk]
     return Neighbourhood(hops, edges_among(graph, list(hops)), truncated)
 
 
@@ -140,6 +144,8 @@ def _with_job_io(area: Neighbourhood) -> Neighbourhood:
         )
         pairs = cursor.fetchall()
     hops, truncated = dict(area.hops), area.truncated
+    hidden = governed.hidden("node", sorted({n for pair in pairs for n in pair} - set(hops)))
+    pairs = [(a, b) for a, b in pairs if a not in hidden and b not in hidden]
     for a, b in sorted(pairs):
         for node, job, sign in ((a, b, -1), (b, a, 1)):
             if node not in hops and job in hops:
@@ -240,6 +246,8 @@ def shortest_path(a: Node, b: Node, *, max_depth: int) -> dict:
         if b.pk in found:
             hops = {pk: d for pk, d in found.items() if d <= found[b.pk]}
             path = paths_to(hops, edges_among("node", list(hops)), downstream=downstream)[b.pk]
+            if governed.hidden("node", path):  # no path is shown through what the caller may not see
+                return {"direction": None, "path": []}
             nodes = {n.pk: n for n in Node.objects.filter(pk__in=path).select_related("namespace")}
             return {
                 "direction": "downstream" if downstream else "upstream",

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import orjson
 from django.db import connection
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 
 from dictamesh.errors import NotFound, ValidationError
 
@@ -283,11 +284,19 @@ def namespace(name: str) -> dict:
     return namespace_dict(ns)
 
 
-def nodes_in(namespace: str, kind: str, *, limit: int, offset: int) -> tuple[list[dict], int]:
+def nodes_in(
+    namespace: str, kind: str, *, limit: int, offset: int, hidden: tuple[str, list] | None = None
+) -> tuple[list[dict], int]:
+    """A page of a namespace's datasets or jobs; ``hidden``: SQL over the node (alias ``n``) true for those
+    the caller may not see (governance), left out of the page and the count."""
     ns = Namespace.objects.filter(name=namespace).first()
     if ns is None:
         raise NotFound(f"No namespace {namespace!r}.")
     query = Node.objects.filter(namespace=ns, kind=kind).select_related("namespace").order_by("name")
+    if hidden is not None:
+        sql, params = hidden
+        nodes = f"SELECT n.id FROM dictamesh_lineage_node n WHERE n.namespace_id = %s AND {sql}"  # noqa: S608
+        query = query.exclude(pk__in=RawSQL(nodes, [ns.pk, *params]))  # noqa: S611 - policy SQL, params
     page = list(query[offset : offset + limit])
     shapes = node_dicts(page)
     return [shapes[n.pk] for n in page], query.count()
@@ -307,6 +316,13 @@ def node_in(namespace: str, kind: str, name: str) -> Node:
 def runs_of(job: Node, *, limit: int, offset: int) -> tuple[list[dict], int]:
     query = Run.objects.filter(job=job).order_by("-created_at", "-id")
     return [run_dict(r) for r in query[offset : offset + limit]], query.count()
+
+
+def job_of_run(run_id: str) -> Node:
+    run = Run.objects.filter(run_id=run_id).select_related("job__namespace").first()
+    if run is None:
+        raise NotFound(f"No run {run_id!r}.")
+    return run.job
 
 
 def run_by_id(run_id: str) -> dict:

@@ -13,7 +13,7 @@ from django.urls import reverse
 from apps.catalog import public as catalog
 from dictamesh.errors import DictaMeshError
 
-from . import graph, selectors, services
+from . import governed, graph, selectors, services
 from .models import Node, NodeKind
 
 DEPTHS = (1, 2, 3, 4, 5, 6, 8, 10)
@@ -49,8 +49,14 @@ def lineage_view(request, node: str):
     if not request.user.is_authenticated and not settings.DICTAMESH_ALLOW_ANONYMOUS_READ:
         return redirect_to_login(request.get_full_path(), reverse("admin:login"))
     services.catch_up()
+    with governed.scope(request):
+        return _lineage_page(request, node)
+
+
+def _lineage_page(request, node: str):
     try:
         start = selectors.node_by_urn(node) if node.startswith("dm:") else selectors.node_by_id(node)
+        governed.require(start)
         depth = graph.check_depth(request.GET.get("depth") or "3")
     except DictaMeshError as exc:  # a page: the error as a page too
         context = {

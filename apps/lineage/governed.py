@@ -1,0 +1,85 @@
+"""Lineage as the caller may see it: a dataset or job is as visible as the catalog entity it is linked to.
+
+A node whose linked entity the caller may not read (governance) is not found when asked for, is left out
+of lists, graphs, column lineage and impact reports, with the edges that touch it, and no path is shown
+through it. Nodes without a catalog entity, and nodes whose entity the caller may read, are shown.
+Graph walks still pass through hidden nodes (impact must not stop where the caller cannot see), so a
+visible node further downstream is still reported — without the hidden ones on its path.
+
+Reads set the caller for the duration of the read (``scope``); the graph functions ask ``hidden``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable
+from contextlib import contextmanager
+
+from django.db import connection
+
+from apps.governance import public as governance
+from dictamesh.errors import NotFound
+
+_hider: contextvars.ContextVar[Callable[[str, list[int]], set[int]] | None] = contextvars.ContextVar(
+    "dictamesh_lineage_hider", default=None
+)
+
+
+def _visible_sql(request) -> tuple[str, list] | None:
+    return governance.entity_visible_sql(governance.access(request), "e")
+
+
+def hidden_sql(request, column: str) -> tuple[str, list] | None:
+    """SQL true for the rows whose ``column`` (an entity URN) names a live entity the caller may not read;
+    None when it may read them all."""
+    visible = _visible_sql(request)
+    if visible is None:
+        return None
+    sql, params = visible
+    condition = f"EXISTS (SELECT 1 FROM dictamesh_catalog_entity e WHERE e.urn = {column}"  # noqa: S608
+    return f"{condition} AND e.deleted_at IS NULL AND NOT ({sql}))", params
+
+
+def _hidden(request, graph: str, ids: list[int]) -> set[int]:
+    condition = hidden_sql(request, "n.entity_urn")
+    if condition is None or not ids:
+        return set()
+    sql, params = condition
+    if graph == "node":
+        query = (
+            f"SELECT n.id FROM dictamesh_lineage_node n WHERE n.id = ANY(%s) AND n.entity_urn <> '' AND {sql}"  # noqa: S608
+        )
+    else:
+        query = (
+            "SELECT f.id FROM dictamesh_lineage_field f JOIN dictamesh_lineage_node n ON n.id = f.dataset_id"  # noqa: S608
+            f" WHERE f.id = ANY(%s) AND n.entity_urn <> '' AND {sql}"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(query, [list(ids), *params])
+        return {row[0] for row in cursor.fetchall()}
+
+
+@contextmanager
+def scope(request):
+    """While it lasts, lineage reads hide what ``request``'s caller may not read."""
+    token = _hider.set(lambda graph, ids: _hidden(request, graph, ids))
+    try:
+        yield
+    finally:
+        _hider.reset(token)
+
+
+def hidden(graph: str, ids: list[int]) -> set[int]:
+    """The ids (of ``graph``: node or field) hidden from the caller of the current read (none outside one)."""
+    hider = _hider.get()
+    return hider(graph, ids) if hider is not None else set()
+
+
+def require(node) -> None:
+    """NotFound for a node (or field) the caller of the current read may not see."""
+    from .models import DatasetField
+
+    graph = "field" if isinstance(node, DatasetField) else "node"
+    if hidden(graph, [node.pk]):
+        label = getattr(node, "name", node.pk)
+        raise NotFound(f"No {'field' if graph == 'field' else node.kind} {label!r}.")

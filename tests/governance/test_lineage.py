@@ -1,0 +1,102 @@
+"""Lineage under governance: a dataset is as visible as its catalog entity — hidden from lookups, lists,
+graphs, column lineage, impact, paths, REST and GraphQL — while what lies beyond it stays reachable."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from apps.catalog import services as catalog
+from apps.lineage import services as lineage
+from apps.lineage.ingestion import dataset_urn
+from apps.lineage.tests.conftest import PG, column_lineage, dataset, run_event
+from tests.governance.helpers import gql, person
+
+RAW, SECRET, REPORT = "public.raw_pay", "public.salaries", "public.pay_report"
+
+
+@pytest.fixture
+def world(db):
+    """raw_pay → job load → salaries (restricted) → job report → pay_report."""
+    lineage.ingest(
+        run_event(
+            "COMPLETE",
+            "load",
+            inputs=[dataset(PG, RAW, [("amount", "int")])],
+            outputs=[
+                dataset(
+                    PG,
+                    SECRET,
+                    [("amount", "int")],
+                    columnLineage=column_lineage({"amount": [(PG, RAW, "amount")]}),
+                )
+            ],
+        )  # fmt: skip
+    )
+    lineage.ingest(
+        run_event(
+            "COMPLETE",
+            "report",
+            inputs=[dataset(PG, SECRET, [("amount", "int")])],
+            outputs=[
+                dataset(
+                    PG,
+                    REPORT,
+                    [("total", "int")],
+                    columnLineage=column_lineage({"total": [(PG, SECRET, "amount")]}),
+                )
+            ],
+        )  # fmt: skip
+    )
+    lineage.catch_up()
+    urn = dataset_urn(PG, SECRET)
+    catalog.entity_update(urn=urn, changes={"classification": "restricted"})
+    return urn
+
+
+def _ids(graph):
+    return {node["id"] for node in graph}
+
+
+def test_a_restricted_dataset_is_hidden_from_lineage(world, client):
+    alice = person("alice")
+    secret = f"dataset:{PG}:{SECRET}"
+    assert client.get(f"/api/v1/namespaces/{PG}/datasets/{SECRET}", **alice).status_code == 404
+    assert client.get("/api/v1/lineage", {"nodeId": secret}, **alice).status_code == 404
+    assert client.get("/api/v1/lineage", {"nodeId": world}, **alice).status_code == 404
+    listed = client.get(f"/api/v1/namespaces/{PG}/datasets", **alice).json()
+    assert {d["name"] for d in listed["datasets"]} == {RAW, REPORT} and listed["totalCount"] == 2
+    graph = client.get("/api/v1/lineage", {"nodeId": f"dataset:{PG}:{RAW}", "depth": 10}, **alice).json()[
+        "graph"
+    ]
+    assert secret not in _ids(graph)
+    assert f"dataset:{PG}:{REPORT}" in _ids(graph)  # beyond it: still reachable
+    assert secret not in json.dumps(graph)  # not even as an edge
+    columns = client.get(
+        "/api/v1/column-lineage", {"nodeId": f"dataset:{PG}:{REPORT}", "depth": 10}, **alice
+    ).json()["graph"]
+    assert all(node["data"]["dataset"] != SECRET for node in columns)
+    assert SECRET not in json.dumps(columns)
+    impact = client.get("/api/v1/lineage/impact", {"nodeId": f"dataset:{PG}:{RAW}"}, **alice).json()
+    assert [d["id"] for d in impact["datasets"]] == [f"dataset:{PG}:{REPORT}"]
+    assert SECRET not in json.dumps(impact)
+    path = client.get(
+        "/api/v1/lineage/paths",
+        {"origin": f"dataset:{PG}:{RAW}", "destination": f"dataset:{PG}:{REPORT}"},
+        **alice,
+    ).json()
+    assert path == {"direction": None, "path": []}
+    data = gql(
+        client,
+        f'{{ lineage(nodeId: "dataset:{PG}:{RAW}", depth: 10) {{ nodes {{ id }} edges {{ origin destination }} }} }}',
+        alice,
+    )
+    assert SECRET not in json.dumps(data) and f"dataset:{PG}:{REPORT}" in json.dumps(data)
+    hidden = gql(client, f'{{ lineage(nodeId: "{secret}") {{ nodes {{ id }} }} }}', alice)
+    assert hidden["errors"][0]["extensions"]["code"] == "not_found"
+    root = person("root", superuser=True)
+    full = client.get("/api/v1/lineage", {"nodeId": f"dataset:{PG}:{RAW}", "depth": 10}, **root).json()[
+        "graph"
+    ]
+    assert secret in _ids(full)
