@@ -10,7 +10,7 @@ from dictamesh.errors import DictaMeshError
 
 from . import classification, services
 from .contracts import ACTIONS, RESOURCE_KINDS
-from .models import FieldClassification, Policy, Role, Status
+from .models import AccessAudit, FieldClassification, Policy, Role, Status
 
 
 def _actor(request) -> str:
@@ -149,3 +149,77 @@ class FieldClassificationAdmin(admin.ModelAdmin):
     @admin.action(description="Reject the selected classifications")
     def reject(self, request, queryset):
         self._decide(request, queryset.exclude(status=Status.REJECTED), confirm=False)
+
+
+@admin.register(AccessAudit)
+class AccessAuditAdmin(admin.ModelAdmin):
+    """Who read which sensitive fields, and what was denied: filter, then export the selection."""
+
+    list_display = ("time", "actor", "kind", "summary", "trace_id")
+    list_filter = ("type",)
+    search_fields = ("actor", "subject")
+    date_hierarchy = "time"
+    actions = ["export_csv", "export_json"]
+    list_per_page = 100
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        from .events import ACCESS_DENIED, SENSITIVE_READ
+
+        return super().get_queryset(request).filter(type__in=[SENSITIVE_READ, ACCESS_DENIED])
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_view_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the event log is append-only
+
+    @admin.display(description="kind")
+    def kind(self, obj) -> str:
+        return obj.type.rsplit(".", 1)[-1]
+
+    @admin.display(description="what")
+    def summary(self, obj) -> str:
+        data = obj.data or {}
+        if "resources" in data:
+            return "; ".join(f"{r['urn']}: {', '.join(r['fields'])}" for r in data["resources"][:5])
+        return "; ".join(
+            f"{d['action']} {d['resource']} ({d['reason']})" for d in data.get("decisions", [])[:5]
+        )
+
+    def _rows(self, queryset) -> list[dict]:
+        rows = []
+        for event in queryset.order_by("-time", "-id")[:100_000]:
+            data = event.data or {}
+            for resource in data.get("resources", []):
+                for field in resource["fields"]:
+                    rows.append({"time": event.time, "actor": event.actor, "kind": self.kind(event),
+                                 "urn": resource["urn"], "field": field, "trace_id": event.trace_id})  # fmt: skip
+            for decision in data.get("decisions", []):
+                rows.append({"time": event.time, "actor": event.actor, "kind": self.kind(event),
+                             "urn": decision["resource"], "field": ",".join(decision.get("fields", [])),
+                             "trace_id": event.trace_id})  # fmt: skip
+        return rows
+
+    @admin.action(description="Export the selected records (CSV)")
+    def export_csv(self, request, queryset):
+        from django.http import HttpResponse
+
+        from .reports import as_csv
+
+        response = HttpResponse(
+            as_csv({"rows": self._rows(queryset)}), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = 'attachment; filename="dictamesh-access-audit.csv"'
+        return response
+
+    @admin.action(description="Export the selected records (JSON)")
+    def export_json(self, request, queryset):
+        from django.http import JsonResponse
+
+        response = JsonResponse({"rows": self._rows(queryset)})
+        response["Content-Disposition"] = 'attachment; filename="dictamesh-access-audit.json"'
+        return response

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
+from django.http import HttpResponse
 from ninja import Router
 from ninja.responses import Status
 
 from dictamesh.errors import ValidationError
 
-from . import classification, explain, selectors, services
+from . import classification, explain, reports, selectors, services
 from .access import Access
 from .explain import GOVERNANCE
 
@@ -151,3 +153,33 @@ def field_confirm(request, pk: int):
 def field_reject(request, pk: int):
     _manage(request)
     return classification.field_decide(pk=pk, confirm=False)
+
+
+# ---------------------------------------------------------------------------------------------- reports
+@router.get(
+    "/audit/access", summary="Who read which sensitive fields, or was denied: rows, per user or per entity"
+)
+def access_report(
+    request,
+    kind: str = "sensitive_read",
+    group: str = "none",
+    actor: str | None = None,
+    urn: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 1000,
+    format: str = "json",  # noqa: A002 - the query parameter's name
+):
+    _read(request)
+    if format not in ("json", "csv"):
+        raise ValidationError("format is json or csv.", fields={"format": "json or csv"})
+    report = reports.access_report(
+        reports.ReportQuery(
+            kind=kind, group=group, actor=actor, urn=urn, since=since, until=until, limit=limit
+        )
+    )
+    if format == "csv":
+        response = HttpResponse(reports.as_csv(report), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="dictamesh-access-{kind}-{group}.csv"'
+        return response
+    return report

@@ -8,6 +8,8 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 
+from dictamesh.events.models import EventLog
+
 from .contracts import ACTIONS, CLASSIFICATIONS, MASKS, RESOURCE_KINDS
 
 
@@ -159,3 +161,12 @@ __all__ = [
     "Role",
     "Status",
 ]
+
+
+class AccessAudit(EventLog):
+    """The access audit as stewards browse it in the admin: the event log's sensitive reads and denials."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "access audit record"
+        ordering = ["-time", "-id"]
