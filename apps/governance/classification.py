@@ -140,6 +140,15 @@ def field_decide(*, pk: int, confirm: bool, actor: str | None = None) -> dict:
 
 
 def _decided(row: FieldClassification, actor: str) -> None:
+    if row.origin_id is None:  # a field's own classification: its copies downstream follow it
+        if row.status == Status.CONFIRMED:
+            propagate(row)
+        else:
+            _drop_copies(row)
+    elif row.status == Status.REJECTED:  # removed at this hop: so are the copies made through it
+        _reject_onward(row, actor)
+    else:
+        propagate(row.origin)
     sync_entity(row.urn)
     state = field_state(row)
     publish(
@@ -216,3 +225,91 @@ def fields_detect(*, urn: str, rows: Any = None, properties: bool = True) -> lis
 
 def has_confirmed(*, urn: str) -> bool:
     return FieldClassification.objects.filter(urn=urn, status=Status.CONFIRMED).exists()
+
+
+# -------------------------------------------------------------------------------------------- propagation
+def propagate(root: FieldClassification, *, depth: int = 10) -> int:
+    """Copy a confirmed classification onto the fields derived from its field along column lineage (as
+    Apache Atlas propagates classifications), each copy recording its root, the copy it came through and
+    its distance. A copy a steward rejected stays rejected, and nothing is propagated through it. Copies
+    no longer downstream (the lineage changed) are removed. Returns how many copies are in force."""
+    from apps.lineage.public import downstream_fields
+
+    if root.status != Status.CONFIRMED or root.origin_id is not None:
+        return 0
+    found = downstream_fields(urn=root.urn, field=root.path, depth=depth)
+    copies = {(c.urn, c.path): c for c in FieldClassification.objects.filter(origin=root)}
+    by_key: dict[tuple[str, str], FieldClassification | None] = {(root.urn, root.path): root}
+    touched = {root.urn}
+    now = timezone.now()
+    kept = set()
+    for item in found:
+        key = (item["urn"], item["field"])
+        parent = by_key.get((item["via"]["urn"], item["via"]["field"]))
+        copy = copies.get(key)
+        kept.add(key)
+        if parent is None or (copy is not None and copy.status == Status.REJECTED):
+            by_key[key] = None  # blocked: a steward removed it here, or upstream of here
+            continue
+        evidence = f"propagated along column lineage from {root.urn}#{root.path} ({item['hops']} hops)"
+        if copy is None:
+            copy = FieldClassification.objects.create(
+                urn=item["urn"], path=item["field"], classification=root.classification,
+                pii_category=root.pii_category, status=Status.CONFIRMED, confidence=root.confidence,
+                detector="lineage", evidence=evidence, origin=root, via=parent, hops=item["hops"],
+                decided_by="lineage", decided_at=now,
+            )  # fmt: skip
+        elif (copy.via_id, copy.hops, copy.classification, copy.pii_category) != (
+            parent.pk,
+            item["hops"],
+            root.classification,
+            root.pii_category,
+        ):
+            copy.via, copy.hops, copy.evidence = parent, item["hops"], evidence
+            copy.classification, copy.pii_category, copy.updated_at = (
+                root.classification,
+                root.pii_category,
+                now,
+            )
+            copy.save()
+        by_key[key] = copy
+        touched.add(item["urn"])
+    gone = [c for key, c in copies.items() if key not in kept]
+    for copy in gone:
+        touched.add(copy.urn)
+    FieldClassification.objects.filter(pk__in=[c.pk for c in gone]).delete()
+    for urn in touched - {root.urn}:
+        sync_entity(urn)
+    return sum(1 for v in by_key.values() if v is not None) - 1
+
+
+def _drop_copies(root: FieldClassification) -> None:
+    urns = set(FieldClassification.objects.filter(origin=root).values_list("urn", flat=True))
+    FieldClassification.objects.filter(origin=root).delete()
+    for urn in urns:
+        sync_entity(urn)
+
+
+def _reject_onward(copy: FieldClassification, actor: str) -> None:
+    """Reject the copies made through ``copy`` (a steward removed the classification at that hop)."""
+    frontier, now = [copy.pk], timezone.now()
+    urns = set()
+    while frontier:
+        onward = list(FieldClassification.objects.filter(via_id__in=frontier).exclude(status=Status.REJECTED))
+        for row in onward:
+            row.status, row.decided_by, row.decided_at, row.updated_at = Status.REJECTED, actor, now, now
+            row.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+            urns.add(row.urn)
+        frontier = [row.pk for row in onward]
+    for urn in urns:
+        sync_entity(urn)
+
+
+def propagate_all() -> int:
+    """Propagate every confirmed classification again (new lineage reaches new fields): the beat task."""
+    total = 0
+    roots = FieldClassification.objects.filter(status=Status.CONFIRMED, origin__isnull=True)
+    for root in roots.iterator():
+        with transaction.atomic():
+            total += propagate(root)
+    return total

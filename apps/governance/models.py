@@ -116,10 +116,12 @@ class FieldClassification(models.Model):
     confidence = models.FloatField(default=1.0)
     detector = models.CharField(max_length=20, help_text="name, value, manual or lineage")
     evidence = models.TextField(blank=True, default="")
-    # lineage propagation: the confirmed classification this one came from, and how many hops away
+    # lineage propagation: the confirmed classification this one came from (its root), the copy one hop
+    # nearer that root (``via``: rejecting a copy rejects the copies made through it), and how far it is
     origin = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="propagated"
     )
+    via = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="onward")
     hops = models.PositiveSmallIntegerField(default=0)
     decided_by = models.CharField(max_length=200, blank=True, default="")
     decided_at = models.DateTimeField(null=True, blank=True)
