@@ -166,7 +166,7 @@ def entity_register(request):
 def entity_list(request, q: Query[EntityListQuery]):
     page = selectors.entity_list(filters=_filters(request, q), sort=q.sort, first=q.first, after=q.cursor)
     return {
-        "items": governed.entities(request, [entity_state(e) for e in page.items]),
+        "items": governed.entities(request, [entity_state(e) for e in page.items], filtered=True),
         "next_cursor": page.next_cursor,
     }
 

@@ -30,8 +30,9 @@ def entity(request, state: dict) -> dict:
     return governance.entity_out(governance.access(request), state)
 
 
-def entities(request, states: list[dict]) -> list[dict]:
-    return governance.entities_out(governance.access(request), states)
+def entities(request, states: list[dict], *, filtered: bool = False) -> list[dict]:
+    """``filtered``: the states come from a query that had ``visible(request)`` in its WHERE clause."""
+    return governance.entities_out(governance.access(request), states, filtered=filtered)
 
 
 def entity_or_none(request, state: dict | None) -> dict | None:
@@ -43,7 +44,7 @@ def entity_or_none(request, state: dict | None) -> dict | None:
 
 def hits(request, items: list[dict]) -> list[dict]:
     """Search hits (``{"entity", "score"}``) with their entities masked (unreadable ones dropped)."""
-    shown = {s["urn"]: s for s in entities(request, [item["entity"] for item in items])}
+    shown = {s["urn"]: s for s in entities(request, [item["entity"] for item in items], filtered=True)}
     return [
         {**item, "entity": shown[item["entity"]["urn"]]} for item in items if item["entity"]["urn"] in shown
     ]

@@ -9,7 +9,6 @@ the request ends (``flush``).
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +65,7 @@ class Access:
         self._actor = actor
         self._policies: engine.PolicySet | None = None
         self._decisions: dict[tuple[str, Resource], Decision] = {}
+        self._candidates: dict[tuple[str, str], tuple] = {}
         self._entity_sql = None
         self.context = context or {}
         self.audit = _Audit()
@@ -118,7 +118,11 @@ class Access:
         key = (action, resource)
         decision = self._decisions.get(key)
         if decision is None:
-            decision = engine.decide(self.policies, self.actor, action, resource)
+            candidates = self._candidates.get((action, resource.kind))
+            if candidates is None:
+                candidates = self.policies.for_actor(self.actor, action, resource.kind)
+                self._candidates[(action, resource.kind)] = candidates
+            decision = engine.decide(self.policies, self.actor, action, resource, candidates)
             self._decisions[key] = decision
             if record and not decision.allowed:
                 self._note_denied(decision, resource)
@@ -177,10 +181,10 @@ class Access:
                     info.categories
                 )
                 continue
-            if out is data:
-                out = copy.deepcopy(data)
             mask = decision.mask or masking.default_mask(info.categories)
-            masking.apply(out, segments, lambda v, m=mask, c=info.categories: masking.mask_value(v, m, c))
+            out = masking.masked_copy(
+                out, segments, lambda v, m=mask, c=info.categories: masking.mask_value(v, m, c)
+            )
             masked.append(path)
         if masked:
             self._note_denied(
@@ -217,8 +221,8 @@ class Access:
         self.audit = _Audit()
 
 
-def _max_level(a: str, b: str) -> str:
-    from .contracts import CLASSIFICATIONS
+_RANK = {"public": 0, "internal": 1, "confidential": 2, "restricted": 3}
 
-    rank = {c: i for i, c in enumerate(CLASSIFICATIONS)}
-    return a if rank.get(a, 1) >= rank.get(b, 1) else b
+
+def _max_level(a: str, b: str) -> str:
+    return a if _RANK.get(a, 1) >= _RANK.get(b, 1) else b

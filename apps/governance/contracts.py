@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 ACTIONS = ("read", "read_sensitive", "write", "delete", "manage")
 RESOURCE_KINDS = ("entity", "field", "schema", "lineage", "domain", "governance")
@@ -23,7 +24,7 @@ class Actor:
     groups: frozenset[str] = frozenset()
     roles: frozenset[str] = frozenset()
 
-    @property
+    @cached_property
     def principals(self) -> frozenset[str]:
         """How catalog owners name people and teams: ``user:<name>``, ``group:<name>``, ``role:<name>``."""
         found = {f"group:{g}" for g in self.groups} | {f"role:{r}" for r in self.roles}

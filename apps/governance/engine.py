@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 
@@ -31,6 +31,7 @@ class CompiledPolicy:
     resources: frozenset[str]
     tree: tuple
     mask: str
+    check: object = None  # the condition as a closure (expressions.compile_python)
 
     def applies(self, action: str, kind: str) -> bool:
         return (action in self.actions or "*" in self.actions) and (
@@ -43,9 +44,13 @@ class CompiledPolicy:
     def matches(self, actor: Actor, resource: Resource) -> bool:
         if not self.actor_matches(actor, resource):
             return False
+        return self.holds(actor, resource)
+
+    def holds(self, actor: Actor, resource: Resource) -> bool:
+        """The condition alone (the actor already matched)."""
         if self.tree is _BROKEN:  # fail safe: a broken deny denies, a broken allow allows nothing
             return self.effect == "deny"
-        return expressions.evaluate(self.tree, actor=actor, resource=resource)
+        return self.check(actor, resource)
 
     def entity_sql(self, actor: Actor) -> Sql | bool:
         """Which entity rows this policy matches for ``actor`` (a constant when it needs no row)."""
@@ -79,9 +84,27 @@ def _spec_matches(spec: str, actor: Actor, owners) -> bool:
 class PolicySet:
     version: int
     policies: tuple[CompiledPolicy, ...]
+    _index: dict = field(default_factory=dict, compare=False, repr=False)
 
-    def relevant(self, action: str, kind: str) -> list[CompiledPolicy]:
-        return [p for p in self.policies if p.applies(action, kind)]
+    def relevant(self, action: str, kind: str) -> tuple[CompiledPolicy, ...]:
+        """The policies that name this action and resource kind (or *), found once per set."""
+        key = (action, kind)
+        found = self._index.get(key)
+        if found is None:
+            found = tuple(p for p in self.policies if p.applies(action, kind))
+            self._index[key] = found
+        return found
+
+    def for_actor(self, actor: Actor, action: str, kind: str) -> tuple[tuple[CompiledPolicy, bool], ...]:
+        """The relevant policies whose actors may match ``actor``: (policy, only as an owner). Made once per
+        request and (action, kind) by the caller's Access; decisions then check owners and conditions."""
+        out = []
+        for policy in self.relevant(action, kind):
+            if any(_spec_matches(spec, actor, ()) for spec in policy.actors if spec != "owner"):
+                out.append((policy, False))
+            elif "owner" in policy.actors:
+                out.append((policy, True))
+        return tuple(out)
 
 
 def compile_policy(row) -> CompiledPolicy:
@@ -98,6 +121,7 @@ def compile_policy(row) -> CompiledPolicy:
         resources=frozenset(row.resources),
         tree=tree,
         mask=row.mask,
+        check=None if tree is _BROKEN else expressions.compile_python(tree),
     )
 
 
@@ -147,10 +171,23 @@ def _default(actor: Actor, action: str, resource: Resource) -> tuple[bool, str]:
     return True, "allowed_by_default"
 
 
-def decide(policies: PolicySet, actor: Actor, action: str, resource: Resource) -> Decision:
+def decide(
+    policies: PolicySet,
+    actor: Actor,
+    action: str,
+    resource: Resource,
+    candidates: tuple[tuple[CompiledPolicy, bool], ...] | None = None,
+) -> Decision:
+    """``candidates``: ``policies.for_actor(actor, action, resource.kind)``, when the caller keeps it."""
     if actor.superuser:
         return Decision(True, action, "superuser", MESSAGES["superuser"])
-    matched = [p for p in policies.relevant(action, resource.kind) if p.matches(actor, resource)]
+    if candidates is None:
+        candidates = policies.for_actor(actor, action, resource.kind)
+    matched = [
+        p
+        for p, owner_only in candidates
+        if (not owner_only or not actor.principals.isdisjoint(resource.owners)) and p.holds(actor, resource)
+    ]
     denies = [p for p in matched if p.effect == "deny"]
     found = tuple(Matched(p.name, p.effect) for p in matched)
     if denies:

@@ -21,6 +21,7 @@ functions, and a test holds them to the same answers.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -650,3 +651,86 @@ def to_sql(tree, *, actor: Actor) -> Sql:
     if isinstance(result, Sql):
         return Sql(f"COALESCE({result.text}, FALSE)", result.params)
     return TRUE if result else FALSE
+
+
+# ---------------------------------------------------------------------------------------------- closures
+def _fn_call(name: str, args: tuple):
+    """A closure for one function call: what _call does, with its arguments bound once."""
+    wanted = frozenset(args)
+    if name == "isOwner":
+        return lambda a, r: bool(a.principals.intersection(r.owners))
+    if name in ("matchAnyTag", "matchAllTags", "matchUrn", "matchField", "matchSubject"):
+        patterns = [re.compile(fnmatch.translate(p)).match for p in args]
+        if name == "matchAnyTag":
+            return lambda a, r: any(m(t) for t in r.tags for m in patterns)
+        if name == "matchAllTags":
+            return lambda a, r: all(any(m(t) for t in r.tags) for m in patterns)
+        if name == "matchUrn":
+            return lambda a, r: bool(r.urn) and any(m(r.urn) for m in patterns)
+        if name == "matchField":
+            return lambda a, r: r.kind == "field" and any(m(r.field) for m in patterns)
+        return lambda a, r: bool(r.subject) and any(m(r.subject) for m in patterns)
+    if name == "classificationAtLeast":
+        floor = _rank(args[0])
+        return lambda a, r: _rank(r.classification) >= floor
+    if name == "hasDomain":
+        return lambda a, r: r.domain in wanted
+    if name == "hasSource":
+        return lambda a, r: r.source in wanted
+    if name == "hasType":
+        return lambda a, r: r.type in wanted
+    if name == "hasClassification":
+        return lambda a, r: r.classification in wanted
+    if name == "hasPii":
+        return (lambda a, r: not wanted.isdisjoint(r.pii)) if args else (lambda a, r: bool(r.pii))
+    if name == "inGroup":
+        return lambda a, r: not wanted.isdisjoint(a.groups)
+    if name == "hasRole":
+        return lambda a, r: not wanted.isdisjoint(a.roles)
+    if name == "isUser":
+        return lambda a, r: a.username in wanted
+    if name == "isAuthenticated":
+        return lambda a, r: a.authenticated
+    return lambda a, r: _call(name, args, a, r)
+
+
+def _closure(node):
+    kind = node[0]
+    if kind == "lit":
+        value = node[1]
+        return lambda a, r: value
+    if kind == "list":
+        values = list(node[1])
+        return lambda a, r: values
+    if kind == "attr":
+        owner, name = node[1], node[2]
+        if owner == "resource" and RESOURCE_ATTRIBUTES[name] is str:
+            return lambda a, r: getattr(r, name)
+        return lambda a, r: _attr(a, r, owner, name)
+    if kind == "call":
+        return _fn_call(node[1], node[2])
+    if kind == "not":
+        inner = _closure(node[1])
+        return lambda a, r: not inner(a, r)
+    if kind in ("and", "or"):
+        left, right = _closure(node[1]), _closure(node[2])
+        if kind == "and":
+            return lambda a, r: bool(left(a, r)) and bool(right(a, r))
+        return lambda a, r: bool(left(a, r)) or bool(right(a, r))
+    op, left, right = node[1], _closure(node[2]), _closure(node[3])
+    if op == "==":
+        return lambda a, r: left(a, r) == right(a, r)
+    if op == "!=":
+        return lambda a, r: left(a, r) != right(a, r)
+
+    def member(a, r):
+        container = right(a, r)
+        return isinstance(container, list) and left(a, r) in container
+
+    return member if op == "in" else (lambda a, r: not member(a, r))
+
+
+def compile_python(tree) -> Callable[[Actor, Resource], bool]:
+    """``evaluate`` as one closure per node, built once per policy: what a decision runs."""
+    fn = _closure(tree)
+    return lambda actor, resource: bool(fn(actor, resource))

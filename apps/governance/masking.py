@@ -61,27 +61,24 @@ def mask_value(value: Any, mask: str, categories=()) -> Any:
     return REDACTED
 
 
-def apply(container: Any, path: list[str], masker) -> bool:
-    """Mask the value at ``path`` (dotted segments; a list applies to each item) in place: was one found?"""
-    if not path:
-        return False
-    head, rest = path[0], path[1:]
-    if isinstance(container, list):
-        found = False
-        for item in container:
-            found = apply(item, path, masker) or found
-        return found
-    if not isinstance(container, dict) or head not in container:
-        return False
-    if not rest:
-        container[head] = masker(container[head])
-        return True
-    return apply(container[head], rest, masker)
-
-
 def contains(container: Any, path: list[str]) -> bool:
     if not path:
         return True
     if isinstance(container, list):
         return any(contains(item, path) for item in container)
     return isinstance(container, dict) and path[0] in container and contains(container[path[0]], path[1:])
+
+
+def masked_copy(container: Any, path: list[str], masker) -> Any:
+    """``container`` with the value at ``path`` masked: the dicts and lists on the path are copied, all else
+    is shared (the cached state a copy comes from is never changed)."""
+    if not path:
+        return container
+    if isinstance(container, list):
+        return [masked_copy(item, path, masker) for item in container]
+    if not isinstance(container, dict) or path[0] not in container:
+        return container
+    out = dict(container)
+    head = path[0]
+    out[head] = masker(container[head]) if len(path) == 1 else masked_copy(container[head], path[1:], masker)
+    return out

@@ -46,7 +46,9 @@ def authorize(*, action: str, resource: Resource, request=None, user=None) -> De
 
 
 def _fields(acc: Access, urns: list[str]) -> dict[str, dict[str, FieldInfo]]:
-    cache: dict = acc.__dict__.setdefault("_field_infos", {})
+    """The confirmed sensitive fields of entities: from this process's cache while the policy version (read
+    by the request, and bumped by every classification decision) has not moved, else one query."""
+    cache = _FIELD_CACHE.at(acc.policies.version)
     missing = [u for u in urns if u not in cache]
     if missing:
         from .selectors import field_infos
@@ -55,6 +57,27 @@ def _fields(acc: Access, urns: list[str]) -> dict[str, dict[str, FieldInfo]]:
         for urn in missing:
             cache[urn] = found.get(urn, {})
     return {u: cache[u] for u in urns}
+
+
+class _VersionedCache:
+    """{urn: field infos}, valid for one policy version; at most ``size`` entities (LRU)."""
+
+    def __init__(self, size: int):
+        import threading
+
+        self.size, self.version, self.entries = size, None, None
+        self.lock = threading.Lock()
+
+    def at(self, version: int):
+        from cachetools import LRUCache
+
+        with self.lock:
+            if self.version != version or self.entries is None:
+                self.version, self.entries = version, LRUCache(maxsize=self.size)
+            return self.entries
+
+
+_FIELD_CACHE = _VersionedCache(100_000)
 
 
 def entity_resource(state: dict, fields: dict[str, FieldInfo] | None = None) -> Resource:
@@ -93,14 +116,19 @@ def entity_out(acc: Access, state: dict, *, hide: bool = True) -> dict:
     return _masked(acc, state, fields, resource)
 
 
-def entities_out(acc: Access, states: list[dict]) -> list[dict]:
-    """The states this caller may read, masked: one query for the fields of all of them."""
+def entities_out(acc: Access, states: list[dict], *, filtered: bool = False) -> list[dict]:
+    """The states this caller may read, masked: one query for the fields of all of them. ``filtered``: the
+    states were selected with ``entity_visible_sql`` (which answers as ``decide`` does, row by row), so
+    the read decision is not taken again."""
     infos = _fields(acc, [s["urn"] for s in states])
     out = []
     for state in states:
         fields = infos[state["urn"]]
+        if not fields and filtered:
+            out.append(state)
+            continue
         resource = entity_resource(state, fields)
-        if acc.can("read", resource):
+        if filtered or acc.can("read", resource):
             out.append(_masked(acc, state, fields, resource))
     return out
 

@@ -67,6 +67,7 @@ ROW = Resource(
 )
 def test_conditions_evaluate(condition, expected):
     assert evaluate(parse(condition), actor=ALICE, resource=ROW) is expected
+    assert expressions.compile_python(parse(condition))(ALICE, ROW) is expected  # what decisions run
 
 
 @pytest.mark.parametrize(
@@ -211,6 +212,8 @@ def test_sql_selects_the_rows_that_evaluate_true(rows, actor):
     for condition in CONDITIONS:
         tree = parse(condition)
         expected = sorted(urn for urn, r in rows.items() if evaluate(tree, actor=actor, resource=r))
+        closure = expressions.compile_python(tree)
+        assert expected == sorted(urn for urn, r in rows.items() if closure(actor, r)), condition
         sql = to_sql(tree, actor=actor)
         with connection.cursor() as cursor:
             cursor.execute(

@@ -100,7 +100,7 @@ class CatalogQuery:
     def resolve_entities(root, info, sort, first, filter=None, after=None):  # noqa: A002 - GraphQL name
         page = selectors.entity_list(filters=to_filter(filter, info), sort=sort, first=first, after=after)
         return {
-            "nodes": governed.entities(info.context, [entity_state(e) for e in page.items]),
+            "nodes": governed.entities(info.context, [entity_state(e) for e in page.items], filtered=True),
             "page_info": {"has_next_page": page.has_next, "end_cursor": page.next_cursor},
         }
 

@@ -61,7 +61,9 @@ def test_100_entities_with_owners_relationships_and_targets_take_a_constant_numb
         gql(client, ENTITIES, {"first": 10})
     entity_queries = [q for q in hundred.captured_queries if "dictamesh_catalog" in q["sql"]]
     assert len(entity_queries) <= 6, [q["sql"][:80] for q in entity_queries]
-    assert len(hundred.captured_queries) == len(ten.captured_queries)
+    # as many queries for 100 as for 10, give or take the one batch of sensitive fields (governance), which
+    # the process caches per policy version: a first page reads it, a later one may not need to
+    assert abs(len(hundred.captured_queries) - len(ten.captured_queries)) <= 1
 
 
 def test_entity_by_urn_with_history(world, client):
