@@ -118,7 +118,7 @@ def ungoverned():
     saved = {name: getattr(governed, name) for name in ("visible", "entities", "entity", "entity_or_none")}
     flush = middleware.Access.flush
     governed.visible = lambda request: None
-    governed.entities = lambda request, states: states
+    governed.entities = lambda request, states, **kwargs: states
     governed.entity = lambda request, state: state
     governed.entity_or_none = lambda request, state: state
     middleware.Access.flush = lambda self: None

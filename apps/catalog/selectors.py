@@ -15,7 +15,7 @@ from dictamesh.errors import NotFound, ValidationError
 from dictamesh.events.models import EventLog
 
 from .caching import cached_entity_state
-from .models import Domain, Entity, EntityOwner, Relationship, SourceSystem
+from .models import Classification, Domain, Entity, EntityOwner, Relationship, SourceSystem
 from .state import diff_states, entity_state
 
 MAX_PAGE = 500
@@ -70,6 +70,13 @@ class EntityFilter:
     include_deprecated: bool = True
     # the entities the caller may read (governance): SQL over an entity row, ``{e}`` standing for its alias
     visible: tuple[str, tuple] | None = None
+
+    def __post_init__(self) -> None:
+        if self.classification and self.classification not in Classification.values:
+            raise ValidationError(
+                f"classification must be one of {', '.join(Classification.values)}.",
+                fields={"classification": "unknown"},
+            )
 
     def visible_sql(self, alias: str) -> tuple[str, list]:
         return self.visible[0].replace("{e}", alias), list(self.visible[1])

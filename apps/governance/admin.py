@@ -10,7 +10,7 @@ from dictamesh.errors import DictaMeshError
 
 from . import classification, services
 from .contracts import ACTIONS, RESOURCE_KINDS
-from .models import AccessAudit, FieldClassification, Policy, Role, Status
+from .models import AccessAudit, ConsentRecord, FieldClassification, Policy, Role, Status
 
 
 def _actor(request) -> str:
@@ -223,3 +223,23 @@ class AccessAuditAdmin(admin.ModelAdmin):
         response = JsonResponse({"rows": self._rows(queryset)})
         response["Content-Disposition"] = 'attachment; filename="dictamesh-access-audit.json"'
         return response
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(admin.ModelAdmin):
+    """Consent as recorded (append-only): filter by purpose and status; subjects are masked hints."""
+
+    list_display = ("recorded_at", "subject_hint", "purpose", "status", "version", "source", "expires_at")
+    list_filter = ("purpose", "status", "source")
+    search_fields = ("subject_hint", "purpose")
+    readonly_fields = [f.name for f in ConsentRecord._meta.fields]
+    date_hierarchy = "recorded_at"
+
+    def has_add_permission(self, request):
+        return False  # recorded through the API, with its evidence
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_view_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False

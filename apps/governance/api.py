@@ -12,7 +12,7 @@ from ninja.responses import Status
 
 from dictamesh.errors import ValidationError
 
-from . import classification, explain, reports, selectors, services
+from . import classification, consent, explain, reports, selectors, services
 from .access import Access
 from .explain import GOVERNANCE
 
@@ -183,3 +183,44 @@ def access_report(
         response["Content-Disposition"] = f'attachment; filename="dictamesh-access-{kind}-{group}.csv"'
         return response
     return report
+
+
+# ---------------------------------------------------------------------------------------------- consent
+# subjects travel in bodies, never in URLs (which proxies and access logs keep)
+@router.post(
+    "/consents", response={201: dict}, summary="Record a data subject's consent (granted or withdrawn)"
+)
+def consent_record(request):
+    _manage(request)
+    return Status(201, consent.consent_state(consent.consent_record(data=_body(request))))
+
+
+@router.post("/consents/lookup", summary="A subject's consents in force (or every record), by purpose")
+def consent_lookup(request):
+    _read(request)
+    body = _body(request)
+    if not isinstance(body, dict) or not isinstance(body.get("subject"), str):
+        raise ValidationError(
+            'Send {"subject": ..., "purpose"?: ..., "history"?: true}.', fields={"subject": "required"}
+        )
+    found = consent.consents_of(
+        subject=body["subject"], purpose=body.get("purpose"), history=body.get("history") is True
+    )
+    return {"consents": found}
+
+
+@router.post("/consents/check", summary="Which of these subjects consent to a purpose now")
+def consent_check(request):
+    _read(request)
+    body = _body(request)
+    subjects = body.get("subjects") if isinstance(body, dict) else None
+    purpose = body.get("purpose") if isinstance(body, dict) else None
+    if (
+        not isinstance(subjects, list)
+        or not all(isinstance(x, str) for x in subjects)
+        or not isinstance(purpose, str)
+    ):
+        raise ValidationError(
+            'Send {"purpose": ..., "subjects": [...]}.', fields={"subjects": "list of strings"}
+        )
+    return {"purpose": purpose, "consents": consent.subjects_with_consent(purpose=purpose, subjects=subjects)}

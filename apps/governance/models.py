@@ -172,3 +172,38 @@ class AccessAudit(EventLog):
         proxy = True
         verbose_name = "access audit record"
         ordering = ["-time", "-id"]
+
+
+class ConsentStatus(models.TextChoices):
+    GRANTED = "granted"
+    WITHDRAWN = "withdrawn"
+
+
+class ConsentRecord(models.Model):
+    """A data subject's consent for a purpose, as recorded (append-only: a change is a new row; the latest
+    per subject and purpose is in force). The subject is stored as a keyed hash (HMAC with the masking salt)
+    and a masked hint, never in clear."""
+
+    subject_hash = models.CharField(max_length=64)
+    subject_hint = models.CharField(max_length=200, blank=True, default="")
+    purpose = models.SlugField(max_length=100)
+    status = models.CharField(max_length=10, choices=ConsentStatus.choices)
+    version = models.CharField(max_length=50, help_text="the version of the consent text agreed to")
+    source = models.CharField(max_length=100, help_text="where it was given: web-form, crm, call-center, …")
+    evidence = models.JSONField(default=dict, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.CharField(max_length=200, blank=True, default="")
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "dictamesh_governance_consent"
+        ordering = ["-recorded_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["subject_hash", "purpose", "-recorded_at"], name="dictamesh_gov_consent_idx"
+            ),
+            models.Index(fields=["purpose", "-recorded_at"], name="dictamesh_gov_consent_pur_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject_hint or self.subject_hash[:12]} {self.purpose}: {self.status}"
