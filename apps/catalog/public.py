@@ -199,3 +199,41 @@ def schema_owners(*, subjects: list[str]) -> dict[str, list[EntityRef]]:
             )
         )
     return found
+
+
+def entities_older_than(
+    *,
+    before,
+    basis: str = "updated_at",
+    domain: str = "",
+    entity_type: str = "",
+    classification: str = "",
+    limit: int = 10000,
+) -> list[dict]:
+    """Live entities whose ``basis`` (updated_at, created_at or last_synced_at) is before ``before``, among
+    a domain, type and classification when named: ``[{"urn", "domain"}]``, oldest first (retention)."""
+    if basis not in ("updated_at", "created_at", "last_synced_at"):
+        raise ValueError(basis)
+    rows = Entity.objects.filter(deleted_at__isnull=True, **{f"{basis}__lt": before})
+    if domain:
+        rows = rows.filter(domain__name=domain)
+    if entity_type:
+        rows = rows.filter(entity_type=entity_type)
+    if classification:
+        rows = rows.filter(classification=classification)
+    found = rows.order_by(basis, "id").values_list("urn", "domain__name")[:limit]
+    return [{"urn": urn, "domain": name} for urn, name in found]
+
+
+def entity_delete(*, urn: str, actor: str) -> None:
+    """Soft-delete a live entity (its history is kept), as ``actor`` (retention, erasure)."""
+    from .services import entity_delete as delete
+
+    delete(urn=urn, actor=actor)
+
+
+def entity_properties_replace(*, urn: str, properties: dict, actor: str) -> None:
+    """Replace a live entity's properties: a new version, an event (anonymization)."""
+    from .services import entity_update
+
+    entity_update(urn=urn, changes={"properties": properties}, actor=actor)

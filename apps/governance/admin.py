@@ -10,7 +10,17 @@ from dictamesh.errors import DictaMeshError
 
 from . import classification, services
 from .contracts import ACTIONS, RESOURCE_KINDS
-from .models import AccessAudit, ConsentRecord, FieldClassification, Policy, Role, Status
+from .models import (
+    AccessAudit,
+    ConsentRecord,
+    FieldClassification,
+    LegalHold,
+    Policy,
+    RetentionPolicy,
+    RetentionRun,
+    Role,
+    Status,
+)
 
 
 def _actor(request) -> str:
@@ -243,3 +253,52 @@ class ConsentRecordAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(RetentionPolicy)
+class RetentionPolicyAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "domain",
+        "entity_type",
+        "classification",
+        "keep_days",
+        "action",
+        "enforce",
+        "enabled",
+    )
+    list_filter = ("action", "enforce", "enabled")
+    actions = ["dry_run"]
+
+    @admin.action(description="Dry run: report what the selected policies would do")
+    def dry_run(self, request, queryset):
+        from . import retention
+
+        for policy in queryset:
+            record = retention.run(policy, dry_run=True, actor=_actor(request))
+            self.message_user(
+                request, f"{policy.name}: {record.candidates} candidates, {record.held} held by legal holds."
+            )
+
+
+@admin.register(LegalHold)
+class LegalHoldAdmin(admin.ModelAdmin):
+    list_display = ("name", "domain", "urn_pattern", "active", "created_by", "created_at", "released_at")
+    list_filter = ("active",)
+
+    def save_model(self, request, obj, form, change):
+        obj.created_by = obj.created_by or _actor(request)
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(RetentionRun)
+class RetentionRunAdmin(admin.ModelAdmin):
+    list_display = ("policy", "started_at", "dry_run", "candidates", "held", "applied", "failed")
+    list_filter = ("dry_run", "policy")
+    readonly_fields = [f.name for f in RetentionRun._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_view_permission(request, obj)

@@ -10,11 +10,12 @@ from django.http import HttpResponse
 from ninja import Router
 from ninja.responses import Status
 
-from dictamesh.errors import ValidationError
+from dictamesh.errors import NotFound, ValidationError
 
-from . import classification, consent, explain, reports, selectors, services
+from . import classification, consent, explain, reports, retention, selectors, services
 from .access import Access
 from .explain import GOVERNANCE
+from .models import LegalHold, RetentionPolicy, RetentionRun
 
 router = Router(tags=["governance"])
 
@@ -224,3 +225,72 @@ def consent_check(request):
             'Send {"purpose": ..., "subjects": [...]}.', fields={"subjects": "list of strings"}
         )
     return {"purpose": purpose, "consents": consent.subjects_with_consent(purpose=purpose, subjects=subjects)}
+
+
+# ---------------------------------------------------------------------------------------------- retention
+@router.get("/retention/policies", summary="Retention policies")
+def retention_list(request):
+    _read(request)
+    return {"items": [retention.policy_state(p) for p in RetentionPolicy.objects.order_by("name")]}
+
+
+@router.post(
+    "/retention/policies",
+    response={201: dict},
+    summary="Create a retention policy (a dry run until enforced)",
+)
+def retention_create(request):
+    _manage(request)
+    return Status(201, retention.policy_state(retention.policy_save(data=_body(request))))
+
+
+@router.patch("/retention/policies/{name}", summary="Change a retention policy (enforce: true to apply)")
+def retention_update(request, name: str):
+    _manage(request)
+    return retention.policy_state(retention.policy_save(data=_body(request), name=name))
+
+
+@router.post(
+    "/retention/policies/{name}/run", summary="Run a retention policy now (dry_run=true to only report)"
+)
+def retention_run(request, name: str, dry_run: bool = True):
+    access = _manage(request)
+    policy = RetentionPolicy.objects.filter(name=name).first()
+    if policy is None:
+        raise NotFound(f"No retention policy {name}.")
+    return retention.run_state(retention.run(policy, dry_run=dry_run, actor=access.actor.label))
+
+
+@router.get("/retention/runs", summary="Runs of retention policies, newest first")
+def retention_runs(request, policy: str | None = None, limit: int = 50):
+    _read(request)
+    runs = RetentionRun.objects.select_related("policy")
+    if policy:
+        runs = runs.filter(policy__name=policy)
+    return {
+        "items": [
+            retention.run_state(r) for r in runs.order_by("-started_at", "-id")[: max(1, min(limit, 500))]
+        ]
+    }
+
+
+@router.get("/legal-holds", summary="Legal holds")
+def hold_list(request):
+    _read(request)
+    return {"items": [retention.hold_state(h) for h in LegalHold.objects.order_by("name")]}
+
+
+@router.post(
+    "/legal-holds",
+    response={201: dict},
+    summary="Place a legal hold (retention never removes what it covers)",
+)
+def hold_create(request):
+    _manage(request)
+    return Status(201, retention.hold_state(retention.hold_save(data=_body(request))))
+
+
+@router.post("/legal-holds/{name}/release", summary="Release a legal hold")
+def hold_release(request, name: str):
+    _manage(request)
+    return retention.hold_state(retention.hold_release(name=name))

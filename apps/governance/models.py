@@ -207,3 +207,83 @@ class ConsentRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject_hint or self.subject_hash[:12]} {self.purpose}: {self.status}"
+
+
+class RetentionAction(models.TextChoices):
+    DELETE = "delete"
+    ANONYMIZE = "anonymize"
+
+
+class RetentionPolicy(models.Model):
+    """Entities of a domain, type or classification are kept ``keep_days`` after their last change (or
+    creation, or sync), then deleted or anonymized. ``enforce`` off: runs only report what they would do."""
+
+    name = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True, default="")
+    domain = models.CharField(max_length=100, blank=True, default="")
+    entity_type = models.CharField(max_length=100, blank=True, default="")
+    classification = models.CharField(
+        max_length=20, blank=True, default="", choices=[(c, c) for c in CLASSIFICATIONS]
+    )
+    keep_days = models.PositiveIntegerField()
+    basis = models.CharField(
+        max_length=20,
+        default="updated_at",
+        choices=[("updated_at", "last change"), ("created_at", "creation"), ("last_synced_at", "last sync")],
+    )
+    action = models.CharField(max_length=10, choices=RetentionAction.choices)
+    enforce = models.BooleanField(default=False, help_text="off: a dry run, reported and nothing changed")
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        db_table = "dictamesh_governance_retention"
+        ordering = ["name"]
+        verbose_name_plural = "retention policies"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LegalHold(models.Model):
+    """Entities under a legal hold are never deleted or anonymized by retention, whatever the policy."""
+
+    name = models.SlugField(max_length=100, unique=True)
+    reason = models.TextField()
+    domain = models.CharField(max_length=100, blank=True, default="")
+    urn_pattern = models.CharField(max_length=512, blank=True, default="", help_text="a URN glob: dm:crm:*")
+    active = models.BooleanField(default=True)
+    created_by = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "dictamesh_governance_legal_hold"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RetentionRun(models.Model):
+    """What one run of a retention policy found, held back, did (or, dry, would do)."""
+
+    policy = models.ForeignKey(RetentionPolicy, on_delete=models.CASCADE, related_name="runs")
+    dry_run = models.BooleanField()
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    candidates = models.PositiveIntegerField(default=0)
+    held = models.PositiveIntegerField(default=0)
+    applied = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    items = models.JSONField(default=list, blank=True, help_text="[{urn, outcome}] (the first 1,000)")
+    actor = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        db_table = "dictamesh_governance_retention_run"
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["policy", "-started_at"], name="dictamesh_gov_retrun_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.policy_id} at {self.started_at:%Y-%m-%d %H:%M}"
