@@ -21,8 +21,12 @@ class EntityByIdLoader(SyncDataLoader):
         super().__init__(self.batch)
 
     def batch(self, ids: list[int]) -> list[dict | None]:
-        states = [entity_state(e) for e in selectors.entities_queryset().filter(pk__in=ids)]
-        found = {s["id"]: s for s in governed.entities(self.request, states)}
+        queryset = selectors.entities_queryset().filter(pk__in=ids)
+        visible = governed.visible(self.request)
+        if visible:  # the same SQL as every list: the read decision is taken in the query
+            queryset = queryset.filter(selectors.EntityFilter(visible=visible).q())
+        states = [entity_state(e) for e in queryset]
+        found = {s["id"]: s for s in governed.entities(self.request, states, filtered=True)}
         return [found.get(pk) for pk in ids]
 
 
