@@ -16,8 +16,10 @@ def entity_ref(*, urn: str) -> EntityRef | None:
         .prefetch_related("owners")
         .first()
     )
-    if row is None:
-        return None
+    return None if row is None else _ref(row)
+
+
+def _ref(row: Entity) -> EntityRef:
     return EntityRef(
         id=row.pk,
         urn=row.urn,
@@ -152,20 +154,10 @@ def entity_sensitivity_set(*, urn: str, fields: list[str], categories: list[str]
 def urns_visible(*, urns: list[str], visible: tuple[str, tuple] | None) -> set[str]:
     """Which of these URNs are live entities the caller may read (``visible``: SQL from governance over an
     entity row, ``{e}`` its alias; None: any live one)."""
-    from django.db import connection
+    from .selectors import visible_ids
 
-    from .selectors import EntityFilter
-
-    if not urns:
-        return set()
-    where, params = ("TRUE", []) if visible is None else EntityFilter(visible=visible).visible_sql("e")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT e.urn FROM dictamesh_catalog_entity e"  # noqa: S608 - policy SQL, values as params
-            f" WHERE e.urn = ANY(%s) AND e.deleted_at IS NULL AND {where}",
-            [list(urns), *params],
-        )
-        return {row[0] for row in cursor.fetchall()}
+    ids = dict(Entity.objects.filter(urn__in=list(urns), deleted_at__isnull=True).values_list("id", "urn"))
+    return {ids[pk] for pk in visible_ids(ids=list(ids), visible=visible)}
 
 
 def entity_properties(*, urn: str) -> dict | None:
@@ -185,19 +177,7 @@ def schema_owners(*, subjects: list[str]) -> dict[str, list[EntityRef]]:
         .prefetch_related("owners")
     )
     for row in rows:
-        found.setdefault(row.schema_subject, []).append(
-            EntityRef(
-                id=row.pk,
-                urn=row.urn,
-                type=row.entity_type,
-                name=row.name,
-                domain=row.domain.name,
-                source=row.source.name,
-                classification=row.classification,
-                owners=tuple(sorted(o.principal for o in row.owners.all())),
-                tags=tuple(row.tags),
-            )
-        )
+        found.setdefault(row.schema_subject, []).append(_ref(row))
     return found
 
 

@@ -49,17 +49,7 @@ class PolicyForm(forms.ModelForm):
 
     class Meta:
         model = Policy
-        fields = (
-            "name",
-            "description",
-            "effect",
-            "actors",
-            "actions",
-            "resources",
-            "condition",
-            "mask",
-            "enabled",
-        )
+        fields = services.POLICY_FIELDS
 
     def clean(self):
         data = super().clean()
