@@ -276,3 +276,20 @@ def schemas_readable(acc: Access, subjects: list[str]) -> set[str]:
 
 def schema_decide(acc: Access, action: str, subject: str) -> Decision:
     return acc.decide(action, schema_resources([subject])[subject])
+
+
+def linked_decide(acc: Access, action: str, urn: str, *, kind: str = "lineage") -> Decision:
+    """A decision on something linked to the catalog entity ``urn`` (a lineage node): the entity's
+    attributes, as a resource of ``kind``. Without such an entity, a resource with only its URN."""
+    from dataclasses import replace
+
+    from apps.catalog.public import entity_ref
+
+    ref = entity_ref(urn=urn) if urn else None
+    if ref is None:
+        return acc.decide(action, Resource(kind=kind, urn=urn))
+    resource = entity_resource(
+        {"urn": ref.urn, "type": ref.type, "domain": ref.domain, "source": ref.source,
+         "classification": ref.classification, "tags": ref.tags, "owners": [{"principal": o} for o in ref.owners]}
+    )  # fmt: skip
+    return acc.decide(action, replace(resource, kind=kind))

@@ -4,6 +4,7 @@ docs/lineage.md): POST /lineage (OpenLineage events), GET /lineage and /column-l
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from typing import Any
 
@@ -14,7 +15,7 @@ from ninja import Router
 from ninja.responses import Status
 
 from dictamesh.api.fastroutes import FastRequest, FastRoute
-from dictamesh.errors import ValidationError
+from dictamesh.errors import DictaMeshError, ValidationError
 
 from . import governed, graph, impact, selectors, services
 from .models import NodeKind
@@ -196,6 +197,7 @@ def paths_get(request, origin: str, destination: str, depth: int | None = None):
 )
 def edge_add(request):
     body = _object(request)
+    governed.require_write(request, *_nodes(body.get("origin"), body.get("destination")))
     return Status(
         201,
         services.edge_add(
@@ -209,6 +211,7 @@ def edge_add(request):
 
 @router.delete("/lineage/edges", response={204: None}, summary="Remove an edge")
 def edge_remove(request, origin: str, destination: str):
+    governed.require_write(request, *_nodes(origin, destination))
     services.edge_remove(origin=origin, destination=destination)
     return Status(204, None)
 
@@ -216,6 +219,7 @@ def edge_remove(request, origin: str, destination: str):
 @router.post("/lineage/column-edges", response={201: dict}, summary="Add a steward's column lineage")
 def column_edge_add(request):
     body = _object(request)
+    governed.require_write(request, *_fields(body.get("input"), body.get("output")))
     return Status(
         201,
         services.column_edge_add(
@@ -230,8 +234,32 @@ def column_edge_add(request):
 @router.put("/lineage/entity-link", summary="Link a dataset to another catalog entity (an adapter's table)")
 def dataset_link(request):
     body = _object(request)
+    governed.require_write(request, *_nodes(body.get("nodeId")))
     services.dataset_link(node_id=str(body.get("nodeId") or ""), urn=str(body.get("urn") or ""))
     return {"nodeId": body["nodeId"], "urn": body["urn"]}
+
+
+def _nodes(*ids) -> list:
+    """The nodes named (a write checks them); ids that name none are left to the service to report."""
+    found = []
+    for node_id in ids:
+        if isinstance(node_id, str) and node_id:
+            with contextlib.suppress(DictaMeshError):
+                found.append(
+                    selectors.node_by_urn(node_id)
+                    if node_id.startswith("dm:")
+                    else selectors.node_by_id(node_id)
+                )
+    return found
+
+
+def _fields(*ids) -> list:
+    found = []
+    for field_id in ids:
+        if isinstance(field_id, str) and field_id:
+            with contextlib.suppress(DictaMeshError):
+                found.append(selectors.field_by_id(field_id))
+    return found
 
 
 # -- Marquez lists (most specific paths first: names may hold slashes) -------------------------------------------

@@ -83,3 +83,21 @@ def require(node) -> None:
     if hidden(graph, [node.pk]):
         label = getattr(node, "name", node.pk)
         raise NotFound(f"No {'field' if graph == 'field' else node.kind} {label!r}.")
+
+
+def require_write(request, *nodes) -> None:
+    """A manual lineage edit: every node it touches must be visible (else not found) and writable (governance:
+    ``write`` on a ``lineage`` resource with the node's catalog entity's attributes)."""
+    from dictamesh.errors import PermissionDenied
+
+    from .models import DatasetField
+
+    with scope(request):
+        for node in nodes:
+            require(node)
+    access = governance.access(request)
+    for node in nodes:
+        urn = (node.dataset.entity_urn if isinstance(node, DatasetField) else node.entity_urn) or ""
+        decision = governance.linked_decide(access, "write", urn)
+        if not decision.allowed:
+            raise PermissionDenied(f"You may not change the lineage of {urn or node}: {decision.message}")

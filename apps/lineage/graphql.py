@@ -11,6 +11,7 @@ from dictamesh.errors import ValidationError
 from dictamesh.graphql.context import require_user
 
 from . import governed, graph, impact, selectors, services
+from .api import _nodes
 from .models import DatasetField, Node
 
 
@@ -195,6 +196,7 @@ class AddLineageEdge(graphene.Mutation):
     @staticmethod
     def mutate(root, info, origin, destination, confidence=1.0, note=""):
         user = require_user(info)
+        governed.require_write(info.context, *_nodes(origin, destination))
         return services.edge_add(origin=origin, destination=destination, confidence=confidence, note=note,
                                  actor=f"user:{user.get_username()}")  # fmt: skip
 
@@ -209,6 +211,7 @@ class RemoveLineageEdge(graphene.Mutation):
     @staticmethod
     def mutate(root, info, origin, destination):
         user = require_user(info)
+        governed.require_write(info.context, *_nodes(origin, destination))
         services.edge_remove(origin=origin, destination=destination, actor=f"user:{user.get_username()}")
         return RemoveLineageEdge(ok=True)
 

@@ -100,3 +100,34 @@ def test_a_restricted_dataset_is_hidden_from_lineage(world, client):
         "graph"
     ]
     assert secret in _ids(full)
+
+
+def test_manual_lineage_edits_are_governed(world, client):
+    alice = person("alice")
+    secret = f"dataset:{PG}:{SECRET}"
+    hidden = client.post(
+        "/api/v1/lineage/edges", json.dumps({"origin": secret, "destination": "job:airflow:report"}),
+        content_type="application/json", **alice,
+    )  # fmt: skip
+    assert hidden.status_code == 404
+    steward = person("stella", staff=True)
+    from tests.governance.helpers import policy
+
+    policy(client, steward, name="frozen-lineage", effect="deny", actors=["authenticated"], actions=["write"],
+           resources=["lineage"], condition="matchUrn('*raw_pay*')")  # fmt: skip
+    denied = client.post(
+        "/api/v1/lineage/edges", json.dumps({"origin": f"dataset:{PG}:{RAW}", "destination": "job:airflow:report"}),
+        content_type="application/json", **alice,
+    )  # fmt: skip
+    assert denied.status_code == 403 and "frozen-lineage" in denied.json()["message"]
+    allowed = client.post(
+        "/api/v1/lineage/edges", json.dumps({"origin": f"dataset:{PG}:{REPORT}", "destination": "job:airflow:load"}),
+        content_type="application/json", **alice,
+    )  # fmt: skip
+    assert allowed.status_code == 201
+    mutation = gql(
+        client,
+        f'mutation {{ addLineageEdge(origin: "{secret}", destination: "job:airflow:load") {{ origin }} }}',
+        alice,
+    )
+    assert mutation["errors"][0]["extensions"]["code"] == "not_found"
