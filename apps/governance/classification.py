@@ -83,12 +83,14 @@ def _clean(data: Any) -> dict[str, Any]:
     return {"urn": urn, "path": path, "classification": level, "pii_category": category, "evidence": evidence}
 
 
-def sync_entity(urn: str) -> None:
-    """Tell the catalog which property paths of ``urn`` are sensitive now, and the PII it holds; and move
-    the policy version, so every process drops what it cached of the fields' sensitivity."""
+def sync_entity(urn: str, *, changed: bool = True) -> None:
+    """Tell the catalog which property paths of ``urn`` are sensitive now, and the PII it holds; and, when
+    a classification ``changed``, move the policy version, so every process drops what it cached of the
+    fields' sensitivity."""
     from .services import policy_version_bump
 
-    policy_version_bump()
+    if changed:
+        policy_version_bump()
     from apps.catalog.public import entity_sensitivity_set
 
     from .selectors import field_infos

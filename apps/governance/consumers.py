@@ -18,7 +18,7 @@ def entity_changed(event) -> None:
     if event.type == ENTITY_UPDATED and "properties" not in changed:
         return
     if classification.has_confirmed(urn=event.subject):
-        classification.sync_entity(event.subject)
+        classification.sync_entity(event.subject, changed=False)  # the entity changed, not its fields
     try:
         classification.fields_detect(urn=event.subject, rows=[], properties=True)
     except NotFound:  # deleted since: nothing to scan
