@@ -3,6 +3,7 @@
 from apps.catalog.api import router as catalog_router
 from apps.governance.api import router as governance_router
 from apps.lineage.api import router as lineage_router
+from apps.notifications.api import router as notifications_router
 from apps.schemas.api import router as schemas_router
 from dictamesh import __version__
 from dictamesh.api import build_api
@@ -21,3 +22,4 @@ api.add_router("/events", events_router)
 api.add_router("/catalog", catalog_router)
 api.add_router("/schemas", schemas_router)
 api.add_router("/governance", governance_router)
+api.add_router("/notifications", notifications_router)

@@ -22,6 +22,12 @@ REGISTRY = Registry(
             description="Stewards' routing rules: forward, transform, webhook.",
         ),
         ConsumerSpec(
+            name="notifications",
+            topics=tuple(topic.name for topic in TOPICS if topic.name != "dictamesh.governance.audit.v1"),
+            handler="apps.notifications.consumers.notify_subscribers",
+            description="Subscriptions: the notifications each event asks for (delivered by Celery tasks).",
+        ),
+        ConsumerSpec(
             name="catalog-cache",
             topics=(ENTITY_TOPIC.name,),
             handler="apps.catalog.consumers.invalidate_cache",

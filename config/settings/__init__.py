@@ -12,6 +12,7 @@ from .events import *  # noqa: F403
 from .governance import *  # noqa: F403
 from .kafka import *  # noqa: F403
 from .lineage import *  # noqa: F403
+from .notifications import *  # noqa: F403
 from .observability import *  # noqa: F403
 from .redis import *  # noqa: F403
 from .schemas import *  # noqa: F403

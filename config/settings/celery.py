@@ -34,5 +34,6 @@ CELERY_BEAT_SCHEDULE: dict = {
     "dictamesh-lineage-apply-pending": {"task": "dictamesh.lineage.apply_pending", "schedule": 60.0},
     "dictamesh-governance-propagate": {"task": "dictamesh.governance.propagate", "schedule": 600.0},
     "dictamesh-governance-retention": {"task": "dictamesh.governance.retention", "schedule": 86400.0},
+    "dictamesh-notifications-sweep": {"task": "dictamesh.notifications.sweep", "schedule": 60.0},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -1,0 +1,142 @@
+"""From events to notifications: the subscriptions an event matches, their recipients, the words.
+
+The ``notifications`` consumer calls ``event_received`` for every event of the deployment. Each matching
+subscription gives one notification per recipient and channel, keyed ``<event id>:<subscription>:<recipient>``:
+a redelivered event asks for the same notifications again, and gets the ones it already has.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import jmespath
+from django.contrib.auth import get_user_model
+from django.template import Context, Engine
+
+from .models import Channel, Subscription, Template
+from .services import notify
+
+logger = logging.getLogger("dictamesh.notifications")
+ENGINE = Engine(autoescape=False)  # plain text: e-mail bodies, webhook text
+DEFAULT_SUBJECT = "{{ event.type }}: {{ event.subject }}"
+DEFAULT_BODY = (
+    "{{ event.type }} on {{ event.subject }}{% if event.actor %} by {{ event.actor }}{% endif %}, "
+    "at {{ event.time }}.\n\n{% for key, value in event.data.items %}{{ key }}: {{ value }}\n{% endfor %}"
+)
+CACHE_SECONDS = 5.0
+
+
+def _matches_type(patterns: list[str], value: str) -> bool:
+    return any(value.startswith(p[:-1]) if p.endswith("*") else value == p for p in patterns)
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    subscription: Subscription
+    filter: object | None
+    users: tuple
+    group_users: tuple
+
+
+_lock = threading.Lock()
+_cache: tuple[float, list[_Compiled]] = (0.0, [])
+
+
+def _subscriptions() -> list[_Compiled]:
+    """Enabled subscriptions, compiled, kept a few seconds (a consumer reads events by the thousand)."""
+    global _cache
+    stamp, found = _cache
+    if time.monotonic() - stamp < CACHE_SECONDS:
+        return found
+    with _lock:
+        compiled = []
+        for sub in Subscription.objects.filter(enabled=True).prefetch_related("users", "groups__user_set"):
+            try:
+                condition = jmespath.compile(sub.filter) if sub.filter else None
+            except jmespath.exceptions.JMESPathError:
+                logger.error("subscription %s has a filter that does not compile", sub.name)
+                continue
+            group_users = tuple(u for g in sub.groups.all() for u in g.user_set.all() if u.is_active)
+            compiled.append(
+                _Compiled(sub, condition, tuple(u for u in sub.users.all() if u.is_active), group_users)
+            )
+        _cache = (time.monotonic(), compiled)
+        return compiled
+
+
+def reset_cache() -> None:
+    global _cache
+    _cache = (0.0, [])
+
+
+def _owners(subject: str) -> list:
+    """The users who own the entity ``subject`` names (``user:<name>``, and the members of ``group:<name>``)."""
+    from django.contrib.auth.models import Group
+
+    from apps.catalog.public import entity_owners
+
+    principals = entity_owners(urns=[subject]).get(subject, [])
+    names = [p.split(":", 1)[1] for p in principals if p.startswith("user:")]
+    groups = [p.split(":", 1)[1] for p in principals if p.startswith("group:")]
+    User = get_user_model()
+    users = list(User.objects.filter(**{f"{User.USERNAME_FIELD}__in": names}, is_active=True))
+    users += [
+        u
+        for g in Group.objects.filter(name__in=groups).prefetch_related("user_set")
+        for u in g.user_set.all()
+    ]
+    return users
+
+
+def _template(event_type: str, channel: str) -> tuple[str, str]:
+    found = [
+        t
+        for t in Template.objects.filter(language="en")
+        if _matches_type([t.type], event_type) and t.channel in ("", channel)
+    ]
+    if not found:
+        return DEFAULT_SUBJECT, DEFAULT_BODY
+    best = max(found, key=lambda t: (not t.type.endswith("*"), len(t.type), t.channel == channel))
+    return best.subject, best.body
+
+
+def render(event, channel: str, recipient: str) -> tuple[str, str]:
+    subject_text, body_text = _template(event.type, channel)
+    context = Context({"event": event.as_dict() | {"data": event.data if isinstance(event.data, dict) else {}},
+                       "recipient": recipient})  # fmt: skip
+    subject = " ".join(ENGINE.from_string(subject_text).render(context).split())
+    return subject[:300], ENGINE.from_string(body_text).render(context)
+
+
+def event_received(event) -> int:
+    """The ``notifications`` consumer: the notifications this event asks for (how many)."""
+    view = event.as_dict()
+    count = 0
+    for compiled in _subscriptions():
+        sub = compiled.subscription
+        if not _matches_type(sub.event_types, event.type):
+            continue
+        if compiled.filter is not None and not compiled.filter.search(view):
+            continue
+        users = {u.pk: u for u in (*compiled.users, *compiled.group_users)}
+        if sub.owners:
+            users.update((u.pk, u) for u in _owners(event.subject))
+        targets: list[tuple[str, object]] = []  # (address, user)
+        if sub.channel == Channel.INAPP:
+            targets = [(f"user:{u.pk}", u) for u in users.values()]
+        elif sub.channel == Channel.EMAIL:
+            targets = [(u.email, u) for u in users.values() if u.email] + [(a, None) for a in sub.addresses]
+        else:
+            targets = [(a, None) for a in sub.addresses]
+        for address, user in targets:
+            subject, body = render(event, sub.channel, address)
+            notify(
+                type=event.type, channel=sub.channel, address="" if sub.channel == Channel.INAPP else address,
+                user=user, subject=subject, body=body, payload={"event": view}, priority=sub.priority,
+                dedup_key=f"{event.id}:{sub.pk}:{address}"[:200], event_id=event.id,
+            )  # fmt: skip
+            count += 1
+    return count

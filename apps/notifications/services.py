@@ -1,0 +1,161 @@
+"""Writes of notifications: ask for one (idempotent by its dedup key), deliver it (once), mark inbox items.
+
+Delivery holds the notification's row lock while it sends, and a notification that is no longer pending is
+not sent again: a redelivered event or a retried task never sends twice. A process that dies after a send
+but before its commit leaves the row pending, and it is sent again (at least once): receivers drop a
+delivery they already have by its dedup key (``X-DictaMesh-Delivery``, and the e-mail's Message-ID).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from dictamesh.errors import NotFound, ValidationError
+
+from .channels import BACKENDS, Result
+from .models import Channel, DeliveryAttempt, InboxItem, Notification, Priority, Status
+
+logger = logging.getLogger("dictamesh.notifications")
+BACKOFF_BASE = 5.0  # seconds before the second attempt; doubled each time
+BACKOFF_MAX = 3600.0
+
+
+def backoff(attempt: int) -> float:
+    return min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (attempt - 1))
+
+
+@transaction.atomic
+def notify(
+    *,
+    type: str,  # noqa: A002 - the notification type
+    channel: str,
+    address: str = "",
+    user=None,
+    subject: str,
+    body: str = "",
+    payload: dict | None = None,
+    priority: str = Priority.NORMAL,
+    dedup_key: str,
+    event_id: str = "",
+) -> Notification:
+    """A notification to send (once: asking again with the same dedup key returns the same one); its
+    delivery is queued when the transaction commits."""
+    problems = {}
+    if channel not in Channel.values:
+        problems["channel"] = f"one of {', '.join(Channel.values)}"
+    if channel == Channel.INAPP and user is None:
+        problems["user"] = "required for in-app"
+    if channel != Channel.INAPP and not address:
+        problems["address"] = "required"
+    if not dedup_key or len(dedup_key) > 200:
+        problems["dedup_key"] = "required, at most 200 characters"
+    if problems:
+        raise ValidationError("The notification is invalid.", fields=problems)
+    row, created = Notification.objects.get_or_create(
+        dedup_key=dedup_key,
+        defaults={
+            "type": type, "channel": channel, "address": address or f"user:{user.pk}", "user": user,
+            "subject": subject[:300], "body": body, "payload": payload or {}, "priority": priority,
+            "event_id": event_id, "next_attempt_at": timezone.now(),
+        },
+    )  # fmt: skip
+    if created:
+        transaction.on_commit(lambda: _enqueue(row.pk))
+    return row
+
+
+def _enqueue(pk: int, countdown: float | None = None) -> None:
+    from .tasks import deliver
+
+    try:
+        deliver.apply_async(args=[pk], countdown=countdown)
+    except Exception:  # the broker is down: the sweep (beat) picks pending notifications up
+        logger.warning("could not queue notification %s; the sweep will", pk, exc_info=True)
+
+
+def deliver(*, notification_id: int) -> float | None:
+    """Try once to deliver a pending notification: None when done (sent or failed for good), else the
+    seconds to wait before the next try."""
+    with transaction.atomic():
+        row = Notification.objects.select_for_update(skip_locked=True).filter(pk=notification_id).first()
+        if row is None or row.status != Status.PENDING:
+            return None  # another worker has it, or it is done: never twice
+        if row.next_attempt_at and row.next_attempt_at > timezone.now() + timedelta(seconds=1):
+            return None  # a duplicate task (the sweep) early: the task that set this time will come
+        row.attempts += 1
+        started = time.perf_counter()
+        try:
+            result = BACKENDS[row.channel].send(row)
+        except Exception as exc:  # a channel's bug is a failed attempt, reported; the worker goes on
+            logger.exception("channel %s failed on notification %s", row.channel, row.pk)
+            result = Result("retry", None, f"{type(exc).__name__}: {exc}"[:500])
+        DeliveryAttempt.objects.create(
+            notification=row, number=row.attempts, outcome=result.outcome, status_code=result.status_code,
+            detail=result.detail, duration_ms=int((time.perf_counter() - started) * 1000),
+        )  # fmt: skip
+        wait = None
+        if result.outcome == "sent":
+            row.status, row.sent_at, row.next_attempt_at, row.last_error = (
+                Status.SENT,
+                timezone.now(),
+                None,
+                "",
+            )
+        elif result.outcome == "retry" and row.attempts < settings.DICTAMESH_NOTIFY_MAX_ATTEMPTS:
+            wait = max(result.retry_after or 0, backoff(row.attempts))
+            row.next_attempt_at, row.last_error = timezone.now() + timedelta(seconds=wait), result.detail
+        else:
+            row.status, row.next_attempt_at, row.last_error = Status.FAILED, None, result.detail
+        row.save(update_fields=["status", "attempts", "sent_at", "next_attempt_at", "last_error"])
+    return wait
+
+
+def retry_failed(*, ids: list[int]) -> int:
+    """Give failed notifications (the dead letters) another round of attempts."""
+    with transaction.atomic():
+        count = Notification.objects.filter(pk__in=ids, status=Status.FAILED).update(
+            status=Status.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error=""
+        )
+        for pk in ids:
+            transaction.on_commit(lambda pk=pk: _enqueue(pk))
+    return count
+
+
+def sweep(*, limit: int = 1000) -> int:
+    """Queue the pending notifications whose time has come (a lost task, a broker that was down)."""
+    due = list(
+        Notification.objects.filter(status=Status.PENDING, next_attempt_at__lte=timezone.now())
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in due:
+        _enqueue(pk)
+    return len(due)
+
+
+def inbox_mark_read(*, user, ids: list[int] | None = None) -> int:
+    """Mark a user's inbox items read (``ids``, or all)."""
+    items = InboxItem.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+            raise ValidationError("ids is a list of numbers.", fields={"ids": "list of numbers"})
+        found = set(InboxItem.objects.filter(user=user, pk__in=ids).values_list("pk", flat=True))
+        missing = sorted(set(ids) - found)
+        if missing:
+            raise NotFound(f"No inbox item {missing[0]}.")
+        items = items.filter(pk__in=ids)
+    return items.update(read_at=timezone.now())
+
+
+def inbox_state(item: InboxItem) -> dict[str, Any]:
+    return {
+        "id": item.pk, "title": item.title, "body": item.body, "type": item.notification.type,
+        "priority": item.notification.priority, "created_at": item.created_at, "read_at": item.read_at,
+    }  # fmt: skip

@@ -1,0 +1,19 @@
+"""Delivery tasks: one notification per task, retried with backoff; a sweep for what got lost."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(bind=True, name="dictamesh.notifications.deliver", max_retries=None, acks_late=True)
+def deliver(self, notification_id: int) -> None:
+    wait = services.deliver(notification_id=notification_id)
+    if wait is not None:
+        raise self.retry(countdown=wait)
+
+
+@shared_task(name="dictamesh.notifications.sweep")
+def sweep() -> int:
+    return services.sweep()

@@ -1,0 +1,152 @@
+"""Delivery through real local servers: SMTP (aiosmtpd) and webhooks (an HTTP server), with retries on
+transient failures, permanent failures, dead letters, idempotency, and the in-app inbox."""
+
+from __future__ import annotations
+
+import email
+import json
+
+import pytest
+
+from apps.notifications import services
+from apps.notifications.models import DeliveryAttempt, InboxItem, Notification
+from dictamesh.auth.services import user_ensure
+from dictamesh.signing import verify
+
+
+def _notify(**fields):
+    base = {
+        "type": "schema.version_rejected",
+        "subject": "orders-value v3 was rejected",
+        "body": "Field amount...",
+    }
+    return services.notify(**{**base, **fields})
+
+
+def test_email_reaches_the_smtp_server_once(db, smtp):
+    row = _notify(channel="email", address="owner@example.com", dedup_key="evt-1:owner@example.com:email")
+    again = _notify(channel="email", address="owner@example.com", dedup_key="evt-1:owner@example.com:email")
+    assert again.pk == row.pk  # asked twice: one notification
+    assert services.deliver(notification_id=row.pk) is None
+    assert services.deliver(notification_id=row.pk) is None  # a retried task: not sent again
+    assert len(smtp.messages) == 1
+    envelope = smtp.messages[0]
+    message = email.message_from_bytes(envelope.content)
+    assert envelope.rcpt_tos == ["owner@example.com"]
+    assert message["Subject"] == "orders-value v3 was rejected"
+    assert message["X-DictaMesh-Delivery"] == "evt-1:owner@example.com:email"
+    row.refresh_from_db()
+    assert row.status == "sent" and row.attempts == 1 and row.sent_at is not None
+
+
+def test_a_transient_smtp_refusal_is_retried_with_backoff(db, smtp):
+    smtp.refuse = ["451 4.3.0 try again later"]
+    row = _notify(channel="email", address="owner@example.com", dedup_key="evt-2")
+    wait = services.deliver(notification_id=row.pk)
+    assert wait == services.backoff(1) and not smtp.messages
+    Notification.objects.filter(pk=row.pk).update(next_attempt_at=None)  # its time has come
+    assert services.deliver(notification_id=row.pk) is None
+    assert len(smtp.messages) == 1
+    outcomes = list(DeliveryAttempt.objects.filter(notification=row).values_list("outcome", "status_code"))
+    assert outcomes == [("retry", 451), ("sent", 250)]
+
+
+def test_a_permanent_smtp_refusal_fails_at_once(db, smtp):
+    smtp.refuse = ["550 5.1.1 no such mailbox"]
+    row = _notify(channel="email", address="nobody@example.com", dedup_key="evt-3")
+    assert services.deliver(notification_id=row.pk) is None
+    row.refresh_from_db()
+    assert row.status == "failed" and "550" in row.last_error
+
+
+def test_webhooks_are_signed_and_retried_on_5xx_and_429(db, receiver, settings):
+    settings.DICTAMESH_NOTIFY_WEBHOOK_SECRET = "s3cret"
+    receiver.responses = [(503, {}), (429, {"Retry-After": "30"})]
+    row = _notify(
+        channel="webhook", address=receiver.url, dedup_key="evt-4:hook", payload={"subject": "orders-value"}
+    )
+    assert services.deliver(notification_id=row.pk) == services.backoff(1)
+    Notification.objects.filter(pk=row.pk).update(next_attempt_at=None)
+    assert services.deliver(notification_id=row.pk) == 30  # the server's Retry-After, longer than the backoff
+    Notification.objects.filter(pk=row.pk).update(next_attempt_at=None)
+    assert services.deliver(notification_id=row.pk) is None
+    headers, body = receiver.requests[-1]
+    assert verify("s3cret", headers, body)
+    assert headers["X-DictaMesh-Delivery"] == "evt-4:hook"
+    sent = json.loads(body)
+    assert sent["type"] == "schema.version_rejected" and sent["data"] == {"subject": "orders-value"}
+    assert [r[0]["X-DictaMesh-Delivery"] for r in receiver.requests] == ["evt-4:hook"] * 3
+    assert not verify("wrong", headers, body)
+
+
+def test_a_4xx_fails_and_a_refused_connection_is_retried_until_a_dead_letter(db, receiver, settings):
+    receiver.responses = [(404, {})]
+    row = _notify(channel="webhook", address=receiver.url, dedup_key="evt-5")
+    assert services.deliver(notification_id=row.pk) is None
+    assert Notification.objects.get(pk=row.pk).status == "failed"
+    settings.DICTAMESH_NOTIFY_MAX_ATTEMPTS = 3
+    from dictamesh.devservices.ports import free_port
+
+    closed = _notify(channel="webhook", address=f"http://127.0.0.1:{free_port()}/", dedup_key="evt-6")
+    for _ in range(3):
+        Notification.objects.filter(pk=closed.pk).update(next_attempt_at=None)
+        services.deliver(notification_id=closed.pk)
+    closed.refresh_from_db()
+    assert closed.status == "failed" and closed.attempts == 3 and "ConnectionError" in closed.last_error
+    assert services.retry_failed(ids=[closed.pk]) == 1
+    closed.refresh_from_db()
+    assert closed.status == "pending" and closed.attempts == 0
+
+
+def test_in_app_inbox(db, client):
+    user = user_ensure(username="alice")
+    from dictamesh.auth.services import api_token_create
+    from tests.conftest import bearer
+
+    headers = bearer(api_token_create(user=user, name="t").clear)
+    for n in range(3):
+        row = _notify(channel="inapp", user=user, dedup_key=f"evt-{n}:alice:inapp", subject=f"note {n}")
+        services.deliver(notification_id=row.pk)
+    listed = client.get("/api/v1/notifications/inbox", **headers).json()
+    assert [i["title"] for i in listed["items"]] == ["note 2", "note 1", "note 0"] and listed["unread"] == 3
+    first = listed["items"][0]["id"]
+    marked = client.post(
+        "/api/v1/notifications/inbox/read",
+        json.dumps({"ids": [first]}),
+        content_type="application/json",
+        **headers,
+    )
+    assert marked.json() == {"marked": 1}
+    assert client.get("/api/v1/notifications/inbox/unread-count", **headers).json() == {"unread": 2}
+    assert client.post(
+        "/api/v1/notifications/inbox/read", "{}", content_type="application/json", **headers
+    ).json() == {"marked": 2}
+    other = user_ensure(username="bob")
+    bob = bearer(api_token_create(user=other, name="t").clear)
+    assert client.get("/api/v1/notifications/inbox", **bob).json()["items"] == []
+    missing = client.post(
+        "/api/v1/notifications/inbox/read",
+        json.dumps({"ids": [first]}),
+        content_type="application/json",
+        **bob,
+    )
+    assert missing.status_code == 404
+    assert client.get("/api/v1/notifications/inbox").status_code == 401
+    assert InboxItem.objects.filter(user=user, read_at__isnull=True).count() == 0
+
+
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ({"channel": "pigeon", "address": "x", "dedup_key": "k"}, "channel"),
+        ({"channel": "email", "dedup_key": "k"}, "address"),
+        ({"channel": "inapp", "dedup_key": "k"}, "user"),
+        ({"channel": "email", "address": "a@b.c", "dedup_key": ""}, "dedup_key"),
+    ],
+)
+def test_bad_notifications_are_refused(db, fields, problem):
+    from dictamesh.errors import ValidationError
+
+    with pytest.raises(ValidationError) as caught:
+        _notify(**fields)
+    assert problem in caught.value.fields

@@ -1,0 +1,66 @@
+"""End to end on the real broker: an entity changes → its event on Kafka → the notifications consumer →
+a notification for the entity's owner → delivered by SMTP with the template's words."""
+
+from __future__ import annotations
+
+import dataclasses
+import email
+import time
+import uuid
+
+import pytest
+
+from apps.catalog import services as catalog
+from apps.notifications import matching, services
+from apps.notifications.models import Notification, Subscription, Template
+from config.events import REGISTRY
+from dictamesh.auth.services import user_ensure
+from dictamesh.events.admin_ops import sync_topics
+from dictamesh.events.consumers import ConsumerRunner
+from dictamesh.events.relay import OutboxRelay
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_an_entity_change_reaches_its_owner_by_email(smtp):
+    sync_topics(REGISTRY.topics)
+    key = f"e2e_{uuid.uuid4().hex[:8]}"
+    urn = f"dm:crm:table:{key}"
+    owner = user_ensure(username=f"owner-{key}")
+    owner.email = f"{key}@example.com"
+    owner.save()
+    catalog.domain_create(name="sales")
+    catalog.source_create(name="crm", kind="salesforce")
+    Subscription.objects.create(
+        name=f"owners-{key}", channel="email", owners=True, event_types=["dictamesh.catalog.entity.updated"],
+        filter=f"subject == '{urn}'",
+    )  # fmt: skip
+    Template.objects.create(
+        type="dictamesh.catalog.entity.*", channel="email", subject="{{ event.subject }} changed",
+        body="Changed: {{ event.data.changed_fields|join:', ' }} (version {{ event.data.version }}).",
+    )  # fmt: skip
+    matching.reset_cache()
+    catalog.entities_upsert(
+        items=[{"source": "crm", "type": "table", "source_key": key, "name": key, "domain": "sales",
+                "owners": [{"principal": f"user:{owner.username}", "role": "technical"}]}]
+    )  # fmt: skip
+    catalog.entity_update(urn=urn, changes={"description": "now documented"})
+    OutboxRelay().drain()
+    spec = dataclasses.replace(REGISTRY.consumer("notifications"), group_id=f"test-{key}")
+    runner = ConsumerRunner(spec)
+    runner.subscribe()
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline and not Notification.objects.filter(address=owner.email).exists():
+            records = [r for r in runner.consumer.consume(num_messages=500, timeout=0.5) if r.error() is None]
+            if records:
+                runner.process_batch(records)
+    finally:
+        runner.consumer.close()
+        runner.dlq.flush(10)
+    sent = Notification.objects.get(address=owner.email)
+    assert sent.type == "dictamesh.catalog.entity.updated" and sent.subject == f"{urn} changed"
+    services.deliver(notification_id=sent.pk)  # what the Celery task does
+    message = email.message_from_bytes(smtp.messages[-1].content)
+    assert message["Subject"] == f"{urn} changed" and smtp.messages[-1].rcpt_tos == [owner.email]
+    assert "Changed: description (version 2)." in message.get_payload()
