@@ -110,6 +110,108 @@ class WebhookBackend:
         return Result("failed", code, response.text[:500])
 
 
+def _post(url: str, body: dict, headers: dict | None = None) -> Result:
+    return _send_raw(url, orjson.dumps(body), {"Content-Type": "application/json", **(headers or {})})
+
+
+def _send_raw(url: str, body: bytes, headers: dict) -> Result:
+    """A POST and what its answer means: 2xx sent; timeouts, refused connections, 429 and 5xx retried (with
+    the server's Retry-After); other 4xx failed."""
+    try:
+        response = requests.post(
+            url, data=body, headers=headers, timeout=settings.DICTAMESH_NOTIFY_TIMEOUT_SECONDS
+        )
+    except requests.RequestException as exc:
+        return Result("retry", None, f"{type(exc).__name__}: {exc}"[:500])
+    code = response.status_code
+    if 200 <= code < 300:
+        return Result("sent", code, response.text[:200])
+    if code == 429 or code >= 500:
+        retry_after = response.headers.get("Retry-After")
+        wait = float(retry_after) if retry_after and retry_after.isdigit() else None
+        return Result("retry", code, response.text[:500], wait)
+    return Result("failed", code, response.text[:500])
+
+
+class SlackBackend:
+    """An incoming webhook (the address is its URL), or chat.postMessage when the address is
+    ``#channel`` and DICTAMESH_SLACK_BOT_TOKEN is set (Slack answers 200 with ok: false on errors)."""
+
+    def send(self, notification: Notification) -> Result:
+        text = f"*{notification.subject}*\n{notification.body}".strip()
+        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}}]
+        if notification.address.startswith("#"):
+            result = _post(
+                settings.DICTAMESH_SLACK_API_URL.rstrip("/") + "/chat.postMessage",
+                {"channel": notification.address, "text": notification.subject, "blocks": blocks},
+                {"Authorization": f"Bearer {settings.DICTAMESH_SLACK_BOT_TOKEN}"},
+            )
+            if result.outcome == "sent" and '"ok":false' in result.detail.replace(" ", ""):
+                transient = "ratelimited" in result.detail
+                return Result("retry" if transient else "failed", result.status_code, result.detail)
+            return result
+        return _post(notification.address, {"text": notification.subject, "blocks": blocks})
+
+
+class PagerDutyBackend:
+    """Events API v2: the address is the routing key; the notification's payload may carry
+    ``event_action`` (trigger, acknowledge, resolve); the dedup key is the notification's ``pd_dedup_key``
+    payload field, else the subject's, so a resolve closes what a trigger opened."""
+
+    def send(self, notification: Notification) -> Result:
+        payload = notification.payload or {}
+        action = payload.get("event_action", "trigger")
+        body = {
+            "routing_key": notification.address,
+            "event_action": action,
+            "dedup_key": payload.get("pd_dedup_key") or notification.subject[:255],
+        }
+        if action == "trigger":
+            body["payload"] = {
+                "summary": notification.subject[:1024],
+                "source": "dictamesh",
+                "severity": "critical" if notification.priority == "critical" else "warning",
+                "custom_details": {"text": notification.body, "type": notification.type},
+            }
+        return _post(settings.DICTAMESH_PAGERDUTY_URL, body)
+
+
+class SmsBackend:
+    """A provider's HTTP API, Twilio-style form fields sent as JSON: To, From, Body."""
+
+    def send(self, notification: Notification) -> Result:
+        body = {
+            "To": notification.address,
+            "From": settings.DICTAMESH_SMS_FROM,
+            "Body": notification.subject[:160],
+        }
+        auth = (
+            {"Authorization": f"Bearer {settings.DICTAMESH_SMS_TOKEN}"}
+            if settings.DICTAMESH_SMS_TOKEN
+            else {}
+        )
+        return _post(settings.DICTAMESH_SMS_URL, body, auth)
+
+
+class PushBackend:
+    """FCM-style: ``{"message": {"token", "notification": {"title", "body"}, "data"}}``."""
+
+    def send(self, notification: Notification) -> Result:
+        body = {
+            "message": {
+                "token": notification.address,
+                "notification": {"title": notification.subject, "body": notification.body[:1000]},
+                "data": {"type": notification.type, "id": notification.dedup_key},
+            }
+        }
+        auth = (
+            {"Authorization": f"Bearer {settings.DICTAMESH_PUSH_TOKEN}"}
+            if settings.DICTAMESH_PUSH_TOKEN
+            else {}
+        )
+        return _post(settings.DICTAMESH_PUSH_URL, body, auth)
+
+
 class InAppBackend:
     def send(self, notification: Notification) -> Result:
         if notification.user_id is None:
@@ -129,4 +231,8 @@ BACKENDS: dict[str, Backend] = {
     Channel.EMAIL: EmailBackend(),
     Channel.WEBHOOK: WebhookBackend(),
     Channel.INAPP: InAppBackend(),
+    Channel.SLACK: SlackBackend(),
+    Channel.PAGERDUTY: PagerDutyBackend(),
+    Channel.SMS: SmsBackend(),
+    Channel.PUSH: PushBackend(),
 }

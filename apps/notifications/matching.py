@@ -137,6 +137,7 @@ def event_received(event) -> int:
                 type=event.type, channel=sub.channel, address="" if sub.channel == Channel.INAPP else address,
                 user=user, subject=subject, body=body, payload={"event": view}, priority=sub.priority,
                 dedup_key=f"{event.id}:{sub.pk}:{address}"[:200], event_id=event.id,
+                fallback_channel=sub.fallback_channel,
             )  # fmt: skip
             count += 1
     return count

@@ -11,6 +11,10 @@ class Channel(models.TextChoices):
     EMAIL = "email"
     WEBHOOK = "webhook"
     INAPP = "inapp"
+    SLACK = "slack"
+    PAGERDUTY = "pagerduty"
+    SMS = "sms"
+    PUSH = "push"
 
 
 class Priority(models.TextChoices):
@@ -37,7 +41,10 @@ class Notification(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    address = models.CharField(max_length=500, help_text="e-mail address or webhook URL; the user for in-app")
+    address = models.CharField(
+        max_length=500,
+        help_text="e-mail address, webhook or Slack URL, phone number, device token, PagerDuty routing key",
+    )
     subject = models.CharField(max_length=300, blank=True, default="")
     body = models.TextField(blank=True, default="")
     payload = models.JSONField(default=dict, blank=True, help_text="what a webhook receives as data")
@@ -46,6 +53,7 @@ class Notification(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
     event_id = models.CharField(max_length=100, blank=True, default="")
+    fallback_channel = models.CharField(max_length=10, choices=Channel.choices, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -130,6 +138,10 @@ class Subscription(models.Model):
     owners = models.BooleanField(default=False, help_text="the owners of the entity the event is about")
     addresses = models.JSONField(default=list, blank=True, help_text="e-mail addresses or webhook URLs")
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    fallback_channel = models.CharField(
+        max_length=10, choices=Channel.choices, blank=True, default="",
+        help_text="after the last failed attempt, the users are notified again on this channel",
+    )  # fmt: skip
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -162,3 +174,27 @@ class Template(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} [{self.channel or 'any'}/{self.language}]"
+
+
+class Preference(models.Model):
+    """A user's choice for a notification type (a prefix ending in * matches many) on a channel (empty: any):
+    on or off, and quiet hours in the user's time zone. Critical notifications and mandatory types
+    (DICTAMESH_NOTIFY_MANDATORY_TYPES) ignore both."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    type = models.CharField(max_length=200, default="*")
+    channel = models.CharField(max_length=10, choices=Channel.choices, blank=True, default="")
+    enabled = models.BooleanField(default=True)
+    quiet_from = models.TimeField(null=True, blank=True)
+    quiet_until = models.TimeField(null=True, blank=True)
+    timezone = models.CharField(max_length=64, default="UTC")
+
+    class Meta:
+        db_table = "dictamesh_notifications_preference"
+        ordering = ["user", "type", "channel"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "type", "channel"], name="dictamesh_notif_pref_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.type} {self.channel or 'any'}: {'on' if self.enabled else 'off'}"

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from dictamesh.errors import NotFound, ValidationError
 
+from . import preferences, rate_limit
 from .channels import BACKENDS, Result
 from .models import Channel, DeliveryAttempt, InboxItem, Notification, Priority, Status
 
@@ -44,9 +45,11 @@ def notify(
     priority: str = Priority.NORMAL,
     dedup_key: str,
     event_id: str = "",
+    fallback_channel: str = "",
 ) -> Notification:
     """A notification to send (once: asking again with the same dedup key returns the same one); its
-    delivery is queued when the transaction commits."""
+    delivery is queued when the transaction commits. A user's preferences apply (off: the notification is
+    recorded as suppressed; quiet hours: it waits for their end), except to critical and mandatory ones."""
     problems = {}
     if channel not in Channel.values:
         problems["channel"] = f"one of {', '.join(Channel.values)}"
@@ -58,17 +61,34 @@ def notify(
         problems["dedup_key"] = "required, at most 200 characters"
     if problems:
         raise ValidationError("The notification is invalid.", fields=problems)
+    now = timezone.now()
+    status, when, note = Status.PENDING, now, ""
+    if user is not None and priority != Priority.CRITICAL and not _mandatory(type):
+        preference = preferences.applying(user=user, type=type, channel=channel)
+        if preference is not None and not preference.enabled:
+            status, when, note = Status.SUPPRESSED, None, "turned off by the recipient's preferences"
+        elif preference is not None:
+            when = preferences.after_quiet_hours(preference, now)
     row, created = Notification.objects.get_or_create(
         dedup_key=dedup_key,
         defaults={
             "type": type, "channel": channel, "address": address or f"user:{user.pk}", "user": user,
             "subject": subject[:300], "body": body, "payload": payload or {}, "priority": priority,
-            "event_id": event_id, "next_attempt_at": timezone.now(),
+            "event_id": event_id, "next_attempt_at": when, "status": status, "last_error": note,
+            "fallback_channel": fallback_channel,
         },
     )  # fmt: skip
-    if created:
-        transaction.on_commit(lambda: _enqueue(row.pk))
+    if created and status == Status.PENDING:
+        countdown = max(0.0, (when - now).total_seconds()) or None
+        transaction.on_commit(lambda: _enqueue(row.pk, countdown))
     return row
+
+
+def _mandatory(type_: str) -> bool:
+    return any(
+        type_.startswith(p[:-1]) if p.endswith("*") else type_ == p
+        for p in settings.DICTAMESH_NOTIFY_MANDATORY_TYPES
+    )
 
 
 def _enqueue(pk: int, countdown: float | None = None) -> None:
@@ -89,6 +109,12 @@ def deliver(*, notification_id: int) -> float | None:
             return None  # another worker has it, or it is done: never twice
         if row.next_attempt_at and row.next_attempt_at > timezone.now() + timedelta(seconds=1):
             return None  # a duplicate task (the sweep) early: the task that set this time will come
+        if row.priority != Priority.CRITICAL:
+            wait = rate_limit.take(row.channel, row.address)
+            if wait:  # over the recipient's rate on this channel: it waits for a token (never dropped)
+                row.next_attempt_at = timezone.now() + timedelta(seconds=wait)
+                row.save(update_fields=["next_attempt_at"])
+                return wait
         row.attempts += 1
         started = time.perf_counter()
         try:
@@ -113,8 +139,23 @@ def deliver(*, notification_id: int) -> float | None:
             row.next_attempt_at, row.last_error = timezone.now() + timedelta(seconds=wait), result.detail
         else:
             row.status, row.next_attempt_at, row.last_error = Status.FAILED, None, result.detail
+            _fall_back(row)
         row.save(update_fields=["status", "attempts", "sent_at", "next_attempt_at", "last_error"])
     return wait
+
+
+def _fall_back(row: Notification) -> None:
+    """After the last failure: the same notification to the user on the fallback channel (e.g. Slack → e-mail)."""
+    channel = row.fallback_channel
+    if not channel or channel == row.channel or row.user is None:
+        return
+    if channel == Channel.EMAIL and not row.user.email:
+        return
+    notify(
+        type=row.type, channel=channel, address=row.user.email if channel == Channel.EMAIL else "",
+        user=row.user, subject=row.subject, body=row.body, payload=row.payload, priority=row.priority,
+        dedup_key=f"{row.dedup_key}:fallback"[:200], event_id=row.event_id,
+    )  # fmt: skip
 
 
 def retry_failed(*, ids: list[int]) -> int:

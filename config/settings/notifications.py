@@ -30,3 +30,42 @@ DICTAMESH_NOTIFY_MAX_ATTEMPTS = ENV.int(
     minimum=1,
     doc="Attempts at a notification that fails transiently (timeouts, 429, 5xx), with exponential backoff.",
 )
+DICTAMESH_SLACK_API_URL = ENV.str(
+    "DICTAMESH_SLACK_API_URL", default="https://slack.com/api", doc="Slack Web API (chat.postMessage)."
+)
+DICTAMESH_SLACK_BOT_TOKEN = ENV.str(
+    "DICTAMESH_SLACK_BOT_TOKEN",
+    default="",
+    doc="Bot token for chat.postMessage (#channel addresses).",
+    secret=True,
+)
+DICTAMESH_PAGERDUTY_URL = ENV.str(
+    "DICTAMESH_PAGERDUTY_URL",
+    default="https://events.pagerduty.com/v2/enqueue",
+    doc="PagerDuty Events API v2 endpoint.",
+)
+DICTAMESH_SMS_URL = ENV.str("DICTAMESH_SMS_URL", default="", doc="The SMS provider's HTTP endpoint.")
+DICTAMESH_SMS_FROM = ENV.str("DICTAMESH_SMS_FROM", default="DictaMesh", doc="Sender of SMS notifications.")
+DICTAMESH_SMS_TOKEN = ENV.str(
+    "DICTAMESH_SMS_TOKEN", default="", doc="Bearer token of the SMS provider.", secret=True
+)
+DICTAMESH_PUSH_URL = ENV.str(
+    "DICTAMESH_PUSH_URL", default="", doc="The push provider's send endpoint (FCM-style)."
+)
+DICTAMESH_PUSH_TOKEN = ENV.str(
+    "DICTAMESH_PUSH_TOKEN", default="", doc="Bearer token of the push provider.", secret=True
+)
+DICTAMESH_NOTIFY_RATE_PER_MINUTE = ENV.int(
+    "DICTAMESH_NOTIFY_RATE_PER_MINUTE",
+    default=30,
+    minimum=0,
+    doc=(
+        "Notifications one recipient gets per minute on one channel (a token bucket in Redis); the excess "
+        "waits for tokens, never dropped. Critical ones are not limited. 0: no limit."
+    ),
+)
+DICTAMESH_NOTIFY_MANDATORY_TYPES = ENV.list(
+    "DICTAMESH_NOTIFY_MANDATORY_TYPES",
+    default=["dictamesh.governance.dsr.*"],
+    doc="Notification types users cannot turn off (a trailing * matches a prefix).",
+)

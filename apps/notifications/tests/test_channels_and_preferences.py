@@ -1,0 +1,125 @@
+"""Slack, PagerDuty, SMS and push payloads at a local receiver; fallback after the last failure; rate limits;
+preferences (off, quiet hours), critical and mandatory notifications."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from django.core.cache import cache
+
+from apps.notifications import preferences, services
+from apps.notifications.models import Notification, Preference
+from dictamesh.auth.services import user_ensure
+
+
+def _notify(**fields):
+    base = {"type": "lineage.impact", "subject": "orders.amount is used by 3 dashboards", "body": "details"}
+    return services.notify(**{**base, **fields})
+
+
+@pytest.fixture(autouse=True)
+def fresh_buckets():
+    cache.delete_pattern("dictamesh:notify:bucket:*")
+    yield
+    cache.delete_pattern("dictamesh:notify:bucket:*")
+
+
+def test_slack_incoming_webhook_and_chat_post_message(db, receiver, settings):
+    row = _notify(channel="slack", address=receiver.url, dedup_key="s1")
+    assert services.deliver(notification_id=row.pk) is None
+    sent = json.loads(receiver.requests[-1][1])
+    assert sent["text"] == "orders.amount is used by 3 dashboards"
+    assert sent["blocks"][0]["text"]["text"].startswith("*orders.amount")
+    settings.DICTAMESH_SLACK_API_URL = receiver.url.rsplit("/", 1)[0]
+    settings.DICTAMESH_SLACK_BOT_TOKEN = "xoxb-test"
+    receiver.responses = [(200, {})]
+    row = _notify(channel="slack", address="#data-alerts", dedup_key="s2")
+    services.deliver(notification_id=row.pk)
+    headers, body = receiver.requests[-1]
+    assert headers["Authorization"] == "Bearer xoxb-test" and json.loads(body)["channel"] == "#data-alerts"
+
+
+def test_pagerduty_trigger_and_resolve_share_a_dedup_key(db, receiver, settings):
+    settings.DICTAMESH_PAGERDUTY_URL = receiver.url
+    trigger = _notify(channel="pagerduty", address="R0UTINGKEY", dedup_key="p1", priority="critical",
+                      payload={"pd_dedup_key": "freshness:orders"})  # fmt: skip
+    resolve = _notify(channel="pagerduty", address="R0UTINGKEY", dedup_key="p2",
+                      payload={"pd_dedup_key": "freshness:orders", "event_action": "resolve"})  # fmt: skip
+    for row in (trigger, resolve):
+        services.deliver(notification_id=row.pk)
+    first, second = (json.loads(body) for _, body in receiver.requests)
+    assert first["event_action"] == "trigger" and first["payload"]["severity"] == "critical"
+    assert (
+        first["routing_key"] == "R0UTINGKEY"
+        and first["dedup_key"] == second["dedup_key"] == "freshness:orders"
+    )
+    assert second["event_action"] == "resolve" and "payload" not in second
+
+
+def test_sms_and_push_payloads(db, receiver, settings):
+    settings.DICTAMESH_SMS_URL = settings.DICTAMESH_PUSH_URL = receiver.url
+    settings.DICTAMESH_SMS_TOKEN = "sms-token"
+    services.deliver(notification_id=_notify(channel="sms", address="+33612345678", dedup_key="m1").pk)
+    services.deliver(notification_id=_notify(channel="push", address="device-token-1", dedup_key="m2").pk)
+    (sms_headers, sms), (_, push) = receiver.requests
+    assert json.loads(sms) == {
+        "To": "+33612345678",
+        "From": "DictaMesh",
+        "Body": "orders.amount is used by 3 dashboards",
+    }
+    assert sms_headers["Authorization"] == "Bearer sms-token"
+    message = json.loads(push)["message"]
+    assert message["token"] == "device-token-1" and message["notification"]["title"].startswith(
+        "orders.amount"
+    )
+
+
+def test_after_the_last_failure_the_user_hears_on_the_fallback_channel(db, receiver, settings):
+    settings.DICTAMESH_NOTIFY_MAX_ATTEMPTS = 2
+    receiver.responses = [(500, {}), (502, {})]
+    user = user_ensure(username="alice")
+    row = _notify(channel="slack", address=receiver.url, user=user, dedup_key="f1", fallback_channel="inapp")
+    services.deliver(notification_id=row.pk)
+    Notification.objects.filter(pk=row.pk).update(next_attempt_at=None)
+    services.deliver(notification_id=row.pk)
+    assert Notification.objects.get(pk=row.pk).status == "failed"
+    fallback = Notification.objects.get(dedup_key="f1:fallback")
+    assert fallback.channel == "inapp" and fallback.user == user and fallback.subject == row.subject
+
+
+def test_rate_limits_queue_the_excess_and_spare_critical_ones(db, receiver, settings):
+    settings.DICTAMESH_NOTIFY_RATE_PER_MINUTE = 2
+    rows = [_notify(channel="webhook", address=receiver.url, dedup_key=f"r{i}") for i in range(3)]
+    waits = [services.deliver(notification_id=r.pk) for r in rows]
+    assert waits[:2] == [None, None] and 20 <= waits[2] <= 31  # a token every 30 s
+    assert Notification.objects.get(pk=rows[2].pk).status == "pending"  # queued, not dropped
+    assert Notification.objects.get(pk=rows[2].pk).attempts == 0
+    urgent = _notify(channel="webhook", address=receiver.url, dedup_key="r-urgent", priority="critical")
+    assert services.deliver(notification_id=urgent.pk) is None and len(receiver.requests) == 3
+
+
+def test_preferences_turn_off_and_quiet_hours(db, settings):
+    user = user_ensure(username="bob")
+    Preference.objects.create(user=user, type="lineage.*", channel="inapp", enabled=False)
+    off = _notify(channel="inapp", user=user, dedup_key="q1")
+    assert off.status == "suppressed" and "preferences" in off.last_error  # recorded, not silently dropped
+    critical = _notify(channel="inapp", user=user, dedup_key="q2", priority="critical")
+    assert critical.status == "pending"
+    settings.DICTAMESH_NOTIFY_MANDATORY_TYPES = ["lineage.*"]
+    assert _notify(channel="inapp", user=user, dedup_key="q3").status == "pending"
+    quiet = Preference(
+        user=user, type="*", quiet_from=time(22, 0), quiet_until=time(7, 0), timezone="Europe/Paris"
+    )
+    late = datetime(2026, 11, 27, 22, 30, tzinfo=UTC)  # 23:30 in Paris
+    assert preferences.after_quiet_hours(quiet, late) == datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
+    noon = datetime(2026, 11, 27, 11, 0, tzinfo=UTC)
+    assert preferences.after_quiet_hours(quiet, noon) == noon
+    now = datetime.now(UTC)
+    Preference.objects.create(user=user, type="schema.*", channel="", quiet_from=(now - timedelta(hours=1)).time(),
+                              quiet_until=(now + timedelta(hours=1)).time(), timezone="UTC")  # fmt: skip
+    waiting = _notify(type="schema.rejected", channel="inapp", user=user, dedup_key="q4")
+    assert waiting.status == "pending" and waiting.next_attempt_at > datetime.now(UTC)
+    assert services.deliver(notification_id=waiting.pk) is None  # not before its time
+    assert Notification.objects.get(pk=waiting.pk).attempts == 0
