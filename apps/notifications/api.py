@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 
 from ninja import Router
+from ninja.responses import Status
 
 from dictamesh.api.base import require_user
-from dictamesh.errors import ValidationError
+from dictamesh.errors import NotFound, ValidationError
 
-from . import services
-from .models import InboxItem
+from . import services, subscriptions
+from .models import InboxItem, Preference, Subscription
 
 router = Router(tags=["notifications"])
 
@@ -44,3 +45,65 @@ def inbox_read(request):
         raise ValidationError("The body is not valid JSON.", fields={"body": "JSON"}) from None
     ids = body.get("ids") if isinstance(body, dict) else None
     return {"marked": services.inbox_mark_read(user=user, ids=ids)}
+
+
+# -- subscriptions (stewards) and preferences (each user's own) -------------------------------------------
+def _steward(request) -> None:
+    from apps.governance.public import Resource, access
+
+    access(request).require("manage", Resource(kind="governance", urn="notifications"))
+
+
+def _json(request):
+    try:
+        return json.loads(request.body or b"null")
+    except ValueError:
+        raise ValidationError("The body is not valid JSON.", fields={"body": "JSON"}) from None
+
+
+@router.get("/subscriptions", summary="Subscriptions: which events notify whom, on which channel")
+def subscription_list(request):
+    _steward(request)
+    rows = Subscription.objects.prefetch_related("users", "groups").order_by("name")
+    return {"items": [subscriptions.subscription_state(s) for s in rows]}
+
+
+@router.post("/subscriptions", response={201: dict}, summary="Create a subscription")
+def subscription_create(request):
+    _steward(request)
+    return Status(201, subscriptions.subscription_state(subscriptions.subscription_save(data=_json(request))))
+
+
+@router.patch("/subscriptions/{name}", summary="Change a subscription")
+def subscription_update(request, name: str):
+    _steward(request)
+    return subscriptions.subscription_state(subscriptions.subscription_save(data=_json(request), name=name))
+
+
+@router.delete("/subscriptions/{name}", summary="Delete a subscription")
+def subscription_delete(request, name: str):
+    _steward(request)
+    subscriptions.subscription_delete(name=name)
+    return {"name": name, "deleted": True}
+
+
+@router.get("/preferences", summary="Your notification preferences")
+def preference_list(request):
+    user = require_user(request)
+    return {"items": [subscriptions.preference_state(p) for p in Preference.objects.filter(user=user)]}
+
+
+@router.put(
+    "/preferences", summary="Set a preference: type (or prefix*), channel (or any), on/off, quiet hours"
+)
+def preference_put(request):
+    user = require_user(request)
+    return subscriptions.preference_state(subscriptions.preference_set(user=user, data=_json(request)))
+
+
+@router.delete("/preferences/{pk}", summary="Remove one of your preferences")
+def preference_delete(request, pk: int):
+    user = require_user(request)
+    if not Preference.objects.filter(user=user, pk=pk).delete()[0]:
+        raise NotFound(f"No preference {pk}.")
+    return {"id": pk, "deleted": True}
