@@ -54,6 +54,12 @@ class Notification(models.Model):
     last_error = models.TextField(blank=True, default="")
     event_id = models.CharField(max_length=100, blank=True, default="")
     fallback_channel = models.CharField(max_length=10, choices=Channel.choices, blank=True, default="")
+    digest = models.CharField(
+        max_length=10, blank=True, default="", help_text="hourly or daily: waits to be grouped into a digest"
+    )
+    digested_in = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="digested"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -185,6 +191,10 @@ class Preference(models.Model):
     type = models.CharField(max_length=200, default="*")
     channel = models.CharField(max_length=10, choices=Channel.choices, blank=True, default="")
     enabled = models.BooleanField(default=True)
+    digest = models.CharField(
+        max_length=10, blank=True, default="", choices=[("hourly", "hourly"), ("daily", "daily")],
+        help_text="empty: at once; hourly or daily: grouped into one message",
+    )  # fmt: skip
     quiet_from = models.TimeField(null=True, blank=True)
     quiet_until = models.TimeField(null=True, blank=True)
     timezone = models.CharField(max_length=64, default="UTC")

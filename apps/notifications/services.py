@@ -62,11 +62,13 @@ def notify(
     if problems:
         raise ValidationError("The notification is invalid.", fields=problems)
     now = timezone.now()
-    status, when, note = Status.PENDING, now, ""
+    status, when, note, digest = Status.PENDING, now, "", ""
     if user is not None and priority != Priority.CRITICAL and not _mandatory(type):
         preference = preferences.applying(user=user, type=type, channel=channel)
         if preference is not None and not preference.enabled:
             status, when, note = Status.SUPPRESSED, None, "turned off by the recipient's preferences"
+        elif preference is not None and preference.digest:
+            when, digest = None, preference.digest  # sent in the next digest, not on its own
         elif preference is not None:
             when = preferences.after_quiet_hours(preference, now)
     row, created = Notification.objects.get_or_create(
@@ -75,10 +77,10 @@ def notify(
             "type": type, "channel": channel, "address": address or f"user:{user.pk}", "user": user,
             "subject": subject[:300], "body": body, "payload": payload or {}, "priority": priority,
             "event_id": event_id, "next_attempt_at": when, "status": status, "last_error": note,
-            "fallback_channel": fallback_channel,
+            "fallback_channel": fallback_channel, "digest": digest,
         },
     )  # fmt: skip
-    if created and status == Status.PENDING:
+    if created and status == Status.PENDING and not digest:
         countdown = max(0.0, (when - now).total_seconds()) or None
         transaction.on_commit(lambda: _enqueue(row.pk, countdown))
     return row
@@ -105,8 +107,8 @@ def deliver(*, notification_id: int) -> float | None:
     seconds to wait before the next try."""
     with transaction.atomic():
         row = Notification.objects.select_for_update(skip_locked=True).filter(pk=notification_id).first()
-        if row is None or row.status != Status.PENDING:
-            return None  # another worker has it, or it is done: never twice
+        if row is None or row.status != Status.PENDING or row.digest:
+            return None  # another worker has it, it is done (never twice), or it waits for its digest
         if row.next_attempt_at and row.next_attempt_at > timezone.now() + timedelta(seconds=1):
             return None  # a duplicate task (the sweep) early: the task that set this time will come
         if row.priority != Priority.CRITICAL:
@@ -172,7 +174,7 @@ def retry_failed(*, ids: list[int]) -> int:
 def sweep(*, limit: int = 1000) -> int:
     """Queue the pending notifications whose time has come (a lost task, a broker that was down)."""
     due = list(
-        Notification.objects.filter(status=Status.PENDING, next_attempt_at__lte=timezone.now())
+        Notification.objects.filter(status=Status.PENDING, digest="", next_attempt_at__lte=timezone.now())
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
@@ -200,3 +202,49 @@ def inbox_state(item: InboxItem) -> dict[str, Any]:
         "id": item.pk, "title": item.title, "body": item.body, "type": item.notification.type,
         "priority": item.notification.priority, "created_at": item.created_at, "read_at": item.read_at,
     }  # fmt: skip
+
+
+DIGEST_PERIODS = {"hourly": timedelta(hours=1), "daily": timedelta(days=1)}
+DIGEST_MAX = 200
+
+
+def digests(*, now=None) -> int:
+    """Group each recipient's waiting notifications (per channel and period) into one message once the
+    oldest has waited its period: the digest is a notification of its own (delivered like any other); the
+    grouped ones are marked sent, pointing at it. Returns how many digests were made."""
+    now = now or timezone.now()
+    made = 0
+    waiting = (
+        Notification.objects.filter(status=Status.PENDING)
+        .exclude(digest="")
+        .values_list("user_id", "channel", "address", "digest")
+        .distinct()
+    )
+    for user_id, channel, address, period in list(waiting):
+        with transaction.atomic():
+            rows = list(
+                Notification.objects.select_for_update(skip_locked=True)
+                .filter(
+                    status=Status.PENDING, user_id=user_id, channel=channel, address=address, digest=period
+                )
+                .order_by("created_at", "id")[:DIGEST_MAX]
+            )
+            if not rows or now - rows[0].created_at < DIGEST_PERIODS.get(period, timedelta(hours=1)):
+                continue
+            lines = [f"- {r.subject}" for r in rows]
+            digest = notify(
+                type="dictamesh.notifications.digest",
+                channel=channel,
+                address="" if channel == Channel.INAPP else address,
+                user=rows[0].user,
+                subject=f"{len(rows)} notifications ({period} digest)",
+                body="\n".join(lines),
+                payload={"items": [{"type": r.type, "subject": r.subject, "id": r.dedup_key} for r in rows]},
+                dedup_key=f"digest:{user_id}:{channel}:{rows[0].pk}-{rows[-1].pk}",
+                priority=Priority.CRITICAL,
+            )  # fmt: skip  (critical: a digest is not itself digested, limited or held)
+            Notification.objects.filter(pk__in=[r.pk for r in rows]).update(
+                status=Status.SENT, sent_at=now, digested_in=digest
+            )
+            made += 1
+    return made

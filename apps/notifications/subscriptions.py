@@ -131,7 +131,7 @@ def subscription_delete(*, name: str) -> None:
 
 def preference_state(p: Preference) -> dict[str, Any]:
     return {
-        "id": p.pk, "type": p.type, "channel": p.channel or None, "enabled": p.enabled,
+        "id": p.pk, "type": p.type, "channel": p.channel or None, "enabled": p.enabled, "digest": p.digest or None,
         "quiet_from": p.quiet_from.strftime("%H:%M") if p.quiet_from else None,
         "quiet_until": p.quiet_until.strftime("%H:%M") if p.quiet_until else None, "timezone": p.timezone,
     }  # fmt: skip
@@ -152,7 +152,7 @@ def preference_set(*, user, data: Any) -> Preference:
     if not isinstance(data, dict):
         raise ValidationError("A preference is a JSON object.", fields={"body": "object"})
     errors = {k: "unknown field" for k in sorted(set(data) - {"type", "channel", "enabled", "quiet_from",
-                                                              "quiet_until", "timezone"})}  # fmt: skip
+                                                              "quiet_until", "timezone", "digest"})}  # fmt: skip
     type_ = data.get("type", "*")
     if not isinstance(type_, str) or not type_ or len(type_) > 200:
         errors["type"] = "a notification type, or a prefix ending in *"
@@ -162,6 +162,9 @@ def preference_set(*, user, data: Any) -> Preference:
     enabled = data.get("enabled", True)
     if not isinstance(enabled, bool):
         errors["enabled"] = "true or false"
+    digest = data.get("digest") or ""
+    if digest not in ("", "hourly", "daily"):
+        errors["digest"] = "hourly, daily, or empty for at once"
     quiet_from = _clock(data.get("quiet_from"), "quiet_from", errors)
     quiet_until = _clock(data.get("quiet_until"), "quiet_until", errors)
     zone = data.get("timezone", "UTC")
@@ -175,6 +178,7 @@ def preference_set(*, user, data: Any) -> Preference:
         raise ValidationError("The preference is invalid.", fields=errors)
     pref, _ = Preference.objects.update_or_create(
         user=user, type=type_, channel=channel,
-        defaults={"enabled": enabled, "quiet_from": quiet_from, "quiet_until": quiet_until, "timezone": zone},
+        defaults={"enabled": enabled, "quiet_from": quiet_from, "quiet_until": quiet_until, "timezone": zone,
+                  "digest": digest},
     )  # fmt: skip
     return pref

@@ -17,3 +17,8 @@ def deliver(self, notification_id: int) -> None:
 @shared_task(name="dictamesh.notifications.sweep")
 def sweep() -> int:
     return services.sweep()
+
+
+@shared_task(name="dictamesh.notifications.digests")
+def digests() -> int:
+    return services.digests()

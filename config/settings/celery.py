@@ -35,5 +35,6 @@ CELERY_BEAT_SCHEDULE: dict = {
     "dictamesh-governance-propagate": {"task": "dictamesh.governance.propagate", "schedule": 600.0},
     "dictamesh-governance-retention": {"task": "dictamesh.governance.retention", "schedule": 86400.0},
     "dictamesh-notifications-sweep": {"task": "dictamesh.notifications.sweep", "schedule": 60.0},
+    "dictamesh-notifications-digests": {"task": "dictamesh.notifications.digests", "schedule": 300.0},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -123,3 +123,27 @@ def test_preferences_turn_off_and_quiet_hours(db, settings):
     assert waiting.status == "pending" and waiting.next_attempt_at > datetime.now(UTC)
     assert services.deliver(notification_id=waiting.pk) is None  # not before its time
     assert Notification.objects.get(pk=waiting.pk).attempts == 0
+
+
+def test_digests_group_what_waited_its_period(db, smtp):
+    from datetime import timedelta as td
+
+    from django.utils import timezone
+
+    user = user_ensure(username="dora")
+    user.email = "dora@example.com"
+    user.save()
+    Preference.objects.create(user=user, type="lineage.*", channel="email", digest="hourly")
+    rows = [_notify(channel="email", address=user.email, user=user, dedup_key=f"d{i}", subject=f"impact {i}")
+            for i in range(3)]  # fmt: skip
+    assert all(r.status == "pending" and r.digest == "hourly" and r.next_attempt_at is None for r in rows)
+    assert services.deliver(notification_id=rows[0].pk) is None and not smtp.messages  # waits for its digest
+    assert services.digests() == 0  # not an hour yet
+    assert services.digests(now=timezone.now() + td(hours=1, minutes=1)) == 1
+    digest = Notification.objects.get(type="dictamesh.notifications.digest")
+    assert digest.subject == "3 notifications (hourly digest)" and "- impact 2" in digest.body
+    assert set(Notification.objects.filter(digested_in=digest).values_list("status", flat=True)) == {"sent"}
+    services.deliver(notification_id=digest.pk)
+    assert len(smtp.messages) == 1 and smtp.messages[0].rcpt_tos == ["dora@example.com"]
+    critical = _notify(channel="email", address=user.email, user=user, dedup_key="d-now", priority="critical")
+    assert critical.digest == ""  # critical ones are never held for a digest
