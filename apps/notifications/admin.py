@@ -90,7 +90,36 @@ class SubscriptionAdmin(admin.ModelAdmin):
         reset_cache()
 
 
+SAMPLE = {
+    "urn": "dm:crm:table:customers", "version": 2, "changed_fields": ["description", "owners"],
+    "subject": "orders-value", "change": "updated",
+}  # fmt: skip
+
+
 @admin.register(Template)
 class TemplateAdmin(admin.ModelAdmin):
+    """Templates, each previewed with sample data (the event the type names, about a sample entity)."""
+
     list_display = ("type", "channel", "language", "subject")
     list_filter = ("channel", "language")
+    readonly_fields = ("preview",)
+
+    @admin.display(description="preview (sample data)")
+    def preview(self, obj) -> str:
+        from django.template import TemplateSyntaxError
+        from django.utils.html import format_html
+
+        from dictamesh.events.envelope import Event
+
+        from .matching import render
+
+        if not obj or not obj.pk:
+            return "Save to preview."
+        sample_type = obj.type[:-1] + "sample" if obj.type.endswith("*") else obj.type
+        event = Event(type=sample_type, source="dictamesh",
+                      subject=SAMPLE["urn"], data=SAMPLE, actor="user:alice")  # fmt: skip
+        try:
+            subject, body = render(event, obj.channel or "email", "alice@example.com", obj.language)
+        except TemplateSyntaxError as exc:
+            return f"The template does not render: {exc}"
+        return format_html("<strong>{}</strong><pre>{}</pre>", subject, body)

@@ -20,7 +20,7 @@ from .models import Channel, Subscription, Template
 from .services import notify
 
 logger = logging.getLogger("dictamesh.notifications")
-ENGINE = Engine(autoescape=False)  # plain text: e-mail bodies, webhook text
+ENGINE = Engine(autoescape=False, builtins=["django.templatetags.i18n"])  # plain text: e-mail, webhooks
 DEFAULT_SUBJECT = "{{ event.type }}: {{ event.subject }}"
 DEFAULT_BODY = (
     "{{ event.type }} on {{ event.subject }}{% if event.actor %} by {{ event.actor }}{% endif %}, "
@@ -91,24 +91,40 @@ def _owners(subject: str) -> list:
     return users
 
 
-def _template(event_type: str, channel: str) -> tuple[str, str]:
-    found = [
-        t
-        for t in Template.objects.filter(language="en")
-        if _matches_type([t.type], event_type) and t.channel in ("", channel)
-    ]
-    if not found:
-        return DEFAULT_SUBJECT, DEFAULT_BODY
-    best = max(found, key=lambda t: (not t.type.endswith("*"), len(t.type), t.channel == channel))
-    return best.subject, best.body
+def _template(event_type: str, channel: str, language: str) -> tuple[str, str]:
+    """The most specific template for the type and channel in the recipient's language, else in English."""
+    for lang in dict.fromkeys([language, "en"]):
+        found = [
+            t
+            for t in Template.objects.filter(language=lang)
+            if _matches_type([t.type], event_type) and t.channel in ("", channel)
+        ]
+        if found:
+            best = max(found, key=lambda t: (not t.type.endswith("*"), len(t.type), t.channel == channel))
+            return best.subject, best.body
+    return DEFAULT_SUBJECT, DEFAULT_BODY
 
 
-def render(event, channel: str, recipient: str) -> tuple[str, str]:
-    subject_text, body_text = _template(event.type, channel)
+def language_of(user) -> str:
+    if user is None:
+        return "en"
+    from .models import Profile
+
+    profile = Profile.objects.filter(user=user).only("language").first()
+    return profile.language if profile else "en"
+
+
+def render(event, channel: str, recipient: str, language: str = "en") -> tuple[str, str]:
+    """Subject and body in ``language``: its template, and gettext (``{% translate %}``) in that language."""
+    from django.utils import translation
+
+    subject_text, body_text = _template(event.type, channel, language)
     context = Context({"event": event.as_dict() | {"data": event.data if isinstance(event.data, dict) else {}},
-                       "recipient": recipient})  # fmt: skip
-    subject = " ".join(ENGINE.from_string(subject_text).render(context).split())
-    return subject[:300], ENGINE.from_string(body_text).render(context)
+                       "recipient": recipient, "language": language})  # fmt: skip
+    with translation.override(language):
+        subject = " ".join(ENGINE.from_string(subject_text).render(context).split())
+        body = ENGINE.from_string(body_text).render(context)
+    return subject[:300], body
 
 
 def event_received(event) -> int:
@@ -132,7 +148,7 @@ def event_received(event) -> int:
         else:
             targets = [(a, None) for a in sub.addresses]
         for address, user in targets:
-            subject, body = render(event, sub.channel, address)
+            subject, body = render(event, sub.channel, address, language_of(user))
             notify(
                 type=event.type, channel=sub.channel, address="" if sub.channel == Channel.INAPP else address,
                 user=user, subject=subject, body=body, payload={"event": view}, priority=sub.priority,

@@ -208,3 +208,19 @@ class Preference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.type} {self.channel or 'any'}: {'on' if self.enabled else 'off'}"
+
+
+class Profile(models.Model):
+    """A recipient's language (templates in that language, gettext in them) and time zone."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    language = models.CharField(
+        max_length=10, default="en", help_text="en, fr, de, … (a template's language)"
+    )
+    timezone = models.CharField(max_length=64, default="UTC")
+
+    class Meta:
+        db_table = "dictamesh_notifications_profile"
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.language}"

@@ -64,3 +64,28 @@ def test_an_entity_change_reaches_its_owner_by_email(smtp):
     message = email.message_from_bytes(smtp.messages[-1].content)
     assert message["Subject"] == f"{urn} changed" and smtp.messages[-1].rcpt_tos == [owner.email]
     assert "Changed: description (version 2)." in message.get_payload()
+
+
+def test_each_recipient_gets_its_language_and_the_admin_previews(client):
+    from apps.notifications.models import Profile
+    from dictamesh.events.envelope import Event
+
+    Template.objects.create(type="dictamesh.catalog.entity.*", language="en", subject="{{ event.subject }} changed",
+                            body="{% translate 'Changed' %}: {{ event.data.changed_fields|join:', ' }}")  # fmt: skip
+    Template.objects.create(type="dictamesh.catalog.entity.*", language="fr", subject="{{ event.subject }} a changé",
+                            body="Modifié : {{ event.data.changed_fields|join:', ' }}")  # fmt: skip
+    french = user_ensure(username="amelie")
+    Profile.objects.create(user=french, language="fr")
+    event = Event(type="dictamesh.catalog.entity.updated", source="t", subject="dm:x:t:y",
+                  data={"changed_fields": ["owners"]})  # fmt: skip
+    assert matching.render(event, "email", "a@b.c", matching.language_of(french)) == (
+        "dm:x:t:y a changé",
+        "Modifié : owners",
+    )
+    german = user_ensure(username="dieter")
+    Profile.objects.create(user=german, language="de")  # no German template: English
+    assert matching.render(event, "email", "d@b.c", matching.language_of(german))[0] == "dm:x:t:y changed"
+    client.force_login(user_ensure(username="root", superuser=True))
+    template = Template.objects.get(language="fr")
+    page = client.get(f"/admin/notifications/template/{template.pk}/change/").content.decode()
+    assert "dm:crm:table:customers a changé" in page and "Modifié : description, owners" in page
