@@ -104,6 +104,12 @@ class TemplateAdmin(admin.ModelAdmin):
     list_filter = ("channel", "language")
     readonly_fields = ("preview",)
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        from .matching import reset_cache
+
+        reset_cache()
+
     @admin.display(description="preview (sample data)")
     def preview(self, obj) -> str:
         from django.template import TemplateSyntaxError

@@ -8,6 +8,7 @@ recipient).
 from __future__ import annotations
 
 import smtplib
+import threading
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -114,11 +115,22 @@ def _post(url: str, body: dict, headers: dict | None = None) -> Result:
     return _send_raw(url, orjson.dumps(body), {"Content-Type": "application/json", **(headers or {})})
 
 
+_local = threading.local()
+
+
+def _session() -> requests.Session:
+    """One HTTP session per thread: connections to a receiver are kept alive between deliveries."""
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = _local.session = requests.Session()
+    return session
+
+
 def _send_raw(url: str, body: bytes, headers: dict) -> Result:
     """A POST and what its answer means: 2xx sent; timeouts, refused connections, 429 and 5xx retried (with
     the server's Retry-After); other 4xx failed."""
     try:
-        response = requests.post(
+        response = _session().post(
             url, data=body, headers=headers, timeout=settings.DICTAMESH_NOTIFY_TIMEOUT_SECONDS
         )
     except requests.RequestException as exc:

@@ -7,6 +7,7 @@ a redelivered event asks for the same notifications again, and gets the ones it 
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -68,8 +69,9 @@ def _subscriptions() -> list[_Compiled]:
 
 
 def reset_cache() -> None:
-    global _cache
+    global _cache, _templates
     _cache = (0.0, [])
+    _templates = (0.0, [])
 
 
 def _owners(subject: str) -> list:
@@ -91,13 +93,32 @@ def _owners(subject: str) -> list:
     return users
 
 
+_templates: tuple[float, list] = (0.0, [])
+
+
+def _all_templates() -> list:
+    """Every template, kept a few seconds like the subscriptions (read once per event otherwise)."""
+    global _templates
+    stamp, found = _templates
+    if time.monotonic() - stamp >= CACHE_SECONDS:
+        found = list(Template.objects.all())
+        _templates = (time.monotonic(), found)
+    return found
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(text: str):
+    return ENGINE.from_string(text)
+
+
 def _template(event_type: str, channel: str, language: str) -> tuple[str, str]:
     """The most specific template for the type and channel in the recipient's language, else in English."""
+    templates = _all_templates()
     for lang in dict.fromkeys([language, "en"]):
         found = [
             t
-            for t in Template.objects.filter(language=lang)
-            if _matches_type([t.type], event_type) and t.channel in ("", channel)
+            for t in templates
+            if t.language == lang and _matches_type([t.type], event_type) and t.channel in ("", channel)
         ]
         if found:
             best = max(found, key=lambda t: (not t.type.endswith("*"), len(t.type), t.channel == channel))
@@ -122,8 +143,8 @@ def render(event, channel: str, recipient: str, language: str = "en") -> tuple[s
     context = Context({"event": event.as_dict() | {"data": event.data if isinstance(event.data, dict) else {}},
                        "recipient": recipient, "language": language})  # fmt: skip
     with translation.override(language):
-        subject = " ".join(ENGINE.from_string(subject_text).render(context).split())
-        body = ENGINE.from_string(body_text).render(context)
+        subject = " ".join(_compiled(subject_text).render(context).split())
+        body = _compiled(body_text).render(context)
     return subject[:300], body
 
 

@@ -74,6 +74,7 @@ def test_each_recipient_gets_its_language_and_the_admin_previews(client):
                             body="{% translate 'Changed' %}: {{ event.data.changed_fields|join:', ' }}")  # fmt: skip
     Template.objects.create(type="dictamesh.catalog.entity.*", language="fr", subject="{{ event.subject }} a changé",
                             body="Modifié : {{ event.data.changed_fields|join:', ' }}")  # fmt: skip
+    matching.reset_cache()
     french = user_ensure(username="amelie")
     Profile.objects.create(user=french, language="fr")
     event = Event(type="dictamesh.catalog.entity.updated", source="t", subject="dm:x:t:y",
