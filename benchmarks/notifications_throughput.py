@@ -93,6 +93,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=3000)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--consumers", type=int, default=1, help="notifications consumer processes (one group)"
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--write", type=Path, default=None)
     args = parser.parse_args()
@@ -119,8 +122,11 @@ def main() -> None:
         )
         env = {**os.environ, "DICTAMESH_PROCESS": "bench"}
         python = sys.executable
-        processes.append(subprocess.Popen([python, "manage.py", "run_consumers", "notifications"], cwd=ROOT, env=env,
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))  # fmt: skip
+        quiet = {"cwd": ROOT, "env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        for _ in range(args.consumers):
+            processes.append(
+                subprocess.Popen([python, "manage.py", "run_consumers", "notifications"], **quiet)
+            )
         celery = str(Path(python).parent / "celery")
         processes.append(subprocess.Popen([celery, "-A", "config", "worker", "-c", str(args.workers), "-Q",
                                            "dictamesh", "-l", "WARNING"], cwd=ROOT, env=env,
@@ -137,7 +143,8 @@ def main() -> None:
             section = (
                 f"\n## Notifications throughput — {datetime.now(UTC):%Y-%m-%d}\n\n{machine()}.\n\n"
                 f"Command: `.venv/bin/python benchmarks/notifications_throughput.py --events {args.events} "
-                f"--workers {args.workers} --runs {args.runs} --write docs/benchmarks.md`\n\n"
+                f"--workers {args.workers} --consumers {args.consumers} --runs {args.runs} "
+                "--write docs/benchmarks.md`\n\n"
                 "| measure | median | target | ratio | runs |\n|---|---|---|---|---|\n"
                 f"| event → consumer → Celery → signed webhook delivered | {median:,.0f}/s | ≥ {TARGET:,.0f}/s "
                 f"| {median / TARGET:.2f}× | {', '.join(f'{r:,.0f}' for r in rates)} |\n"

@@ -71,19 +71,82 @@ def notify(
             when, digest = None, preference.digest  # sent in the next digest, not on its own
         elif preference is not None:
             when = preferences.after_quiet_hours(preference, now)
-    row, created = Notification.objects.get_or_create(
-        dedup_key=dedup_key,
-        defaults={
-            "type": type, "channel": channel, "address": address or f"user:{user.pk}", "user": user,
-            "subject": subject[:300], "body": body, "payload": payload or {}, "priority": priority,
-            "event_id": event_id, "next_attempt_at": when, "status": status, "last_error": note,
-            "fallback_channel": fallback_channel, "digest": digest,
-        },
+    row = Notification(
+        dedup_key=dedup_key, type=type, channel=channel, address=address or f"user:{user.pk}", user=user,
+        subject=subject[:300], body=body, payload=payload or {}, priority=priority, event_id=event_id,
+        next_attempt_at=when, status=status, last_error=note, fallback_channel=fallback_channel, digest=digest,
+        created_at=now,
     )  # fmt: skip
-    if created and status == Status.PENDING and not digest:
-        countdown = max(0.0, (when - now).total_seconds()) or None
-        transaction.on_commit(lambda: _enqueue(row.pk, countdown))
+    created = _insert(row)
+    if not created:
+        return Notification.objects.get(dedup_key=dedup_key)  # asked for before: the same one
+    if status == Status.PENDING and not digest:
+        countdown = max(0.0, (when - now).total_seconds())
+        if countdown:
+            transaction.on_commit(lambda: _enqueue(row.pk, countdown))
+        else:
+            _queue_at_commit(row.pk)
     return row
+
+
+_INSERT_FIELDS = (
+    "dedup_key", "type", "priority", "channel", "user_id", "address", "subject", "body", "payload", "status",
+    "attempts", "next_attempt_at", "last_error", "event_id", "fallback_channel", "digest", "created_at",
+)  # fmt: skip
+
+
+def _insert(row: Notification) -> bool:
+    """One statement: insert unless the dedup key exists (then False); sets ``row.pk``."""
+    from django.db import connection
+
+    columns = ", ".join(_INSERT_FIELDS)
+    values = []
+    for name in _INSERT_FIELDS:
+        field = Notification._meta.get_field(name.removesuffix("_id") if name == "user_id" else name)
+        value = getattr(row, name)
+        values.append(field.get_db_prep_save(value, connection) if name != "user_id" else value)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Notification._meta.db_table} ({columns}) VALUES ({', '.join(['%s'] * len(values))})"  # noqa: S608 - constants
+            " ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
+            values,
+        )
+        found = cursor.fetchone()
+    if found is None:
+        return False
+    row.pk = found[0]
+    row._state.adding = False
+    return True
+
+
+def _queue_at_commit(pk: int) -> None:
+    """Queue ``pk`` with the other notifications of this transaction: one task per 100 once it commits (a
+    rollback drops the batch with the rest of the transaction's callbacks)."""
+    from django.db import connection
+
+    for entry in connection.run_on_commit:
+        batch = getattr(entry[1], "dictamesh_batch", None)
+        if batch is not None:
+            batch.append(pk)
+            return
+    batch = [pk]
+
+    def run() -> None:
+        _enqueue_many(batch)
+
+    run.dictamesh_batch = batch  # type: ignore[attr-defined]
+    transaction.on_commit(run)
+
+
+def _enqueue_many(ids: list[int]) -> None:
+    from .tasks import deliver_many
+
+    for start in range(0, len(ids), 100):
+        chunk = ids[start : start + 100]
+        try:
+            deliver_many.apply_async(args=[chunk])
+        except Exception:  # the broker is down: the sweep (beat) picks pending notifications up
+            logger.warning("could not queue %d notifications; the sweep will", len(chunk), exc_info=True)
 
 
 def _mandatory(type_: str) -> bool:
@@ -105,45 +168,64 @@ def _enqueue(pk: int, countdown: float | None = None) -> None:
 def deliver(*, notification_id: int) -> float | None:
     """Try once to deliver a pending notification: None when done (sent or failed for good), else the
     seconds to wait before the next try."""
+    return deliver_many(notification_ids=[notification_id]).get(notification_id)
+
+
+def deliver_many(*, notification_ids: list[int]) -> dict[int, float]:
+    """Try once to deliver each of these pending notifications, under their row locks (taken in one query;
+    rows another worker holds are skipped), attempts and states written in bulk. Returns {id: seconds to
+    wait} for those to try again."""
+    waits: dict[int, float] = {}
     with transaction.atomic():
-        row = Notification.objects.select_for_update(skip_locked=True).filter(pk=notification_id).first()
-        if row is None or row.status != Status.PENDING or row.digest:
-            return None  # another worker has it, it is done (never twice), or it waits for its digest
-        if row.next_attempt_at and row.next_attempt_at > timezone.now() + timedelta(seconds=1):
-            return None  # a duplicate task (the sweep) early: the task that set this time will come
-        if row.priority != Priority.CRITICAL:
-            wait = rate_limit.take(row.channel, row.address)
-            if wait:  # over the recipient's rate on this channel: it waits for a token (never dropped)
-                row.next_attempt_at = timezone.now() + timedelta(seconds=wait)
-                row.save(update_fields=["next_attempt_at"])
-                return wait
-        row.attempts += 1
-        started = time.perf_counter()
-        try:
-            result = BACKENDS[row.channel].send(row)
-        except Exception as exc:  # a channel's bug is a failed attempt, reported; the worker goes on
-            logger.exception("channel %s failed on notification %s", row.channel, row.pk)
-            result = Result("retry", None, f"{type(exc).__name__}: {exc}"[:500])
-        DeliveryAttempt.objects.create(
-            notification=row, number=row.attempts, outcome=result.outcome, status_code=result.status_code,
-            detail=result.detail, duration_ms=int((time.perf_counter() - started) * 1000),
-        )  # fmt: skip
-        wait = None
-        if result.outcome == "sent":
-            row.status, row.sent_at, row.next_attempt_at, row.last_error = (
-                Status.SENT,
-                timezone.now(),
-                None,
-                "",
-            )
-        elif result.outcome == "retry" and row.attempts < settings.DICTAMESH_NOTIFY_MAX_ATTEMPTS:
-            wait = max(result.retry_after or 0, backoff(row.attempts))
-            row.next_attempt_at, row.last_error = timezone.now() + timedelta(seconds=wait), result.detail
-        else:
-            row.status, row.next_attempt_at, row.last_error = Status.FAILED, None, result.detail
-            _fall_back(row)
-        row.save(update_fields=["status", "attempts", "sent_at", "next_attempt_at", "last_error"])
-    return wait
+        now = timezone.now()
+        rows = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=notification_ids, status=Status.PENDING, digest="")
+            .exclude(next_attempt_at__gt=now + timedelta(seconds=1))  # early duplicates (the sweep): not yet
+            .order_by("id")
+        )
+        attempts, tried = [], []
+        for row in rows:
+            if row.priority != Priority.CRITICAL:
+                wait = rate_limit.take(row.channel, row.address)
+                if wait:  # over the recipient's rate on this channel: it waits for a token (never dropped)
+                    row.next_attempt_at = timezone.now() + timedelta(seconds=wait)
+                    waits[row.pk] = wait
+                    tried.append(row)
+                    continue
+            row.attempts += 1
+            started = time.perf_counter()
+            try:
+                result = BACKENDS[row.channel].send(row)
+            except Exception as exc:  # a channel's bug is a failed attempt, reported; the worker goes on
+                logger.exception("channel %s failed on notification %s", row.channel, row.pk)
+                result = Result("retry", None, f"{type(exc).__name__}: {exc}"[:500])
+            attempts.append(
+                DeliveryAttempt(
+                    notification=row, number=row.attempts, outcome=result.outcome, status_code=result.status_code,
+                    detail=result.detail, duration_ms=int((time.perf_counter() - started) * 1000),
+                )
+            )  # fmt: skip
+            if result.outcome == "sent":
+                row.status, row.sent_at, row.next_attempt_at, row.last_error = (
+                    Status.SENT,
+                    timezone.now(),
+                    None,
+                    "",
+                )
+            elif result.outcome == "retry" and row.attempts < settings.DICTAMESH_NOTIFY_MAX_ATTEMPTS:
+                waits[row.pk] = max(result.retry_after or 0, backoff(row.attempts))
+                row.next_attempt_at = timezone.now() + timedelta(seconds=waits[row.pk])
+                row.last_error = result.detail
+            else:
+                row.status, row.next_attempt_at, row.last_error = Status.FAILED, None, result.detail
+                _fall_back(row)
+            tried.append(row)
+        DeliveryAttempt.objects.bulk_create(attempts)
+        Notification.objects.bulk_update(
+            tried, ["status", "attempts", "sent_at", "next_attempt_at", "last_error"]
+        )
+    return waits
 
 
 def _fall_back(row: Notification) -> None:

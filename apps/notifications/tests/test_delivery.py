@@ -150,3 +150,13 @@ def test_bad_notifications_are_refused(db, fields, problem):
     with pytest.raises(ValidationError) as caught:
         _notify(**fields)
     assert problem in caught.value.fields
+
+
+def test_a_batch_is_delivered_under_one_lock_and_only_pending_ones(db, receiver):
+    rows = [_notify(channel="webhook", address=receiver.url, dedup_key=f"b{i}") for i in range(3)]
+    receiver.responses = [(200, {}), (503, {}), (200, {})]
+    waits = services.deliver_many(notification_ids=[r.pk for r in rows])
+    assert list(waits) == [rows[1].pk] and waits[rows[1].pk] == services.backoff(1)
+    assert [Notification.objects.get(pk=r.pk).status for r in rows] == ["sent", "pending", "sent"]
+    assert services.deliver_many(notification_ids=[r.pk for r in rows]) == {}  # done, or not its time yet
+    assert len(receiver.requests) == 3 and DeliveryAttempt.objects.count() == 3
