@@ -18,7 +18,7 @@ from django.db import connection
 from dictamesh.errors import NotFound, PermissionDenied
 
 from . import engine, masking
-from .contracts import ANONYMOUS, SENSITIVE_CLASSIFICATIONS, Actor, Decision, Resource
+from .contracts import ANONYMOUS, SENSITIVE_CLASSIFICATIONS, Actor, Decision, Resource, most_sensitive
 
 _ATTRIBUTE = "_dictamesh_access"
 
@@ -161,7 +161,7 @@ class Access:
             segments = path.split(".")
             if not info.sensitive or not masking.contains(data, segments):
                 continue
-            level = _max_level(resource.classification, info.classification)
+            level = most_sensitive(resource.classification, info.classification)
             target = Resource(
                 kind="field",
                 urn=resource.urn,
@@ -219,10 +219,3 @@ class Access:
 
         audit_write(actor=self.actor, audit=self.audit, context=self.context)
         self.audit = _Audit()
-
-
-_RANK = {"public": 0, "internal": 1, "confidential": 2, "restricted": 3}
-
-
-def _max_level(a: str, b: str) -> str:
-    return a if _RANK.get(a, 1) >= _RANK.get(b, 1) else b

@@ -10,12 +10,11 @@ from django.http import HttpResponse
 from ninja import Router
 from ninja.responses import Status
 
-from dictamesh.errors import NotFound, ValidationError
+from dictamesh.errors import ValidationError
 
 from . import classification, consent, explain, reports, retention, selectors, services
 from .access import Access
 from .explain import GOVERNANCE
-from .models import LegalHold, RetentionPolicy, RetentionRun
 
 router = Router(tags=["governance"])
 
@@ -231,7 +230,7 @@ def consent_check(request):
 @router.get("/retention/policies", summary="Retention policies")
 def retention_list(request):
     _read(request)
-    return {"items": [retention.policy_state(p) for p in RetentionPolicy.objects.order_by("name")]}
+    return {"items": [retention.policy_state(p) for p in selectors.retention_policies()]}
 
 
 @router.post(
@@ -255,29 +254,20 @@ def retention_update(request, name: str):
 )
 def retention_run(request, name: str, dry_run: bool = True):
     access = _manage(request)
-    policy = RetentionPolicy.objects.filter(name=name).first()
-    if policy is None:
-        raise NotFound(f"No retention policy {name}.")
+    policy = selectors.retention_policy(name=name)
     return retention.run_state(retention.run(policy, dry_run=dry_run, actor=access.actor.label))
 
 
 @router.get("/retention/runs", summary="Runs of retention policies, newest first")
 def retention_runs(request, policy: str | None = None, limit: int = 50):
     _read(request)
-    runs = RetentionRun.objects.select_related("policy")
-    if policy:
-        runs = runs.filter(policy__name=policy)
-    return {
-        "items": [
-            retention.run_state(r) for r in runs.order_by("-started_at", "-id")[: max(1, min(limit, 500))]
-        ]
-    }
+    return {"items": [retention.run_state(r) for r in selectors.retention_runs(policy=policy, limit=limit)]}
 
 
 @router.get("/legal-holds", summary="Legal holds")
 def hold_list(request):
     _read(request)
-    return {"items": [retention.hold_state(h) for h in LegalHold.objects.order_by("name")]}
+    return {"items": [retention.hold_state(h) for h in selectors.legal_holds()]}
 
 
 @router.post(

@@ -9,6 +9,18 @@ ACTIONS = ("read", "read_sensitive", "write", "delete", "manage")
 RESOURCE_KINDS = ("entity", "field", "schema", "lineage", "domain", "governance")
 CLASSIFICATIONS = ("public", "internal", "confidential", "restricted")  # in increasing sensitivity
 SENSITIVE_CLASSIFICATIONS = frozenset({"confidential", "restricted"})
+_RANKS = {c: i for i, c in enumerate(CLASSIFICATIONS)}
+
+
+def rank(level: str) -> int:
+    """How sensitive a classification is (an unknown one counts as internal)."""
+    return _RANKS.get(level, 1)
+
+
+def most_sensitive(a: str, b: str) -> str:
+    return a if rank(a) >= rank(b) else b
+
+
 MASKS = ("redact", "partial", "hash", "null")
 
 

@@ -56,7 +56,7 @@ def resource_of(text: str) -> Resource:
         if not path:
             return entity
         info = fields.get(path, FieldInfo("internal", ()))
-        from .access import _max_level
+        from .contracts import most_sensitive
 
         return Resource(
             kind="field",
@@ -64,7 +64,7 @@ def resource_of(text: str) -> Resource:
             type=entity.type,
             domain=entity.domain,
             source=entity.source,
-            classification=_max_level(entity.classification, info.classification),
+            classification=most_sensitive(entity.classification, info.classification),
             tags=entity.tags + tuple(f"PII.{c}" for c in info.categories),
             owners=entity.owners,
             field=path,

@@ -30,7 +30,7 @@ from typing import Any
 
 from dictamesh.errors import ValidationError
 
-from .contracts import CLASSIFICATIONS, Actor, Resource
+from .contracts import CLASSIFICATIONS, Actor, Resource, rank
 
 MAX_LENGTH = 4000
 MAX_DEPTH = 32
@@ -379,8 +379,6 @@ def _require_condition(node, text: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- Python
-def _rank(level: str) -> int:
-    return CLASSIFICATIONS.index(level) if level in CLASSIFICATIONS else 1
 
 
 def _attr(actor: Actor, resource: Resource, owner: str, name: str):
@@ -412,7 +410,7 @@ def _call(name: str, args: tuple, actor: Actor, r: Resource) -> bool:
     if name == "hasClassification":
         return r.classification in args
     if name == "classificationAtLeast":
-        return _rank(r.classification) >= _rank(args[0])
+        return rank(r.classification) >= rank(args[0])
     if name == "hasPii":
         return bool(set(r.pii) & set(args)) if args else bool(r.pii)
     if name == "matchField":
@@ -555,8 +553,8 @@ def _sql_call(name: str, args: tuple, actor: Actor) -> Sql | bool:
     if name == "hasClassification":
         return Sql("{e}.classification = ANY(%s)", (list(args),))
     if name == "classificationAtLeast":
-        levels = [c for c in CLASSIFICATIONS if _rank(c) >= _rank(args[0])]
-        if _rank(args[0]) <= 1:  # an unknown level ranks as internal in Python: so here
+        levels = [c for c in CLASSIFICATIONS if rank(c) >= rank(args[0])]
+        if rank(args[0]) <= 1:  # an unknown level ranks as internal in Python: so here
             return Sql(
                 "NOT ({e}.classification = ANY(%s))", ([c for c in CLASSIFICATIONS if c not in levels],)
             )
@@ -671,8 +669,8 @@ def _fn_call(name: str, args: tuple):
             return lambda a, r: r.kind == "field" and any(m(r.field) for m in patterns)
         return lambda a, r: bool(r.subject) and any(m(r.subject) for m in patterns)
     if name == "classificationAtLeast":
-        floor = _rank(args[0])
-        return lambda a, r: _rank(r.classification) >= floor
+        floor = rank(args[0])
+        return lambda a, r: rank(r.classification) >= floor
     if name == "hasDomain":
         return lambda a, r: r.domain in wanted
     if name == "hasSource":

@@ -241,7 +241,7 @@ def schema_resources(subjects: list[str]) -> dict[str, Resource]:
     entity's contract is as restricted as the entity."""
     from apps.catalog.public import schema_owners
 
-    from .access import _max_level
+    from .contracts import most_sensitive
 
     links = schema_owners(subjects=sorted(set(subjects)))
     out = {}
@@ -252,7 +252,7 @@ def schema_resources(subjects: list[str]) -> dict[str, Resource]:
             continue
         level = "public"
         for ref in entities:
-            level = _max_level(level, ref.classification)
+            level = most_sensitive(level, ref.classification)
         first = next(ref for ref in entities if ref.classification == level)
         out[subject] = Resource(
             kind="schema",

@@ -30,7 +30,7 @@ def field_infos(*, urns: list[str]) -> dict[str, dict[str, FieldInfo]]:
 
     A field classified more than once (a detector, a steward, lineage) is as sensitive as the most
     sensitive of them, with the union of their PII categories."""
-    from .access import _max_level
+    from .contracts import most_sensitive
 
     found: dict[str, dict[str, tuple[str, set[str]]]] = {}
     rows = FieldClassification.objects.filter(urn__in=urns, status=Status.CONFIRMED).values_list(
@@ -41,8 +41,38 @@ def field_infos(*, urns: list[str]) -> dict[str, dict[str, FieldInfo]]:
         cats = set() if current is None else current[1]
         if category:
             cats.add(category)
-        found[urn][path] = (level if current is None else _max_level(current[0], level), cats)
+        found[urn][path] = (level if current is None else most_sensitive(current[0], level), cats)
     return {
         urn: {path: FieldInfo(level, tuple(sorted(cats))) for path, (level, cats) in paths.items()}
         for urn, paths in found.items()
     }
+
+
+def retention_policies() -> list:
+    from .models import RetentionPolicy
+
+    return list(RetentionPolicy.objects.order_by("name"))
+
+
+def retention_policy(*, name: str):
+    from .models import RetentionPolicy
+
+    policy = RetentionPolicy.objects.filter(name=name).first()
+    if policy is None:
+        raise NotFound(f"No retention policy {name}.")
+    return policy
+
+
+def retention_runs(*, policy: str | None = None, limit: int = 50) -> list:
+    from .models import RetentionRun
+
+    runs = RetentionRun.objects.select_related("policy")
+    if policy:
+        runs = runs.filter(policy__name=policy)
+    return list(runs.order_by("-started_at", "-id")[: max(1, min(limit, 500))])
+
+
+def legal_holds() -> list:
+    from .models import LegalHold
+
+    return list(LegalHold.objects.order_by("name"))

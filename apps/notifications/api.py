@@ -8,10 +8,9 @@ from ninja import Router
 from ninja.responses import Status
 
 from dictamesh.api.base import require_user
-from dictamesh.errors import NotFound, ValidationError
+from dictamesh.errors import ValidationError
 
-from . import services, subscriptions
-from .models import InboxItem, Preference, Subscription
+from . import selectors, services, subscriptions
 
 router = Router(tags=["notifications"])
 
@@ -21,19 +20,14 @@ def inbox(request, unread: bool = False, limit: int = 50):
     user = require_user(request)
     if not 1 <= limit <= 500:
         raise ValidationError("limit is 1..500.", fields={"limit": "1..500"})
-    items = InboxItem.objects.filter(user=user).select_related("notification")
-    if unread:
-        items = items.filter(read_at__isnull=True)
-    return {
-        "items": [services.inbox_state(i) for i in items.order_by("-created_at", "-id")[:limit]],
-        "unread": InboxItem.objects.filter(user=user, read_at__isnull=True).count(),
-    }
+    items, unread_total = selectors.inbox(user=user, unread=unread, limit=limit)
+    return {"items": [services.inbox_state(i) for i in items], "unread": unread_total}
 
 
 @router.get("/inbox/unread-count", summary="How many of your in-app notifications are unread")
 def inbox_unread(request):
     user = require_user(request)
-    return {"unread": InboxItem.objects.filter(user=user, read_at__isnull=True).count()}
+    return {"unread": selectors.unread_count(user=user)}
 
 
 @router.post("/inbox/read", summary='Mark inbox items read: {"ids": [...]}, or all without ids')
@@ -64,8 +58,7 @@ def _json(request):
 @router.get("/subscriptions", summary="Subscriptions: which events notify whom, on which channel")
 def subscription_list(request):
     _steward(request)
-    rows = Subscription.objects.prefetch_related("users", "groups").order_by("name")
-    return {"items": [subscriptions.subscription_state(s) for s in rows]}
+    return {"items": [subscriptions.subscription_state(s) for s in selectors.subscription_list()]}
 
 
 @router.post("/subscriptions", response={201: dict}, summary="Create a subscription")
@@ -90,7 +83,7 @@ def subscription_delete(request, name: str):
 @router.get("/preferences", summary="Your notification preferences")
 def preference_list(request):
     user = require_user(request)
-    return {"items": [subscriptions.preference_state(p) for p in Preference.objects.filter(user=user)]}
+    return {"items": [subscriptions.preference_state(p) for p in selectors.preferences_of(user=user)]}
 
 
 @router.put(
@@ -104,6 +97,5 @@ def preference_put(request):
 @router.delete("/preferences/{pk}", summary="Remove one of your preferences")
 def preference_delete(request, pk: int):
     user = require_user(request)
-    if not Preference.objects.filter(user=user, pk=pk).delete()[0]:
-        raise NotFound(f"No preference {pk}.")
+    subscriptions.preference_delete(user=user, pk=pk)
     return {"id": pk, "deleted": True}

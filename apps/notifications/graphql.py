@@ -7,8 +7,7 @@ from graphene.types.generic import GenericScalar
 
 from dictamesh.graphql.context import require_user
 
-from . import services, subscriptions
-from .models import InboxItem, Preference, Subscription
+from . import selectors, services, subscriptions
 
 
 class InboxItemType(graphene.ObjectType):
@@ -55,27 +54,18 @@ class NotificationsQuery:
     @staticmethod
     def resolve_notification_inbox(root, info, unread, first):
         user = require_user(info)
-        items = InboxItem.objects.filter(user=user).select_related("notification")
-        if unread:
-            items = items.filter(read_at__isnull=True)
-        return {
-            "items": [
-                services.inbox_state(i)
-                for i in items.order_by("-created_at", "-id")[: max(1, min(first, 500))]
-            ],
-            "unread": InboxItem.objects.filter(user=user, read_at__isnull=True).count(),
-        }
+        items, unread_total = selectors.inbox(user=user, unread=unread, limit=max(1, min(first, 500)))
+        return {"items": [services.inbox_state(i) for i in items], "unread": unread_total}
 
     @staticmethod
     def resolve_notification_preferences(root, info):
         user = require_user(info)
-        return [subscriptions.preference_state(p) for p in Preference.objects.filter(user=user)]
+        return [subscriptions.preference_state(p) for p in selectors.preferences_of(user=user)]
 
     @staticmethod
     def resolve_notification_subscriptions(root, info):
         _steward(info)
-        rows = Subscription.objects.prefetch_related("users", "groups").order_by("name")
-        return [subscriptions.subscription_state(s) for s in rows]
+        return [subscriptions.subscription_state(s) for s in selectors.subscription_list()]
 
 
 class MarkNotificationsRead(graphene.Mutation):

@@ -17,6 +17,8 @@ import jmespath
 from django.contrib.auth import get_user_model
 from django.template import Context, Engine
 
+from dictamesh.events.router import matches_any
+
 from .models import Channel, Subscription, Template
 from .services import notify
 
@@ -28,10 +30,6 @@ DEFAULT_BODY = (
     "at {{ event.time }}.\n\n{% for key, value in event.data.items %}{{ key }}: {{ value }}\n{% endfor %}"
 )
 CACHE_SECONDS = 5.0
-
-
-def _matches_type(patterns: list[str], value: str) -> bool:
-    return any(value.startswith(p[:-1]) if p.endswith("*") else value == p for p in patterns)
 
 
 @dataclass(frozen=True)
@@ -118,7 +116,7 @@ def _template(event_type: str, channel: str, language: str) -> tuple[str, str]:
         found = [
             t
             for t in templates
-            if t.language == lang and _matches_type([t.type], event_type) and t.channel in ("", channel)
+            if t.language == lang and matches_any([t.type], event_type) and t.channel in ("", channel)
         ]
         if found:
             best = max(found, key=lambda t: (not t.type.endswith("*"), len(t.type), t.channel == channel))
@@ -154,7 +152,7 @@ def event_received(event) -> int:
     count = 0
     for compiled in _subscriptions():
         sub = compiled.subscription
-        if not _matches_type(sub.event_types, event.type):
+        if not matches_any(sub.event_types, event.type):
             continue
         if compiled.filter is not None and not compiled.filter.search(view):
             continue

@@ -5,18 +5,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dictamesh.events.router import matches_any
+
 from .models import Preference
-
-
-def _matches(pattern: str, value: str) -> bool:
-    return value.startswith(pattern[:-1]) if pattern.endswith("*") else value == pattern
 
 
 def applying(*, user, type: str, channel: str) -> Preference | None:  # noqa: A002 - the notification type
     """The most specific of the user's preferences for this type and channel (exact type over a prefix,
     a longer prefix over a shorter, a channel over any), or None."""
     found = [
-        p for p in Preference.objects.filter(user=user, channel__in=[channel, ""]) if _matches(p.type, type)
+        p
+        for p in Preference.objects.filter(user=user, channel__in=[channel, ""])
+        if matches_any([p.type], type)
     ]
     if not found:
         return None

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dictamesh.errors import NotFound, ValidationError
+from dictamesh.events.router import matches_any
 
 from . import preferences, rate_limit
 from .channels import BACKENDS, Result
@@ -150,10 +151,7 @@ def _enqueue_many(ids: list[int]) -> None:
 
 
 def _mandatory(type_: str) -> bool:
-    return any(
-        type_.startswith(p[:-1]) if p.endswith("*") else type_ == p
-        for p in settings.DICTAMESH_NOTIFY_MANDATORY_TYPES
-    )
+    return matches_any(settings.DICTAMESH_NOTIFY_MANDATORY_TYPES, type_)
 
 
 def _enqueue(pk: int, countdown: float | None = None) -> None:

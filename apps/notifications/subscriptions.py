@@ -182,3 +182,8 @@ def preference_set(*, user, data: Any) -> Preference:
                   "digest": digest},
     )  # fmt: skip
     return pref
+
+
+def preference_delete(*, user, pk: int) -> None:
+    if not Preference.objects.filter(user=user, pk=pk).delete()[0]:
+        raise NotFound(f"No preference {pk}.")

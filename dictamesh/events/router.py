@@ -45,6 +45,12 @@ def _pattern_matches(pattern: str, value: str) -> bool:
     return value.startswith(pattern[:-1]) if pattern.endswith("*") else value == pattern
 
 
+def matches_any(patterns, value: str) -> bool:
+    """Whether ``value`` (an event type) is one of ``patterns``, where a trailing ``*`` matches a prefix: the
+    one pattern syntax of routing rules, subscriptions and preferences."""
+    return any(_pattern_matches(p, value) for p in patterns if p)
+
+
 def validate_rule(rule: RoutingRule) -> None:
     errors: dict[str, str] = {}
     if not isinstance(rule.match_types, list) or not all(isinstance(t, str) and t for t in rule.match_types):

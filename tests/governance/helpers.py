@@ -91,3 +91,29 @@ def policy(client, headers, **fields):
     )
     assert response.status_code == 201, response.content
     return response.json()
+
+
+PAY_RAW, PAY_MID, PAY_OUT = "public.raw_pay", "public.salaries", "public.pay_report"
+
+
+def pay_chain() -> None:
+    """Lineage: raw_pay.amount → (job load) → salaries.amount → (job report) → pay_report.total (and
+    pay_report.n, derived from nothing), applied."""
+    from apps.lineage import services as lineage
+    from apps.lineage.tests.conftest import PG, column_lineage, dataset, run_event
+
+    for job, source, target, fields, mapping in (
+        ("load", (PAY_RAW, [("amount", "int"), ("id", "int")]), PAY_MID, [("amount", "int")],
+         {"amount": [(PG, PAY_RAW, "amount")]}),
+        ("report", (PAY_MID, [("amount", "int")]), PAY_OUT, [("total", "int"), ("n", "int")],
+         {"total": [(PG, PAY_MID, "amount")]}),
+    ):  # fmt: skip
+        lineage.ingest(
+            run_event(
+                "COMPLETE",
+                job,
+                inputs=[dataset(PG, *source)],
+                outputs=[dataset(PG, target, fields, columnLineage=column_lineage(mapping))],
+            )  # fmt: skip
+        )
+    lineage.catch_up()

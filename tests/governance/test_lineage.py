@@ -8,10 +8,9 @@ import json
 import pytest
 
 from apps.catalog import services as catalog
-from apps.lineage import services as lineage
 from apps.lineage.ingestion import dataset_urn
-from apps.lineage.tests.conftest import PG, column_lineage, dataset, run_event
-from tests.governance.helpers import gql, person
+from apps.lineage.tests.conftest import PG
+from tests.governance.helpers import gql, pay_chain, person
 
 RAW, SECRET, REPORT = "public.raw_pay", "public.salaries", "public.pay_report"
 
@@ -19,37 +18,7 @@ RAW, SECRET, REPORT = "public.raw_pay", "public.salaries", "public.pay_report"
 @pytest.fixture
 def world(db):
     """raw_pay → job load → salaries (restricted) → job report → pay_report."""
-    lineage.ingest(
-        run_event(
-            "COMPLETE",
-            "load",
-            inputs=[dataset(PG, RAW, [("amount", "int")])],
-            outputs=[
-                dataset(
-                    PG,
-                    SECRET,
-                    [("amount", "int")],
-                    columnLineage=column_lineage({"amount": [(PG, RAW, "amount")]}),
-                )
-            ],
-        )  # fmt: skip
-    )
-    lineage.ingest(
-        run_event(
-            "COMPLETE",
-            "report",
-            inputs=[dataset(PG, SECRET, [("amount", "int")])],
-            outputs=[
-                dataset(
-                    PG,
-                    REPORT,
-                    [("total", "int")],
-                    columnLineage=column_lineage({"total": [(PG, SECRET, "amount")]}),
-                )
-            ],
-        )  # fmt: skip
-    )
-    lineage.catch_up()
+    pay_chain()
     urn = dataset_urn(PG, SECRET)
     catalog.entity_update(urn=urn, changes={"classification": "restricted"})
     return urn

@@ -13,7 +13,7 @@ from apps.governance.models import FieldClassification
 from apps.lineage import services as lineage
 from apps.lineage.ingestion import dataset_urn
 from apps.lineage.tests.conftest import PG, column_lineage, dataset, run_event
-from tests.governance.helpers import person
+from tests.governance.helpers import pay_chain, person
 
 RAW, MID, OUT = "public.raw_pay", "public.salaries", "public.pay_report"
 
@@ -21,37 +21,7 @@ RAW, MID, OUT = "public.raw_pay", "public.salaries", "public.pay_report"
 @pytest.fixture
 def chain(db):
     """raw_pay.amount → salaries.amount → pay_report.total (and pay_report.n, derived from nothing)."""
-    lineage.ingest(
-        run_event(
-            "COMPLETE",
-            "load",
-            inputs=[dataset(PG, RAW, [("amount", "int"), ("id", "int")])],
-            outputs=[
-                dataset(
-                    PG,
-                    MID,
-                    [("amount", "int")],
-                    columnLineage=column_lineage({"amount": [(PG, RAW, "amount")]}),
-                )
-            ],
-        )  # fmt: skip
-    )
-    lineage.ingest(
-        run_event(
-            "COMPLETE",
-            "report",
-            inputs=[dataset(PG, MID, [("amount", "int")])],
-            outputs=[
-                dataset(
-                    PG,
-                    OUT,
-                    [("total", "int"), ("n", "int")],
-                    columnLineage=column_lineage({"total": [(PG, MID, "amount")]}),
-                )
-            ],
-        )  # fmt: skip
-    )
-    lineage.catch_up()
+    pay_chain()
 
 
 def _copies():

@@ -109,3 +109,19 @@ def test_policies_must_select_something_and_be_valid(db, client):
         ).status_code
         == 403
     )
+
+
+def test_the_admin_dry_runs_a_policy(old_world, client):
+    from apps.governance.models import RetentionPolicy, RetentionRun
+    from dictamesh.auth.services import user_ensure
+
+    policy = RetentionPolicy.objects.create(
+        name="p", domain="sales", keep_days=30, action="delete", enforce=True
+    )
+    client.force_login(user_ensure(username="root", superuser=True))
+    response = client.post("/admin/governance/retentionpolicy/", {"action": "dry_run", "_selected_action": [policy.pk]},
+                           follow=True)  # fmt: skip
+    messages = [str(m) for m in response.context["messages"]]
+    assert messages == ["p: 2 candidates, 0 held by legal holds."], messages
+    run = RetentionRun.objects.get(policy=policy)
+    assert run.dry_run and run.applied == 0 and Entity.objects.filter(deleted_at__isnull=True).count() == 3

@@ -160,3 +160,25 @@ def test_a_batch_is_delivered_under_one_lock_and_only_pending_ones(db, receiver)
     assert [Notification.objects.get(pk=r.pk).status for r in rows] == ["sent", "pending", "sent"]
     assert services.deliver_many(notification_ids=[r.pk for r in rows]) == {}  # done, or not its time yet
     assert len(receiver.requests) == 3 and DeliveryAttempt.objects.count() == 3
+
+
+def test_the_sweep_queues_what_is_due_and_only_that(db, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    due = _notify(channel="webhook", address="http://127.0.0.1:9/", dedup_key="sw1")
+    later = _notify(channel="webhook", address="http://127.0.0.1:9/", dedup_key="sw2")
+    Notification.objects.filter(pk=later.pk).update(next_attempt_at=timezone.now() + timedelta(hours=1))
+    done = _notify(channel="webhook", address="http://127.0.0.1:9/", dedup_key="sw3")
+    Notification.objects.filter(pk=done.pk).update(status="sent")
+    queued = []
+    from apps.notifications import services as module
+
+    original = module._enqueue
+    module._enqueue = lambda pk, countdown=None: queued.append(pk)  # what would go to the broker
+    try:
+        assert services.sweep() == 1
+    finally:
+        module._enqueue = original
+    assert queued == [due.pk]
