@@ -28,6 +28,10 @@ class ConsumerSpec:
     # event. Fast, but a failure re-runs the batch's side effects outside the database: turn it off for
     # handlers that call out (webhooks, forwarding).
     optimistic: bool = True
+    # batch_handler (dotted path, optional): ``batch_handler(events)`` handles the fresh events of a batch in
+    # one call (one statement for a batch's writes, say), in the optimistic pass. When it raises, the batch
+    # is redone event by event with ``handler``, which must do the same for one event.
+    batch_handler: str | None = None
     description: str = ""
 
     @property
@@ -49,6 +53,8 @@ class Registry:
             raise ValueError("a consumer is declared twice")
         declared = set(names)
         for consumer in self.consumers:
+            if consumer.batch_handler and not consumer.optimistic:
+                raise ValueError(f"consumer {consumer.name}: a batch handler runs in the optimistic pass only")
             unknown = [t for t in consumer.topics if t not in declared]
             if unknown:
                 raise ValueError(f"consumer {consumer.name} reads undeclared topic(s): {', '.join(unknown)}")

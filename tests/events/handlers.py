@@ -32,3 +32,16 @@ def record(event: Event) -> None:
     if isinstance(event.data, dict) and event.data.get("sleep"):
         time.sleep(event.data["sleep"])  # a slow handler keeps a batch in flight during a rebalance
     Group.objects.create(name=event.id)
+
+
+def record_batch(events: list[Event]) -> None:
+    """The batch form of ``record``: one statement for the batch; any event that would fail fails the batch
+    (its events are then redone one by one with ``record``). Each call is logged with its size."""
+    scratch = Path(os.environ.get("DICTAMESH_TEST_SCRATCH", "/tmp"))
+    with (scratch / "batches").open("a") as handle:
+        handle.write(f"{len(events)}\n")
+    for event in events:
+        data = event.data if isinstance(event.data, dict) else {}
+        if data.get("poison") or data.get("fail_times"):
+            raise RuntimeError(f"event {event.id} fails the batch")
+    Group.objects.bulk_create([Group(name=event.id) for event in events])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -19,6 +20,7 @@ from dictamesh.events.consumers import ConsumerRunner, backoff_delay
 from dictamesh.events.models import OutboxMessage, ProcessedEvent
 from dictamesh.events.outbox import Change, publish_many
 from dictamesh.events.producer import client_config
+from dictamesh.events.registry import ConsumerSpec
 from dictamesh.events.relay import OutboxRelay
 from tests.events.conftest import read_topic
 
@@ -34,8 +36,8 @@ def _send(stream, items: list[dict], keys: int = 3):
     return events
 
 
-def _consume(stream, *, expect_groups: int, timeout: float = 30) -> ConsumerRunner:
-    runner = ConsumerRunner(stream.consumer)
+def _consume(stream, *, expect_groups: int, timeout: float = 30, spec=None) -> ConsumerRunner:
+    runner = ConsumerRunner(spec or stream.consumer)
     deadline = time.monotonic() + timeout
     runner.subscribe()
     try:
@@ -69,6 +71,57 @@ def test_every_event_handled_once_and_redelivery_is_a_no_op(stream):
     assert stats.duplicates == 120 and stats.handled == 0
     assert Group.objects.count() == 60
     assert ProcessedEvent.objects.filter(consumer=stream.consumer.name).count() == 60
+
+
+def _batches(tmp_path) -> list[int]:
+    path = tmp_path / "batches"
+    return [int(n) for n in path.read_text().split()] if path.exists() else []
+
+
+def test_a_batch_handler_takes_the_fresh_events_of_a_batch_in_one_call(stream, tmp_path):
+    spec = dataclasses.replace(stream.consumer, batch_handler="tests.events.handlers.record_batch")
+    events = _send(stream, [{"n": i} for i in range(60)])
+    runner = _consume(stream, expect_groups=60, spec=spec)
+    assert runner.stats.handled == 60 and runner.stats.retries == 0 and runner.stats.dead_lettered == 0
+    assert set(Group.objects.values_list("name", flat=True)) == {e.id for e in events}
+    calls = _batches(tmp_path)
+    assert sum(calls) == 60 and len(calls) < 60  # whole batches, not one call per event
+    # a redelivery: the batch handler is not called for events already handled
+    OutboxMessage.objects.update(sent_at=None)
+    OutboxRelay().drain()
+    stats = ConsumerRunner(spec, **{"group.id": f"{spec.group}-replay"}).run(idle_timeout=3)
+    assert stats.duplicates == 120 and stats.handled == 0
+    assert _batches(tmp_path) == calls and Group.objects.count() == 60
+
+
+def test_a_failing_batch_is_redone_event_by_event(stream, tmp_path):
+    spec = dataclasses.replace(stream.consumer, batch_handler="tests.events.handlers.record_batch")
+    events = _send(stream, [{"n": 0}, {"fail_times": 1}, {"n": 2}, {"poison": True}, {"n": 4}], keys=1)
+    poison = events[3]
+    runner = _consume(stream, expect_groups=4, spec=spec)
+    # one failed batch call; then each event alone: the transient one succeeds on its retry, the poison
+    # one is dead-lettered, the others are handled once
+    assert _batches(tmp_path)[0] == 5
+    assert set(Group.objects.values_list("name", flat=True)) == {e.id for e in events} - {poison.id}
+    assert runner.stats.dead_lettered == 1 and runner.stats.handled == 4
+    (letter,) = _dlq(stream, 1)
+    headers = {k: v.decode() for k, v in letter.headers()}
+    assert headers["ce_id"] == poison.id and headers["dm_consumer"] == spec.name
+
+
+def test_a_batch_handler_needs_the_optimistic_pass():
+    from dictamesh.events.registry import Registry
+    from dictamesh.events.topics import Topic
+
+    with pytest.raises(ValueError, match="optimistic"):
+        Registry(
+            topics=[Topic("dictamesh.x.y.v1")],
+            consumers=[
+                ConsumerSpec(
+                    name="c", topics=("dictamesh.x.y.v1",), handler="h", batch_handler="b", optimistic=False
+                )
+            ],
+        )
 
 
 def test_transient_failures_are_retried_with_backoff(stream):
