@@ -25,6 +25,7 @@ REGISTRY = Registry(
             name="notifications",
             topics=tuple(topic.name for topic in TOPICS if topic.name != "dictamesh.governance.audit.v1"),
             handler="apps.notifications.consumers.notify_subscribers",
+            batch_handler="apps.notifications.consumers.notify_subscribers_batch",
             description="Subscriptions: the notifications each event asks for (delivered by Celery tasks).",
         ),
         ConsumerSpec(

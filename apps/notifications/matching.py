@@ -20,7 +20,7 @@ from django.template import Context, Engine
 from dictamesh.events.router import matches_any
 
 from .models import Channel, Subscription, Template
-from .services import notify
+from .services import notify_many
 
 logger = logging.getLogger("dictamesh.notifications")
 ENGINE = Engine(autoescape=False, builtins=["django.templatetags.i18n"])  # plain text: e-mail, webhooks
@@ -72,23 +72,33 @@ def reset_cache() -> None:
     _templates = (0.0, [])
 
 
-def _owners(subject: str) -> list:
-    """The users who own the entity ``subject`` names (``user:<name>``, and the members of ``group:<name>``)."""
+def _owners(subjects: list[str]) -> dict[str, list]:
+    """The users who own the entity each subject names (``user:<name>``, and the members of
+    ``group:<name>``), in three queries however many subjects."""
     from django.contrib.auth.models import Group
 
     from apps.catalog.public import entity_owners
 
-    principals = entity_owners(urns=[subject]).get(subject, [])
-    names = [p.split(":", 1)[1] for p in principals if p.startswith("user:")]
-    groups = [p.split(":", 1)[1] for p in principals if p.startswith("group:")]
+    if not subjects:
+        return {}
+    principals = entity_owners(urns=list(dict.fromkeys(subjects)))
+    names = {p.split(":", 1)[1] for ps in principals.values() for p in ps if p.startswith("user:")}
+    groups = {p.split(":", 1)[1] for ps in principals.values() for p in ps if p.startswith("group:")}
     User = get_user_model()
-    users = list(User.objects.filter(**{f"{User.USERNAME_FIELD}__in": names}, is_active=True))
-    users += [
-        u
+    by_name = {
+        u.get_username(): u
+        for u in User.objects.filter(**{f"{User.USERNAME_FIELD}__in": names}, is_active=True)
+    }
+    members = {
+        g.name: [u for u in g.user_set.all() if u.is_active]
         for g in Group.objects.filter(name__in=groups).prefetch_related("user_set")
-        for u in g.user_set.all()
-    ]
-    return users
+    }
+    found = {}
+    for subject, ps in principals.items():
+        users = [by_name[p[5:]] for p in ps if p.startswith("user:") and p[5:] in by_name]
+        users += [u for p in ps if p.startswith("group:") for u in members.get(p[6:], [])]
+        found[subject] = users
+    return found
 
 
 _templates: tuple[float, list] = (0.0, [])
@@ -147,32 +157,52 @@ def render(event, channel: str, recipient: str, language: str = "en") -> tuple[s
 
 
 def event_received(event) -> int:
-    """The ``notifications`` consumer: the notifications this event asks for (how many)."""
-    view = event.as_dict()
-    count = 0
-    for compiled in _subscriptions():
-        sub = compiled.subscription
-        if not matches_any(sub.event_types, event.type):
-            continue
-        if compiled.filter is not None and not compiled.filter.search(view):
-            continue
-        users = {u.pk: u for u in (*compiled.users, *compiled.group_users)}
-        if sub.owners:
-            users.update((u.pk, u) for u in _owners(event.subject))
-        targets: list[tuple[str, object]] = []  # (address, user)
-        if sub.channel == Channel.INAPP:
-            targets = [(f"user:{u.pk}", u) for u in users.values()]
-        elif sub.channel == Channel.EMAIL:
-            targets = [(u.email, u) for u in users.values() if u.email] + [(a, None) for a in sub.addresses]
-        else:
-            targets = [(a, None) for a in sub.addresses]
-        for address, user in targets:
-            subject, body = render(event, sub.channel, address, language_of(user))
-            notify(
-                type=event.type, channel=sub.channel, address="" if sub.channel == Channel.INAPP else address,
-                user=user, subject=subject, body=body, payload={"event": view}, priority=sub.priority,
-                dedup_key=f"{event.id}:{sub.pk}:{address}"[:200], event_id=event.id,
-                fallback_channel=sub.fallback_channel,
-            )  # fmt: skip
-            count += 1
-    return count
+    """The ``notifications`` consumer, one event: the notifications it asks for (how many)."""
+    return events_received([event])
+
+
+def events_received(events: list) -> int:
+    """The ``notifications`` consumer, a batch of events: the notifications they ask for, written in one
+    statement (how many)."""
+    compiled = _subscriptions()
+    views = {id(event): event.as_dict() for event in events}
+    wanted = [(event, [c for c in compiled if _matches(c, event.type, views[id(event)])]) for event in events]
+    owners = _owners([e.subject for e, subs in wanted if any(c.subscription.owners for c in subs)])
+    languages: dict[int, str] = {}
+    requests = []
+    for event, subs in wanted:
+        view = views[id(event)]
+        for c in subs:
+            sub = c.subscription
+            users = {u.pk: u for u in (*c.users, *c.group_users)}
+            if sub.owners:
+                users.update((u.pk, u) for u in owners.get(event.subject, ()))
+            for address, user in _targets(sub, users):
+                if user is not None and user.pk not in languages:
+                    languages[user.pk] = language_of(user)
+                subject, body = render(event, sub.channel, address, languages[user.pk] if user else "en")
+                requests.append(
+                    {
+                        "type": event.type, "channel": sub.channel, "user": user, "subject": subject, "body": body,
+                        "address": "" if sub.channel == Channel.INAPP else address, "payload": {"event": view},
+                        "priority": sub.priority, "dedup_key": f"{event.id}:{sub.pk}:{address}"[:200],
+                        "event_id": event.id, "fallback_channel": sub.fallback_channel,
+                    }
+                )  # fmt: skip
+    notify_many(requests)
+    return len(requests)
+
+
+def _matches(compiled: _Compiled, event_type: str, view: dict) -> bool:
+    if not matches_any(compiled.subscription.event_types, event_type):
+        return False
+    return compiled.filter is None or bool(compiled.filter.search(view))
+
+
+def _targets(sub: Subscription, users: dict) -> list[tuple[str, object]]:
+    """(address, user) of each recipient: users in-app and by e-mail, explicit addresses elsewhere."""
+    if sub.channel == Channel.INAPP:
+        return [(f"user:{u.pk}", u) for u in users.values()]
+    if sub.channel == Channel.EMAIL:
+        return [(u.email, u) for u in users.values() if u.email] + [(a, None) for a in sub.addresses]
+    return [(a, None) for a in sub.addresses]

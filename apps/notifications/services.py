@@ -13,6 +13,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -33,7 +34,6 @@ def backoff(attempt: int) -> float:
     return min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (attempt - 1))
 
 
-@transaction.atomic
 def notify(
     *,
     type: str,  # noqa: A002 - the notification type
@@ -51,6 +51,54 @@ def notify(
     """A notification to send (once: asking again with the same dedup key returns the same one); its
     delivery is queued when the transaction commits. A user's preferences apply (off: the notification is
     recorded as suppressed; quiet hours: it waits for their end), except to critical and mandatory ones."""
+    request = {
+        "type": type, "channel": channel, "address": address, "user": user, "subject": subject, "body": body,
+        "payload": payload, "priority": priority, "dedup_key": dedup_key, "event_id": event_id,
+        "fallback_channel": fallback_channel,
+    }  # fmt: skip
+    return notify_many([request])[0]
+
+
+@transaction.atomic
+def notify_many(requests: list[dict[str, Any]]) -> list[Notification]:
+    """``notify`` for many at once, in one statement (a consumer's batch of events): each dict holds
+    ``notify``'s arguments. Every request is checked before any is written; the answer is in their order."""
+    now = timezone.now()
+    rows = [
+        _prepare(request, now, index if len(requests) > 1 else None) for index, request in enumerate(requests)
+    ]
+    first: dict[str, Notification] = {}
+    for row in rows:
+        first.setdefault(row.dedup_key, row)  # a key asked for twice in this call: its first request
+    created = _insert_many(list(first.values()))
+    existing = {}
+    missing = [row.dedup_key for row in rows if row.dedup_key not in created]
+    if missing:  # asked for before: the same ones
+        existing = Notification.objects.in_bulk(missing, field_name="dedup_key")
+    answer = []
+    for row in rows:
+        if row.dedup_key not in created:
+            answer.append(existing[row.dedup_key])
+            continue
+        if created[row.dedup_key] is not row:  # a second request in this call with the same key
+            answer.append(created[row.dedup_key])
+            continue
+        answer.append(row)
+        if row.status == Status.PENDING and not row.digest:
+            countdown = max(0.0, (row.next_attempt_at - now).total_seconds())
+            if countdown:
+                transaction.on_commit(lambda pk=row.pk, countdown=countdown: _enqueue(pk, countdown))
+            else:
+                _queue_at_commit(row.pk)
+    return answer
+
+
+def _prepare(request: dict[str, Any], now, index: int | None) -> Notification:
+    """The row a request asks for, with the recipient's preferences applied; a bad request is refused."""
+    request = dict(request)
+    type_, channel, user = request.get("type"), request.get("channel"), request.get("user")
+    address, dedup_key = request.get("address") or "", request.get("dedup_key") or ""
+    priority = request.get("priority") or Priority.NORMAL
     problems = {}
     if channel not in Channel.values:
         problems["channel"] = f"one of {', '.join(Channel.values)}"
@@ -60,64 +108,75 @@ def notify(
         problems["address"] = "required"
     if not dedup_key or len(dedup_key) > 200:
         problems["dedup_key"] = "required, at most 200 characters"
+    if not type_ or len(type_) > 100:
+        problems["type"] = "required, at most 100 characters"
+    if len(address) > 500:
+        problems["address"] = "at most 500 characters"
+    if len(request.get("event_id") or "") > 100:
+        problems["event_id"] = "at most 100 characters"
     if problems:
-        raise ValidationError("The notification is invalid.", fields=problems)
-    now = timezone.now()
+        where = "" if index is None else f" (request {index})"
+        raise ValidationError(f"The notification is invalid{where}.", fields=problems)
     status, when, note, digest = Status.PENDING, now, "", ""
-    if user is not None and priority != Priority.CRITICAL and not _mandatory(type):
-        preference = preferences.applying(user=user, type=type, channel=channel)
+    if user is not None and priority != Priority.CRITICAL and not _mandatory(type_):
+        preference = preferences.applying(user=user, type=type_, channel=channel)
         if preference is not None and not preference.enabled:
             status, when, note = Status.SUPPRESSED, None, "turned off by the recipient's preferences"
         elif preference is not None and preference.digest:
             when, digest = None, preference.digest  # sent in the next digest, not on its own
         elif preference is not None:
             when = preferences.after_quiet_hours(preference, now)
-    row = Notification(
-        dedup_key=dedup_key, type=type, channel=channel, address=address or f"user:{user.pk}", user=user,
-        subject=subject[:300], body=body, payload=payload or {}, priority=priority, event_id=event_id,
-        next_attempt_at=when, status=status, last_error=note, fallback_channel=fallback_channel, digest=digest,
-        created_at=now,
+    return Notification(
+        dedup_key=dedup_key, type=type_, channel=channel, address=address or f"user:{user.pk}", user=user,
+        subject=(request.get("subject") or "")[:300], body=request.get("body") or "",
+        payload=request.get("payload") or {}, priority=priority, event_id=request.get("event_id") or "",
+        next_attempt_at=when, status=status, last_error=note, fallback_channel=request.get("fallback_channel") or "",
+        digest=digest, created_at=now,
     )  # fmt: skip
-    created = _insert(row)
-    if not created:
-        return Notification.objects.get(dedup_key=dedup_key)  # asked for before: the same one
-    if status == Status.PENDING and not digest:
-        countdown = max(0.0, (when - now).total_seconds())
-        if countdown:
-            transaction.on_commit(lambda: _enqueue(row.pk, countdown))
-        else:
-            _queue_at_commit(row.pk)
-    return row
 
 
-_INSERT_FIELDS = (
-    "dedup_key", "type", "priority", "channel", "user_id", "address", "subject", "body", "payload", "status",
-    "attempts", "next_attempt_at", "last_error", "event_id", "fallback_channel", "digest", "created_at",
+_INSERT_COLUMNS = (
+    ("dedup_key", "varchar"), ("type", "varchar"), ("priority", "varchar"), ("channel", "varchar"),
+    ("user_id", "bigint"), ("address", "varchar"), ("subject", "varchar"), ("body", "text"), ("payload", "text"),
+    ("status", "varchar"), ("attempts", "smallint"), ("next_attempt_at", "timestamptz"), ("last_error", "text"),
+    ("event_id", "varchar"), ("fallback_channel", "varchar"), ("digest", "varchar"), ("created_at", "timestamptz"),
 )  # fmt: skip
 
 
-def _insert(row: Notification) -> bool:
-    """One statement: insert unless the dedup key exists (then False); sets ``row.pk``."""
+def _insert_many(rows: list[Notification]) -> dict[str, Notification]:
+    """One statement: insert the rows whose dedup key is new; sets their ``pk``. Returns them by key."""
     from django.db import connection
 
-    columns = ", ".join(_INSERT_FIELDS)
-    values = []
-    for name in _INSERT_FIELDS:
-        field = Notification._meta.get_field(name.removesuffix("_id") if name == "user_id" else name)
-        value = getattr(row, name)
-        values.append(field.get_db_prep_save(value, connection) if name != "user_id" else value)
+    if not rows:
+        return {}
+    columns = ", ".join(name for name, _ in _INSERT_COLUMNS)
+    arrays = ", ".join(f"%s::{kind}[]" for _, kind in _INSERT_COLUMNS)
+    values = [
+        [
+            orjson.dumps(r.payload, option=orjson.OPT_NON_STR_KEYS).decode()
+            if name == "payload"
+            else getattr(r, name)
+            for r in rows
+        ]
+        for name, _ in _INSERT_COLUMNS
+    ]
+    selected = ", ".join("c9::jsonb" if i == 9 else f"c{i}" for i in range(1, len(_INSERT_COLUMNS) + 1))
+    aliases = ", ".join(f"c{i}" for i in range(1, len(_INSERT_COLUMNS) + 1))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {Notification._meta.db_table} ({columns}) VALUES ({', '.join(['%s'] * len(values))})"  # noqa: S608 - constants
-            " ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
+            f"INSERT INTO {Notification._meta.db_table} ({columns}) SELECT {selected}"  # noqa: S608 - constants
+            f" FROM unnest({arrays}) AS v({aliases}) ON CONFLICT (dedup_key) DO NOTHING RETURNING id, dedup_key",
             values,
         )
-        found = cursor.fetchone()
-    if found is None:
-        return False
-    row.pk = found[0]
-    row._state.adding = False
-    return True
+        found = cursor.fetchall()
+    by_key = {row.dedup_key: row for row in rows}
+    created = {}
+    for pk, key in found:
+        row = by_key[key]
+        row.pk = pk
+        row._state.adding = False
+        created[key] = row
+    return created
 
 
 def _queue_at_commit(pk: int) -> None:
@@ -220,10 +279,32 @@ def deliver_many(*, notification_ids: list[int]) -> dict[int, float]:
                 _fall_back(row)
             tried.append(row)
         DeliveryAttempt.objects.bulk_create(attempts)
-        Notification.objects.bulk_update(
-            tried, ["status", "attempts", "sent_at", "next_attempt_at", "last_error"]
-        )
+        _save_states(tried)
     return waits
+
+
+def _save_states(rows: list[Notification]) -> None:
+    """Write the rows' delivery state in one statement (``bulk_update``'s CASE per field and row cost more
+    than the deliveries themselves)."""
+    from django.db import connection
+
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Notification._meta.db_table} AS n SET status = v.status, attempts = v.attempts,"  # noqa: S608 - constants
+            " sent_at = v.sent_at, next_attempt_at = v.next_attempt_at, last_error = v.last_error"
+            " FROM unnest(%s::bigint[], %s::varchar[], %s::smallint[], %s::timestamptz[], %s::timestamptz[],"
+            " %s::text[]) AS v(id, status, attempts, sent_at, next_attempt_at, last_error) WHERE n.id = v.id",
+            [
+                [r.pk for r in rows],
+                [r.status for r in rows],
+                [r.attempts for r in rows],
+                [r.sent_at for r in rows],
+                [r.next_attempt_at for r in rows],
+                [r.last_error for r in rows],
+            ],
+        )
 
 
 def _fall_back(row: Notification) -> None:

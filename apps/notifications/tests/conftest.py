@@ -46,6 +46,7 @@ class Receiver:
 
     def __init__(self):
         self.requests: list[tuple[dict, bytes]] = []
+        self.paths: list[str] = []  # request targets: a proxy is sent the absolute URL
         self.responses: list[tuple[int, dict]] = []
         receiver = self
 
@@ -53,6 +54,7 @@ class Receiver:
             def do_POST(self):  # noqa: N802 - http.server's hook name
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 receiver.requests.append((dict(self.headers), body))
+                receiver.paths.append(self.path)
                 status, headers = receiver.responses.pop(0) if receiver.responses else (200, {})
                 self.send_response(status)
                 for key, value in headers.items():

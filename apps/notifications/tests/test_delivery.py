@@ -182,3 +182,86 @@ def test_the_sweep_queues_what_is_due_and_only_that(db, settings):
     finally:
         module._enqueue = original
     assert queued == [due.pk]
+
+
+def _request(key: str, **fields) -> dict:
+    return {"type": "pii.detected", "channel": "webhook", "address": "http://127.0.0.1:9/", "subject": key,
+            "dedup_key": key, **fields}  # fmt: skip
+
+
+def test_many_notifications_are_written_in_one_statement_each_once(db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    before = _notify(channel="webhook", address="http://127.0.0.1:9/", dedup_key="m0")
+    with CaptureQueriesContext(connection) as queries:
+        rows = services.notify_many([_request("m0"), _request("m1"), _request("m2"), _request("m1")])
+    assert [r.dedup_key for r in rows] == ["m0", "m1", "m2", "m1"]
+    assert rows[0].pk == before.pk and rows[1].pk == rows[3].pk and rows[1].pk != rows[2].pk
+    assert Notification.objects.count() == 3
+    inserts = [q for q in queries if q["sql"].startswith("INSERT INTO dictamesh_notifications_notification")]
+    assert len(inserts) == 1
+    # each is queued once, in the one delivery batch this transaction sends when it commits
+    queued = [pk for entry in connection.run_on_commit for pk in getattr(entry[1], "dictamesh_batch", [])]
+    assert queued == [before.pk, rows[1].pk, rows[2].pk]
+
+
+def test_a_bad_request_in_a_batch_writes_nothing(db):
+    from dictamesh.errors import ValidationError
+
+    with pytest.raises(ValidationError) as caught:
+        services.notify_many([_request("ok"), _request("bad", address="x" * 501), _request("ok2", type="")])
+    assert "request 1" in caught.value.message and "address" in caught.value.fields
+    assert not Notification.objects.exists()
+
+
+def test_webhook_connections_are_kept_alive(db, monkeypatch):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from apps.notifications import channels
+
+    peers = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):  # noqa: N802 - http.server's hook name
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            peers.append(self.client_address)
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(channels._local, "session", None, raising=False)  # a new session for this test
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        rows = [_notify(channel="webhook", address=url, dedup_key=f"ka{i}") for i in range(3)]
+        services.deliver_many(notification_ids=[r.pk for r in rows])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(peers) == 3 and len(set(peers)) == 1  # three deliveries, one connection
+    assert Notification.objects.filter(status="sent").count() == 3
+
+
+def test_webhooks_go_through_the_environments_proxy(db, receiver, monkeypatch):
+    from apps.notifications import channels
+
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", receiver.url.rsplit("/", 1)[0])  # the receiver plays the proxy
+    monkeypatch.setenv("http_proxy", receiver.url.rsplit("/", 1)[0])
+    monkeypatch.setattr(channels._local, "session", None, raising=False)  # sessions read the environment once
+    row = _notify(channel="webhook", address="http://hooks.example.invalid/dictamesh", dedup_key="px")
+    assert services.deliver(notification_id=row.pk) is None
+    assert receiver.paths == ["http://hooks.example.invalid/dictamesh"]  # the absolute URL: a proxy request
+    row.refresh_from_db()
+    assert row.status == "sent"
+    monkeypatch.setattr(channels._local, "session", None, raising=False)
