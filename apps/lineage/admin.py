@@ -14,8 +14,8 @@ from django.utils.html import format_html
 from dictamesh.errors import DictaMeshError
 
 from . import services
-from .models import ColumnEdge, Dataset, DatasetField, Edge, Job, Namespace, PendingEvent, Run
-from .selectors import node_by_id, node_key
+from .models import ColumnEdge, Dataset, DatasetField, Edge, Freshness, Job, Namespace, PendingEvent, Run
+from .selectors import freshness_state, last_written, node_by_id, node_key
 from .views import view_url
 
 
@@ -164,6 +164,105 @@ class EdgeAdmin(admin.ModelAdmin):
         for edge in queryset.select_related("source__namespace", "target__namespace"):
             self.delete_model(request, edge)
         self.message_user(request, "Edges removed.")
+
+
+class FreshnessForm(forms.ModelForm):
+    dataset_id_text = forms.CharField(
+        label="dataset", help_text="dataset:<namespace>:<name>, or its catalog URN"
+    )
+
+    class Meta:
+        model = Freshness
+        fields = ("sla_seconds",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["dataset_id_text"].initial = node_key(self.instance.dataset)
+            self.fields["dataset_id_text"].disabled = True
+
+    def clean(self):
+        from .freshness import SLA_MAX, SLA_MIN
+
+        data = super().clean()
+        try:
+            node = _dataset(data.get("dataset_id_text") or "")
+        except DictaMeshError as exc:
+            raise forms.ValidationError(exc.message) from exc
+        if node.kind != "dataset":
+            raise forms.ValidationError("A freshness SLA is set on a dataset.")
+        sla = data.get("sla_seconds")
+        if sla is not None and not SLA_MIN <= sla <= SLA_MAX:
+            self.add_error("sla_seconds", f"From {SLA_MIN} to {SLA_MAX} seconds (a year).")
+        data["node"] = node
+        return data
+
+
+@admin.register(Freshness)
+class FreshnessAdmin(admin.ModelAdmin):
+    """Freshness SLAs: set, changed and removed through the services (validation, events)."""
+
+    form = FreshnessForm
+    list_display = ("dataset_name", "sla_seconds", "status", "last_written", "breached_at", "checked_at")
+    search_fields = ("dataset__name", "dataset__entity_urn")
+    list_select_related = ("dataset__namespace",)
+    actions = ["remove_slas"]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # removal goes through the services: remove_slas
+        return actions
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        rows = list(changelist.result_list)
+        written = last_written([r.dataset_id for r in rows])
+        from django.utils import timezone
+
+        now = timezone.now()
+        self._states = {r.pk: freshness_state(r, written.get(r.dataset_id), now) for r in rows}
+        return changelist
+
+    def _state(self, obj) -> dict:
+        from django.utils import timezone
+
+        found = getattr(self, "_states", {}).get(obj.pk)
+        return found or freshness_state(
+            obj, last_written([obj.dataset_id]).get(obj.dataset_id), timezone.now()
+        )
+
+    @admin.display(description="dataset")
+    def dataset_name(self, obj: Freshness) -> str:
+        return node_key(obj.dataset)
+
+    @admin.display(description="status")
+    def status(self, obj: Freshness) -> str:
+        return self._state(obj)["status"]
+
+    @admin.display(description="last written")
+    def last_written(self, obj: Freshness) -> str:
+        return self._state(obj)["lastWrittenAt"] or "never"
+
+    def save_model(self, request, obj, form, change):
+        node = form.cleaned_data["node"]
+        services.freshness_set(node_id=node_key(node), sla_seconds=form.cleaned_data["sla_seconds"],
+                               actor=f"user:{request.user.get_username()}")  # fmt: skip
+        obj.__dict__.update(Freshness.objects.get(dataset=node).__dict__)
+
+    def delete_model(self, request, obj):
+        services.freshness_remove(node_id=node_key(obj.dataset), actor=f"user:{request.user.get_username()}")
+
+    @admin.action(description="Remove the selected SLAs")
+    def remove_slas(self, request, queryset):
+        for row in queryset.select_related("dataset__namespace"):
+            self.delete_model(request, row)
+        self.message_user(request, "SLAs removed.")
+
+
+def _dataset(node_id: str):
+    from .selectors import node_by_urn
+
+    return node_by_urn(node_id) if node_id.startswith("dm:") else node_by_id(node_id)
 
 
 @admin.register(ColumnEdge)

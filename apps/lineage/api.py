@@ -239,6 +239,43 @@ def dataset_link(request):
     return {"nodeId": body["nodeId"], "urn": body["urn"]}
 
 
+# -- freshness SLAs ----------------------------------------------------------------------------------------------
+
+
+@router.get("/lineage/freshness", summary="Datasets' freshness SLAs, late or on time")
+@caught_up
+def freshness_list(request, late: bool | None = None, limit: int = 100, offset: int = 0):
+    slas, total = selectors.freshness_list(
+        late=late,
+        limit=_page(limit, offset)[0],
+        offset=offset,
+        hidden=governed.hidden_sql(request, "n.entity_urn"),
+    )
+    return {"totalCount": total, "slas": slas}
+
+
+@router.get("/lineage/freshness/sla", summary="A dataset's freshness SLA")
+@caught_up
+def freshness_get(request, nodeId: str):  # noqa: N803 - Marquez's name
+    return selectors.freshness_of(_node(nodeId))
+
+
+@router.put(
+    "/lineage/freshness/sla", summary="Set a dataset's freshness SLA (seconds between completed writes)"
+)
+def freshness_set(request):
+    body = _object(request)
+    governed.require_write(request, *_nodes(body.get("nodeId")))
+    return services.freshness_set(node_id=str(body.get("nodeId") or ""), sla_seconds=body.get("slaSeconds"))
+
+
+@router.delete("/lineage/freshness/sla", response={204: None}, summary="Remove a dataset's freshness SLA")
+def freshness_remove(request, nodeId: str):  # noqa: N803
+    governed.require_write(request, *_nodes(nodeId))
+    services.freshness_remove(node_id=nodeId)
+    return Status(204, None)
+
+
 def _nodes(*ids) -> list:
     """The nodes named (a write checks them); ids that name none are left to the service to report."""
     found = []

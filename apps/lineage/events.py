@@ -14,10 +14,20 @@ IMPACT_TOPIC = Topic(
     retention_ms=30 * DAY_MS,
     description="Schema versions that remove or change fields used downstream, with what they reach.",
 )
-TOPICS = [GRAPH_TOPIC, IMPACT_TOPIC]
+FRESHNESS_TOPIC = Topic(
+    "dictamesh.lineage.freshness.v1",
+    partitions=3,
+    retention_ms=30 * DAY_MS,
+    description="Datasets' freshness SLAs: set, removed, breached (no completed write in time), restored.",
+)
+TOPICS = [GRAPH_TOPIC, IMPACT_TOPIC, FRESHNESS_TOPIC]
 
 EVENT_INGESTED = "dictamesh.lineage.graph.event_ingested"
 EDGE_ADDED = "dictamesh.lineage.graph.edge_added"
 EDGE_REMOVED = "dictamesh.lineage.graph.edge_removed"
 DATASET_LINKED = "dictamesh.lineage.graph.dataset_linked"
 IMPACT_DETECTED = "dictamesh.lineage.impact.detected"
+FRESHNESS_SET = "dictamesh.lineage.freshness.sla_set"
+FRESHNESS_REMOVED = "dictamesh.lineage.freshness.sla_removed"
+FRESHNESS_BREACHED = "dictamesh.lineage.freshness.breached"
+FRESHNESS_RESTORED = "dictamesh.lineage.freshness.restored"

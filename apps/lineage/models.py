@@ -183,9 +183,32 @@ class RunIO(models.Model):
                 fields=("run", "dataset", "direction"), name="dictamesh_lin_runio_unique"
             ),
         ]
+        indexes = [  # the runs that wrote a dataset (freshness, lastModifiedAt)
+            models.Index(fields=("dataset", "direction", "run"), name="dictamesh_lin_runio_ds_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.run_id} {self.direction} {self.dataset_id}"
+
+
+class Freshness(models.Model):
+    """A dataset's freshness SLA: a completed run must have written it at most ``sla_seconds`` ago (counted
+    from the SLA's creation while none has). ``breached_at``: since when the check has found it late."""
+
+    dataset = models.OneToOneField(Node, on_delete=models.CASCADE, primary_key=True, related_name="freshness")
+    sla_seconds = models.PositiveIntegerField(help_text="at most this long between two completed writes")
+    breached_at = models.DateTimeField(null=True, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "dictamesh_lineage_freshness"
+        verbose_name_plural = "freshness SLAs"
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id} within {self.sla_seconds}s"
 
 
 class Edge(models.Model):

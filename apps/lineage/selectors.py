@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import orjson
 from django.db import connection
@@ -14,7 +14,7 @@ from django.db.models.expressions import RawSQL
 
 from dictamesh.errors import NotFound, ValidationError
 
-from .models import DatasetField, Namespace, Node, NodeKind, Run, RunState
+from .models import DatasetField, Freshness, Namespace, Node, NodeKind, Run, RunState
 
 MARQUEZ_STATE = {  # OpenLineage event types -> Marquez run states
     RunState.START: "RUNNING",
@@ -231,6 +231,7 @@ def node_dicts(nodes: Iterable[Node | NodeRow]) -> dict[int, dict]:
             [ids_array(jobs)],
         )
     }
+    written = last_written([n.pk for n in nodes if n.kind == NodeKind.DATASET])
     out = {}
     for n in nodes:
         base = {
@@ -251,7 +252,7 @@ def node_dicts(nodes: Iterable[Node | NodeRow]) -> dict[int, dict]:
                 "sourceName": n.source_name or None,
                 "fields": fields.get(n.pk, []),
                 "tags": [],
-                "lastModifiedAt": None,
+                "lastModifiedAt": iso(written.get(n.pk)),
                 "currentVersion": n.version or None,
                 "deleted": False,
             }
@@ -336,3 +337,77 @@ def run_by_id(run_id: str) -> dict:
     if run is None:
         raise NotFound(f"No run {run_id!r}.")
     return run_dict(run)
+
+
+# -- freshness ---------------------------------------------------------------------------------------------
+
+
+def last_written(dataset_ids: list[int]) -> dict[int, datetime]:
+    """When a completed run last wrote each dataset (Marquez's ``lastModifiedAt``), in one query."""
+    if not dataset_ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT io.dataset_id, max(coalesce(r.ended_at, r.state_time)) FROM dictamesh_lineage_run_io io"
+            " JOIN dictamesh_lineage_run r ON r.id = io.run_id"
+            " WHERE io.dataset_id = ANY(%s::bigint[]) AND io.direction = 'output' AND r.state = %s"
+            " GROUP BY io.dataset_id",
+            [ids_array(dataset_ids), RunState.COMPLETE],
+        )
+        return dict(cursor.fetchall())
+
+
+def freshness_state(row: Freshness, written: datetime | None, now: datetime) -> dict:
+    """One SLA as the API shows it: when it was last written, when the next write is due, and whether it is
+    late now (``breachedAt``: since when the periodic check has found it late)."""
+    due = (written or row.created_at) + timedelta(seconds=row.sla_seconds)
+    node = row.dataset
+    return {
+        "nodeId": node.node_id,
+        "namespace": node.namespace.name,
+        "name": node.name,
+        "urn": node.entity_urn or None,
+        "slaSeconds": row.sla_seconds,
+        "lastWrittenAt": iso(written),
+        "dueAt": iso(due),
+        "status": "late" if now > due else "fresh",
+        "breachedAt": iso(row.breached_at),
+        "checkedAt": iso(row.checked_at),
+        "createdBy": row.created_by or None,
+    }
+
+
+def freshness_list(
+    *, late: bool | None = None, limit: int = 100, offset: int = 0, hidden: tuple[str, list] | None = None
+) -> tuple[list[dict], int]:
+    """The datasets' SLAs, by namespace and name; ``late``: only those late now (True) or on time (False);
+    ``hidden``: SQL over the node (alias ``n``) true for those the caller may not see."""
+    from django.utils import timezone
+
+    query = Freshness.objects.select_related("dataset__namespace").order_by(
+        "dataset__namespace__name", "dataset__name"
+    )
+    if hidden is not None:
+        sql, params = hidden
+        nodes = f"SELECT n.id FROM dictamesh_lineage_node n WHERE {sql}"  # noqa: S608 - policy SQL, params
+        query = query.exclude(dataset_id__in=RawSQL(nodes, params))  # noqa: S611
+    now = timezone.now()
+    if late is None:
+        total = query.count()
+        rows = list(query[offset : offset + limit])
+        written = last_written([r.dataset_id for r in rows])
+        return [freshness_state(r, written.get(r.dataset_id), now) for r in rows], total
+    rows = list(query)  # lateness depends on the runs: filtered here (SLAs are counted in thousands at most)
+    written = last_written([r.dataset_id for r in rows])
+    states = [freshness_state(r, written.get(r.dataset_id), now) for r in rows]
+    states = [s for s in states if (s["status"] == "late") == late]
+    return states[offset : offset + limit], len(states)
+
+
+def freshness_of(node: Node) -> dict:
+    from django.utils import timezone
+
+    row = Freshness.objects.filter(dataset=node).select_related("dataset__namespace").first()
+    if row is None:
+        raise NotFound(f"No freshness SLA on {node.node_id!r}.")
+    return freshness_state(row, last_written([node.pk]).get(node.pk), timezone.now())

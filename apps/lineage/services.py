@@ -15,6 +15,7 @@ from dictamesh.events.context import current_actor
 from dictamesh.events.outbox import Change
 
 from . import events
+from .freshness import freshness_check, freshness_remove, freshness_set
 from .ingestion import (
     Ingested,
     apply_pending,
@@ -33,6 +34,9 @@ __all__ = [
     "catch_up",
     "dataset_urn",
     "digest_of",
+    "freshness_check",
+    "freshness_remove",
+    "freshness_set",
     "ingest",
     "ingest_many",
     "pending_retry",

@@ -54,7 +54,9 @@ class Registry:
         declared = set(names)
         for consumer in self.consumers:
             if consumer.batch_handler and not consumer.optimistic:
-                raise ValueError(f"consumer {consumer.name}: a batch handler runs in the optimistic pass only")
+                raise ValueError(
+                    f"consumer {consumer.name}: a batch handler runs in the optimistic pass only"
+                )
             unknown = [t for t in consumer.topics if t not in declared]
             if unknown:
                 raise ValueError(f"consumer {consumer.name} reads undeclared topic(s): {', '.join(unknown)}")

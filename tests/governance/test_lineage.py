@@ -100,3 +100,24 @@ def test_manual_lineage_edits_are_governed(world, client):
         alice,
     )
     assert mutation["errors"][0]["extensions"]["code"] == "not_found"
+
+
+def test_freshness_slas_are_governed(world, client):
+    from apps.lineage import services as lineage
+    from tests.governance.helpers import policy
+
+    lineage.freshness_set(node_id=f"dataset:{PG}:{SECRET}", sla_seconds=3600, actor="root")
+    lineage.freshness_set(node_id=f"dataset:{PG}:{REPORT}", sla_seconds=3600, actor="root")
+    alice = person("alice")
+    listed = client.get("/api/v1/lineage/freshness", **alice).json()
+    assert [s["name"] for s in listed["slas"]] == [REPORT] and listed["totalCount"] == 1
+    one = client.get("/api/v1/lineage/freshness/sla", {"nodeId": f"dataset:{PG}:{SECRET}"}, **alice)
+    assert one.status_code == 404
+    body = json.dumps({"nodeId": f"dataset:{PG}:{SECRET}", "slaSeconds": 60})
+    put = client.put("/api/v1/lineage/freshness/sla", body, content_type="application/json", **alice)
+    assert put.status_code == 404
+    steward = person("stella", staff=True)
+    policy(client, steward, name="frozen-report", effect="deny", actors=["authenticated"], actions=["write"],
+           resources=["lineage"], condition="matchUrn('*pay_report*')")  # fmt: skip
+    denied = client.delete(f"/api/v1/lineage/freshness/sla?nodeId=dataset:{PG}:{REPORT}", **alice)
+    assert denied.status_code == 403 and "frozen-report" in denied.json()["message"]

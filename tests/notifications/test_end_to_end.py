@@ -22,6 +22,22 @@ from dictamesh.events.relay import OutboxRelay
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def _consume_until(key: str, done) -> None:
+    """Run the notifications consumer (a group of this test's own) until ``done()`` or 60 s."""
+    spec = dataclasses.replace(REGISTRY.consumer("notifications"), group_id=f"test-{key}")
+    runner = ConsumerRunner(spec)
+    runner.subscribe()
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline and not done():
+            records = [r for r in runner.consumer.consume(num_messages=500, timeout=0.5) if r.error() is None]
+            if records:
+                runner.process_batch(records)
+    finally:
+        runner.consumer.close()
+        runner.dlq.flush(10)
+
+
 @pytest.fixture
 def celery_worker():
     """A real Celery worker on the deployment's broker, in a thread of this process (so it shares the test
@@ -58,18 +74,7 @@ def test_an_entity_change_reaches_its_owner_by_email(smtp, celery_worker):
     )  # fmt: skip
     catalog.entity_update(urn=urn, changes={"description": "now documented"})
     OutboxRelay().drain()
-    spec = dataclasses.replace(REGISTRY.consumer("notifications"), group_id=f"test-{key}")
-    runner = ConsumerRunner(spec)
-    runner.subscribe()
-    deadline = time.monotonic() + 60
-    try:
-        while time.monotonic() < deadline and not Notification.objects.filter(address=owner.email).exists():
-            records = [r for r in runner.consumer.consume(num_messages=500, timeout=0.5) if r.error() is None]
-            if records:
-                runner.process_batch(records)
-    finally:
-        runner.consumer.close()
-        runner.dlq.flush(10)
+    _consume_until(key, lambda: Notification.objects.filter(address=owner.email).exists())
     sent = Notification.objects.get(address=owner.email)
     assert sent.type == "dictamesh.catalog.entity.updated" and sent.subject == f"{urn} changed"
     # the consumer's commit queued a delivery task on the Celery broker (Redis): a real worker sends it
@@ -106,3 +111,49 @@ def test_each_recipient_gets_its_language_and_the_admin_previews(client):
     template = Template.objects.get(language="fr")
     page = client.get(f"/admin/notifications/template/{template.pk}/change/").content.decode()
     assert "dm:crm:table:customers a changé" in page and "Modifié : description, owners" in page
+
+
+def test_a_late_dataset_reaches_its_owners_inbox(celery_worker):
+    """A freshness SLA breached (lineage) → its event on Kafka → an in-app notification to the dataset's
+    owner (named by the OpenLineage ownership facet, recorded on its catalog entity)."""
+    from datetime import timedelta
+
+    from apps.lineage import services as lineage
+    from apps.lineage.models import Freshness
+    from apps.notifications.models import InboxItem
+
+    sync_topics(REGISTRY.topics)
+    key = f"f{uuid.uuid4().hex[:8]}"
+    owner = user_ensure(username=f"carol-{key}")
+    Subscription.objects.create(name=f"late-{key}", channel="inapp", owners=True,
+                                event_types=["dictamesh.lineage.freshness.breached"])  # fmt: skip
+    Template.objects.create(type="dictamesh.lineage.freshness.breached", channel="inapp",
+                            subject="{{ event.data.name }} is late",
+                            body="Due {{ event.data.dueAt }}, late by {{ event.data.overdueSeconds }} s.")  # fmt: skip
+    matching.reset_cache()
+    output = {"namespace": "warehouse", "name": f"orders_{key}", "facets": {
+        "ownership": {"_producer": "https://example.com", "_schemaURL": "https://openlineage.io/spec/facets/1-0-1/OwnershipDatasetFacet.json",
+                      "owners": [{"name": f"user:{owner.username}"}]}}}  # fmt: skip
+    lineage.ingest(
+        {"eventType": "COMPLETE", "eventTime": "2026-11-26T10:00:00Z", "producer": "https://example.com",
+         "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+         "run": {"runId": str(uuid.uuid4())}, "job": {"namespace": "airflow", "name": f"load_{key}"},
+         "inputs": [], "outputs": [output]}
+    )  # fmt: skip
+    sla = lineage.freshness_set(node_id=f"dataset:warehouse:orders_{key}", sla_seconds=3600)
+    due = Freshness.objects.get(dataset__name=f"orders_{key}")
+    assert lineage.freshness_check(now=due.created_at + timedelta(days=3))["breached"] >= 1
+    OutboxRelay().drain()
+    _consume_until(key, lambda: Notification.objects.filter(user=owner).exists())
+    deadline = time.monotonic() + 60  # delivered into the inbox by the Celery worker
+    while time.monotonic() < deadline and not InboxItem.objects.filter(user=owner).exists():
+        time.sleep(0.1)
+    item = InboxItem.objects.get(user=owner)
+    assert (
+        item.title == f"orders_{key} is late"
+        and item.notification.type == "dictamesh.lineage.freshness.breached"
+    )
+    assert (
+        "Due 2026-11-26T11:00:00Z" in item.body
+        and sla["urn"] in item.notification.payload["event"]["subject"]
+    )

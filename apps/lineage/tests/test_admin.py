@@ -69,3 +69,26 @@ def test_stewards_see_events_set_aside_and_apply_them_again(steward):
     assert "1 events queued again; 0 failed again" in response.content.decode()
     assert not PendingEvent.objects.exists()
     assert Run.objects.get(run_id=body["run"]["runId"]).job.name == "stuck"
+
+
+def test_stewards_set_and_remove_freshness_slas_through_the_services(steward, chain):
+    from apps.lineage.models import Freshness
+
+    form = {"dataset_id_text": "dataset:warehouse:mart", "sla_seconds": "3600"}
+    response = steward.post("/admin/lineage/freshness/add/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    row = Freshness.objects.get()
+    assert (row.dataset.name, row.sla_seconds, row.created_by) == ("mart", 3600, "user:steward")
+    assert OutboxMessage.objects.filter(type="dictamesh.lineage.freshness.sla_set").count() == 1
+    listing = steward.get("/admin/lineage/freshness/").content.decode()
+    assert "dataset:warehouse:mart" in listing and "2026-11-26T10:00:00Z" in listing  # its last write
+    short = steward.post("/admin/lineage/freshness/add/", {**form, "dataset_id_text": f"dataset:{PG}:dim",
+                                                            "sla_seconds": "5"})  # fmt: skip
+    assert short.status_code == 200 and "From 60 to" in short.content.decode()
+    job = steward.post("/admin/lineage/freshness/add/", {**form, "dataset_id_text": "job:airflow:load"})
+    assert "set on a dataset" in job.content.decode()
+    response = steward.post(
+        "/admin/lineage/freshness/", {"action": "remove_slas", "_selected_action": [row.pk]}, follow=True
+    )
+    assert response.status_code == 200 and not Freshness.objects.exists()
+    assert OutboxMessage.objects.filter(type="dictamesh.lineage.freshness.sla_removed").count() == 1
