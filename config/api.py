@@ -1,5 +1,6 @@
 """The REST API at /api/v1: each app adds its router here."""
 
+from apps.adapters.api import router as adapters_router
 from apps.catalog.api import router as catalog_router
 from apps.governance.api import router as governance_router
 from apps.lineage.api import router as lineage_router
@@ -23,3 +24,4 @@ api.add_router("/catalog", catalog_router)
 api.add_router("/schemas", schemas_router)
 api.add_router("/governance", governance_router)
 api.add_router("/notifications", notifications_router)
+api.add_router("/adapters", adapters_router)

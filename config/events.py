@@ -1,5 +1,6 @@
 """The deployment's topics and consumers, in one place (settings.DICTAMESH_EVENTS points here)."""
 
+from apps.adapters.events import TOPICS as ADAPTER_TOPICS
 from apps.catalog.events import ENTITY_TOPIC
 from apps.catalog.events import TOPICS as CATALOG_TOPICS
 from apps.governance.events import TOPICS as GOVERNANCE_TOPICS
@@ -9,7 +10,7 @@ from apps.schemas.events import TOPICS as SCHEMA_TOPICS
 from dictamesh.auth.events import TOPICS as AUTH_TOPICS
 from dictamesh.events.registry import ConsumerSpec, Registry
 
-TOPICS = [*AUTH_TOPICS, *CATALOG_TOPICS, *SCHEMA_TOPICS, *LINEAGE_TOPICS, *GOVERNANCE_TOPICS]
+TOPICS = [*AUTH_TOPICS, *CATALOG_TOPICS, *SCHEMA_TOPICS, *LINEAGE_TOPICS, *GOVERNANCE_TOPICS, *ADAPTER_TOPICS]
 
 REGISTRY = Registry(
     topics=TOPICS,

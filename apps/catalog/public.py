@@ -217,3 +217,32 @@ def entity_properties_replace(*, urn: str, properties: dict, actor: str) -> None
     from .services import entity_update
 
     entity_update(urn=urn, changes={"properties": properties}, actor=actor)
+
+
+def entity_keys(*, source: str, types: list[str]) -> list[tuple[str, str]]:
+    """(type, source key) of the live entities of a source system among ``types`` (an adapter's full sync)."""
+    return list(
+        Entity.objects.filter(
+            source__name=source, entity_type__in=types, deleted_at__isnull=True
+        ).values_list("entity_type", "source_key")
+    )
+
+
+def entities_remove(*, urns: list[str], actor: str | None = None) -> int:
+    """Delete (softly: history stays) the live entities among ``urns``; how many were. One event each."""
+    from .services import entity_delete
+
+    live = list(Entity.objects.filter(urn__in=urns, deleted_at__isnull=True).values_list("urn", flat=True))
+    for urn in live:
+        entity_delete(urn=urn, actor=actor)
+    return len(live)
+
+
+def entity_schema_subject(*, urn: str) -> str | None:
+    """The data contract (registry subject) of a live entity: "" when none, None when there is no entity."""
+    found = (
+        Entity.objects.filter(urn=urn, deleted_at__isnull=True)
+        .values_list("schema_subject", flat=True)
+        .first()
+    )
+    return found

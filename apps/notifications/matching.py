@@ -72,18 +72,24 @@ def reset_cache() -> None:
     _templates = (0.0, [])
 
 
-def _owners(subjects: list[str]) -> dict[str, list]:
-    """The users who own the entity each subject names (``user:<name>``, and the members of
-    ``group:<name>``), in three queries however many subjects."""
+def _owners(events: list) -> dict[str, list]:
+    """The users who own what each event is about, by event id: the owners of the catalog entity its subject
+    names, and the principals its data lists as ``owners`` (an adapter's sync failure names its instance's).
+    ``user:<name>`` and the members of ``group:<name>``, in three queries however many events."""
     from django.contrib.auth.models import Group
 
     from apps.catalog.public import entity_owners
 
-    if not subjects:
+    if not events:
         return {}
-    principals = entity_owners(urns=list(dict.fromkeys(subjects)))
-    names = {p.split(":", 1)[1] for ps in principals.values() for p in ps if p.startswith("user:")}
-    groups = {p.split(":", 1)[1] for ps in principals.values() for p in ps if p.startswith("group:")}
+    catalog = entity_owners(urns=list(dict.fromkeys(e.subject for e in events)))
+    principals: dict[str, list[str]] = {}
+    for event in events:
+        given = event.data.get("owners") if isinstance(event.data, dict) else None
+        extra = [p for p in given if isinstance(p, str)] if isinstance(given, list) else []
+        principals[event.id] = list(dict.fromkeys([*catalog.get(event.subject, []), *extra]))
+    names = {p[5:] for ps in principals.values() for p in ps if p.startswith("user:")}
+    groups = {p[6:] for ps in principals.values() for p in ps if p.startswith("group:")}
     User = get_user_model()
     by_name = {
         u.get_username(): u
@@ -94,10 +100,10 @@ def _owners(subjects: list[str]) -> dict[str, list]:
         for g in Group.objects.filter(name__in=groups).prefetch_related("user_set")
     }
     found = {}
-    for subject, ps in principals.items():
+    for event_id, ps in principals.items():
         users = [by_name[p[5:]] for p in ps if p.startswith("user:") and p[5:] in by_name]
         users += [u for p in ps if p.startswith("group:") for u in members.get(p[6:], [])]
-        found[subject] = users
+        found[event_id] = users
     return found
 
 
@@ -167,7 +173,7 @@ def events_received(events: list) -> int:
     compiled = _subscriptions()
     views = {id(event): event.as_dict() for event in events}
     wanted = [(event, [c for c in compiled if _matches(c, event.type, views[id(event)])]) for event in events]
-    owners = _owners([e.subject for e, subs in wanted if any(c.subscription.owners for c in subs)])
+    owners = _owners([e for e, subs in wanted if any(c.subscription.owners for c in subs)])
     languages: dict[int, str] = {}
     requests = []
     for event, subs in wanted:
@@ -176,7 +182,7 @@ def events_received(events: list) -> int:
             sub = c.subscription
             users = {u.pk: u for u in (*c.users, *c.group_users)}
             if sub.owners:
-                users.update((u.pk, u) for u in owners.get(event.subject, ()))
+                users.update((u.pk, u) for u in owners.get(event.id, ()))
             for address, user in _targets(sub, users):
                 if user is not None and user.pk not in languages:
                     languages[user.pk] = language_of(user)

@@ -51,3 +51,13 @@ def version_schema(*, subject: str, version: int) -> tuple[str, str] | None:
         if ref.version == version:
             return ref.schema.schema_type, ref.schema.text
     return None
+
+
+def register_schema(*, subject: str, schema_type: str, schema: str, actor: str | None = None) -> bool:
+    """Register a schema under ``subject`` (Confluent semantics: compatibility checked; the same schema again
+    is its existing version). True when a new version was made; raises the registry's errors (409: not
+    compatible, 422: invalid)."""
+    from .services import SchemaInput, register
+
+    data = SchemaInput.from_body({"schema": schema, "schemaType": schema_type})
+    return register(subject=subject, data=data, actor=actor).created

@@ -33,6 +33,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "dictamesh-events-prune": {"task": "dictamesh.events.prune", "schedule": 3600.0},
     "dictamesh-lineage-apply-pending": {"task": "dictamesh.lineage.apply_pending", "schedule": 60.0},
     "dictamesh-lineage-freshness": {"task": "dictamesh.lineage.freshness", "schedule": 60.0},
+    "dictamesh-adapters-sync-due": {"task": "dictamesh.adapters.sync_due", "schedule": 60.0},
     "dictamesh-governance-propagate": {"task": "dictamesh.governance.propagate", "schedule": 600.0},
     "dictamesh-governance-retention": {"task": "dictamesh.governance.retention", "schedule": 86400.0},
     "dictamesh-notifications-sweep": {"task": "dictamesh.notifications.sweep", "schedule": 60.0},

@@ -52,7 +52,12 @@ def test_stewards_manage_subscriptions(db, client):
                            content_type="application/json", **steward)  # fmt: skip
     assert changed.json()["enabled"] is False
     listed = _gql(client, "{ notificationSubscriptions }", steward)["data"]["notificationSubscriptions"]
-    assert [s["name"] for s in listed] == ["schema-owners"]
+    # the deployment's default subscriptions (a data migration), then this one
+    assert [s["name"] for s in listed] == [
+        "adapter-sync-failed-email",
+        "adapter-sync-failed-inapp",
+        "schema-owners",
+    ]
     assert client.delete(f"{BASE}/subscriptions/schema-owners", **steward).json()["deleted"] is True
 
 

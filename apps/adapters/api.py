@@ -1,0 +1,130 @@
+"""REST endpoints of adapters, under /api/v1/adapters: kinds, instances, connection tests, sync runs.
+
+Stewards (``manage`` on governance) configure instances; an instance's owners may also start and cancel its
+syncs and read its runs.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ninja import Router
+from ninja.responses import Status
+
+from dictamesh.errors import ValidationError
+
+from . import selectors, services
+
+router = Router(tags=["adapters"])
+
+
+def _steward(request) -> None:
+    from apps.governance.public import Resource, access
+
+    access(request).require("manage", Resource(kind="governance", urn="adapters"))
+
+
+def _steward_or_owner(request, name: str) -> None:
+    from apps.governance.public import Resource, access
+
+    row = selectors.instance(name)
+    user = getattr(request, "user", None)
+    principals = {f"user:{user.get_username()}"} if user is not None and user.is_authenticated else set()
+    if user is not None and user.is_authenticated:
+        principals |= {f"group:{g}" for g in user.groups.values_list("name", flat=True)}
+    if principals & set(row.owners):
+        return
+    access(request).require("manage", Resource(kind="governance", urn="adapters"))
+
+
+def _body(request) -> dict:
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        raise ValidationError("The body is not valid JSON.", fields={"body": "JSON"}) from None
+    if not isinstance(body, dict):
+        raise ValidationError("The body is a JSON object.", fields={"body": "object"})
+    return body
+
+
+@router.get("/kinds", summary="Adapter kinds: capabilities and the JSON Schema of their configuration")
+def kinds(request):
+    _steward(request)
+    return {"kinds": selectors.kinds()}
+
+
+@router.get("", summary="Adapter instances")
+def instance_list(request):
+    _steward(request)
+    return {"instances": [selectors.instance_dict(r) for r in selectors.instances()]}
+
+
+@router.post("", response={201: dict}, summary="Configure an adapter instance")
+def instance_create(request):
+    _steward(request)
+    return Status(201, selectors.instance_dict(services.instance_create(fields=_body(request))))
+
+
+@router.get("/{name}", summary="An adapter instance")
+def instance_get(request, name: str):
+    _steward_or_owner(request, name)
+    return selectors.instance_dict(selectors.instance(name))
+
+
+@router.patch("/{name}", summary="Change an adapter instance")
+def instance_update(request, name: str):
+    _steward(request)
+    return selectors.instance_dict(services.instance_update(name=name, fields=_body(request)))
+
+
+@router.delete("/{name}", response={204: None}, summary="Remove an adapter instance (its entities stay)")
+def instance_delete(request, name: str):
+    _steward(request)
+    services.instance_delete(name=name)
+    return Status(204, None)
+
+
+@router.post("/{name}/test", summary="Test the connection: the adapter's health")
+def connection_test(request, name: str):
+    _steward_or_owner(request, name)
+    return services.connection_test(name=name)
+
+
+@router.post(
+    "/{name}/sync", response={202: dict}, summary='Start a sync: {"full": false} (409 while one runs)'
+)
+def sync_start(request, name: str):
+    _steward_or_owner(request, name)
+    full = _body(request).get("full", False)
+    if not isinstance(full, bool):
+        raise ValidationError("full is true or false.", fields={"full": "boolean"})
+    return Status(202, selectors.run_dict(services.sync_request(name=name, full=full, trigger="api")))
+
+
+@router.get("/{name}/runs", summary="An instance's sync runs, newest first")
+def run_list(request, name: str, limit: int = 50, offset: int = 0):
+    _steward_or_owner(request, name)
+    if not 1 <= limit <= 500 or offset < 0:
+        raise ValidationError("limit is 1..500, offset ≥ 0.", fields={"limit": "1..500"})
+    runs, total = selectors.runs(name, limit=limit, offset=offset)
+    return {"totalCount": total, "runs": [selectors.run_dict(r) for r in runs]}
+
+
+@router.get("/{name}/runs/{run_id}", summary="A sync run")
+def run_get(request, name: str, run_id: int):
+    _steward_or_owner(request, name)
+    run = selectors.run(run_id)
+    if run.instance.name != name:
+        from dictamesh.errors import NotFound
+
+        raise NotFound(f"No sync run {run_id} of {name!r}.")
+    return selectors.run_dict(run)
+
+
+@router.post(
+    "/{name}/runs/{run_id}/cancel", summary="Cancel a sync run (a running one stops after its batch)"
+)
+def run_cancel(request, name: str, run_id: int):
+    _steward_or_owner(request, name)
+    run_get(request, name, run_id)
+    return selectors.run_dict(services.sync_cancel(run_id=run_id))

@@ -1,0 +1,60 @@
+"""Adapter configuration: a pydantic model per adapter kind, so it is validated, documented (its JSON Schema
+drives the admin's form and the REST docs) and stored as plain JSON.
+
+Secrets are never stored: a secret field holds a reference, ``{"env": "CRM_TOKEN"}``, and the value is read
+from the process environment when the adapter needs it. A literal secret is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class AdapterConfig(BaseModel):
+    """Base of every adapter's configuration: unknown keys are refused (a typo is an error, not a default)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EnvSecret(BaseModel):
+    """A secret referenced from the environment: ``{"env": "NAME"}``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"format": "secret"})
+
+    env: str
+
+    @field_validator("env")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _ENV_NAME.match(value):
+            raise ValueError("an environment variable name (letters, digits, underscores)")
+        return value
+
+    def value(self) -> str:
+        """The secret, read now; a missing variable is a configuration error (permanent)."""
+        from .base import ConfigError
+
+        found = os.environ.get(self.env)
+        if found is None:
+            raise ConfigError(f"The environment variable {self.env} (a secret of this adapter) is not set.")
+        return found
+
+
+def validation_problems(exc: Any) -> dict[str, str]:
+    """pydantic's errors as DictaMesh's ``fields``: ``{"auth.token": "…"}``."""
+    problems: dict[str, str] = {}
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error.get("loc", ())) or "config"
+        message = error.get("msg", "invalid")
+        if error.get("type") == "model_type" and (error.get("ctx") or {}).get("class_name") == "EnvSecret":
+            message = 'a secret is referenced from the environment: {"env": "NAME"}, never written here'
+        elif where.endswith(".env") or where == "env":
+            message = f"{message} (an environment variable name)"
+        problems.setdefault(where, message)
+    return problems
