@@ -249,6 +249,10 @@ def build_parser() -> argparse.ArgumentParser:
         "events", help="inspect events: tail | show ID | replay --from-dlq TOPIC (`events --help`)"
     )
     sub.add_parser(
+        "adapter",
+        help="source adapters: list | sync NAME [--full] | test NAME | new NAME (`adapter --help`)",
+    )
+    sub.add_parser(
         "schemas",
         help="the schema registry from CI: register | check | diff FILE --subject S (`schemas --help`)",
     )
@@ -263,6 +267,13 @@ def main(argv: list[str] | None = None) -> int:
         from .cli_schemas import main as schemas_main
 
         return schemas_main(argv[1:])
+    if argv[:2] == ["adapter", "new"]:
+        from .adapters.scaffold import main as scaffold_main
+
+        return scaffold_main(argv[2:])
+    if argv[:1] == ["adapter"]:
+        env = {**os.environ, "DICTAMESH_PROCESS": "cli"}
+        return subprocess.call(_manage("adapter", *argv[1:]), env=env, cwd=PROJECT_DIR)
     if argv[:1] == ["events"]:
         env = {**os.environ, "DICTAMESH_PROCESS": "cli"}
         return subprocess.call(_manage("events", *argv[1:]), env=env, cwd=PROJECT_DIR)

@@ -171,9 +171,10 @@ def _instance(name: str) -> AdapterInstance:
 
 
 def sync_request(
-    *, name: str, full: bool = False, trigger: str = "manual", actor: str | None = None
+    *, name: str, full: bool = False, trigger: str = "manual", actor: str | None = None, enqueue: bool = True
 ) -> SyncRun:
-    """Queue a sync (its task starts when this commits). 409 while another is queued or running."""
+    """Queue a sync (its task starts when this commits; ``enqueue=False``: the caller runs it, the CLI does).
+    409 while another is queued or running."""
     row = _instance(name)
     if not row.enabled:
         raise Conflict(f"The adapter instance {name!r} is disabled.")
@@ -186,7 +187,8 @@ def sync_request(
         active = SyncRun.objects.filter(instance=row, status__in=["queued", "running"]).first()
         which = f"{active.status} (run {active.pk})" if active else "queued"
         raise Conflict(f"A sync of {name!r} is already {which}.") from None
-    transaction.on_commit(lambda: _enqueue(run.pk))
+    if enqueue:
+        transaction.on_commit(lambda: _enqueue(run.pk))
     return run
 
 
