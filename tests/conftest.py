@@ -49,3 +49,48 @@ def fresh_registry_caches():
     clear()
     yield
     clear()
+
+
+@pytest.fixture
+def celery_worker():
+    """A real Celery worker on the deployment's broker (Redis), in a thread of this process: it shares the test
+    database and the test's settings (the SMTP server's port, say)."""
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as worker:
+        yield worker
+
+
+def consume_until(consumer: str, group: str, done, *, timeout: float = 60) -> None:
+    """Run the deployment's consumer ``consumer`` (in a group of the test's own) until ``done()`` or timeout."""
+    import dataclasses
+    import time
+
+    from config.events import REGISTRY
+    from dictamesh.events.consumers import ConsumerRunner
+
+    spec = dataclasses.replace(REGISTRY.consumer(consumer), group_id=f"test-{group}")
+    runner = ConsumerRunner(spec)
+    runner.subscribe()
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and not done():
+            records = [r for r in runner.consumer.consume(num_messages=500, timeout=0.5) if r.error() is None]
+            if records:
+                runner.process_batch(records)
+    finally:
+        runner.consumer.close()
+        runner.dlq.flush(10)
+
+
+def wait_until(done, *, timeout: float = 60) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if done():
+            return True
+        time.sleep(0.1)
+    return done()

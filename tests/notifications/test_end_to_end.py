@@ -3,7 +3,6 @@ a notification for the entity's owner → delivered by SMTP with the template's 
 
 from __future__ import annotations
 
-import dataclasses
 import email
 import time
 import uuid
@@ -16,38 +15,14 @@ from apps.notifications.models import Notification, Subscription, Template
 from config.events import REGISTRY
 from dictamesh.auth.services import user_ensure
 from dictamesh.events.admin_ops import sync_topics
-from dictamesh.events.consumers import ConsumerRunner
 from dictamesh.events.relay import OutboxRelay
+from tests.conftest import consume_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _consume_until(key: str, done) -> None:
-    """Run the notifications consumer (a group of this test's own) until ``done()`` or 60 s."""
-    spec = dataclasses.replace(REGISTRY.consumer("notifications"), group_id=f"test-{key}")
-    runner = ConsumerRunner(spec)
-    runner.subscribe()
-    deadline = time.monotonic() + 60
-    try:
-        while time.monotonic() < deadline and not done():
-            records = [r for r in runner.consumer.consume(num_messages=500, timeout=0.5) if r.error() is None]
-            if records:
-                runner.process_batch(records)
-    finally:
-        runner.consumer.close()
-        runner.dlq.flush(10)
-
-
-@pytest.fixture
-def celery_worker():
-    """A real Celery worker on the deployment's broker, in a thread of this process (so it shares the test
-    database and the SMTP server's settings)."""
-    from celery.contrib.testing.worker import start_worker
-
-    from config.celery import app
-
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as worker:
-        yield worker
+    consume_until("notifications", key, done)
 
 
 def test_an_entity_change_reaches_its_owner_by_email(smtp, celery_worker):
