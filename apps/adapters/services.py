@@ -318,6 +318,8 @@ def _store_batch(row, changes: list[Change], counts, seen, samples, actor) -> No
     for change in live:
         if change.schemas:
             counts["schemas"] += _register_schemas(row, change, actor)
+        elif change.contract:
+            counts["contracts"] = counts.get("contracts", 0) + _link_contract(row, change, actor)
 
 
 def _register_schemas(row: AdapterInstance, change: Change, actor: str) -> int:
@@ -343,6 +345,19 @@ def _register_schemas(row: AdapterInstance, change: Change, actor: str) -> int:
         if current is not None and catalog.entity_schema_subject(urn=urn) != subject:
             catalog.entity_link_schema(urn=urn, subject=subject, actor=actor)
     return registered
+
+
+def _link_contract(row: AdapterInstance, change: Change, actor: str) -> int:
+    """Make an existing registry subject the entity's data contract (a topic's ``<topic>-value``): 1 if linked."""
+    from apps.schemas import public as schemas
+
+    urn = _urn(row, change.type, change.key)
+    if schemas.subject_summary(subject=change.contract) is None:
+        return 0
+    if catalog.entity_schema_subject(urn=urn) in (None, change.contract):
+        return 0
+    catalog.entity_link_schema(urn=urn, subject=change.contract, actor=actor)
+    return 1
 
 
 def _remove_missing(row: AdapterInstance, types: list[str], seen: dict[str, set[str]], actor: str) -> int:

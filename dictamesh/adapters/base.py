@@ -77,6 +77,7 @@ class Change:
     owners: tuple[str, ...] = ()  # principals: user:<name>, group:<name>
     tags: tuple[str, ...] = ()
     schemas: dict[str, str] = field(default_factory=dict)  # {"JSON": text, "AVRO": text}: its data contract
+    contract: str = ""  # an existing registry subject that is its data contract (when it exists)
     relationships: tuple[Relationship, ...] = ()
     deleted: bool = False
 

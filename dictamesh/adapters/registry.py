@@ -19,6 +19,7 @@ GROUP = "dictamesh.adapters"
 BUILTIN = {
     "rest": "dictamesh.adapters.rest:RestAdapter",
     "postgresql": "dictamesh.adapters.postgres:PostgresAdapter",
+    "kafka": "dictamesh.adapters.kafka:KafkaAdapter",
 }
 
 
