@@ -188,6 +188,49 @@ class TwoLevelCache:
                 local[key] = value
         return value
 
+    def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
+        """The cached values among ``keys``: L1, then one L2 round trip for the rest. Never runs a loader."""
+        keys = list(dict.fromkeys(keys))
+        found: dict[str, Any] = {}
+        local = self._local()
+        rest = keys
+        if local is not None:
+            rest = []
+            with self._lock:
+                for key in keys:
+                    value = local.get(key, _MISSING)
+                    if value is _MISSING:
+                        rest.append(key)
+                    else:
+                        found[key] = value
+            if found:
+                HITS.labels(self.name, "l1").inc(len(found))
+        if rest:
+            l2 = django_cache.get_many([self._l2_key(k) for k in rest])
+            hits = {k: l2[self._l2_key(k)] for k in rest if self._l2_key(k) in l2}
+            if hits:
+                HITS.labels(self.name, "l2").inc(len(hits))
+                if local is not None:
+                    with self._lock:
+                        local.update(hits)
+            if len(hits) < len(rest):
+                MISSES.labels(self.name).inc(len(rest) - len(hits))
+            found.update(hits)
+        return found
+
+    def put_many(self, values: dict[str, tuple[Any, int]]) -> None:
+        """Store ``{key: (value, ttl seconds)}`` in L2 (one call per TTL) and this process's L1."""
+        by_ttl: dict[int, dict[str, Any]] = {}
+        for key, (value, ttl) in values.items():
+            if ttl > 0:
+                by_ttl.setdefault(ttl, {})[self._l2_key(key)] = value
+        for ttl, mapping in by_ttl.items():
+            django_cache.set_many(mapping, ttl)
+        local = self._local()
+        if local is not None:
+            with self._lock:
+                local.update({k: v for k, (v, ttl) in values.items() if ttl > 0})
+
     def put(self, key: str, value: Any, *, ttl: int) -> None:
         """Store a value known to be current (call it after commit) in L2 and this process's L1."""
         django_cache.set(self._l2_key(key), value, ttl)

@@ -246,3 +246,22 @@ def entity_schema_subject(*, urn: str) -> str | None:
         .first()
     )
     return found
+
+
+def cache_filled(*, ttls: dict[int, int]) -> None:
+    """Record in the cache status that entities' cached data was just filled: ``{entity id: ttl seconds}``
+    (the adapters' live records), in one statement."""
+    from django.db import connection
+
+    if not ttls:
+        return
+    ids, seconds = list(ttls), list(ttls.values())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO dictamesh_catalog_cache_status AS s (entity_id, cached_at, fresh_until, ttl_seconds, fills,"
+            " invalidations) SELECT i, now(), now() + make_interval(secs => t), t, 1, 0"
+            " FROM unnest(%s::bigint[], %s::int[]) AS u(i, t)"
+            " ON CONFLICT (entity_id) DO UPDATE SET cached_at = excluded.cached_at, fresh_until = excluded.fresh_until,"
+            " ttl_seconds = excluded.ttl_seconds, fills = s.fills + 1",
+            [ids, seconds],
+        )

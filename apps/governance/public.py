@@ -116,6 +116,16 @@ def entity_out(acc: Access, state: dict, *, hide: bool = True) -> dict:
     return _masked(acc, state, fields, resource)
 
 
+def record_out(acc: Access, state: dict, record: dict) -> dict:
+    """A live record of an entity the caller may read (an adapter's), with the entity's sensitive fields this
+    caller may not read_sensitive masked (a copy). Field paths are the entity's classified fields."""
+    fields = _fields(acc, [state["urn"]])[state["urn"]]
+    if not fields or not isinstance(record, dict):
+        return record
+    masked, _ = acc.mask_fields(entity_resource(state, fields), record, fields)
+    return masked
+
+
 def entities_out(acc: Access, states: list[dict], *, filtered: bool = False) -> list[dict]:
     """The states this caller may read, masked: one query for the fields of all of them. ``filtered``: the
     states were selected with ``entity_visible_sql`` (which answers as ``decide`` does, row by row), so

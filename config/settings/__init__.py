@@ -2,6 +2,7 @@
 
 from config.env import ENV
 
+from .adapters import *  # noqa: F403
 from .api import *  # noqa: F403
 from .auth import *  # noqa: F403
 from .base import *  # noqa: F403

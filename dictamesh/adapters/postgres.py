@@ -349,9 +349,12 @@ class PostgresAdapter(Adapter):
         )
 
     def fetch(self, entity_type: str, keys: list[str]) -> dict[str, dict | None]:
-        """Rows of the table ``schema.table`` by primary key (a single-column key), in one query."""
+        """``table``: the live state of tables (``schema.table`` keys: rows, size, last changes), in one query.
+        ``schema.table``: its rows by primary key (a single-column key), in one query."""
         from psycopg import sql
 
+        if entity_type == "table":
+            return self._table_states(keys)
         table = self._table(entity_type)
         if len(table["primary_key"]) != 1:
             raise PermanentError(f"{entity_type}: live fetch needs a single-column primary key.")
@@ -369,6 +372,23 @@ class PostgresAdapter(Adapter):
             raise PermanentError(f"{entity_type}: {exc.message}") from exc
         for key, row in rows:
             found[key] = row
+        return found
+
+    def _table_states(self, keys: list[str]) -> dict[str, dict | None]:
+        found: dict[str, dict | None] = dict.fromkeys(keys)
+        rows = self._query(
+            "SELECT n.nspname || '.' || c.relname, json_build_object("
+            " 'rows_estimate', greatest(c.reltuples::bigint, 0), 'size_bytes', pg_total_relation_size(c.oid),"
+            " 'inserted', s.n_tup_ins, 'updated', s.n_tup_upd, 'deleted', s.n_tup_del, 'live_rows', s.n_live_tup,"
+            " 'last_analyzed', greatest(s.last_analyze, s.last_autoanalyze),"
+            " 'last_vacuumed', greatest(s.last_vacuum, s.last_autovacuum))"
+            " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid"
+            " WHERE n.nspname || '.' || c.relname = ANY(%s) AND n.nspname = ANY(%s)",
+            (list(keys), list(self.config.schemas)),
+        )
+        for key, state in rows:
+            found[key] = state
         return found
 
     def sample(self, entity_type: str, *, limit: int = 100) -> list[dict]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
@@ -75,6 +76,7 @@ class DemoSource:
         self.token = token
         self.calls: list[str] = []
         self.failures: list[tuple[str, int, dict]] = []
+        self.delay = 0.0  # seconds every answer waits (a slow source)
         self.lock = threading.Lock()
         self.httpd = ThreadingHTTPServer((host, port), self._handler())
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -129,6 +131,8 @@ class DemoSource:
                 query = {k: v[-1] for k, v in parse_qs(url.query).items()}
                 with source.lock:
                     source.calls.append(self.path)
+                if source.delay:
+                    time.sleep(source.delay)
                 failure = source._failure(url.path)
                 if failure is not None:
                     self._send(failure[0], {"error": "injected"}, failure[1])

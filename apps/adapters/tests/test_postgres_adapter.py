@@ -78,6 +78,9 @@ def test_live_rows_by_primary_key_and_samples(sample_db):
             adapter.fetch("crm.nope", ["1"])
         with pytest.raises(PermanentError, match="refused the query"):
             adapter.fetch("crm.customers", ["not-a-number"])
+        tables = adapter.fetch("table", ["crm.customers", "crm.nope"])  # a table entity's live state
+        assert tables["crm.nope"] is None and tables["crm.customers"]["size_bytes"] > 0
+        assert tables["crm.customers"]["inserted"] == 30
         sample = adapter.sample("crm.customers", limit=5)
         assert len(sample) == 5 and all("phone" in row for row in sample)
 

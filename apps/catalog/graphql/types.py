@@ -69,6 +69,27 @@ def relationship_view(rel, from_id: int) -> dict:
     }
 
 
+class LiveDataType(graphene.ObjectType):
+    class Meta:
+        name = "LiveData"
+        description = "An entity's record in its source system, fetched through its adapter."
+
+    data = GenericScalar(
+        description="The record, masked as the caller may see it; null if the source has none."
+    )
+    source = graphene.String(required=True, description="The adapter instance (source system) it came from.")
+    fetched_at = graphene.String(description="When it was fetched from the source (ISO 8601).")
+    cached = graphene.Boolean(
+        required=True, description="Served from the cache (within the entity's cache TTL)."
+    )
+
+
+def _live(info, root):
+    from apps.adapters.public import live_for
+
+    return live_for(info, root)
+
+
 class EntityType(graphene.ObjectType):
     class Meta:
         name = "Entity"
@@ -104,6 +125,21 @@ class EntityType(graphene.ObjectType):
     schema = GenericScalar(
         description="The data contract: the schema registry subject's live versions and latest schema, or null."
     )
+    live = graphene.Field(
+        LiveDataType,
+        description="The entity's live record from its source system (through its adapter; null without one). "
+        "Batched per source and request level, cached for the entity's cache TTL, masked per caller. A source "
+        "that fails gives an error naming it, and the rest of the answer stands.",
+    )
+    data = GenericScalar(description="The live record alone (``live { data }``).")
+
+    @staticmethod
+    def resolve_live(root, info):
+        return _live(info, root)
+
+    @staticmethod
+    def resolve_data(root, info):
+        return then(_live(info, root), lambda live: live["data"])
 
     @staticmethod
     def resolve_schema(root, info):

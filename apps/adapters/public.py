@@ -1,0 +1,48 @@
+"""What other apps may use of adapters (import only this module): live data for the GraphQL gateway."""
+
+from __future__ import annotations
+
+from graphql_sync_dataloaders import SyncDataLoader
+
+from dictamesh.errors import DictaMeshError
+from dictamesh.graphql.loaders import loader_for, then
+
+
+class LiveLoader(SyncDataLoader):
+    """Live records of entities, one batch per request level: one fetch per source and type."""
+
+    def __init__(self):
+        self.states: dict[str, dict] = {}
+        super().__init__(self.batch)
+
+    def batch(self, urns: list[str]):
+        from .live import fetch_live
+
+        found = fetch_live([self.states[urn] for urn in urns])
+        return [found[urn] for urn in urns]
+
+
+class LiveError(DictaMeshError):
+    """A source failed for this entity: the field's error names it; the rest of the answer stands."""
+
+    code = "source_unavailable"
+    status = 502
+
+
+def live_for(info, state: dict):
+    """A future of the entity's live data as this caller may see it: ``{"data", "source", "fetched_at",
+    "cached"}``, None without an adapter; a failed source raises LiveError (a field error, data elsewhere)."""
+    loader = loader_for(info, LiveLoader)
+    loader.states.setdefault(state["urn"], state)
+
+    def shown(live):
+        if live.error:
+            raise LiveError(f"live data of {state['urn']}: {live.error}")
+        if live.data is None:
+            return {"data": None, "source": live.source, "fetched_at": live.fetched_at, "cached": live.cached}
+        from apps.governance import public as governance
+
+        data = governance.record_out(governance.access(info.context), state, live.data)
+        return {"data": data, "source": live.source, "fetched_at": live.fetched_at, "cached": live.cached}
+
+    return then(loader.load(state["urn"]), shown)
