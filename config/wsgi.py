@@ -12,3 +12,7 @@ from apps.lineage.api import FAST_ROUTES as LINEAGE_FAST_ROUTES  # noqa: E402 - 
 from dictamesh.api.fastroutes import with_fast_routes  # noqa: E402
 
 application = with_fast_routes(django_application, {**LINEAGE_FAST_ROUTES})
+
+from dictamesh.core.heap import settle_heap  # noqa: E402
+
+settle_heap()  # last: what start-up made is frozen, never traversed by the GC again (dictamesh/core/heap.py)

@@ -8,6 +8,11 @@ GRAPHENE = {
     "ATOMIC_MUTATIONS": True,
     "GRAPHIQL_HEADER_EDITOR_ENABLED": True,
 }
+DICTAMESH_GC_FREEZE = ENV.bool(
+    "DICTAMESH_GC_FREEZE",
+    default=True,
+    doc="Freeze the web process's start-up heap (gc.freeze): no full-heap GC pauses under load.",
+)
 DICTAMESH_GRAPHQL_MAX_DEPTH = ENV.int(
     "DICTAMESH_GRAPHQL_MAX_DEPTH", default=12, minimum=1, doc="Deepest selection a GraphQL query may nest."
 )
