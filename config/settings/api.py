@@ -13,6 +13,35 @@ DICTAMESH_GC_FREEZE = ENV.bool(
     default=True,
     doc="Freeze the web process's start-up heap (gc.freeze): no full-heap GC pauses under load.",
 )
+DICTAMESH_GRAPHQL_MAX_COST = ENV.int(
+    "DICTAMESH_GRAPHQL_MAX_COST",
+    default=50_000,
+    minimum=1,
+    doc="Most a GraphQL operation may cost: each field 1 (or its cost below), times the items asked for.",
+)
+DICTAMESH_GRAPHQL_DEFAULT_LIST_SIZE = ENV.int(
+    "DICTAMESH_GRAPHQL_DEFAULT_LIST_SIZE",
+    default=10,
+    minimum=1,
+    doc="Items a list field without first/limit counts for in a query's cost.",
+)
+# fields that cost more than 1: a live record is a call to a source system
+DICTAMESH_GRAPHQL_FIELD_COSTS = {
+    "Entity.live": 10,
+    "Entity.data": 10,
+    "Query.search": 10,
+    "Query.retrieve": 20,
+}
+DICTAMESH_GRAPHQL_RATE_PER_MINUTE = ENV.int(
+    "DICTAMESH_GRAPHQL_RATE_PER_MINUTE",
+    default=0 if ENV.name == "test" else 1200,  # the suite runs thousands of queries as one user
+    minimum=0,
+    doc="GraphQL requests one API token (else user, else client address) may make in a minute; past it, 429 "
+    "with Retry-After. 0 turns the limit off (the default in tests only).",
+)
+DICTAMESH_GRAPHQL_PERSISTED_DAYS = ENV.int(
+    "DICTAMESH_GRAPHQL_PERSISTED_DAYS", default=30, minimum=1, doc="How long a persisted query is kept."
+)
 DICTAMESH_GRAPHQL_MAX_DEPTH = ENV.int(
     "DICTAMESH_GRAPHQL_MAX_DEPTH", default=12, minimum=1, doc="Deepest selection a GraphQL query may nest."
 )

@@ -82,3 +82,75 @@ def max_aliases_rule(max_aliases: int) -> type[ValidationRule]:
                     )
 
     return MaxAliasesRule
+
+
+# -- cost ----------------------------------------------------------------------------------------------------
+SIZE_ARGUMENTS = ("first", "last", "limit", "k")
+
+
+def _size(node: FieldNode, field_def, variables: dict) -> int | None:
+    """The number of items a field asks for (its first/limit/k argument, literal or variable), if it has one."""
+    from graphql.language import IntValueNode, VariableNode
+
+    given = {argument.name.value: argument.value for argument in node.arguments or ()}
+    for name in SIZE_ARGUMENTS:
+        if name not in field_def.args:
+            continue
+        value = given.get(name)
+        if isinstance(value, IntValueNode):
+            return max(0, int(value.value))
+        if isinstance(value, VariableNode):
+            found = variables.get(value.name.value)
+            if isinstance(found, int) and not isinstance(found, bool):
+                return max(0, found)
+        default = field_def.args[name].default_value
+        if isinstance(default, int) and not isinstance(default, bool):
+            return max(0, default)
+    return None
+
+
+def query_cost(schema, document, operation_name: str | None, variables: dict | None, *, costs: dict[str, int],
+               default_list: int) -> int:  # fmt: skip
+    """What an operation would cost: each field its cost (``costs["Type.field"]``, else 1), plus its
+    selection's cost times the items it asks for (``first``/``limit``/``k``; a list without such an argument
+    counts ``default_list`` items, unless its parent field already said how many)."""
+    from graphql import get_named_type, get_nullable_type, is_list_type
+    from graphql.utilities import get_operation_ast
+
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return 0
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    root = schema.get_root_type(operation.operation)
+    variables = variables or {}
+
+    def cost(selection_set, parent, sized: bool, seen: frozenset[str]) -> int:
+        total = 0
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                name = selection.name.value
+                fields = getattr(parent, "fields", {})
+                if name.startswith("__") or name not in fields:
+                    continue
+                field_def = fields[name]
+                own = costs.get(f"{parent.name}.{name}", 1)
+                size = _size(selection, field_def, variables)
+                is_list = is_list_type(get_nullable_type(field_def.type))
+                if size is None:
+                    size = (1 if sized else default_list) if is_list else 1
+                child = cost(selection.selection_set, get_named_type(field_def.type), size != 1 and not is_list,
+                             seen) if selection.selection_set else 0  # fmt: skip
+                total += own + size * child
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                target = schema.get_type(condition.name.value) if condition else parent
+                total += cost(selection.selection_set, target or parent, sized, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = fragments.get(selection.name.value)
+                if fragment is None or fragment.name.value in seen:
+                    continue
+                target = schema.get_type(fragment.type_condition.name.value) or parent
+                total += cost(fragment.selection_set, target, sized, seen | {fragment.name.value})
+        return total
+
+    return cost(operation.selection_set, root, False, frozenset())

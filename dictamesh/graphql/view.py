@@ -15,7 +15,7 @@ from graphql.error import GraphQLSyntaxError
 from dictamesh.errors import DictaMeshError
 
 from .execution import DataLoaderExecutionContext
-from .limits import max_aliases_rule, max_depth_rule
+from .limits import max_aliases_rule, max_depth_rule, query_cost
 
 logger = logging.getLogger("dictamesh.graphql")
 
@@ -24,6 +24,37 @@ class _Unauthenticated(Exception):  # noqa: N818 - internal control flow, turned
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+def _rate_limited(request) -> JsonResponse | None:
+    """429 with Retry-After past ``DICTAMESH_GRAPHQL_RATE_PER_MINUTE`` requests a minute, per API token (else
+    per signed-in user, else per client address)."""
+    import math
+
+    from dictamesh import ratelimit
+
+    per_minute = settings.DICTAMESH_GRAPHQL_RATE_PER_MINUTE
+    if per_minute <= 0:
+        return None
+    token = getattr(request, "auth_token", None)
+    user = getattr(request, "user", None)
+    if token is not None:
+        identity = f"token:{token.pk}"
+    elif user is not None and user.is_authenticated:
+        identity = f"user:{user.pk}"
+    else:
+        identity = f"addr:{request.META.get('REMOTE_ADDR', '')}"
+    wait = ratelimit.take("graphql", identity, per_minute=per_minute)
+    if wait <= 0:
+        return None
+    seconds = max(1, math.ceil(wait))
+    response = JsonResponse(
+        {"errors": [{"message": f"Rate limit: {per_minute} requests a minute; retry in {seconds} s.",
+                     "extensions": {"code": "rate_limited", "retry_after": seconds}}]},
+        status=429,
+    )  # fmt: skip
+    response["Retry-After"] = str(seconds)
+    return response
 
 
 def _response_401(message: str) -> JsonResponse:
@@ -86,6 +117,14 @@ class DictaMeshGraphQLView(GraphQLView):
     format_error = staticmethod(format_graphql_error)
 
     def dispatch(self, request, *args, **kwargs):
+        from . import persisted
+
+        limited = _rate_limited(request)
+        if limited is not None:
+            return limited
+        answer = persisted.resolve(request)
+        if answer is not None:
+            return answer
         try:
             return super().dispatch(request, *args, **kwargs)
         except _Unauthenticated as exc:
@@ -94,7 +133,31 @@ class DictaMeshGraphQLView(GraphQLView):
     def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):
         if query:
             self._authorize(request, query, operation_name)
+            too_costly = self._too_costly(query, variables, operation_name)
+            if too_costly is not None:
+                return too_costly
         return super().execute_graphql_request(request, data, query, variables, operation_name, show_graphiql)
+
+    def _too_costly(self, query: str, variables, operation_name: str | None):
+        from graphql import ExecutionResult
+
+        try:
+            document = parse(query)
+        except GraphQLError:
+            return None  # reported by the normal path
+        given = variables if isinstance(variables, dict) else {}
+        cost = query_cost(self.schema.graphql_schema, document, operation_name, given,
+                          costs=settings.DICTAMESH_GRAPHQL_FIELD_COSTS,
+                          default_list=settings.DICTAMESH_GRAPHQL_DEFAULT_LIST_SIZE)  # fmt: skip
+        maximum = settings.DICTAMESH_GRAPHQL_MAX_COST
+        if cost <= maximum:
+            return None
+        message = (f"The query would cost {cost:,} (fields times the items they ask for); the limit is "
+                   f"{maximum:,}. Ask for fewer items (first, limit) or fewer fields.")  # fmt: skip
+        error = GraphQLError(
+            message, extensions={"code": "query_too_costly", "cost": cost, "maximum": maximum}
+        )
+        return ExecutionResult(data=None, errors=[error])
 
     def _authorize(self, request, query: str, operation_name: str | None) -> None:
         try:
