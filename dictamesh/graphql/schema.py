@@ -1,8 +1,17 @@
-"""Combine each app's Query and Mutation classes into one graphene schema."""
+"""Combine each app's Query and Mutation classes into one graphene schema, an Apollo Federation v2 subgraph.
+
+graphene-federation adds ``_service { sdl }`` and ``_entities(representations:)`` for the types marked
+``@key`` (catalog entities, by URN), so an Apollo Router composes DictaMesh with other subgraphs.
+"""
 
 from __future__ import annotations
 
 import graphene
+from graphene_federation import FederationVersion
+from graphene_federation import build_schema as build_federated_schema
+
+# the oldest version with what DictaMesh uses (@key): composes with every Federation 2 router since 2023
+FEDERATION = FederationVersion.VERSION_2_3
 
 
 def build_schema(*, queries: list[type], mutations: list[type]) -> graphene.Schema:
@@ -12,4 +21,6 @@ def build_schema(*, queries: list[type], mutations: list[type]) -> graphene.Sche
         if mutations
         else None
     )
-    return graphene.Schema(query=query, mutation=mutation, auto_camelcase=True)
+    return build_federated_schema(
+        query=query, mutation=mutation, auto_camelcase=True, federation_version=FEDERATION
+    )

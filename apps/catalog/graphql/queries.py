@@ -47,8 +47,10 @@ class CatalogQuery:
     entity = graphene.Field(
         EntityType, urn=graphene.String(required=True), description="One entity (cached)."
     )
-    entities = graphene.Field(
+    # not ``entities``: graphene-federation's ``_entities`` field takes that attribute name
+    entity_list = graphene.Field(
         EntityConnection,
+        name="entities",
         required=True,
         filter=EntityFilterInput(),
         sort=graphene.String(default_value="urn"),
@@ -97,7 +99,7 @@ class CatalogQuery:
             return None
 
     @staticmethod
-    def resolve_entities(root, info, sort, first, filter=None, after=None):  # noqa: A002 - GraphQL name
+    def resolve_entity_list(root, info, sort, first, filter=None, after=None):  # noqa: A002 - GraphQL name
         page = selectors.entity_list(filters=to_filter(filter, info), sort=sort, first=first, after=after)
         return {
             "nodes": governed.entities(info.context, [entity_state(e) for e in page.items], filtered=True),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import graphene
 from graphene.types.generic import GenericScalar
+from graphene_federation import key
 
 from dictamesh.graphql.loaders import loader_for, then
 
@@ -90,9 +91,25 @@ def _live(info, root):
     return live_for(info, root)
 
 
+@key("urn")
 class EntityType(graphene.ObjectType):
+    """A catalog entity; an Apollo Federation entity by its URN (other subgraphs may extend it)."""
+
     class Meta:
         name = "Entity"
+
+    def __resolve_reference(self, info):
+        """``_entities``: the entity a representation names (``{__typename: "Entity", urn}``) as this caller
+        may see it, or null."""
+        from dictamesh.errors import NotFound
+
+        from .. import governed, selectors
+
+        try:
+            state = governed.entity(info.context, selectors.entity_get(urn=self.urn))
+        except NotFound:
+            return None
+        return {**state, "__typename": "Entity"}  # the union _Entity resolves by __typename
 
     urn = graphene.String(required=True)
     type = graphene.String(required=True)
