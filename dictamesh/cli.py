@@ -38,8 +38,9 @@ def cmd_dev(args: argparse.Namespace) -> int:
     ports = Ports(postgres=args.postgres_port, redis=args.redis_port, kafka=args.kafka_port)
     try:
         ensure_free(
-            {"web": args.web_port, "postgres": ports.postgres, "redis": ports.redis, "kafka": ports.kafka}
-        )
+            {"web": args.web_port, "postgres": ports.postgres, "redis": ports.redis, "kafka": ports.kafka,
+             "demo source": args.demo_source_port}
+        )  # fmt: skip
     except PortInUse as exc:
         print(f"dictamesh dev: {exc}", file=sys.stderr)
         return 2
@@ -67,6 +68,16 @@ def cmd_dev(args: argparse.Namespace) -> int:
         sup.run_once("migrate", _manage("migrate", "--no-input"), env={**env, "DICTAMESH_PROCESS": "cli"})
         sup.run_once("topics", _manage("kafka_topics", "sync"), env={**env, "DICTAMESH_PROCESS": "cli"})
         sup.run_once("setup", _manage("ensure_admin"), env={**env, "DICTAMESH_PROCESS": "cli"})
+        # the demo CRM API, a source the demo adapter instance reads (live data in GraphQL)
+        source_url = f"http://127.0.0.1:{args.demo_source_port}/api"
+        source = sup.start(
+            "source",
+            [sys.executable, "-m", "dictamesh.devservices.demo_source", "--port", str(args.demo_source_port)],
+            env={**env, "DICTAMESH_PROCESS": "source"},
+            cwd=PROJECT_DIR,
+        )
+        sup.wait_ready(source, lambda: _http_ok(f"{source_url}/health"), timeout=30)
+        env["DICTAMESH_DEMO_SOURCE_URL"] = source_url
         sup.run_once("demo", _manage("load_demo_data"), env={**env, "DICTAMESH_PROCESS": "cli"})
         web_argv = _manage("runserver", f"127.0.0.1:{args.web_port}")
         if args.no_reload:
@@ -233,6 +244,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dev.add_argument(
         "--kafka-port", type=int, default=int(os.environ.get("DICTAMESH_DEV_KAFKA_PORT", "19092"))
+    )
+    dev.add_argument(
+        "--demo-source-port",
+        type=int,
+        default=int(os.environ.get("DICTAMESH_DEV_DEMO_SOURCE_PORT", "18765")),
+        help="the demo CRM API (a REST source the demo adapter reads)",
     )
     dev.add_argument("--data-dir", help="where data persists (default .dictamesh/ or DICTAMESH_DATA_DIR)")
     dev.add_argument("--no-reload", action="store_true", help="do not restart the web server on code changes")

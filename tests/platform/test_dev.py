@@ -38,7 +38,7 @@ def _clean_env(data_dir: Path) -> dict[str, str]:
 class Dev:
     def __init__(self, data_dir: Path):
         self.data_dir = data_dir
-        self.ports = {name: free_port() for name in ("web", "postgres", "redis", "kafka")}
+        self.ports = {name: free_port() for name in ("web", "postgres", "redis", "kafka", "demo-source")}
         self.log = data_dir.parent / f"dev-{time.time_ns()}.log"
 
     def start(self) -> subprocess.Popen:
@@ -85,6 +85,15 @@ class Dev:
 def _get(url: str, token: str | None = None) -> dict:
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
     with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def _post_graphql(dev: Dev, token: str, query: str) -> dict:
+    request = urllib.request.Request(
+        dev.url("/graphql"), data=json.dumps({"query": query}).encode(), method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )  # fmt: skip
+    with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
 
 
@@ -146,6 +155,11 @@ def test_dev_boots_serves_persists_and_stops_cleanly(data_dir):
             time.sleep(0.2)
         # the catalog's demo data is there, and the worker embeds it: semantic search finds it
         assert "demo data — catalog:" in dev.output()
+        # the demo sources are synced, and their live data is in GraphQL
+        assert "demo data — adapters: demo-crm succeeded" in dev.output()
+        live = _post_graphql(dev, token, '{ entity(urn: "dm:demo-crm:customer:1") { live { data source } } }')
+        assert live["data"]["entity"]["live"]["source"] == "demo-crm"
+        assert live["data"]["entity"]["live"]["data"]["email"] == "customer1@example.com"
         found = _get(dev.url("/api/v1/catalog/search?q=shipment&first=5"), token)
         assert found["total"] > 0 and found["items"][0]["entity"]["urn"].startswith("dm:")
         deadline = time.monotonic() + 60
@@ -167,6 +181,7 @@ def test_dev_boots_serves_persists_and_stops_cleanly(data_dir):
             "beat",
             "run_outbox_relay",
             "run_consumers",
+            "demo_source",
         ):
             assert expected in names, expected
         for prefix in ("postgres ", "redis ", "kafka ", "topics ", "web ", "worker ", "beat "):
@@ -188,6 +203,7 @@ def test_dev_boots_serves_persists_and_stops_cleanly(data_dir):
     try:
         again.wait_ready(60)
         assert "admin user 'admin' exists" in again.output()
+        assert "demo-crm synced before" in again.output()
         assert _get(again.url("/api/v1/auth/whoami"), token)["username"] == "admin"
     finally:
         processes = again.descendants()

@@ -1,0 +1,96 @@
+"""Demo sources for `make run`: the demo CRM API (REST, served by `dictamesh dev`) and a demo warehouse
+database (PostgreSQL, created in the embedded server), configured as adapter instances and synced, so live
+data appears in GraphQL on first start:
+
+    { entity(urn: "dm:demo-crm:customer:1") { name live { data source cached } } }
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+logger = logging.getLogger("dictamesh.adapters.demo")
+WAREHOUSE = "dictamesh_demo_warehouse"
+WAREHOUSE_SQL = """
+CREATE SCHEMA sales;
+CREATE TABLE sales.customers (
+    id integer PRIMARY KEY, full_name text NOT NULL, email varchar(200), country char(2),
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE sales.customers IS 'Customers, as the CRM exports them nightly';
+COMMENT ON COLUMN sales.customers.email IS 'Where invoices go';
+CREATE TABLE sales.orders (
+    id bigint PRIMARY KEY, customer_id integer NOT NULL REFERENCES sales.customers(id),
+    total numeric(12, 2) NOT NULL, placed date NOT NULL
+);
+COMMENT ON TABLE sales.orders IS 'One row per order';
+CREATE TABLE sales.daily_revenue (day date PRIMARY KEY, revenue numeric(14, 2) NOT NULL);
+INSERT INTO sales.customers (id, full_name, email, country)
+SELECT i, 'Customer ' || i, 'customer' || i || '@example.com', (ARRAY['FR','GB','US','DE','NL'])[1 + i % 5]
+FROM generate_series(1, 50) AS i;
+INSERT INTO sales.orders SELECT i, 1 + i % 50, 10 + (i * 37) % 500, date '2026-11-01' + i % 25
+FROM generate_series(1, 400) AS i;
+INSERT INTO sales.daily_revenue SELECT placed, sum(total) FROM sales.orders GROUP BY placed;
+"""
+
+
+def crm_config(url: str) -> dict:
+    return {
+        "base_url": url,
+        "health_path": "health",
+        "resources": [
+            {"type": "customer", "path": "customers", "items": "/customers", "key": "/id", "name": "/name",
+             "fields": {"country": "/country", "tier": "/tier"}, "owners": ["group:sales"],
+             "pagination": {"kind": "page", "size": 50}, "fetch_many_param": "ids",
+             "updated_since_param": "updated_since", "updated": "/updated_at"},
+            {"type": "order", "path": "orders", "items": "/data", "key": "/id",
+             "fields": {"amount": "/amount", "currency": "/currency", "status": "/status"},
+             "pagination": {"kind": "cursor", "size": 50, "size_param": "limit", "next_cursor": "/next"}},
+        ],
+    }  # fmt: skip
+
+
+def _warehouse() -> dict:
+    """The demo warehouse database in the embedded server (made once), as a PostgreSQL adapter's config."""
+    import psycopg
+    from django.db import connection
+
+    params = connection.settings_dict
+    server = {"host": params["HOST"], "port": params["PORT"] or 5432, "user": params["USER"],
+              "password": params["PASSWORD"] or None, "dbname": params["NAME"], "autocommit": True}  # fmt: skip
+    with psycopg.connect(**server) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [WAREHOUSE]).fetchone()
+        if not exists:
+            admin.execute(f'CREATE DATABASE "{WAREHOUSE}"')
+            with psycopg.connect(**{**server, "dbname": WAREHOUSE}) as db:
+                db.execute(WAREHOUSE_SQL)
+    return {"host": server["host"], "port": int(server["port"]), "database": WAREHOUSE, "user": server["user"],
+            "schemas": ["sales"], "owners": ["group:data-platform"]}  # fmt: skip
+
+
+def load() -> str:
+    from . import services
+    from .models import AdapterInstance
+
+    made = []
+    url = os.environ.get("DICTAMESH_DEMO_SOURCE_URL")
+    wanted = [("demo-warehouse", "postgresql", "sales", _warehouse)]
+    if url:
+        wanted.insert(0, ("demo-crm", "rest", "sales", lambda: crm_config(url)))
+    for name, kind, domain, config in wanted:
+        row = AdapterInstance.objects.filter(name=name).first()
+        if row is None:
+            row = services.instance_create(
+                fields={"name": name, "kind": kind, "domain": domain, "config": config(),
+                        "owners": ["user:admin"], "sync_interval_seconds": 3600},
+                actor="demo",
+            )  # fmt: skip
+        if row.last_success_at is None:
+            run = services.sync_execute(
+                run_id=services.sync_request(name=name, trigger="demo", enqueue=False).pk
+            )
+            made.append(f"{name} {run.status} ({run.counts.get('created', 0)} entities)")
+        else:
+            made.append(f"{name} synced before")
+    return ", ".join(made)
