@@ -1,5 +1,7 @@
 """The one GraphQL schema at /graphql: each app contributes its Query and Mutation classes here."""
 
+import threading
+
 from apps.catalog.graphql import CatalogMutation, CatalogQuery
 from apps.governance.graphql import GovernanceMutation, GovernanceQuery
 from apps.lineage.graphql import LineageMutation, LineageQuery
@@ -9,22 +11,43 @@ from dictamesh.auth.graphql import AuthMutation, AuthQuery
 from dictamesh.events.graphql import EventsQuery
 from dictamesh.graphql.schema import build_schema
 
-schema = build_schema(
-    queries=[
-        AuthQuery,
-        EventsQuery,
-        CatalogQuery,
-        SchemasQuery,
-        LineageQuery,
-        GovernanceQuery,
-        NotificationsQuery,
-    ],
-    mutations=[
-        AuthMutation,
-        CatalogMutation,
-        SchemasMutation,
-        LineageMutation,
-        GovernanceMutation,
-        NotificationsMutation,
-    ],
-)
+
+def make_schema():
+    return build_schema(
+        queries=[
+            AuthQuery,
+            EventsQuery,
+            CatalogQuery,
+            SchemasQuery,
+            LineageQuery,
+            GovernanceQuery,
+            NotificationsQuery,
+        ],
+        mutations=[
+            AuthMutation,
+            CatalogMutation,
+            SchemasMutation,
+            LineageMutation,
+            GovernanceMutation,
+            NotificationsMutation,
+        ],
+    )
+
+
+schema = make_schema()
+_lock = threading.Lock()
+_current = (0, schema)
+
+
+def current_schema():
+    """The schema as adapter instances are now: made again when their generation moves (typed live records)."""
+    global _current
+    from apps.adapters.public import schema_generation
+
+    generation = schema_generation()
+    if generation == _current[0]:
+        return _current[1]
+    with _lock:
+        if generation != _current[0]:
+            _current = (generation, make_schema())
+        return _current[1]

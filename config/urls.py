@@ -9,7 +9,7 @@ from dictamesh.health.views import healthz, readyz
 from dictamesh.observability.views import metrics_view
 
 from .api import api
-from .schema import schema
+from .schema import current_schema, schema
 
 admin.site.site_header = "DictaMesh"
 admin.site.site_title = "DictaMesh admin"
@@ -21,7 +21,7 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
     path(
         settings.DICTAMESH_GRAPHQL_PATH.lstrip("/"),
-        DictaMeshGraphQLView.as_view(schema=schema, graphiql=True),
+        DictaMeshGraphQLView.as_view(schema=schema, schema_provider=current_schema, graphiql=True),
         name="graphql",
     ),
     path("api/v1/", api.urls),

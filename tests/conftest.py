@@ -32,6 +32,26 @@ def basic(username: str, token: str) -> dict[str, str]:
 
 
 @pytest.fixture(autouse=True)
+def fresh_read_caches():
+    """The catalog's entity cache and the gateway's live records live in Redis and in this process, and
+    outlive a test's rolled-back database, where ids restart: every test starts without them."""
+    from django.core.cache import cache
+
+    from apps.adapters import live
+    from apps.catalog.caching import ENTITY_CACHE
+
+    def clear():
+        cache.delete_pattern("catalog.entity:*")
+        cache.delete_pattern(f"{live.LIVE_CACHE.name}:*")
+        ENTITY_CACHE.clear_local()
+        live.LIVE_CACHE.clear_local()
+
+    clear()
+    yield
+    clear()
+
+
+@pytest.fixture(autouse=True)
 def fresh_registry_caches():
     """The schema registry's caches (Redis and this process) outlive a test's rolled-back database, where ids
     restart: every test starts without what an earlier one cached. Active here and where a conftest imports

@@ -46,3 +46,24 @@ def live_for(info, state: dict):
         return {"data": data, "source": live.source, "fetched_at": live.fetched_at, "cached": live.cached}
 
     return then(loader.load(state["urn"]), shown)
+
+
+def record_union():
+    """The ``LiveRecord`` GraphQL union as adapter instances are now (the schema is made with it)."""
+    from .typed import record_union as union
+
+    return union()
+
+
+def record_for(info, state: dict):
+    """A future of the entity's typed live record (a member of ``LiveRecord``), or None."""
+    from .typed import typed
+
+    return then(live_for(info, state), lambda live: typed(state, live["data"]))
+
+
+def schema_generation() -> int:
+    """Bumped whenever adapter instances change: the GraphQL schema is made again when it moves."""
+    from .typed import generation
+
+    return generation()

@@ -261,6 +261,7 @@ def cache_filled(*, ttls: dict[int, int]) -> None:
             "INSERT INTO dictamesh_catalog_cache_status AS s (entity_id, cached_at, fresh_until, ttl_seconds, fills,"
             " invalidations) SELECT i, now(), now() + make_interval(secs => t), t, 1, 0"
             " FROM unnest(%s::bigint[], %s::int[]) AS u(i, t)"
+            " WHERE EXISTS (SELECT 1 FROM dictamesh_catalog_entity e WHERE e.id = u.i)"  # deleted meanwhile: skip
             " ON CONFLICT (entity_id) DO UPDATE SET cached_at = excluded.cached_at, fresh_until = excluded.fresh_until,"
             " ttl_seconds = excluded.ttl_seconds, fills = s.fills + 1",
             [ids, seconds],

@@ -101,8 +101,11 @@ def format_graphql_error(error: Exception) -> dict:
 @method_decorator(csrf_exempt, name="dispatch")
 class DictaMeshGraphQLView(GraphQLView):
     execution_context_class = DataLoaderExecutionContext
+    # the schema of the moment (made again when what it is made from changes): config.schema.current_schema
+    schema_provider = None
 
     def __init__(self, **kwargs):
+        self.schema_provider = kwargs.pop("schema_provider", None)
         kwargs.setdefault(
             "validation_rules",
             (
@@ -131,6 +134,8 @@ class DictaMeshGraphQLView(GraphQLView):
             return _response_401(exc.message)
 
     def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):
+        if self.schema_provider is not None:
+            self.schema = self.schema_provider()
         if query:
             self._authorize(request, query, operation_name)
             too_costly = self._too_costly(query, variables, operation_name)

@@ -124,3 +124,34 @@ def test_entities_without_an_adapter_have_no_live_data(client, crm):
         person("root", superuser=True),
     )
     assert answer["data"]["entity"]["live"] == {"data": None, "source": "manual"}
+
+
+def test_live_records_are_typed_by_their_schema(client, crm, sample_db):
+    """A REST resource with a JSON Schema gets a GraphQL type of its own; tables and topics have theirs; the
+    schema is made again when instances change, in every process (a generation in Redis)."""
+    from apps.adapters import typed
+
+    config = rest_config(crm.url)
+    config["resources"][0]["schema"] = {"type": "object", "properties": {
+        "id": {"type": "integer"}, "email": {"type": "string", "description": "where invoices go"},
+        "tier": {"type": ["string", "null"]}, "first-seen": {"type": "string"}}}  # fmt: skip
+    services.instance_update(name="crm", fields={"config": config})
+    services.instance_create(
+        fields={"name": "crmdb", "kind": "postgresql", "domain": "sales", "config": sample_db}
+    )
+    services.sync_execute(run_id=services.sync_request(name="crmdb").pk)
+    typed.bump_generation()  # what the commit of those changes does (this test's transaction never commits)
+    typed.forget_generation()
+    query = """{ a: entity(urn: "dm:crm:customer:2") {
+        record { __typename ... on CrmCustomerRecord { id email tier } } }
+      b: entity(urn: "dm:crmdb:table:crm.orders") { record { __typename ... on TableState { sizeBytes inserted } } }
+      c: entity(urn: "dm:crm:order:o-0001") { record { __typename } } }"""  # fmt: skip
+    answer = gql(client, query, person("root", superuser=True))
+    assert answer["data"]["a"]["record"] == {"__typename": "CrmCustomerRecord", "id": 2,
+                                             "email": "customer2@example.com", "tier": "bronze"}  # fmt: skip
+    table = answer["data"]["b"]["record"]
+    assert table["__typename"] == "TableState" and table["inserted"] == 50 and table["sizeBytes"] > 0
+    assert answer["data"]["c"]["record"] is None  # orders have no schema: no type (live { data } has them)
+    sdl = gql(client, "{ _service { sdl } }", person("root", superuser=True))["data"]["_service"]["sdl"]
+    assert "where invoices go" in sdl and "first_seen: String" in sdl
+    assert "union LiveRecord = TableState | TopicState | CrmCustomerRecord" in sdl

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from dictamesh.devservices.demo_source import DemoSource, demo_records
-from tests.conftest import bearer, client, token, user  # noqa: F401 - shared fixtures
+from tests.conftest import bearer, client, fresh_read_caches, token, user  # noqa: F401 - shared fixtures
 
 
 @pytest.fixture

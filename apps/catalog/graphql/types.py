@@ -85,6 +85,12 @@ class LiveDataType(graphene.ObjectType):
     )
 
 
+def _record_union():
+    from apps.adapters.public import record_union
+
+    return record_union()
+
+
 def _live(info, root):
     from apps.adapters.public import live_for
 
@@ -149,6 +155,17 @@ class EntityType(graphene.ObjectType):
         "that fails gives an error naming it, and the rest of the answer stands.",
     )
     data = GenericScalar(description="The live record alone (``live { data }``).")
+    record = graphene.Field(
+        _record_union,  # a callable: the union is made with the schema, as adapter instances are then
+        description="The live record as a typed object (a member of LiveRecord: TableState, TopicState, or a "
+        "type made from a REST resource's schema); null when its kind has no type.",
+    )
+
+    @staticmethod
+    def resolve_record(root, info):
+        from apps.adapters.public import record_for
+
+        return record_for(info, root)
 
     @staticmethod
     def resolve_live(root, info):
