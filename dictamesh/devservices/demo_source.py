@@ -13,6 +13,7 @@ With a token set, every call needs ``Authorization: Bearer <token>`` (401 otherw
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import threading
 import time
@@ -71,9 +72,10 @@ class DemoSource:
     answers)`` makes the next calls whose path starts with ``prefix`` answer each ``(status, headers)``."""
 
     def __init__(self, records: dict[str, list[dict]] | None = None, *, token: str | None = None,
-                 host: str = "127.0.0.1", port: int = 0):  # fmt: skip
+                 host: str = "127.0.0.1", port: int = 0, auth: str = "bearer"):  # fmt: skip
         self.records = records if records is not None else demo_records()
         self.token = token
+        self.auth = auth  # with a token: bearer, basic (user "demo"), api_key (X-API-Key or ?api_key=)
         self.calls: list[str] = []
         self.failures: list[tuple[str, int, dict]] = []
         self.delay = 0.0  # seconds every answer waits (a slow source)
@@ -106,6 +108,14 @@ class DemoSource:
                     return status, headers
         return None
 
+    def _allowed(self, headers, query: dict) -> bool:
+        if self.auth == "basic":
+            expected = base64.b64encode(f"demo:{self.token}".encode()).decode()
+            return headers.get("Authorization") == f"Basic {expected}"
+        if self.auth == "api_key":
+            return self.token in (headers.get("X-API-Key"), query.get("api_key"))
+        return headers.get("Authorization") == f"Bearer {self.token}"
+
     def _handler(self):
         source = self
 
@@ -137,7 +147,7 @@ class DemoSource:
                 if failure is not None:
                     self._send(failure[0], {"error": "injected"}, failure[1])
                     return
-                if source.token and self.headers.get("Authorization") != f"Bearer {source.token}":
+                if source.token and not source._allowed(self.headers, query):
                     self._send(401, {"error": "unauthorized"})
                     return
                 parts = [p for p in url.path.split("/") if p]

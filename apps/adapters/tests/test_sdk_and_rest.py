@@ -137,3 +137,33 @@ def test_live_records_are_fetched_in_one_call_or_one_by_one(source, crm_token):
         with pytest.raises(PermanentError, match="live fetch needs"):
             adapter.fetch("invoice", ["INV-00001"])
         assert len(adapter.sample("customer", limit=7)) == 7
+
+
+@pytest.mark.parametrize(
+    ("scheme", "auth"),
+    [
+        ("basic", {"kind": "basic", "username": "demo", "password": {"env": "CRM_TOKEN"}}),
+        ("api_key", {"kind": "api_key", "token": {"env": "CRM_TOKEN"}}),
+        ("api_key", {"kind": "api_key", "token": {"env": "CRM_TOKEN"}, "query_param": "api_key"}),
+    ],
+)
+def test_basic_and_api_key_authentication(crm_token, scheme, auth):
+    from dictamesh.devservices.demo_source import DemoSource, demo_records
+
+    api = DemoSource(demo_records(customers=3, orders=0, invoices=0), token="s3cret", auth=scheme).start()
+    try:
+        config = rest_config(api.url, auth=auth)
+        config["resources"] = config["resources"][:1]
+        with create("rest", config) as adapter:
+            assert [c.key for b in adapter.sync() for c in b.changes] == ["1", "2", "3"]
+        if auth.get("query_param"):
+            assert all("api_key=s3cret" in call for call in api.calls)
+        other = (
+            {**auth, "username": "intruder"}
+            if scheme == "basic"
+            else {"kind": "bearer", "token": {"env": "CRM_TOKEN"}}
+        )
+        with create("rest", {**config, "auth": other}) as wrong, pytest.raises(ConfigError, match="401"):
+            list(wrong.sync())
+    finally:
+        api.stop()

@@ -160,3 +160,25 @@ def test_a_postgresql_source_registers_schemas_and_relationships(sample_db):
     assert schemas.latest_schema(subject="crmdb.table.crm.customers.json")[0] == "JSON"
     again = _run("crmdb")  # nothing changed: nothing written
     assert again.counts["seen"] == 0 and again.counts["schemas"] == 0
+
+
+def test_scheduled_syncs_are_queued_when_their_interval_has_passed(
+    source, crm_token, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    _crm(source, sync_interval_seconds=3600)
+    services.instance_create(
+        fields={"name": "manual", "kind": "rest", "domain": "sales", "config": rest_config(source.url)}
+    )  # fmt: skip  (no interval: on demand)
+    with django_capture_on_commit_callbacks() as queued:
+        assert services.sync_due() == 1  # crm never synced; manual has no schedule
+    assert len(queued) == 1 and SyncRun.objects.get().trigger == "schedule"
+    assert services.sync_due() == 0  # its run is still queued: not twice
+    run = services.sync_execute(run_id=SyncRun.objects.get().pk)
+    assert run.status == "succeeded"
+    assert services.sync_due() == 0  # synced a moment ago
+    AdapterInstance.objects.filter(name="crm").update(last_sync_at=timezone.now() - timedelta(hours=2))
+    assert services.sync_due() == 1
