@@ -391,6 +391,23 @@ class PostgresAdapter(Adapter):
             found[key] = state
         return found
 
+    def search(self, entity_type: str, query: str, *, limit: int = 20) -> list[dict]:
+        """Rows of the table ``schema.table`` with a text column equal to ``query`` (case-insensitive): where a
+        person's e-mail or phone number is, for data-subject requests. One query."""
+        from psycopg import sql
+
+        table = self._table(entity_type)
+        texts = [c["name"] for c in table["columns"] if c["category"] == "S"]  # text, varchar, char…
+        if not texts:
+            return []
+        matches = sql.SQL(" OR ").join(
+            sql.SQL("lower(t.{}) = lower(%s)").format(sql.Identifier(c)) for c in texts
+        )
+        statement = sql.SQL("SELECT row_to_json(t) FROM {schema}.{table} t WHERE {matches} LIMIT %s").format(
+            schema=sql.Identifier(table["schema"]), table=sql.Identifier(table["name"]), matches=matches
+        )
+        return [row for (row,) in self._query(statement, (*([query] * len(texts)), limit))]
+
     def sample(self, entity_type: str, *, limit: int = 100) -> list[dict]:
         from psycopg import sql
 

@@ -74,6 +74,7 @@ class Resource(AdapterConfig):
         "", description="incremental sync: the query parameter for the checkpoint"
     )
     updated: str = Field("", description="JSON pointer to a record's update time (the next checkpoint)")
+    search_param: str = Field("", description="search: the query parameter the list path filters on (?q=…)")
     schema_: dict | None = Field(None, alias="schema", description="JSON Schema of a record (typed GraphQL)")
     pagination: Pagination | None = None
 
@@ -322,6 +323,14 @@ class RestAdapter(Adapter):
         raise PermanentError(
             f"{entity_type}: live fetch needs fetch_path or fetch_many_param in its resource."
         )
+
+    def search(self, entity_type: str, query: str, *, limit: int = 20) -> list[dict]:
+        """Records the source finds for ``query`` (its ``search_param`` on the list path), first page."""
+        resource = self._resource(entity_type)
+        if not resource.search_param:
+            raise PermanentError(f"{entity_type}: search needs search_param in its resource.")
+        body = self._json(self._get(self._url(resource.path), {resource.search_param: query}))
+        return [r for r in self._items(resource, body) if isinstance(r, dict)][:limit]
 
     def sample(self, entity_type: str, *, limit: int = 100) -> list[dict]:
         resource = self._resource(entity_type)

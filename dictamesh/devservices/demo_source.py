@@ -166,6 +166,9 @@ class DemoSource:
                         wanted = set(query["ids"].split(","))
                         self._send(200, {"customers": [r for r in rows if str(r["id"]) in wanted]})
                         return
+                    if "q" in query:  # search: an exact e-mail, phone or name
+                        wanted = query["q"].lower()
+                        rows = [r for r in rows if wanted in (str(v).lower() for v in r.values())]
                     if "updated_since" in query:
                         rows = [r for r in rows if r["updated_at"] > query["updated_since"]]
                     page, size = int(query.get("page", 1)), int(query.get("per_page", 20))

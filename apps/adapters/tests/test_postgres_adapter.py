@@ -81,6 +81,11 @@ def test_live_rows_by_primary_key_and_samples(sample_db):
         tables = adapter.fetch("table", ["crm.customers", "crm.nope"])  # a table entity's live state
         assert tables["crm.nope"] is None and tables["crm.customers"]["size_bytes"] > 0
         assert tables["crm.customers"]["inserted"] == 30
+        assert [r["id"] for r in adapter.search("crm.customers", "C12@EXAMPLE.COM")] == [
+            12
+        ]  # case-insensitive
+        assert adapter.search("crm.customers", "+33 6 12 34 56 05")[0]["id"] == 5
+        assert adapter.search("crm.orders", "anything") == []  # no text column
         sample = adapter.sample("crm.customers", limit=5)
         assert len(sample) == 5 and all("phone" in row for row in sample)
 

@@ -41,7 +41,7 @@ def test_the_registry_knows_the_builtin_kinds_and_installed_plugins(tmp_path, mo
     finally:
         registry.available.cache_clear()
         sys.modules.pop("acme_adapter", None)
-    assert registry.get("rest").capabilities() == ["sample"]
+    assert registry.get("rest").capabilities() == ["search", "sample"]
 
 
 def test_configurations_are_validated_field_by_field(source):
@@ -167,3 +167,14 @@ def test_basic_and_api_key_authentication(crm_token, scheme, auth):
             list(wrong.sync())
     finally:
         api.stop()
+
+
+def test_search_finds_a_persons_records(source, crm_token):
+    config = rest_config(source.url)
+    config["resources"][0] = {**config["resources"][0], "search_param": "q"}
+    with create("rest", config) as adapter:
+        found = adapter.search("customer", "CUSTOMER7@example.com")
+        assert [r["id"] for r in found] == [7]
+        assert adapter.search("customer", "nobody@example.com") == []
+        with pytest.raises(PermanentError, match="search needs search_param"):
+            adapter.search("order", "x")
