@@ -45,11 +45,10 @@ def _serve(port: int) -> None:
 
 def _sample_database() -> dict:
     import psycopg
-    from django.db import connection
 
-    params = connection.settings_dict
-    server = {"host": params["HOST"], "port": params["PORT"], "user": params["USER"],
-              "password": params["PASSWORD"] or None, "dbname": params["NAME"], "autocommit": True}  # fmt: skip
+    from dictamesh.db import server_params
+
+    server = {**server_params(), "autocommit": True}
     with psycopg.connect(**server) as admin:
         admin.execute("DROP DATABASE IF EXISTS dictamesh_bench_warehouse")
         admin.execute("CREATE DATABASE dictamesh_bench_warehouse")

@@ -171,3 +171,15 @@ def in_parallel(fn: Callable[[T], R], batches: Sequence[T], *, workers: int) -> 
     if errors:
         raise errors[0]
     return results
+
+
+def server_params(dbname: str | None = None) -> dict[str, Any]:
+    """psycopg's connection arguments for the default database's server (``dbname``: another database on it):
+    what the demo and the tests use to make databases of their own next to DictaMesh's."""
+    from django.db import connection
+
+    params = connection.settings_dict
+    return {
+        "host": params["HOST"], "port": int(params["PORT"] or 5432), "user": params["USER"],
+        "password": params["PASSWORD"] or None, "dbname": dbname or params["NAME"],
+    }  # fmt: skip

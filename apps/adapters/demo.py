@@ -54,11 +54,10 @@ def crm_config(url: str) -> dict:
 def _warehouse() -> dict:
     """The demo warehouse database in the embedded server (made once), as a PostgreSQL adapter's config."""
     import psycopg
-    from django.db import connection
 
-    params = connection.settings_dict
-    server = {"host": params["HOST"], "port": params["PORT"] or 5432, "user": params["USER"],
-              "password": params["PASSWORD"] or None, "dbname": params["NAME"], "autocommit": True}  # fmt: skip
+    from dictamesh.db import server_params
+
+    server = {**server_params(), "autocommit": True}
     with psycopg.connect(**server) as admin:
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [WAREHOUSE]).fetchone()
         if not exists:

@@ -74,11 +74,10 @@ def sample_db(db):
     import uuid
 
     import psycopg
-    from django.db import connection
 
-    params = connection.settings_dict
-    server = {"host": params["HOST"], "port": params["PORT"] or 5432, "user": params["USER"],
-              "password": params["PASSWORD"] or None, "dbname": params["NAME"], "autocommit": True}  # fmt: skip
+    from dictamesh.db import server_params
+
+    server = {**server_params(), "autocommit": True}
     name = f"dictamesh_sample_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(**server) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
