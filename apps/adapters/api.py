@@ -90,6 +90,14 @@ def connection_test(request, name: str):
     return services.connection_test(name=name)
 
 
+@router.get(
+    "/{name}/discover", summary="What the source holds: entity types, their schemas, keys and relationships"
+)
+def discover(request, name: str):
+    _steward_or_owner(request, name)
+    return {"entity_types": services.discover(name=name)}
+
+
 @router.post(
     "/{name}/sync", response={202: dict}, summary='Start a sync: {"full": false} (409 while one runs)'
 )

@@ -22,7 +22,7 @@ from django.utils import timezone
 from apps.catalog import public as catalog
 from dictamesh.adapters import AdapterError, Change
 from dictamesh.adapters import registry as adapter_registry
-from dictamesh.errors import Conflict, NotFound, ValidationError
+from dictamesh.errors import Conflict, DictaMeshError, NotFound, ValidationError
 from dictamesh.events import publish_many
 from dictamesh.events.context import current_actor
 from dictamesh.events.outbox import Change as Event
@@ -169,6 +169,21 @@ def connection_test(*, name: str) -> dict:
     return {"ok": health.ok, "detail": health.detail, "latency_ms": health.latency_ms}
 
 
+class SourceUnavailable(DictaMeshError):
+    code = "source_unavailable"
+    status = 502
+
+
+def discover(*, name: str) -> list[dict]:
+    """The source's entity types (``adapter.discover()``): names, schemas, keys, relationships."""
+    row = _instance(name)
+    try:
+        with adapter_registry.create(row.kind, row.config, instance=row.name) as adapter:
+            return [t.as_dict() for t in adapter.discover()]
+    except AdapterError as exc:
+        raise SourceUnavailable(f"{name}: {exc.message}") from exc
+
+
 def _instance(name: str) -> AdapterInstance:
     row = AdapterInstance.objects.filter(name=name).first()
     if row is None:
@@ -266,7 +281,7 @@ def sync_execute(*, run_id: int, progress: Callable[[SyncRun], None] | None = No
         with adapter_registry.create(
             row.kind, row.config, instance=row.name, metrics=metrics.hooks(row)
         ) as adapter:
-            types = [t.name for t in adapter.discover()]
+            types = [t.name for t in adapter.discover()]  # a full run removes what these types no longer have
             for batch in adapter.sync(checkpoint=None if run.full else run.checkpoint_from, full=run.full):
                 if SyncRun.objects.filter(pk=run.pk, cancel_requested=True).exists():
                     return _finish(run, row, RunStatus.CANCELLED, samples=samples)

@@ -43,12 +43,18 @@ class ConfigError(PermanentError):
 
 @dataclass(frozen=True)
 class EntityType:
-    """A kind of entity the source holds: its name, a JSON Schema of its records when known, and its key."""
+    """A kind of entity the source holds: its name, a JSON Schema of its records when known, its key, and the
+    relationships its records have to other types (``(predicate, target type)``)."""
 
     name: str
     description: str = ""
     schema: dict | None = None  # JSON Schema of a record
     key: tuple[str, ...] = ("id",)
+    relationships: tuple[tuple[str, str], ...] = ()
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "description": self.description, "schema": self.schema, "key": list(self.key),
+                "relationships": [{"predicate": p, "target": t} for p, t in self.relationships]}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -277,7 +277,16 @@ class PostgresAdapter(Adapter):
         return found
 
     def discover(self) -> list[EntityType]:
-        return [EntityType("table", "tables and views", None, ("key",))]
+        """``table`` (each table and view is an entity of the catalog), and each table's rows as a type of their
+        own (``schema.table``: its JSON Schema, primary key and foreign keys), which ``fetch`` reads by key."""
+        found = [EntityType("table", "tables and views", None, ("key",))]
+        for table in self.tables():
+            relationships = tuple(
+                ("references", f"{fk['schema']}.{fk['table']}") for fk in table["foreign_keys"]
+            )
+            found.append(EntityType(table["key"], table["comment"] or f"rows of {table['kind']} {table['key']}",
+                                    json_schema(table), tuple(table["primary_key"]), relationships))  # fmt: skip
+        return found
 
     def _change(self, table: dict) -> Change:
         primary = set(table["primary_key"])

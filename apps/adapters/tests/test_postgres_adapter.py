@@ -97,3 +97,30 @@ def test_a_wrong_database_or_an_unreachable_server(sample_db):
         assert not adapter.health().ok
     with pytest.raises(ConfigError, match="host and database"):
         create("postgresql", {"schemas": ["public"]}).health()
+
+
+def test_discovery_lists_tables_and_each_tables_rows_with_schema_key_and_relationships(sample_db, client):
+    from apps.adapters import services
+
+    with create("postgresql", sample_db) as adapter:
+        types = {t.name: t for t in adapter.discover()}
+    assert set(types) == {"table", "crm.customers", "crm.orders", "crm.audit_log", "crm.big_orders"}
+    customers, orders = types["crm.customers"], types["crm.orders"]
+    assert customers.key == ("id",) and customers.description == "People who buy from us"
+    assert customers.schema["properties"]["email"]["description"] == "Where invoices go"
+    assert orders.relationships == (("references", "crm.customers"),) and types["crm.audit_log"].key == ()
+    services.instance_create(
+        fields={"name": "crmdb", "kind": "postgresql", "domain": "sales", "config": sample_db}
+    )
+    from tests.governance.helpers import person
+
+    answer = client.get("/api/v1/adapters/crmdb/discover", **person("root", superuser=True)).json()
+    orders_type = next(t for t in answer["entity_types"] if t["name"] == "crm.orders")
+    assert orders_type["relationships"] == [{"predicate": "references", "target": "crm.customers"}]
+    assert orders_type["key"] == ["id"] and orders_type["schema"]["properties"]["total"]["type"] == [
+        "number",
+        "null",
+    ]
+    services.instance_update(name="crmdb", fields={"config": {**sample_db, "port": 9, "connect_timeout": 1}})
+    down = client.get("/api/v1/adapters/crmdb/discover", **person("root", superuser=True))
+    assert down.status_code == 502 and down.json()["code"] == "source_unavailable"
