@@ -22,12 +22,15 @@ from .base import (
 from .config import AdapterConfig, EnvSecret
 from .registry import available, create, get
 
+DataProductAdapter = Adapter  # the protocol's name in the plan: what every adapter implements
+
 __all__ = [
     "Adapter",
     "AdapterConfig",
     "AdapterError",
     "Change",
     "ConfigError",
+    "DataProductAdapter",
     "EntityType",
     "EnvSecret",
     "Health",

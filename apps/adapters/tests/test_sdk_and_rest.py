@@ -38,6 +38,9 @@ def test_the_registry_knows_the_builtin_kinds_and_installed_plugins(tmp_path, mo
         assert kinds["rest"].__module__ == "dictamesh.adapters.rest"  # a plugin cannot replace a built-in
         assert "broken" not in kinds  # a broken plugin is logged and left out
         assert create("acme", {}).health().ok
+        from dictamesh.adapters import DataProductAdapter
+
+        assert isinstance(create("acme", {}), DataProductAdapter)
     finally:
         registry.available.cache_clear()
         sys.modules.pop("acme_adapter", None)
