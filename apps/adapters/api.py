@@ -6,11 +6,10 @@ syncs and read its runs.
 
 from __future__ import annotations
 
-import json
-
 from ninja import Router
 from ninja.responses import Status
 
+from dictamesh.api.base import json_object
 from dictamesh.errors import ValidationError
 
 from . import selectors, services
@@ -38,13 +37,7 @@ def _steward_or_owner(request, name: str) -> None:
 
 
 def _body(request) -> dict:
-    try:
-        body = json.loads(request.body or b"{}")
-    except ValueError:
-        raise ValidationError("The body is not valid JSON.", fields={"body": "JSON"}) from None
-    if not isinstance(body, dict):
-        raise ValidationError("The body is a JSON object.", fields={"body": "object"})
-    return body
+    return json_object(request, empty={})
 
 
 @router.get("/kinds", summary="Adapter kinds: capabilities and the JSON Schema of their configuration")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
 from ninja import Query, Router, Schema
 from ninja.responses import Status
 
+from dictamesh.api.base import json_body, json_object
 from dictamesh.errors import NotFound, ValidationError
 
 from . import documents, governed, graph, relationships, search, selectors, services
@@ -18,18 +18,8 @@ from .state import entity_state, relationship_state
 router = Router(tags=["catalog"])
 
 
-def _body(request) -> Any:
-    try:
-        return json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationError("The body is not valid JSON.", fields={"body": "JSON"}) from None
-
-
-def _object(request) -> dict:
-    body = _body(request)
-    if not isinstance(body, dict):
-        raise ValidationError("The body must be a JSON object.", fields={"body": "object"})
-    return body
+_body = json_body
+_object = json_object
 
 
 def _domain_out(d) -> dict:

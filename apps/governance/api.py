@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import Any
 
 from django.http import HttpResponse
 from ninja import Router
 from ninja.responses import Status
 
+from dictamesh.api.base import json_body
 from dictamesh.errors import ValidationError
 
 from . import classification, consent, explain, reports, retention, selectors, services
@@ -19,11 +18,7 @@ from .explain import GOVERNANCE
 router = Router(tags=["governance"])
 
 
-def _body(request) -> Any:
-    try:
-        return json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationError("The body is not valid JSON.", fields={"body": "JSON"}) from None
+_body = json_body
 
 
 def _manage(request) -> Access:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 from ninja import Router
 from ninja.responses import Status
 
-from dictamesh.api.base import require_user
+from dictamesh.api.base import json_body, require_user
 from dictamesh.errors import ValidationError
 
 from . import selectors, services, subscriptions
@@ -33,10 +31,7 @@ def inbox_unread(request):
 @router.post("/inbox/read", summary='Mark inbox items read: {"ids": [...]}, or all without ids')
 def inbox_read(request):
     user = require_user(request)
-    try:
-        body = json.loads(request.body or b"{}")
-    except ValueError:
-        raise ValidationError("The body is not valid JSON.", fields={"body": "JSON"}) from None
+    body = json_body(request, empty={})
     ids = body.get("ids") if isinstance(body, dict) else None
     return {"marked": services.inbox_mark_read(user=user, ids=ids)}
 
@@ -48,11 +43,7 @@ def _steward(request) -> None:
     access(request).require("manage", Resource(kind="governance", urn="notifications"))
 
 
-def _json(request):
-    try:
-        return json.loads(request.body or b"null")
-    except ValueError:
-        raise ValidationError("The body is not valid JSON.", fields={"body": "JSON"}) from None
+_json = json_body
 
 
 @router.get("/subscriptions", summary="Subscriptions: which events notify whom, on which channel")

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ninja import Router
 from ninja.responses import Status
 
-from dictamesh.errors import ValidationError
+from dictamesh.api.base import json_object
 
 from . import datacontracts, governed, selectors, services
 
 router = Router(tags=["schemas"])
 
 
-def _object(request) -> dict:
-    try:
-        body = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationError("The body is not valid JSON.", fields={"body": "JSON"}) from None
-    if not isinstance(body, dict):
-        raise ValidationError("The body must be a JSON object.", fields={"body": "object"})
-    return body
+_object = json_object
 
 
 def _actor(request) -> str | None:

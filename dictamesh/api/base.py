@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import json
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.http import Http404
@@ -8,7 +10,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from dictamesh.errors import DictaMeshError, Unauthenticated
+from dictamesh.errors import DictaMeshError, Unauthenticated, ValidationError
 
 logger = logging.getLogger("dictamesh.api")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -49,6 +51,24 @@ class TokenAuth:
             if settings.DICTAMESH_ALLOW_ANONYMOUS_READ:
                 return Anonymous()
         return None
+
+
+def json_body(request, *, empty: Any = None) -> Any:
+    """The request's body as JSON (``empty`` when there is none); 400 when it is not JSON (or not UTF-8)."""
+    if not request.body:
+        return empty
+    try:
+        return json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationError("The body is not valid JSON.", fields={"body": "JSON"}) from None
+
+
+def json_object(request, *, empty: dict | None = None) -> dict:
+    """The request's body as a JSON object; 400 when it is something else (``empty``: what no body means)."""
+    body = json_body(request, empty=empty)
+    if not isinstance(body, dict):
+        raise ValidationError("The body must be a JSON object.", fields={"body": "object"})
+    return body
 
 
 def require_user(request):

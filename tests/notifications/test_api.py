@@ -95,3 +95,19 @@ def test_users_set_their_own_preferences_and_read_their_inbox(db, client):
     assert marked == {"marked": 2}
     _, bob = _headers("bob")
     assert client.get(f"{BASE}/preferences", **bob).json()["items"] == []
+
+
+def test_bodies_that_are_not_json_are_a_400_on_every_write(db, client):
+    _, steward = _headers("stella", staff=True)
+    _, alice = _headers("alice")
+    for method, path, headers in (
+        ("post", f"{BASE}/inbox/read", alice),
+        ("put", f"{BASE}/preferences", alice),
+        ("post", f"{BASE}/subscriptions", steward),
+        ("post", "/api/v1/adapters", steward),
+        ("post", "/api/v1/governance/policies", steward),
+    ):
+        for body in (b"\xff\xfe not utf-8", b"{not json"):
+            answer = getattr(client, method)(path, body, content_type="application/json", **headers)
+            assert answer.status_code == 400, (path, answer.content)
+            assert answer.json()["fields"] == {"body": "JSON"}

@@ -11,22 +11,13 @@ from apps.adapters import services
 from apps.adapters.models import AdapterInstance, SyncRun
 from apps.catalog import public as catalog
 from apps.schemas import public as schemas
-from dictamesh.auth.services import api_token_create, user_ensure
 from dictamesh.events.models import OutboxMessage
-from tests.conftest import bearer
+from tests.governance.helpers import person
 
 from .conftest import rest_config
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/adapters"
-
-
-def _headers(name: str, *, staff: bool = False) -> dict:
-    user = user_ensure(username=name)
-    if staff:
-        user.is_staff = True
-        user.save()
-    return bearer(api_token_create(user=user, name="t").clear)
 
 
 def _post(client, path, body, headers):
@@ -45,7 +36,7 @@ def _run(name: str = "crm", *, full: bool = False, **kwargs) -> SyncRun:
 
 
 def test_stewards_configure_instances_over_rest(client, source, crm_token):
-    steward, alice = _headers("stella", staff=True), _headers("alice")
+    steward, alice = person("stella", staff=True), person("alice")
     body = {
         "name": "crm",
         "kind": "rest",
@@ -83,7 +74,7 @@ def test_stewards_configure_instances_over_rest(client, source, crm_token):
 
 def test_a_sync_fills_the_catalog_and_only_changes_make_events(client, source, crm_token):
     _crm(source)
-    owner = _headers("olivia")
+    owner = person("olivia")
     started = _post(client, "/crm/sync", {}, owner)  # an instance's owner may start its syncs
     assert started.status_code == 202 and started.json()["status"] == "queued"
     assert _post(client, "/crm/sync", {}, owner).status_code == 409  # one run at a time
@@ -108,7 +99,7 @@ def test_a_sync_fills_the_catalog_and_only_changes_make_events(client, source, c
     runs = client.get(f"{BASE}/crm/runs", **owner).json()
     assert runs["totalCount"] == 3 and [r["status"] for r in runs["runs"]] == ["succeeded"] * 3
     assert runs["runs"][0]["full"] is True and runs["runs"][0]["duration_ms"] >= 0
-    assert client.get(f"{BASE}/crm/runs", **_headers("mallory")).status_code == 403
+    assert client.get(f"{BASE}/crm/runs", **person("mallory")).status_code == 403
 
 
 def test_a_failed_run_is_recorded_with_its_error_and_tells_the_owners(source, crm_token):
