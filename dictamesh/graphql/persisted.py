@@ -32,6 +32,8 @@ def resolve(request) -> JsonResponse | None:
             return _error("extensions is not valid JSON.", "bad_request", 400)
         body = None
     elif request.method == "POST" and request.content_type == "application/json":
+        if b"persistedQuery" not in request.body:
+            return None  # the common case: no second parse of the body
         try:
             body = json.loads(request.body or b"null")
         except ValueError:

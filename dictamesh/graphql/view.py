@@ -137,19 +137,20 @@ class DictaMeshGraphQLView(GraphQLView):
         if self.schema_provider is not None:
             self.schema = self.schema_provider()
         if query:
-            self._authorize(request, query, operation_name)
-            too_costly = self._too_costly(query, variables, operation_name)
-            if too_costly is not None:
-                return too_costly
+            try:
+                document = parse(query)
+            except GraphQLError:
+                document = None  # the parse error is reported by the normal path
+            if document is not None:
+                self._authorize(request, document, operation_name)
+                too_costly = self._too_costly(document, variables, operation_name)
+                if too_costly is not None:
+                    return too_costly
         return super().execute_graphql_request(request, data, query, variables, operation_name, show_graphiql)
 
-    def _too_costly(self, query: str, variables, operation_name: str | None):
+    def _too_costly(self, document, variables, operation_name: str | None):
         from graphql import ExecutionResult
 
-        try:
-            document = parse(query)
-        except GraphQLError:
-            return None  # reported by the normal path
         given = variables if isinstance(variables, dict) else {}
         cost = query_cost(self.schema.graphql_schema, document, operation_name, given,
                           costs=settings.DICTAMESH_GRAPHQL_FIELD_COSTS,
@@ -164,11 +165,8 @@ class DictaMeshGraphQLView(GraphQLView):
         )
         return ExecutionResult(data=None, errors=[error])
 
-    def _authorize(self, request, query: str, operation_name: str | None) -> None:
-        try:
-            operation = get_operation_ast(parse(query), operation_name)
-        except GraphQLError:
-            return  # the parse error is reported by the normal path
+    def _authorize(self, request, document, operation_name: str | None) -> None:
+        operation = get_operation_ast(document, operation_name)
         is_write = operation is not None and operation.operation != OperationType.QUERY
         has_token = getattr(request, "auth_token", None) is not None
         if is_write and not has_token:
