@@ -96,16 +96,36 @@ def _typed(query: str) -> TsQuery:
     return TsQuery(WEBSEARCH, (query,), query)
 
 
-def _corrected(query: str) -> TsQuery | None:
-    """The query with each word missing from the names' dictionary replaced by its closest known words."""
+def _seen_by(filters: EntityFilter) -> tuple[str, list]:
+    """A condition on a dictionary word (``w.word``): it is in the name of an entity the caller may read.
+    The dictionary holds the words of every entity's name, so without it a correction would spell out
+    the name of an entity the caller may not see. TRUE when the caller may read every entity."""
+    if not filters.visible:
+        return "TRUE", []
+    sql, params = filters.visible_sql("v")
+    return (
+        "EXISTS (SELECT 1 FROM dictamesh_catalog_entity v WHERE v.deleted_at IS NULL AND "
+        + NAME_VECTOR.replace("e.", "v.")
+        + f" @@ plainto_tsquery('english', w.word) AND {sql})",
+        list(params),
+    )
+
+
+def _corrected(query: str, filters: EntityFilter | None = None) -> TsQuery | None:
+    """The query with each word missing from the names' dictionary replaced by its closest known words
+    (only words of names the caller may read: ``filters.visible``)."""
     from dictamesh.embeddings import words as split_words
 
     typed = [w for w in split_words(query) if len(w) >= 3][:8]
     if not typed:
         return None
+    seen, seen_params = _seen_by(filters or EntityFilter())
     parts, params, shown = [], [], []
     with connection.cursor() as cursor:
-        cursor.execute("SELECT word FROM dictamesh_catalog_name_word WHERE word = ANY(%s)", [typed])
+        cursor.execute(
+            f"SELECT w.word FROM dictamesh_catalog_name_word w WHERE w.word = ANY(%s) AND {seen}",
+            [typed, *seen_params],
+        )
         known = {row[0] for row in cursor.fetchall()}
         cursor.execute("SET LOCAL pg_trgm.similarity_threshold = 0.4")
         changed = False
@@ -113,9 +133,9 @@ def _corrected(query: str) -> TsQuery | None:
             alternatives = [word]
             if word not in known:
                 cursor.execute(
-                    "SELECT word FROM dictamesh_catalog_name_word WHERE word %% %s"
-                    " ORDER BY similarity(word, %s) DESC, word LIMIT %s",
-                    [word, word, SIMILAR_WORDS],
+                    f"SELECT w.word FROM dictamesh_catalog_name_word w WHERE w.word %% %s AND {seen}"
+                    " ORDER BY similarity(w.word, %s) DESC, w.word LIMIT %s",
+                    [word, *seen_params, word, SIMILAR_WORDS],
                 )
                 alternatives = [row[0] for row in cursor.fetchall()]
                 if not alternatives:
@@ -299,7 +319,7 @@ def search(
                 ranked = _browse_ids(filters, sort, offset, size + 1)
             else:
                 ranked = _fulltext_ids(tsq, filters, sort, offset, size + 1, pool)
-                if not ranked and (fixed := _corrected(query)) is not None:
+                if not ranked and (fixed := _corrected(query, filters)) is not None:
                     tsq, corrected, pool = fixed, fixed.text, {}
                     ranked = _fulltext_ids(tsq, filters, sort, offset, size + 1, pool)
             if facets and "ids" in pool:  # the ranking stages already hold the matches (or a sample)
@@ -323,7 +343,7 @@ def search(
         if mode == "hybrid":
             with transaction.atomic():
                 lexical = _fulltext_ids(_typed(query), filters, "relevance", 0, pool)
-                if not lexical and (fixed := _corrected(query)) is not None:
+                if not lexical and (fixed := _corrected(query, filters)) is not None:
                     corrected = fixed.text
                     lexical = _fulltext_ids(fixed, filters, "relevance", 0, pool)
             candidates = _rrf(lexical, semantic)
