@@ -92,22 +92,12 @@ def require_all(request, action: str, states: list[dict]) -> None:
 
 def write_check(request):
     """``check(before, after)`` for services.entities_upsert: the caller must be allowed to write the entity
-    as it is (refused as not found when it may not even read it) and as it would become."""
-    from dictamesh.errors import NotFound, PermissionDenied
-
+    as it is (refused as not found when it may not even read it) and as it would become, and to manage it
+    when the write changes what policies decide by (governance.entity_write_problem)."""
     acc = governance.access(request)
 
     def check(before: dict | None, after: dict):
-        for state in (before, after):
-            if state is None:
-                continue
-            resource = governance.entity_resource(state)
-            decision = acc.decide("write", resource)
-            if not decision.allowed:
-                if state is before and not acc.can("read", resource):
-                    return NotFound(f"No entity {resource.urn}.")
-                return PermissionDenied(f"You may not write entity {resource.urn}: {decision.message}")
-        return None
+        return governance.entity_write_problem(acc, before, after)
 
     return check
 

@@ -26,6 +26,7 @@ __all__ = [
     "entity_out",
     "entity_resource",
     "entity_visible_sql",
+    "entity_write_problem",
 ]
 
 
@@ -141,6 +142,75 @@ def entities_out(acc: Access, states: list[dict], *, filtered: bool = False) -> 
         if filtered or acc.can("read", resource):
             out.append(_masked(acc, state, fields, resource))
     return out
+
+
+GOVERNED_ATTRIBUTES = ("owners", "domain", "classification", "tags", "schema_subject")  # what policies read
+
+
+def _at(data: Any, segments: list[str]):
+    for key in segments:
+        if not isinstance(data, dict) or key not in data:
+            return None
+        data = data[key]
+    return data
+
+
+def entity_governed_changes(before: dict, after: dict, fields: dict[str, FieldInfo]) -> list[str]:
+    """What a write changes of what policies decide by: the attributes policies read (owners, domain,
+    classification, tags, schema subject) and the values of the entity's confirmed sensitive fields."""
+    changed = []
+    for name in GOVERNED_ATTRIBUTES:
+        old, new = before.get(name), after.get(name)
+        if name in ("owners", "tags"):
+            old = sorted(map(repr, old or [])) if name == "tags" else sorted(
+                (o.get("principal"), o.get("role")) for o in old or []
+            )
+            new = sorted(map(repr, new or [])) if name == "tags" else sorted(
+                (o.get("principal"), o.get("role")) for o in new or []
+            )
+        if (old or "") != (new or ""):
+            changed.append(name)
+    props_before, props_after = before.get("properties") or {}, after.get("properties") or {}
+    for path, info in sorted(fields.items()):
+        segments = path.split(".")
+        if info.sensitive and _at(props_before, segments) != _at(props_after, segments):
+            changed.append(f"properties.{path}")
+    return changed
+
+
+def entity_write_problem(acc: Access, before: dict | None, after: dict):
+    """Why this caller may not make this write (an error to answer with), or None.
+
+    The caller needs ``write`` on the entity as it is (NotFound when it may not even read it) and as it
+    would become (a declassification is a write to restricted data); and changing what policies decide by
+    (owners, domain, classification, tags, schema subject, the values of confirmed sensitive fields) needs
+    ``manage`` on the entity as it is: stewards, or an explicit policy. So a writer cannot raise its own
+    rights, say by naming itself an owner."""
+    from dictamesh.errors import NotFound, PermissionDenied
+
+    fields = _fields(acc, [after["urn"]])[after["urn"]]
+    for state in (before, after):
+        if state is None:
+            continue
+        resource = entity_resource(state, fields)
+        decision = acc.decide("write", resource)
+        if not decision.allowed:
+            if state is before and not acc.can("read", resource):
+                return NotFound(f"No entity {resource.urn}.")
+            return PermissionDenied(f"You may not write entity {resource.urn}: {decision.message}")
+    if before is None:
+        return None
+    governed = entity_governed_changes(before, after, fields)
+    if governed:
+        resource = entity_resource(before, fields)
+        decision = acc.decide("manage", resource)
+        if not decision.allowed:
+            return PermissionDenied(
+                f"Changing {', '.join(governed)} of entity {resource.urn} needs manage on it: "
+                f"{decision.message}",
+                fields={name: "needs manage" for name in governed},
+            )
+    return None
 
 
 def entity_diff_out(acc: Access, state: dict, changes: list[dict]) -> list[dict]:

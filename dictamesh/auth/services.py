@@ -88,14 +88,24 @@ def api_token_create(*, user, name: str, expires_days: int | None = None) -> Iss
     return IssuedToken(token=token, clear=f"{TOKEN_PREFIX}{key}_{secret}")
 
 
-def _forget(key: str) -> None:
-    """Drop a token from the verified-token cache of every process (now, and again once committed)."""
+def _forget(*keys: str) -> None:
+    """Drop tokens from the verified-token cache of every process (now, and again once committed)."""
     from .selectors import TOKEN_CACHE
 
+    if not keys:
+        return
     try:
-        TOKEN_CACHE.drop([key])
+        TOKEN_CACHE.drop(keys)
     except Exception:  # Redis down: the L1 entries expire by TTL (DICTAMESH_TOKEN_CACHE_SECONDS)
-        logger.warning("could not broadcast the revocation of token %s", key, exc_info=True)
+        logger.warning("could not broadcast the revocation of tokens %s", ", ".join(keys), exc_info=True)
+
+
+def user_tokens_forget(*, user_id: int) -> None:
+    """Drop a user's tokens from the verified-token cache of every process: a token is cached with its user,
+    and a deactivated or demoted user (superuser or staff no more) must not keep its rights for the cache's
+    lifetime. Called whenever a user is saved (AuthConfig.ready), so the admin, the shell and commands all
+    take effect at the next request, as a revocation does."""
+    _forget(*ApiToken.objects.filter(user_id=user_id).values_list("key", flat=True))
 
 
 @transaction.atomic

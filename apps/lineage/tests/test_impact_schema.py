@@ -33,13 +33,15 @@ def register(client, token, schema: str):
 
 
 @pytest.fixture
-def contract(client, token, ingest, settings):
+def contract(client, user, token, ingest, settings):
     """Topic ``orders`` (its catalog entity has subject orders-value); report.amount_usd ← orders.amount."""
     orders = dataset("kafka://broker", "orders", [("id", "long"), ("amount", "double")])
     derived = column_lineage({"amount_usd": [("kafka://broker", "orders", "amount")]})
     report = dataset("warehouse", "report", [("amount_usd", "double")], columnLineage=derived)
     ingest(run_event("COMPLETE", "report", inputs=[orders], outputs=[report]))
     urn = Node.objects.get(name="orders").entity_urn
+    user.is_staff = True  # linking a data contract is governed: it needs manage on the entity (a steward)
+    user.save(update_fields=["is_staff"])
     response = client.patch(
         f"/api/v1/catalog/entities/{urn}",
         data={"schema_subject": SUBJECT},

@@ -1,0 +1,98 @@
+"""Hole 1: a writer cannot raise its own rights. Changing what policies decide by (owners, domain,
+classification, tags, the schema subject, confirmed sensitive values) needs ``manage`` on the entity, on
+every write path; owners are never silently replaced by a plain writer."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dictamesh.events.models import EventLog
+from tests.governance.helpers import CARD, gql, person, urn
+from tests.governance.test_masking import classify
+
+CUSTOMERS = urn("customers")
+ME = [{"principal": "user:alice", "role": "technical"}]
+
+
+@pytest.fixture
+def classified(world, client):
+    steward = person("stella", staff=True)
+    classify(client, steward, "card", "credit_card", "restricted")
+    return steward
+
+
+def _patch(client, headers, changes):
+    return client.patch(
+        f"/api/v1/catalog/entities/{CUSTOMERS}", json.dumps(changes), content_type="application/json", **headers
+    )
+
+
+def _state(client, headers):
+    return client.get(f"/api/v1/catalog/entities/{CUSTOMERS}", **headers).json()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"owners": ME},
+        {"classification": "public"},
+        {"domain": "finance"},
+        {"tags": ["gold"]},
+        {"schema_subject": "customers-value"},
+        {"properties": {"email": "x@example.com", "card": "4242 4242 4242 4242", "segment": "retail"}},
+    ],
+    ids=["owners", "classification", "domain", "tags", "subject", "sensitive-value"],
+)
+def test_rest_patch_of_governed_attributes_needs_manage(classified, client, world, changes):
+    before = _state(client, world["root"])
+    response = _patch(client, world["alice"], changes)
+    assert response.status_code == 403, response.content
+    body = response.json()
+    assert body["code"] == "permission_denied" and body["fields"]
+    after = _state(client, world["root"])
+    assert after == before  # nothing of it written
+    shown = _state(client, world["alice"])
+    assert shown["properties"]["card"] != CARD and "card" in shown["masked_fields"]
+
+
+def test_a_plain_write_still_goes_through(classified, client, world):
+    response = _patch(client, world["alice"], {"description": "Customers, reviewed"})
+    assert response.status_code == 200, response.content
+    assert _state(client, world["root"])["description"] == "Customers, reviewed"
+
+
+def test_graphql_and_bulk_writes_cannot_self_assign(classified, client, world):
+    data = gql(
+        client,
+        "mutation($urn: String!, $c: EntityChangesInput!) { updateEntity(urn: $urn, changes: $c) { status } }",
+        world["alice"],
+        {"urn": CUSTOMERS, "c": {"owners": ME}},
+    )
+    assert data.get("errors"), data
+    assert data["errors"][0]["extensions"]["code"] == "permission_denied"
+
+    bulk = client.post(
+        "/api/v1/catalog/entities/bulk",
+        json.dumps({"entities": [{"urn": CUSTOMERS, "source": "crm", "type": "table", "source_key": "customers",
+                                  "name": "customers", "domain": "sales", "owners": ME}]}),
+        content_type="application/json",
+        **world["alice"],
+    )  # fmt: skip
+    assert bulk.status_code in (200, 207), bulk.content
+    items = bulk.json()["results"]
+    assert items[0]["status"] == "error" and items[0]["error"]["code"] == "permission_denied"
+    assert _state(client, world["root"])["owners"] == []
+    assert _state(client, world["alice"])["properties"]["card"] != CARD
+
+
+def test_a_steward_changes_owners_and_the_change_is_in_the_event_log(classified, client, world):
+    response = _patch(client, classified, {"owners": ME})
+    assert response.status_code == 200, response.content
+    event = EventLog.objects.filter(subject=CUSTOMERS, type="dictamesh.catalog.entity.updated").latest("id")
+    assert event.actor == "user:stella"
+    assert "owners" in event.data["changed_fields"]
+    assert event.before["owners"] == [] and event.after["owners"] == ME
+    # now alice owns it, and the seeded policy lets her read her own data
+    assert _state(client, world["alice"])["properties"]["card"] == CARD
