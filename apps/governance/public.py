@@ -162,11 +162,15 @@ def entity_governed_changes(before: dict, after: dict, fields: dict[str, FieldIn
     for name in GOVERNED_ATTRIBUTES:
         old, new = before.get(name), after.get(name)
         if name in ("owners", "tags"):
-            old = sorted(map(repr, old or [])) if name == "tags" else sorted(
-                (o.get("principal"), o.get("role")) for o in old or []
+            old = (
+                sorted(map(repr, old or []))
+                if name == "tags"
+                else sorted((o.get("principal"), o.get("role")) for o in old or [])
             )
-            new = sorted(map(repr, new or [])) if name == "tags" else sorted(
-                (o.get("principal"), o.get("role")) for o in new or []
+            new = (
+                sorted(map(repr, new or []))
+                if name == "tags"
+                else sorted((o.get("principal"), o.get("role")) for o in new or [])
             )
         if (old or "") != (new or ""):
             changed.append(name)

@@ -32,7 +32,18 @@ DICTAMESH_AUTH_FAILURES_PER_MINUTE = ENV.int(
     default=0 if ENV.name == "test" else 20,  # the suite fails on purpose from one address; its test sets it
     minimum=0,
     doc=(
-        "Failed authentications one client address may make in a minute; past it, its requests with "
-        "credentials get 429 until the minute ends. 0 turns the limit off (the default in tests only)."
+        "Failed authentications one client address may make in a minute with one claimed credential (a "
+        "token's key, a Basic user name); past it, its requests claiming that credential get 429 until the "
+        "minute ends, while other credentials from the address are not affected. 0 turns the limit off "
+        "(the default in tests only)."
+    ),
+)
+DICTAMESH_TRUSTED_PROXIES = ENV.list(
+    "DICTAMESH_TRUSTED_PROXIES",
+    default=[],
+    doc=(
+        "Addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For is believed: the client "
+        "address of throttles and rate limits is then the nearest forwarded address that is not a trusted "
+        "proxy. Empty: REMOTE_ADDR, and X-Forwarded-For is ignored."
     ),
 )

@@ -35,7 +35,7 @@ from django.db import close_old_connections, connections
 
 from dictamesh.api.base import WRITES_NEED_A_TOKEN, unexpected_error
 from dictamesh.auth import throttle
-from dictamesh.auth.middleware import CHALLENGE, REASONS, authenticate
+from dictamesh.auth.middleware import CHALLENGE, REASONS, authenticate, throttled_for
 from dictamesh.errors import DictaMeshError
 from dictamesh.events.context import actor_var
 from dictamesh.observability import tracing
@@ -126,10 +126,10 @@ def _handle(route: FastRoute, environ: dict, method: str) -> tuple[int, Any, lis
     path = environ.get("PATH_INFO", "")
     header = environ.get("HTTP_AUTHORIZATION")
     try:
-        client = environ.get("REMOTE_ADDR")
+        client = throttle.client_address(environ)
         token, reason = authenticate(header, client) if header else (None, None)
         if reason == "throttled":
-            wait = str(throttle.retry_after(client) or 60)
+            wait = str(throttled_for(header, client) or 60)
             return 429, {"code": "rate_limited", "message": REASONS[reason]}, [("Retry-After", wait)]
         if token is None:
             message = REASONS[reason] if reason else WRITES_NEED_A_TOKEN

@@ -25,7 +25,7 @@ REASONS = {
     "expired": "The API token has expired.",
     "inactive_user": "The API token's user is inactive.",
     "username_mismatch": "The user name does not match the API token's user.",
-    "bad_basic": "HTTP Basic credentials must be base64 of 'username:token'.",
+    "bad_basic": "HTTP Basic credentials must be base64 of 'username:token', both not empty.",
     "bad_scheme": "Unsupported Authorization scheme: use 'Bearer <token>' or HTTP Basic 'username:token'.",
     "throttled": "Too many failed authentications from this address: wait before trying again.",
 }
@@ -65,7 +65,7 @@ def parse_authorization(header: str) -> tuple[str | None, str | None, str | None
         except (binascii.Error, UnicodeDecodeError):
             return None, None, "bad_basic"
         username, sep, token = decoded.partition(":")
-        if not sep or not token:
+        if not sep or not token or not username:
             return None, None, "bad_basic"
         return username, token, None
     return None, None, "bad_scheme"
@@ -74,13 +74,19 @@ def parse_authorization(header: str) -> tuple[str | None, str | None, str | None
 def authenticate(header: str, client: str | None = None):
     """The API token an Authorization header names, recorded as used: (token, None), or (None, the reason
     it cannot authenticate: a key of REASONS). ``client`` (the caller's address) is throttled after too
-    many failures (reason ``throttled``: answer 429)."""
-    if throttle.retry_after(client) is not None:
+    many failures with the same claimed credential (reason ``throttled``: answer 429)."""
+    credential = throttle.claimed(header)
+    if throttle.retry_after(client, credential) is not None:
         return None, "throttled"
     token, reason = _authenticate(header)
     if token is None:
-        throttle.failed(client)
+        throttle.failed(client, credential)
     return token, reason
+
+
+def throttled_for(header: str, client: str | None) -> int | None:
+    """Seconds a throttled request should wait (its Retry-After)."""
+    return throttle.retry_after(client, throttle.claimed(header))
 
 
 def _authenticate(header: str):
@@ -108,10 +114,10 @@ class TokenAuthenticationMiddleware:
             confluent = request.path.startswith(
                 "/" + settings.DICTAMESH_SCHEMA_REGISTRY_PATH.strip("/") + "/"
             )
-            client = request.META.get("REMOTE_ADDR")
+            client = throttle.client_address(request.META)
             token, reason = authenticate(header, client)
             if token is None:
-                wait = throttle.retry_after(client) if reason == "throttled" else None
+                wait = throttled_for(header, client) if reason == "throttled" else None
                 return unauthenticated(reason, graphql=graphql, confluent=confluent, retry_after=wait)
             request.user = token.user
             request.auth_token = token

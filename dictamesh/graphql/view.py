@@ -43,7 +43,9 @@ def _rate_limited(request) -> JsonResponse | None:
     elif user is not None and user.is_authenticated:
         identity = f"user:{user.pk}"
     else:
-        identity = f"addr:{request.META.get('REMOTE_ADDR', '')}"
+        from dictamesh.auth.throttle import client_address
+
+        identity = f"addr:{client_address(request.META) or ''}"
     wait = ratelimit.take("graphql", identity, per_minute=per_minute)
     if wait <= 0:
         return None

@@ -25,7 +25,10 @@ def classified(world, client):
 
 def _patch(client, headers, changes):
     return client.patch(
-        f"/api/v1/catalog/entities/{CUSTOMERS}", json.dumps(changes), content_type="application/json", **headers
+        f"/api/v1/catalog/entities/{CUSTOMERS}",
+        json.dumps(changes),
+        content_type="application/json",
+        **headers,
     )
 
 
