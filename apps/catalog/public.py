@@ -19,6 +19,18 @@ def entity_ref(*, urn: str) -> EntityRef | None:
     return None if row is None else _ref(row)
 
 
+def entity_refs(*, urns: list[str]) -> dict[str, EntityRef]:
+    """``entity_ref`` of many URNs: {urn: ref} of the live entities among them (two queries)."""
+    if not urns:
+        return {}
+    rows = (
+        Entity.objects.filter(urn__in=urns, deleted_at__isnull=True)
+        .select_related("domain", "source")
+        .prefetch_related("owners")
+    )
+    return {row.urn: _ref(row) for row in rows}
+
+
 def _ref(row: Entity) -> EntityRef:
     return EntityRef(
         id=row.pk,

@@ -362,18 +362,33 @@ def schema_decide(acc: Access, action: str, subject: str) -> Decision:
     return acc.decide(action, schema_resources([subject])[subject])
 
 
+def _ref_resource(ref, kind: str) -> Resource:
+    from dataclasses import replace
+
+    resource = entity_resource(
+        {"urn": ref.urn, "type": ref.type, "domain": ref.domain, "source": ref.source,
+         "classification": ref.classification, "tags": ref.tags, "owners": [{"principal": o} for o in ref.owners]}
+    )  # fmt: skip
+    return replace(resource, kind=kind)
+
+
 def linked_decide(acc: Access, action: str, urn: str, *, kind: str = "lineage") -> Decision:
     """A decision on something linked to the catalog entity ``urn`` (a lineage node): the entity's
     attributes, as a resource of ``kind``. Without such an entity, a resource with only its URN."""
-    from dataclasses import replace
-
     from apps.catalog.public import entity_ref
 
     ref = entity_ref(urn=urn) if urn else None
     if ref is None:
         return acc.decide(action, Resource(kind=kind, urn=urn))
-    resource = entity_resource(
-        {"urn": ref.urn, "type": ref.type, "domain": ref.domain, "source": ref.source,
-         "classification": ref.classification, "tags": ref.tags, "owners": [{"principal": o} for o in ref.owners]}
-    )  # fmt: skip
-    return acc.decide(action, replace(resource, kind=kind))
+    return acc.decide(action, _ref_resource(ref, kind))
+
+
+def linked_refused(acc: Access, action: str, urns: list[str], *, kind: str = "lineage") -> list[str]:
+    """The URNs among ``urns`` of live catalog entities on whose linked ``kind`` resources the caller may not
+    ``action`` (one catalog read for them all; none for a superuser). URNs with no entity are not refused."""
+    from apps.catalog.public import entity_refs
+
+    if not urns or acc.actor.superuser:
+        return []
+    refs = entity_refs(urns=sorted(set(urns)))
+    return sorted(urn for urn, ref in refs.items() if not acc.can(action, _ref_resource(ref, kind)))

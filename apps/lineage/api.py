@@ -101,7 +101,9 @@ def _node(node_id: str | None):
     },
 )
 def lineage_ingest(request):
-    return _fast_json(_ingested(services.ingest(_json(request))), status=201)
+    body = _json(request)
+    governed.require_ingest(request, body)
+    return _fast_json(_ingested(services.ingest(body)), status=201)
 
 
 def _ingested(result: services.Ingested) -> dict:
@@ -117,7 +119,18 @@ def ingest_fast(request: FastRequest) -> tuple[int, dict]:
     body = _decoded(
         request.body, declared=request.header("Content-Length"), encoding=request.header("Content-Encoding")
     )
+    try:
+        governed.require_ingest(request, body)
+    finally:
+        _flush_audit(request)
     return 201, _ingested(services.ingest(body))
+
+
+def _flush_audit(request) -> None:
+    """Fast routes skip the middleware that writes a request's audit (its denials): write it here."""
+    from apps.governance import public as governance
+
+    governance.access(request).flush()
 
 
 FAST_ROUTES = {"/api/v1/lineage": FastRoute(ingest_fast, max_body=_max_body, pattern="/api/v1/lineage")}

@@ -101,3 +101,44 @@ def require_write(request, *nodes) -> None:
         decision = governance.linked_decide(access, "write", urn)
         if not decision.allowed:
             raise PermissionDenied(f"You may not change the lineage of {urn or node}: {decision.message}")
+
+
+def require_ingest(request, body) -> None:
+    """OpenLineage ingestion: the writer must be allowed to ``write`` (as a ``lineage`` resource) every
+    dataset the event names that is linked to a catalog entity — an event rewrites its schema fields,
+    facets and edges. A refusal is 403 and names nothing: a dataset hidden from the writer stays unknown.
+    Malformed events pass on to validation, which answers them."""
+    from dictamesh.errors import PermissionDenied
+
+    from .ingestion import dataset_urn
+    from .models import Node, NodeKind
+
+    pairs = set()
+    if isinstance(body, dict):
+        for side in ("inputs", "outputs"):
+            items = body.get(side)
+            for item in items[:1000] if isinstance(items, list) else ():
+                if (
+                    isinstance(item, dict)
+                    and isinstance(item.get("namespace"), str)
+                    and isinstance(item.get("name"), str)
+                ):
+                    pairs.add((item["namespace"], item["name"]))
+    if not pairs:
+        return
+    access = governance.access(request)
+    if access.actor.superuser:
+        return
+    urns = {dataset_urn(ns, name) for ns, name in pairs}
+    namespaces = sorted({ns for ns, _ in pairs})
+    names = sorted({name for _, name in pairs})
+    linked = Node.objects.filter(
+        kind=NodeKind.DATASET, namespace__name__in=namespaces, name__in=names
+    ).exclude(entity_urn="")
+    for ns, name, urn in linked.values_list("namespace__name", "name", "entity_urn"):
+        if (ns, name) in pairs:
+            urns.add(urn)
+    if governance.linked_refused(access, "write", sorted(urns)):
+        raise PermissionDenied(
+            "This event changes datasets whose lineage you may not write.", code="lineage_write_denied"
+        )
