@@ -19,6 +19,12 @@ DICTAMESH_GRAPHQL_MAX_COST = ENV.int(
     minimum=1,
     doc="Most a GraphQL operation may cost: each field 1 (or its cost below), times the items asked for.",
 )
+DICTAMESH_GRAPHQL_MAX_REPRESENTATIONS = ENV.int(
+    "DICTAMESH_GRAPHQL_MAX_REPRESENTATIONS",
+    default=200,
+    minimum=1,
+    doc="Most representations one GraphQL operation may hand Apollo Federation's _entities (each is a lookup).",
+)
 DICTAMESH_GRAPHQL_DEFAULT_LIST_SIZE = ENV.int(
     "DICTAMESH_GRAPHQL_DEFAULT_LIST_SIZE",
     default=10,

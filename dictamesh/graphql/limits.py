@@ -86,13 +86,56 @@ def max_aliases_rule(max_aliases: int) -> type[ValidationRule]:
 
 # -- cost ----------------------------------------------------------------------------------------------------
 SIZE_ARGUMENTS = ("first", "last", "limit", "k")
+LIST_ARGUMENTS = ("representations",)  # Apollo Federation's _entities: one item per representation
+
+
+def _list_length(value, variables: dict) -> int | None:
+    from graphql.language import ListValueNode, VariableNode
+
+    if isinstance(value, ListValueNode):
+        return len(value.values)
+    if isinstance(value, VariableNode):
+        found = variables.get(value.name.value)
+        if isinstance(found, list):
+            return len(found)
+    return None
+
+
+def representations(document, operation_name: str | None, variables: dict | None) -> int:
+    """How many federation representations an operation hands ``_entities`` (over all its uses)."""
+    from graphql.language import Visitor, visit
+    from graphql.utilities import get_operation_ast
+
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return 0
+    counted = [0]
+    variables = variables or {}
+
+    class Count(Visitor):
+        def enter_field(self, node, *_args):
+            if node.name.value == "_entities":
+                for argument in node.arguments or ():
+                    if argument.name.value in LIST_ARGUMENTS:
+                        counted[0] += _list_length(argument.value, variables) or 0
+
+    for definition in document.definitions:  # the operation and the fragments it may spread
+        if definition is operation or isinstance(definition, FragmentDefinitionNode):
+            visit(definition, Count())
+    return counted[0]
 
 
 def _size(node: FieldNode, field_def, variables: dict) -> int | None:
-    """The number of items a field asks for (its first/limit/k argument, literal or variable), if it has one."""
+    """The number of items a field asks for (its first/limit/k argument, literal or variable, or the length
+    of its representations), if it has one."""
     from graphql.language import IntValueNode, VariableNode
 
     given = {argument.name.value: argument.value for argument in node.arguments or ()}
+    for name in LIST_ARGUMENTS:
+        if name in field_def.args and name in given:
+            length = _list_length(given[name], variables)
+            if length is not None:
+                return length
     for name in SIZE_ARGUMENTS:
         if name not in field_def.args:
             continue

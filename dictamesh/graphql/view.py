@@ -15,7 +15,7 @@ from graphql.error import GraphQLSyntaxError
 from dictamesh.errors import DictaMeshError
 
 from .execution import DataLoaderExecutionContext
-from .limits import max_aliases_rule, max_depth_rule, query_cost
+from .limits import max_aliases_rule, max_depth_rule, query_cost, representations
 
 logger = logging.getLogger("dictamesh.graphql")
 
@@ -154,6 +154,16 @@ class DictaMeshGraphQLView(GraphQLView):
         from graphql import ExecutionResult
 
         given = variables if isinstance(variables, dict) else {}
+        count, most = (
+            representations(document, operation_name, given),
+            settings.DICTAMESH_GRAPHQL_MAX_REPRESENTATIONS,
+        )
+        if count > most:
+            error = GraphQLError(
+                f"The query hands _entities {count:,} representations; the limit is {most:,}. Split it.",
+                extensions={"code": "too_many_representations", "count": count, "maximum": most},
+            )
+            return ExecutionResult(data=None, errors=[error])
         cost = query_cost(self.schema.graphql_schema, document, operation_name, given,
                           costs=settings.DICTAMESH_GRAPHQL_FIELD_COSTS,
                           default_list=settings.DICTAMESH_GRAPHQL_DEFAULT_LIST_SIZE)  # fmt: skip
