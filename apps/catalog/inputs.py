@@ -68,7 +68,7 @@ def _owners(value: Any) -> tuple[list[dict] | None, str | None]:
         role = item.get("role") or OwnerRole.TECHNICAL
         if not isinstance(principal, str) or not PRINCIPAL.match(principal):
             return None, f"principal {principal!r} must be user:<name> or group:<name>"
-        if role not in ROLES:
+        if not isinstance(role, str) or role not in ROLES:
             return None, f"role {role!r} must be one of {', '.join(OwnerRole.values)}"
         owners.add((principal, role))
     return [{"principal": p, "role": r} for p, r in sorted(owners)], None
@@ -106,11 +106,11 @@ def _clean_one(key: str, value: Any) -> tuple[Any, str | None]:  # noqa: PLR0911
     if key == "properties":
         return _properties(value)
     if key == "classification":
-        if value not in CLASSIFICATIONS:
+        if not isinstance(value, str) or value not in CLASSIFICATIONS:
             return None, f"one of {', '.join(Classification.values)}"
         return value, None
     if key == "cache_strategy":
-        if value not in STRATEGIES:
+        if not isinstance(value, str) or value not in STRATEGIES:
             return None, f"one of {', '.join(CacheStrategy.values)}"
         return value, None
     if key == "cache_ttl_seconds":
@@ -167,6 +167,10 @@ def identify(raw: dict) -> tuple[str, str, str, str]:
     if not isinstance(raw, dict):
         raise ValidationError("An entity is a JSON object.", fields={"body": "object"})
     entity_type = raw.get("type") or raw.get("entity_type")
+    if raw.get("urn") is not None and not isinstance(raw["urn"], str):
+        raise ValidationError("urn must be a string.", fields={"urn": "must be a string"})
+    if entity_type is not None and not isinstance(entity_type, str):
+        raise ValidationError("type must be a string.", fields={"type": "must be a string"})
     if raw.get("urn"):
         parsed = parse_urn(raw["urn"])
         for key, value in (

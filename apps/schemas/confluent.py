@@ -69,7 +69,14 @@ def endpoint(*methods: str):
                 return _error(exc.status, exc.error_code, exc.message)
             except DictaMeshError as exc:
                 return _error(exc.status, exc.status, exc.message)
-            except Exception:
+            except RecursionError:
+                return _error(422, 42201, "Invalid schema: it is nested too deeply.")
+            except Exception as exc:
+                from dictamesh.api.guard import exception_problem
+
+                if (problem := exception_problem(exc)) is not None:
+                    return _error(422 if problem.status == 400 else problem.status,
+                                  42201 if problem.status == 400 else problem.status, problem.message)  # fmt: skip
                 logger.exception("schema registry error in %s %s", request.method, request.path)
                 return _error(500, 50001, "Error in the backend data store.")
 
@@ -362,4 +369,10 @@ def urlpatterns() -> list:
         route(rf"^mode/{S}/?$", "subject-mode", GET=_mode_get, PUT=_mode_put, DELETE=_mode_delete),
         route(rf"^compatibility/subjects/{S}/versions/{V}/?$", "compatibility", POST=_compatibility),
         route(rf"^compatibility/subjects/{S}/versions/?$", "compatibility-all", POST=_compatibility),
+        re_path(r"^", _not_found, name="schema-registry-unknown"),  # Confluent's 404 body, never HTML
     ]
+
+
+@csrf_exempt
+def _not_found(request, *args, **kwargs) -> HttpResponse:
+    return _error(404, 404, "HTTP 404 Not Found")

@@ -55,3 +55,20 @@ DICTAMESH_GRAPHQL_MAX_ALIASES = ENV.int(
     "DICTAMESH_GRAPHQL_MAX_ALIASES", default=30, minimum=1, doc="Most aliases one GraphQL document may use."
 )
 NINJA_PAGINATION_MAX_LIMIT = 500
+
+DICTAMESH_API_MAX_BODY_BYTES = ENV.int(
+    "DICTAMESH_API_MAX_BODY_BYTES",
+    default=16 * 1024 * 1024,
+    minimum=1024,
+    doc=(
+        "Largest request body the REST API, GraphQL and the schema registry take (413 before parsing past "
+        "it). OpenLineage ingestion has its own limit (DICTAMESH_LINEAGE_MAX_BODY_BYTES)."
+    ),
+)
+DATA_UPLOAD_MAX_MEMORY_SIZE = DICTAMESH_API_MAX_BODY_BYTES
+DICTAMESH_API_MAX_JSON_DEPTH = ENV.int(
+    "DICTAMESH_API_MAX_JSON_DEPTH",
+    default=64,
+    minimum=4,
+    doc="Deepest nesting of a JSON request body (objects and arrays) on every surface; deeper is a 400.",
+)

@@ -127,6 +127,11 @@ def build_api(*, title: str, version: str, description: str = "") -> NinjaAPI:
 
     @api.exception_handler(Exception)
     def unexpected(request, exc: Exception):
+        from .guard import exception_problem
+
+        problem = exception_problem(exc)
+        if problem is not None:  # the input caused it: a 4xx, nothing logged as a bug
+            return api.create_response(request, problem.as_dict(), status=problem.status)
         return api.create_response(request, unexpected_error(request.method, request.path, exc), status=500)
 
     return api

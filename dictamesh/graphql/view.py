@@ -100,6 +100,22 @@ def format_graphql_error(error: Exception) -> dict:
     return {"message": str(error), "extensions": {"code": "internal_error"}}
 
 
+def _check_params(query, variables, operation_name) -> None:
+    """A request's query, variables and operation name have GraphQL's types: a 400 naming the one that
+    does not (a number for a query was a 500)."""
+    from django.http import HttpResponseBadRequest
+
+    problems = []
+    if query is not None and not isinstance(query, str):
+        problems.append("query must be a string")
+    if variables is not None and not isinstance(variables, dict):
+        problems.append("variables must be an object")
+    if operation_name is not None and not isinstance(operation_name, str):
+        problems.append("operationName must be a string")
+    if problems:
+        raise HttpError(HttpResponseBadRequest(), "; ".join(problems) + ".")
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 class DictaMeshGraphQLView(GraphQLView):
     execution_context_class = DataLoaderExecutionContext
@@ -136,6 +152,7 @@ class DictaMeshGraphQLView(GraphQLView):
             return _response_401(exc.message)
 
     def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):
+        _check_params(query, variables, operation_name)
         if self.schema_provider is not None:
             self.schema = self.schema_provider()
         if query:

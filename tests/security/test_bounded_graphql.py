@@ -23,7 +23,7 @@ def test_too_many_representations_are_refused_anonymously(db, client, settings, 
         body = {"query": QUERY, "variables": {"r": reps}}
     else:
         literal = ", ".join(f'{{__typename: "Entity", urn: "{r["urn"]}"}}' for r in reps)
-        body = {"query": "{ _entities(representations: [%s]) { ... on Entity { urn } } }" % literal}
+        body = {"query": "{ _entities(representations: [" + literal + "]) { ... on Entity { urn } } }"}
     response = _post(client, body)
     errors = response.json()["errors"]
     assert errors[0]["extensions"]["code"] == "too_many_representations"

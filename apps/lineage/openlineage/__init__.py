@@ -21,6 +21,7 @@ import orjson
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import best_match
 
+from dictamesh.api import guard
 from dictamesh.errors import DictaMeshError, ValidationError
 
 SCHEMA_PATH = Path(__file__).with_name("openlineage.json")
@@ -107,9 +108,19 @@ def decode(body: bytes, *, encoding: str, limit: int) -> Any:
             f"Content-Encoding {encoding!r} is not supported (gzip, deflate).", code="invalid_encoding"
         )
     try:
-        return orjson.loads(body)
+        value = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
+        problem = guard.body_problem(body)  # a lone surrogate, say: name it
+        if problem is not None:
+            raise ValidationError(
+                problem.message, fields={problem.field: problem.code}, code=problem.code
+            ) from exc
         raise ValidationError(f"The body is not JSON: {exc}.", code="invalid_json") from exc
+    if guard.suspicious(body):  # NUL characters, lone surrogates, nesting past the limit: 400, never stored
+        problem = guard.value_problem(value)
+        if problem is not None:
+            raise ValidationError(problem.message, fields={problem.field: problem.code}, code=problem.code)
+    return value
 
 
 def parse_time(text: Any, where: str = "eventTime") -> datetime:
