@@ -9,7 +9,7 @@ from dictamesh.errors import NotFound, ValidationError
 
 from . import expressions
 from .access import Access, FieldInfo
-from .contracts import RESOURCE_KINDS, Resource
+from .contracts import RESOURCE_KINDS, Decision, Resource
 
 
 def _entity(urn: str) -> tuple[Resource, dict[str, FieldInfo]]:
@@ -135,8 +135,23 @@ def explain_for(access: Access, *, action: str, resource: str, actor: str | None
         subject = _actor_of(actor)
     else:
         subject = access
-    reveal = steward or target.kind not in ("entity", "field") or access.can("read", _as_entity(target))
-    return explain(subject, action, target, reveal=reveal)
+    readable = target.kind not in ("entity", "field") or access.can("read", _as_entity(target))
+    if not (steward or readable):  # a hidden entity and a missing one answer alike
+        raise NotFound(f"No entity {target.urn}.")
+    answer = explain(subject, action, target, reveal=True)
+    if target.kind == "field" and action == "read_sensitive" and not _sensitive(target):
+        # as masking does: a field no steward confirmed as sensitive is served in clear, whatever the policies
+        answer["decision"] = Decision(
+            True, action, "not_sensitive", "No confirmed classification makes this field sensitive: it is "
+            "served unmasked."
+        ).as_dict()  # fmt: skip
+    return answer
+
+
+def _sensitive(field: Resource) -> bool:
+    _, fields = _entity(field.urn)
+    info = fields.get(field.field)
+    return info is not None and info.sensitive
 
 
 def _as_entity(resource: Resource) -> Resource:

@@ -266,13 +266,70 @@ def entity_visible_sql(acc: Access, alias: str) -> tuple[str, list] | None:
 
 ENTITY_TOPIC = "dictamesh.catalog.entity.v1"
 RELATIONSHIP_TOPIC = "dictamesh.catalog.relationship.v1"
-PRIVATE_TOPICS = ("dictamesh.governance.", "dictamesh.auth.")  # the audit, policies, tokens: stewards only
+PRIVATE_TOPICS = (  # the audit, policies, tokens, adapter configurations: stewards only
+    "dictamesh.governance.",
+    "dictamesh.auth.",
+    "dictamesh.adapters.instance.",
+)
+SCHEMA_TOPICS = "dictamesh.schemas."
+_REFERENCE_PREFIXES = ("dm:", "dataset:", "job:")
+
+
+def _references(value, found: set[str], budget: list[int]) -> None:
+    """Strings in an event's payload that name an entity (``dm:…``) or a lineage node (``dataset:…``)."""
+    stack = [value]
+    while stack and budget[0] > 0:
+        item = stack.pop()
+        budget[0] -= 1
+        if isinstance(item, str):
+            if item.startswith(_REFERENCE_PREFIXES) and len(item) < 2048:
+                found.add(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _hidden_references(acc: Access, rows: list) -> dict[int, bool]:
+    """{row index: whether the event names an entity (directly, or through a lineage node linked to one)
+    that the caller may not read}, for the rows of other apps' topics."""
+    from apps.catalog.public import urns_visible
+    from apps.lineage.public import node_entity_urns
+
+    named: dict[int, set[str]] = {}
+    for i, row in enumerate(rows):
+        found: set[str] = set()
+        budget = [5_000]
+        for value in (row.subject, row.data, row.before, row.after):
+            _references(value, found, budget)
+        if found:
+            named[i] = found
+    if not named:
+        return {}
+    everything = sorted({ref for refs in named.values() for ref in refs})
+    linked = node_entity_urns(keys=[r for r in everything if not r.startswith("dm:")])
+    urns = sorted({r for r in everything if r.startswith("dm:")} | set(linked.values()))
+    sql = entity_visible_sql(acc, "{e}")
+    if sql is None:
+        return {}
+    from apps.catalog.public import entity_ids
+
+    live = set(entity_ids(urns=urns))
+    readable = urns_visible(urns=sorted(live), visible=(sql[0], tuple(sql[1])))
+    hidden = live - readable
+    out = {}
+    for i, refs in named.items():
+        urns_of = {linked.get(r, r) for r in refs}
+        out[i] = bool(urns_of & hidden)
+    return out
 
 
 def event_log_guard(request, rows: list) -> list:
     """The event log rows (EventLog) the caller may see: entity events of entities it may read, their states
-    masked as the catalog would show them; relationship events whose two ends it may read; audit, policy
-    and token events to those who may read governance. Other topics pass."""
+    masked as the catalog would show them; relationship events whose two ends it may read; audit, policy,
+    token and adapter-configuration events to those who may read governance; schema events of subjects it
+    may read; and other events only when nothing they name (an entity, or a lineage node linked to one) is
+    hidden from it."""
     from apps.catalog.public import urns_visible
 
     acc = Access.of(request)
@@ -288,6 +345,14 @@ def event_log_guard(request, rows: list) -> list:
             ends.update(u for u in (row.data.get("source"), row.data.get("target")) if isinstance(u, str))
     sql = entity_visible_sql(acc, "{e}")
     readable = urns_visible(urns=sorted(ends), visible=None if sql is None else (sql[0], tuple(sql[1])))
+    others = [
+        row for row in rows if row.topic not in (ENTITY_TOPIC, RELATIONSHIP_TOPIC)
+        and not row.topic.startswith(PRIVATE_TOPICS)
+    ]  # fmt: skip
+    hidden_other = _hidden_references(acc, others)
+    hidden_rows = {id(others[i]) for i, hidden in hidden_other.items() if hidden}
+    subjects = sorted({r.subject for r in others if r.topic.startswith(SCHEMA_TOPICS) and r.subject})
+    subjects_ok = schemas_readable(acc, subjects) if subjects else set()
     for row in rows:
         if row.topic.startswith(PRIVATE_TOPICS):
             if governance_ok is None:
@@ -313,6 +378,10 @@ def event_log_guard(request, rows: list) -> list:
             data = row.data if isinstance(row.data, dict) else {}
             if data.get("source") in readable and data.get("target") in readable:
                 shown.append(row)
+        elif id(row) in hidden_rows:
+            continue
+        elif row.topic.startswith(SCHEMA_TOPICS) and row.subject and row.subject not in subjects_ok:
+            continue
         else:
             shown.append(row)
     return shown

@@ -37,3 +37,29 @@ def downstream_fields(*, urn: str, field: str, depth: int = 10) -> list[dict]:
             {"urn": rows[pk][0], "field": rows[pk][1], "hops": hops, "via": {"urn": via[0], "field": via[1]}}
         )
     return out
+
+
+def node_entity_urns(*, keys: list[str]) -> dict[str, str]:
+    """{node key: linked catalog entity URN} of the lineage nodes named by keys (``dataset:<ns>:<name>``,
+    ``job:<ns>:<name>``; a namespace may hold colons) that are linked to an entity; one query."""
+    from django.db import connection
+
+    candidates: list[tuple[str, str, str, str]] = []
+    for key in keys[:10_000]:
+        kind, _, rest = key.partition(":")
+        if kind not in ("dataset", "job") or not rest:
+            continue
+        for at in (i for i, c in enumerate(rest) if c == ":"):
+            candidates.append((key, kind, rest[:at], rest[at + 1 :]))
+    if not candidates:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.key, n.entity_urn FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[])"
+            " AS c(key, kind, ns, name)"
+            " JOIN dictamesh_lineage_namespace s ON s.name = c.ns"
+            " JOIN dictamesh_lineage_node n ON n.namespace_id = s.id AND n.kind = c.kind AND n.name = c.name"
+            " WHERE n.entity_urn <> ''",
+            [list(col) for col in zip(*candidates, strict=True)],
+        )
+        return dict(cursor.fetchall())

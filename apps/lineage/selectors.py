@@ -215,14 +215,19 @@ def node_dicts(nodes: Iterable[Node | NodeRow]) -> dict[int, dict]:
             ("inputs", "target_id", "source_id"),
         ):
             cursor.execute(
-                f"SELECT e.{this}, s.name, n.name FROM dictamesh_lineage_edge e"  # noqa: S608 - constants
+                f"SELECT e.{this}, s.name, n.name, n.id FROM dictamesh_lineage_edge e"  # noqa: S608 - constants
                 f" JOIN dictamesh_lineage_node n ON n.id = e.{other}"
                 " JOIN dictamesh_lineage_namespace s ON s.id = n.namespace_id"
                 f" WHERE e.{this} = ANY(%s::bigint[])",
                 [ids_array(jobs)],
             )
-            for job, namespace, name in cursor.fetchall():
-                io[job][side].append({"namespace": namespace, "name": name})
+            rows = cursor.fetchall()
+            from .governed import hidden  # inside a read's scope: datasets the caller may not see
+
+            gone = hidden("node", sorted({row[3] for row in rows}))
+            for job, namespace, name, node_id in rows:
+                if node_id not in gone:
+                    io[job][side].append({"namespace": namespace, "name": name})
     latest = {
         r.job_id: r
         for r in Run.objects.raw(
