@@ -378,9 +378,12 @@ def event_log_guard(request, rows: list) -> list:
             data = row.data if isinstance(row.data, dict) else {}
             if data.get("source") in readable and data.get("target") in readable:
                 shown.append(row)
-        elif id(row) in hidden_rows:
-            continue
-        elif row.topic.startswith(SCHEMA_TOPICS) and row.subject and row.subject not in subjects_ok:
+        elif (
+            id(row) in hidden_rows
+            or row.topic.startswith(SCHEMA_TOPICS)
+            and row.subject
+            and row.subject not in subjects_ok
+        ):
             continue
         else:
             shown.append(row)
