@@ -27,6 +27,7 @@ __all__ = [
     "entity_resource",
     "entity_visible_sql",
     "entity_write_problem",
+    "events_out",
 ]
 
 
@@ -330,9 +331,14 @@ def event_log_guard(request, rows: list) -> list:
     token and adapter-configuration events to those who may read governance; schema events of subjects it
     may read; and other events only when nothing they name (an entity, or a lineage node linked to one) is
     hidden from it."""
+    return rows_out(Access.of(request), rows)
+
+
+def rows_out(acc: Access, rows: list) -> list:
+    """``event_log_guard`` for an access (a request's, or a recipient's): rows with ``topic``, ``subject``,
+    ``data``, ``before`` and ``after``, filtered and masked in place."""
     from apps.catalog.public import urns_visible
 
-    acc = Access.of(request)
     shown = []
     governance_ok: bool | None = None
     states = [
@@ -388,6 +394,33 @@ def event_log_guard(request, rows: list) -> list:
         else:
             shown.append(row)
     return shown
+
+
+def topic_of(event_type: str) -> str:
+    """The topic an event type is published on: ``dictamesh.<app>.<entity>.v1``."""
+    return ".".join(event_type.split(".")[:3]) + ".v1"
+
+
+def events_out(acc: Access, events: list) -> list:
+    """Envelope events (``dictamesh.events.envelope.Event``) as this access may see them, in order: None
+    where it may see nothing of the event, else the event with its entity state masked as a read would
+    mask it (notifications render these, per recipient). Unmasked sensitive values are noted for the
+    access's audit (``flush``)."""
+    from types import SimpleNamespace
+
+    rows = []
+    for event in events:
+        data = event.data
+        if isinstance(data, dict):
+            data = dict(data)
+        entity = data.get("entity") if isinstance(data, dict) else None
+        rows.append(SimpleNamespace(topic=topic_of(event.type), subject=event.subject, data=data,
+                                    before=None, after=entity if isinstance(entity, dict) else None))  # fmt: skip
+    shown = {id(row) for row in rows_out(acc, rows)}
+    return [
+        event.with_data(row.data) if id(row) in shown else None
+        for event, row in zip(events, rows, strict=True)
+    ]
 
 
 # ------------------------------------------------------------------------------------------- schemas

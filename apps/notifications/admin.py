@@ -55,7 +55,7 @@ class SubscriptionForm(forms.ModelForm):
         model = Subscription
         fields = (
             "name", "description", "event_types", "filter", "channel", "users", "groups", "owners", "addresses",
-            "priority", "enabled",
+            "send_as", "priority", "enabled",
         )  # fmt: skip
 
     def clean_filter(self):
@@ -82,6 +82,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
     list_display = ("name", "channel", "event_types", "owners", "priority", "enabled")
     list_filter = ("channel", "enabled", "priority")
     filter_horizontal = ("users", "groups")
+    raw_id_fields = ("send_as",)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

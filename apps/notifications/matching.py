@@ -38,6 +38,7 @@ class _Compiled:
     filter: object | None
     users: tuple
     group_users: tuple
+    send_as: object | None = None  # the user outbound addresses are told as (None: anonymous)
 
 
 _lock = threading.Lock()
@@ -52,15 +53,19 @@ def _subscriptions() -> list[_Compiled]:
         return found
     with _lock:
         compiled = []
-        for sub in Subscription.objects.filter(enabled=True).prefetch_related("users", "groups__user_set"):
+        subscriptions = Subscription.objects.filter(enabled=True).select_related("send_as")
+        for sub in subscriptions.prefetch_related("users", "groups__user_set"):
             try:
                 condition = jmespath.compile(sub.filter) if sub.filter else None
             except jmespath.exceptions.JMESPathError:
                 logger.error("subscription %s has a filter that does not compile", sub.name)
                 continue
             group_users = tuple(u for g in sub.groups.all() for u in g.user_set.all() if u.is_active)
+            send_as = sub.send_as if sub.send_as is not None and sub.send_as.is_active else None
             compiled.append(
-                _Compiled(sub, condition, tuple(u for u in sub.users.all() if u.is_active), group_users)
+                _Compiled(
+                    sub, condition, tuple(u for u in sub.users.all() if u.is_active), group_users, send_as
+                )
             )
         _cache = (time.monotonic(), compiled)
         return compiled
@@ -169,24 +174,34 @@ def event_received(event) -> int:
 
 def events_received(events: list) -> int:
     """The ``notifications`` consumer, a batch of events: the notifications they ask for, written in one
-    statement (how many)."""
+    statement (how many).
+
+    Each recipient is told only what it may read (governance, as a read would decide it): a user as
+    itself, an outbound address (webhook, Slack, SMS, …) as the subscription's ``send_as`` user, or as
+    anonymous when it names none. An event the recipient may not see gives it nothing; its entity states
+    are masked per recipient; the subscription's filter is asked of what the recipient sees (a filter is
+    no oracle for hidden values); sensitive values a recipient is sent unmasked are audited as its reads."""
     compiled = _subscriptions()
-    views = {id(event): event.as_dict() for event in events}
-    wanted = [(event, [c for c in compiled if _matches(c, event.type, views[id(event)])]) for event in events]
+    wanted = [(event, [c for c in compiled if matches_any(c.subscription.event_types, event.type)])
+              for event in events]  # fmt: skip
+    wanted = [(event, subs) for event, subs in wanted if subs]
     owners = _owners([e for e, subs in wanted if any(c.subscription.owners for c in subs)])
     languages: dict[int, str] = {}
+    seen_as = _Recipients()
     requests = []
     for event, subs in wanted:
-        view = views[id(event)]
         for c in subs:
             sub = c.subscription
             users = {u.pk: u for u in (*c.users, *c.group_users)}
             if sub.owners:
                 users.update((u.pk, u) for u in owners.get(event.id, ()))
             for address, user in _targets(sub, users):
+                shown, view = seen_as.event(user or c.send_as, event)
+                if shown is None or (c.filter is not None and not c.filter.search(view)):
+                    continue
                 if user is not None and user.pk not in languages:
                     languages[user.pk] = language_of(user)
-                subject, body = render(event, sub.channel, address, languages[user.pk] if user else "en")
+                subject, body = render(shown, sub.channel, address, languages[user.pk] if user else "en")
                 requests.append(
                     {
                         "type": event.type, "channel": sub.channel, "user": user, "subject": subject, "body": body,
@@ -196,13 +211,34 @@ def events_received(events: list) -> int:
                     }
                 )  # fmt: skip
     notify_many(requests)
+    seen_as.flush()
     return len(requests)
 
 
-def _matches(compiled: _Compiled, event_type: str, view: dict) -> bool:
-    if not matches_any(compiled.subscription.event_types, event_type):
-        return False
-    return compiled.filter is None or bool(compiled.filter.search(view))
+class _Recipients:
+    """Each recipient's view of a batch's events (governance), worked out once per recipient and event."""
+
+    def __init__(self):
+        self.accesses: dict = {}
+        self.views: dict = {}
+
+    def event(self, user, event):
+        from apps.governance import public as governance
+
+        key = user.pk if user is not None else None
+        acc = self.accesses.get(key)
+        if acc is None:
+            acc = self.accesses[key] = governance.access_for_user(user, context={"path": "notifications"})
+        found = self.views.get((key, event.id))
+        if found is None:
+            (shown,) = governance.events_out(acc, [event])
+            found = self.views[(key, event.id)] = (shown, shown.as_dict() if shown is not None else None)
+        return found
+
+    def flush(self) -> None:
+        """Write what the recipients were sent unmasked (and denied) to the audit log, in this transaction."""
+        for acc in self.accesses.values():
+            acc.flush()
 
 
 def _targets(sub: Subscription, users: dict) -> list[tuple[str, object]]:

@@ -143,6 +143,11 @@ class Subscription(models.Model):
     )
     owners = models.BooleanField(default=False, help_text="the owners of the entity the event is about")
     addresses = models.JSONField(default=list, blank=True, help_text="e-mail addresses or webhook URLs")
+    send_as = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="whose rights outbound addresses are told with (what it may read, masked as it would see "
+        "it); empty: anonymous",
+    )  # fmt: skip
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     fallback_channel = models.CharField(
         max_length=10, choices=Channel.choices, blank=True, default="",

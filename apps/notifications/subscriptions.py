@@ -19,7 +19,7 @@ from .models import Channel, Preference, Priority, Subscription
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 FIELDS = ("name", "description", "event_types", "filter", "channel", "users", "groups", "owners", "addresses",
-          "priority", "fallback_channel", "enabled")  # fmt: skip
+          "send_as", "priority", "fallback_channel", "enabled")  # fmt: skip
 
 
 def subscription_state(sub: Subscription) -> dict[str, Any]:
@@ -27,6 +27,7 @@ def subscription_state(sub: Subscription) -> dict[str, Any]:
         "name": sub.name, "description": sub.description, "event_types": sub.event_types, "filter": sub.filter,
         "channel": sub.channel, "users": sorted(u.get_username() for u in sub.users.all()),
         "groups": sorted(g.name for g in sub.groups.all()), "owners": sub.owners, "addresses": sub.addresses,
+        "send_as": sub.send_as.get_username() if sub.send_as_id else None,
         "priority": sub.priority, "fallback_channel": sub.fallback_channel or None, "enabled": sub.enabled,
     }  # fmt: skip
 
@@ -96,6 +97,14 @@ def _clean(data: Any, *, partial: bool) -> tuple[dict, list | None, list | None]
             errors["groups"] = (
                 f"unknown group {missing[0]!r}" if names is not None else "a list of group names"
             )
+    if "send_as" in data:  # whose rights outbound addresses are told with; none: anonymous
+        name = data["send_as"]
+        if name in (None, ""):
+            out["send_as"] = None
+        elif isinstance(name, str) and (found := User.objects.filter(**{User.USERNAME_FIELD: name}).first()):
+            out["send_as"] = found
+        else:
+            errors["send_as"] = f"unknown user {name!r}" if isinstance(name, str) else "a user name, or null"
     if errors:
         raise ValidationError("The subscription is invalid.", fields=errors)
     return out, users, groups
