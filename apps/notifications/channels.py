@@ -113,7 +113,9 @@ def _session() -> requests.Session:
         import os
         import urllib.request
 
-        session = requests.Session()
+        from dictamesh.outbound import session as outbound_session
+
+        session = outbound_session()  # every connection through the outbound policy (dictamesh.outbound)
         session.trust_env = bool(urllib.request.getproxies())
         session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
         _local.session = session
@@ -128,7 +130,10 @@ def _send_raw(url: str, body: bytes, headers: dict) -> Result:
             url, data=body, headers=headers, timeout=settings.DICTAMESH_NOTIFY_TIMEOUT_SECONDS
         )
     except requests.RequestException as exc:
-        return Result("retry", None, f"{type(exc).__name__}: {exc}"[:500])
+        from dictamesh.outbound import permanent
+
+        # a refused destination or a malformed URL fails at once: retrying cannot make it right
+        return Result("failed" if permanent(exc) else "retry", None, f"{type(exc).__name__}: {exc}"[:500])
     code = response.status_code
     if 200 <= code < 300:
         return Result("sent", code, response.text[:200])

@@ -32,6 +32,25 @@ def subscription_state(sub: Subscription) -> dict[str, Any]:
     }  # fmt: skip
 
 
+URL_CHANNELS = ("webhook", "slack")  # their addresses are URLs (a Slack address may also be #channel)
+
+
+def _url_problem(channel, addresses: list[str]) -> str | None:
+    """An address of a URL channel that the outbound policy refuses by its form (http or https only)."""
+    from dictamesh.outbound import OutboundRefused, check_url
+
+    if channel not in URL_CHANNELS:
+        return None
+    for address in addresses:
+        if channel == "slack" and address.startswith("#"):
+            continue
+        try:
+            check_url(address)
+        except OutboundRefused as exc:
+            return f"{address[:100]!r}: {exc}"
+    return None
+
+
 def _clean(data: Any, *, partial: bool) -> tuple[dict, list | None, list | None]:
     if not isinstance(data, dict):
         raise ValidationError("A subscription is a JSON object.", fields={"body": "object"})
@@ -77,6 +96,9 @@ def _clean(data: Any, *, partial: bool) -> tuple[dict, list | None, list | None]
     if "addresses" in data:
         if isinstance(data["addresses"], list) and all(isinstance(a, str) and a for a in data["addresses"]):
             out["addresses"] = data["addresses"]
+            problem = _url_problem(data.get("channel"), data["addresses"])
+            if problem:
+                errors["addresses"] = problem
         else:
             errors["addresses"] = "a list of addresses"
     if "description" in data:

@@ -15,6 +15,7 @@ from .kafka import *  # noqa: F403
 from .lineage import *  # noqa: F403
 from .notifications import *  # noqa: F403
 from .observability import *  # noqa: F403
+from .outbound import *  # noqa: F403
 from .redis import *  # noqa: F403
 from .schemas import *  # noqa: F403
 

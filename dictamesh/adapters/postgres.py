@@ -182,6 +182,38 @@ def avro_schema(table: dict) -> dict:
     }
 
 
+def _guarded(conninfo: str) -> str:
+    """The connection string, pinned to the checked address (``hostaddr``): the server must be allowed by
+    the outbound policy (dictamesh.outbound), and must not be DictaMesh's own database."""
+    from django.db import connections
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    from dictamesh.outbound import OutboundRefused, resolve
+
+    params = conninfo_to_dict(conninfo)
+    host, port = str(params.get("host") or ""), int(params.get("port") or 5432)
+    dbname = str(params.get("dbname") or params.get("user") or "")
+    if not host or host.startswith("/") or "," in host:
+        raise ConfigError("Name one server by host name or address (not a socket directory, not a list).")
+    try:
+        address = str(params.get("hostaddr") or "") or resolve(host, port)
+        if params.get("hostaddr"):
+            resolve(address, port)
+    except OutboundRefused as exc:
+        raise ConfigError(str(exc)) from exc
+    own = connections["default"].settings_dict
+    own_host = str(own.get("HOST") or "")
+    own_port = int(own.get("PORT") or 5432)
+    if dbname == own.get("NAME") and port == own_port:
+        try:
+            same = own_host.startswith("/") or resolve(own_host, own_port) == address
+        except Exception:  # noqa: BLE001 - our own server is refused by the policy: compare the names
+            same = own_host == host
+        if same:
+            raise ConfigError("DictaMesh's own database cannot be an adapter's source.")
+    return make_conninfo(conninfo, hostaddr=address)
+
+
 class PostgresAdapter(Adapter):
     kind = "postgresql"
     title = "PostgreSQL database"
@@ -212,7 +244,7 @@ class PostgresAdapter(Adapter):
                 extra["user"] = config.user
             if config.password:
                 extra["password"] = config.password.value()
-        return make_conninfo(base, **extra)
+        return _guarded(make_conninfo(base, **extra))
 
     def _db(self):
         import psycopg

@@ -20,7 +20,7 @@ from pydantic import Field, field_validator, model_validator
 
 from . import pointers
 from .base import Adapter, Change, ConfigError, EntityType, Health, PermanentError, RetryableError, SyncBatch
-from .config import AdapterConfig, EnvSecret
+from .config import AdapterConfig, EnvSecret, relative_path
 
 
 class Auth(AdapterConfig):
@@ -84,6 +84,11 @@ class Resource(AdapterConfig):
         pointers.parse(value)
         return value
 
+    @field_validator("path", "fetch_path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        return relative_path(value) if value else value
+
     @field_validator("fields")
     @classmethod
     def _pointers(cls, value: dict[str, str]) -> dict[str, str]:
@@ -108,9 +113,20 @@ class RestConfig(AdapterConfig):
     @field_validator("base_url")
     @classmethod
     def _url(cls, value: str) -> str:
+        from dictamesh.outbound import OutboundRefused, check_url
+
         if not value.startswith(("http://", "https://")):
             raise ValueError("an http:// or https:// URL")
+        try:
+            check_url(value)
+        except OutboundRefused as exc:
+            raise ValueError(str(exc)) from None
         return value.rstrip("/") + "/"
+
+    @field_validator("health_path")
+    @classmethod
+    def _health(cls, value: str) -> str:
+        return relative_path(value) if value else value
 
     @field_validator("resources")
     @classmethod
@@ -133,9 +149,11 @@ class RestAdapter(Adapter):
 
     # -- HTTP ------------------------------------------------------------------------------------------
     def _session(self) -> requests.Session:
+        from dictamesh.outbound import session as outbound_session
+
         session = getattr(self._local, "session", None)
         if session is None:
-            session = requests.Session()
+            session = outbound_session()  # every connection through the outbound policy
             session.headers.update({"Accept": "application/json", **self.config.headers})
             auth = self.config.auth
             if auth.kind == "bearer":
@@ -148,7 +166,10 @@ class RestAdapter(Adapter):
         return session
 
     def _url(self, path: str) -> str:
-        return urljoin(self.config.base_url, path.lstrip("/"))
+        url = urljoin(self.config.base_url, path.lstrip("/"))
+        if not url.startswith(self.config.base_url):
+            raise ConfigError(f"The path {path!r} leads outside base_url.")
+        return url
 
     def _get(self, url: str, params: dict | None = None) -> requests.Response:
         """GET with retries: 429 and 5xx after Retry-After or exponential backoff, timeouts and refused
@@ -258,6 +279,8 @@ class RestAdapter(Adapter):
                 if not nxt:
                     return
                 url, params = urljoin(response.url, nxt), {}
+                if not url.startswith(self.config.base_url):
+                    raise PermanentError(f"The source's next page {url} is outside base_url.")
 
     def _change(self, resource: Resource, record: dict) -> Change | None:
         key = pointers.resolve(record, resource.key)

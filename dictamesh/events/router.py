@@ -148,18 +148,23 @@ def _produce(topic: str, event: Event) -> None:
 
 
 def _webhook(rule: RoutingRule, event: Event) -> None:
-    import requests
-
     from dictamesh.signing import signed_headers
 
     body = json.dumps(event.as_dict(), separators=(",", ":")).encode()
     headers = {"Content-Type": "application/cloudevents+json", "ce-id": event.id, "ce-type": event.type}
+    from dictamesh.outbound import secret_env_allowed, session
+
     if rule.webhook_secret_env:
+        if not secret_env_allowed(rule.webhook_secret_env):
+            raise RuntimeError(
+                f"webhook secret {rule.webhook_secret_env}: not a variable secrets may be read from"
+            )
         secret = os.environ.get(rule.webhook_secret_env)
         if not secret:
             raise RuntimeError(f"environment variable {rule.webhook_secret_env} (webhook secret) is not set")
         headers.update(signed_headers(secret, body))
-    response = requests.post(rule.webhook_url, data=body, headers=headers, timeout=10)
+    with session() as outbound:  # the outbound policy: http(s) only, addresses checked when connecting
+        response = outbound.post(rule.webhook_url, data=body, headers=headers, timeout=10)
     if not 200 <= response.status_code < 300:
         raise RuntimeError(f"webhook {rule.webhook_url} answered {response.status_code}")
 

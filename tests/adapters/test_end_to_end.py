@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def source(monkeypatch):
-    monkeypatch.setenv("CRM_TOKEN", "s3cret")
+    monkeypatch.setenv("DICTAMESH_SECRET_CRM_TOKEN", "s3cret")
     api = DemoSource(demo_records(customers=30, orders=10, invoices=5), token="s3cret").start()
     yield api
     api.stop()

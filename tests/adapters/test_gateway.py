@@ -20,7 +20,7 @@ QUERY = """query($type: String) { entities(filter: {source: "crm", type: $type},
 
 @pytest.fixture
 def crm(monkeypatch, settings):
-    monkeypatch.setenv("CRM_TOKEN", "s3cret")
+    monkeypatch.setenv("DICTAMESH_SECRET_CRM_TOKEN", "s3cret")
     settings.DICTAMESH_GATEWAY_TIMEOUT_SECONDS = 2.0
     settings.DICTAMESH_GATEWAY_BREAKER_FAILURES = 2
     settings.DICTAMESH_GATEWAY_BREAKER_SECONDS = 60.0

@@ -44,7 +44,7 @@ def _rule(**fields) -> RoutingRule:
 
 def test_forward_transform_and_webhook(stream, monkeypatch):
     big, projected = f"ext.{stream.app}.big", f"ext.{stream.app}.summary"
-    monkeypatch.setenv("ROUTER_TEST_SECRET", "s3cret")
+    monkeypatch.setenv("DICTAMESH_SECRET_ROUTER_TEST", "s3cret")
     with FakeWebhook() as hook:
         _rule(
             name="big-orders",
@@ -65,7 +65,7 @@ def test_forward_transform_and_webhook(stream, monkeypatch):
             action="webhook",
             match_types=[stream.type("shipped")],
             webhook_url=hook.url,
-            webhook_secret_env="ROUTER_TEST_SECRET",
+            webhook_secret_env="DICTAMESH_SECRET_ROUTER_TEST",
         )
         _rule(name="disabled", action="forward", enabled=False, target_topic=big)
         events = publish_many(

@@ -16,13 +16,13 @@ def source():
 
 @pytest.fixture
 def crm_token(monkeypatch):
-    monkeypatch.setenv("CRM_TOKEN", "s3cret")
+    monkeypatch.setenv("DICTAMESH_SECRET_CRM_TOKEN", "s3cret")
 
 
 def rest_config(url: str, **overrides) -> dict:
     config = {
         "base_url": url,
-        "auth": {"kind": "bearer", "token": {"env": "CRM_TOKEN"}},
+        "auth": {"kind": "bearer", "token": {"env": "DICTAMESH_SECRET_CRM_TOKEN"}},
         "backoff_seconds": 0.01,
         "health_path": "health",
         "resources": [

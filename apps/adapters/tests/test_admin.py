@@ -45,14 +45,15 @@ def test_the_form_follows_the_adapters_configuration_schema(steward, sample_db):
     text = bad.content.decode()
     assert "port:" in text and "sslmode:" in text and not AdapterInstance.objects.exists()
     made = steward.post(
-        "/admin/adapters/adapterinstance/add/?kind=postgresql", _form(sample_db, config__password="PGPASS")
+        "/admin/adapters/adapterinstance/add/?kind=postgresql",
+        _form(sample_db, config__password="DICTAMESH_SECRET_PGPASS"),
     )
     assert made.status_code == 302, made.content.decode()[:3000]
     row = AdapterInstance.objects.get(name="crmdb")
-    assert row.config["password"] == {"env": "PGPASS"} and row.config["schemas"] == ["crm"]
+    assert row.config["password"] == {"env": "DICTAMESH_SECRET_PGPASS"} and row.config["schemas"] == ["crm"]
     assert row.owners == ["user:olivia"] and row.created_by == "user:steward"
     change = steward.get(f"/admin/adapters/adapterinstance/{row.pk}/change/").content.decode()
-    assert 'value="PGPASS"' in change  # the variable's name, never a secret
+    assert 'value="DICTAMESH_SECRET_PGPASS"' in change  # the variable's name, never a secret
 
 
 def test_actions_sync_test_and_cancel(steward, sample_db, django_capture_on_commit_callbacks):

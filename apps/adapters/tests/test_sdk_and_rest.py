@@ -63,10 +63,13 @@ def test_configurations_are_validated_field_by_field(source):
 
 
 def test_a_missing_secret_or_a_refused_token_is_a_configuration_error(source, monkeypatch):
-    monkeypatch.delenv("CRM_TOKEN", raising=False)
-    with create("rest", rest_config(source.url)) as adapter, pytest.raises(ConfigError, match="CRM_TOKEN"):
+    monkeypatch.delenv("DICTAMESH_SECRET_CRM_TOKEN", raising=False)
+    with (
+        create("rest", rest_config(source.url)) as adapter,
+        pytest.raises(ConfigError, match="DICTAMESH_SECRET_CRM_TOKEN"),
+    ):
         adapter.health()
-    monkeypatch.setenv("CRM_TOKEN", "wrong")
+    monkeypatch.setenv("DICTAMESH_SECRET_CRM_TOKEN", "wrong")
     with create("rest", rest_config(source.url)) as adapter, pytest.raises(ConfigError, match="401"):
         list(adapter.sync())
 
@@ -145,9 +148,12 @@ def test_live_records_are_fetched_in_one_call_or_one_by_one(source, crm_token):
 @pytest.mark.parametrize(
     ("scheme", "auth"),
     [
-        ("basic", {"kind": "basic", "username": "demo", "password": {"env": "CRM_TOKEN"}}),
-        ("api_key", {"kind": "api_key", "token": {"env": "CRM_TOKEN"}}),
-        ("api_key", {"kind": "api_key", "token": {"env": "CRM_TOKEN"}, "query_param": "api_key"}),
+        ("basic", {"kind": "basic", "username": "demo", "password": {"env": "DICTAMESH_SECRET_CRM_TOKEN"}}),
+        ("api_key", {"kind": "api_key", "token": {"env": "DICTAMESH_SECRET_CRM_TOKEN"}}),
+        (
+            "api_key",
+            {"kind": "api_key", "token": {"env": "DICTAMESH_SECRET_CRM_TOKEN"}, "query_param": "api_key"},
+        ),
     ],
 )
 def test_basic_and_api_key_authentication(crm_token, scheme, auth):
@@ -164,7 +170,7 @@ def test_basic_and_api_key_authentication(crm_token, scheme, auth):
         other = (
             {**auth, "username": "intruder"}
             if scheme == "basic"
-            else {"kind": "bearer", "token": {"env": "CRM_TOKEN"}}
+            else {"kind": "bearer", "token": {"env": "DICTAMESH_SECRET_CRM_TOKEN"}}
         )
         with create("rest", {**config, "auth": other}) as wrong, pytest.raises(ConfigError, match="401"):
             list(wrong.sync())

@@ -47,7 +47,9 @@ def test_stewards_configure_instances_over_rest(client, source, crm_token):
     assert _post(client, "", body, alice).status_code == 403
     created = _post(client, "", body, steward)
     assert created.status_code == 201, created.content
-    assert created.json()["config"]["auth"]["token"] == {"env": "CRM_TOKEN"}  # a reference, never the secret
+    assert created.json()["config"]["auth"]["token"] == {
+        "env": "DICTAMESH_SECRET_CRM_TOKEN"
+    }  # a reference, never the secret
     assert _post(client, "", body, steward).status_code == 409
     bad = _post(client, "", {**body, "name": "Bad Name", "owners": ["olivia"], "kind": "rest",
                               "config": {**rest_config(source.url), "auth": {"kind": "bearer", "token": "s3cret"}}},
