@@ -31,7 +31,12 @@ class LiveError(DictaMeshError):
 
 def live_for(info, state: dict):
     """A future of the entity's live data as this caller may see it: ``{"data", "source", "fetched_at",
-    "cached"}``, None without an adapter; a failed source raises LiveError (a field error, data elsewhere)."""
+    "cached"}``, None without an adapter; a failed source raises LiveError (a field error, data elsewhere).
+    Live data is a source system's records: anonymous callers get none (``unauthenticated``), whatever the
+    catalog lets them browse."""
+    from dictamesh.graphql.context import require_user
+
+    require_user(info)
     loader = loader_for(info, LiveLoader)
     loader.states.setdefault(state["urn"], state)
 

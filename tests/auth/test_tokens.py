@@ -186,7 +186,10 @@ def test_only_owner_or_superuser_revokes(client, token):
 
 def test_create_api_token_command_prints_token_alone_on_last_line(client):
     out, err = io.StringIO(), io.StringIO()
-    call_command("create_api_token", "carol", "--superuser", "--expires-days", "5", stdout=out, stderr=err)
+    with pytest.raises(CommandError, match="--create-user"):  # a mistyped name never makes an account
+        call_command("create_api_token", "carol", stdout=out, stderr=err)
+    call_command("create_api_token", "carol", "--create-user", "--superuser", "--expires-days", "5", stdout=out,
+                 stderr=err)  # fmt: skip
     clear = out.getvalue().strip().splitlines()[-1]
     assert clear.startswith("dmt_") and " " not in clear
     body = client.get("/api/v1/auth/whoami", **bearer(clear)).json()

@@ -19,6 +19,10 @@ def test_the_demo_masks_and_restricts(db, client):
     contacts = client.get(f"/api/v1/catalog/entities/{demo.CONTACTS}", **analyst).json()
     assert contacts["properties"]["sample_email"] == "a***@example.com"
     assert contacts["properties"]["sample_card"].startswith("hash:")
+    anonymous = client.get(f"/api/v1/catalog/entities/{demo.CONTACTS}").json()
+    assert (
+        anonymous["properties"]["sample_card"] == contacts["properties"]["sample_card"]
+    )  # no more than a user
     assert client.get(f"/api/v1/catalog/entities/{demo.PAYROLL}", **analyst).status_code == 404
     finance = person("fiona", groups=["finance-analysts"])
     assert client.get(f"/api/v1/catalog/entities/{demo.PAYROLL}", **finance).status_code == 200

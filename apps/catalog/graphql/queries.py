@@ -144,4 +144,7 @@ class CatalogQuery:
 
     @staticmethod
     def resolve_retrieve(root, info, query, k):
+        from dictamesh.graphql.context import require_user
+
+        require_user(info)  # as POST /catalog/retrieve: retrieval is for callers with an identity
         return documents.retrieve(query=query, k=k, visible=governed.visible(info.context))
