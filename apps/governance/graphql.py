@@ -178,6 +178,10 @@ class DecideFieldClassification(graphene.Mutation):
     def mutate(root, info, id, confirm):  # noqa: A002 - GraphQL argument name
         require_user(info)
         _access(info, "manage")
+        if not str(id).isdigit():
+            from dictamesh.errors import NotFound
+
+            raise NotFound(f"No field classification {str(id)[:40]!r}.")
         return classifications.field_decide(pk=int(id), confirm=confirm)
 
 

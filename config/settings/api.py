@@ -7,6 +7,7 @@ GRAPHENE = {
     "SCHEMA": "config.schema.schema",
     "ATOMIC_MUTATIONS": True,
     "GRAPHIQL_HEADER_EDITOR_ENABLED": True,
+    "MIDDLEWARE": ["dictamesh.graphql.limits.NullArgumentsMiddleware"],
 }
 DICTAMESH_GC_FREEZE = ENV.bool(
     "DICTAMESH_GC_FREEZE",

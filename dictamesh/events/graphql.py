@@ -55,8 +55,8 @@ class EventsQuery:
     event = graphene.Field(EventType, id=graphene.ID(required=True))
 
     @staticmethod
-    def resolve_events(root, info, first, after=None, **filters):
-        page = selectors.event_log_list(cursor=after, limit=first, **filters)
+    def resolve_events(root, info, first=50, after=None, **filters):
+        page = selectors.event_log_list(cursor=after, limit=50 if first is None else first, **filters)
         items = selectors.event_log_guarded(info.context, page.items)
         return EventPageType(items=items, next_cursor=page.next_cursor)
 

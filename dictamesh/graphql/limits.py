@@ -197,3 +197,32 @@ def query_cost(schema, document, operation_name: str | None, variables: dict | N
         return total
 
     return cost(operation.selection_set, root, False, frozenset())
+
+
+class NullArgumentsMiddleware:
+    """GraphQL lets a client send ``null`` for any optional argument (``createDomain(description: null)``);
+    graphene hands None to the resolver, which passes it where the API means "not given" (a 500 at the
+    database). For the operation's root fields — where services are called — a null argument means "not
+    given": its declared default when it has one, else left out (as when omitted). Other fields pass through
+    at the cost of one call."""
+
+    def resolve(self, next_, root, info, **args):
+        if args and info.path.prev is None and None in args.values():
+            args = _nulls_as_omitted(info, args)
+        return next_(root, info, **args)
+
+
+def _nulls_as_omitted(info, args: dict) -> dict:
+    from graphql import Undefined
+
+    field = info.parent_type.fields.get(info.field_name)
+    defaults = {}
+    for name, argument in (field.args if field is not None else {}).items():
+        defaults[argument.out_name or name] = argument.default_value
+    out = {}
+    for key, value in args.items():
+        if value is not None:
+            out[key] = value
+        elif defaults.get(key, Undefined) is not Undefined:
+            out[key] = defaults[key]
+    return out
