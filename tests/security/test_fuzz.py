@@ -116,8 +116,8 @@ def _registry_requests():
 
     text = st.text(min_size=1, max_size=30)
     version = st.one_of(st.sampled_from(["latest", "1", "-1", "0", "999999999999"]), text)
-    schema_text = st.one_of(text, st.just('{"type": "record", "name": "r", "fields": []}'),
-                            st.recursive(st.just('"int"'), lambda inner: inner.map(lambda s: "[" + s + "]"), max_leaves=80))  # fmt: skip
+    nested = st.recursive(st.just('"int"'), lambda inner: inner.map(lambda s: "[" + s + "]"), max_leaves=80)
+    schema_text = st.one_of(text, st.just('{"type": "record", "name": "r", "fields": []}'), nested)
     body = st.one_of(
         st.fixed_dictionaries(
             {"schema": schema_text},
