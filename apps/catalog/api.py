@@ -37,6 +37,16 @@ def _source_out(s) -> dict:
     }
 
 
+_OWNERS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {
+            "principal": {"type": "string", "example": "user:alice"},
+            "role": {"type": "string", "enum": ["technical", "business", "steward"]},
+        },
+    },
+}
 _ENTITY_FIELDS = {
     "name": {"type": "string", "maxLength": 255},
     "display_name": {"type": "string", "maxLength": 255},
@@ -45,16 +55,9 @@ _ENTITY_FIELDS = {
     "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 64},
     "classification": {"type": "string", "enum": ["public", "internal", "confidential", "restricted"]},
     "properties": {"type": "object"},
-    "owners": {
-        "type": "array",
-        "items": {
-            "type": "object",
-            "properties": {
-                "principal": {"type": "string", "example": "user:alice"},
-                "role": {"type": "string", "enum": ["technical", "business", "steward"]},
-            },
-        },
-    },
+    "owners": {**_OWNERS, "description": "the whole list (replaces it); or owners_add / owners_remove"},
+    "owners_add": {**_OWNERS, "description": "owners added, the others kept"},
+    "owners_remove": {**_OWNERS, "description": "owners removed by principal, the others kept"},
     "cache": {
         "type": "object",
         "properties": {"ttl_seconds": {"type": "integer"}, "strategy": {"type": "string"}},

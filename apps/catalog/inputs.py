@@ -101,7 +101,7 @@ def _clean_one(key: str, value: Any) -> tuple[Any, str | None]:  # noqa: PLR0911
         return _text(value, limit=100, required=True)
     if key == "tags":
         return _tags(value)
-    if key == "owners":
+    if key in ("owners", "owners_add", "owners_remove"):
         return _owners(value)
     if key == "properties":
         return _properties(value)

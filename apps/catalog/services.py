@@ -117,6 +117,21 @@ class _Plan:
     changes: dict
 
 
+OWNER_EDITS = ("owners_add", "owners_remove")
+
+
+def _owners_edited(changes: dict, current: list[dict]) -> None:
+    """``owners_add`` and ``owners_remove`` (each owner added or removed by name, the others kept) folded
+    into ``changes["owners"]``: a write names the owners it changes instead of replacing the list."""
+    if not any(key in changes for key in OWNER_EDITS):
+        return
+    base = changes.get("owners", current)
+    removed = {o["principal"] for o in changes.pop("owners_remove", [])}  # a principal, in whatever role
+    kept = {(o["principal"], o["role"]) for o in base if o["principal"] not in removed}
+    kept |= {(o["principal"], o["role"]) for o in changes.pop("owners_add", [])}
+    changes["owners"] = [{"principal": p, "role": r} for p, r in sorted(kept)]
+
+
 def _apply_fields(entity: Entity, changes: dict, domains: dict[str, Domain]) -> list[dict] | None:
     """Set the cleaned ``changes`` on ``entity``; return the owners when they are part of the change."""
     for key, value in changes.items():
@@ -225,6 +240,7 @@ def _upsert_batch(
         if plan.source not in sources:
             problems["source"] = f"no source system {plan.source!r}"
         current = existing.get(plan.urn)
+        _owners_edited(plan.changes, _owners_of(current) if current is not None else [])
         if current is None:
             if mode == "update":
                 results[plan.index] = ItemResult(

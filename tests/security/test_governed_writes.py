@@ -99,3 +99,23 @@ def test_a_steward_changes_owners_and_the_change_is_in_the_event_log(classified,
     assert event.before["owners"] == [] and event.after["owners"] == ME
     # now alice owns it, and the seeded policy lets her read her own data
     assert _state(client, world["alice"])["properties"]["card"] == CARD
+
+
+def test_owners_are_added_and_removed_by_name_not_replaced(classified, client, world):
+    olga = [{"principal": "user:olga", "role": "business"}]
+    assert _patch(client, classified, {"owners": olga}).status_code == 200
+    response = _patch(client, classified, {"owners_add": ME})  # the answer is the entity as it is now
+    assert response.status_code == 200, response.content
+    assert response.json()["owners"] == sorted(olga + ME, key=lambda o: o["principal"])
+    assert _patch(client, world["alice"], {"owners_remove": [{"principal": "user:olga"}]}).status_code == 403
+    response = _patch(client, classified, {"owners_remove": [{"principal": "user:olga"}]})
+    assert response.status_code == 200 and response.json()["owners"] == ME
+    data = gql(
+        client,
+        "mutation($urn: String!, $c: EntityChangesInput!) {"
+        " updateEntity(urn: $urn, changes: $c) { entity { owners { principal } } } }",
+        classified,
+        {"urn": CUSTOMERS, "c": {"ownersAdd": [{"principal": "user:olga", "role": "business"}]}},
+    )
+    owners = data["data"]["updateEntity"]["entity"]["owners"]
+    assert sorted(o["principal"] for o in owners) == ["user:alice", "user:olga"]

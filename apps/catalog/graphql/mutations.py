@@ -41,7 +41,10 @@ class EntityInput(EntityFields, graphene.InputObjectType):
 
 
 class EntityChangesInput(EntityFields, graphene.InputObjectType):
-    pass
+    owners_add = graphene.List(graphene.NonNull(OwnerInput), description="owners added; the others kept")
+    owners_remove = graphene.List(
+        graphene.NonNull(OwnerInput), description="owners removed (by principal); the others kept"
+    )
 
 
 def _plain(value):
