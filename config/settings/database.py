@@ -28,6 +28,16 @@ DICTAMESH_DB_POOL_MAX = ENV.int(
     "DICTAMESH_DB_POOL_MAX", default=10, minimum=1, doc="Largest pool size per process when pooling is on."
 )
 
+DICTAMESH_DB_STATEMENT_TIMEOUT_MS = ENV.int(
+    "DICTAMESH_DB_STATEMENT_TIMEOUT_MS",
+    default=30_000 if DICTAMESH_PROCESS == "web" and ENV.name != "test" else 0,
+    minimum=0,
+    doc=(
+        "Longest a single SQL statement of this process may run (PostgreSQL statement_timeout); a request "
+        "whose statement runs longer answers 503 query_timeout. Default: 30 s in web processes, none elsewhere "
+        "(workers, migrations, consumers). 0: no limit."
+    ),
+)
 DICTAMESH_DB_PREPARE = ENV.bool(
     "DICTAMESH_DB_PREPARE",
     default=True,
@@ -44,6 +54,8 @@ _db = dj_database_url.parse(
 )
 _db["ENGINE"] = "django.db.backends.postgresql"
 _db.setdefault("OPTIONS", {})["application_name"] = f"dictamesh-{DICTAMESH_PROCESS}"
+if DICTAMESH_DB_STATEMENT_TIMEOUT_MS:
+    _db["OPTIONS"]["options"] = f"-c statement_timeout={DICTAMESH_DB_STATEMENT_TIMEOUT_MS}"
 # psycopg prepares a statement when asked (execute(prepare=True): dictamesh.db) and never by count; None: never
 _db["OPTIONS"]["prepare_threshold"] = 2**31 - 1 if DICTAMESH_DB_PREPARE else None
 if DICTAMESH_DB_POOL:

@@ -31,7 +31,10 @@ class Problem:
     field: str
 
     def as_dict(self) -> dict:
-        return {"code": self.code, "message": self.message, "fields": {self.field: self.code}}
+        body: dict = {"code": self.code, "message": self.message}
+        if self.field:
+            body["fields"] = {self.field: self.code}
+        return body
 
 
 def text_problem(text: str, field: str) -> Problem | None:
@@ -159,6 +162,8 @@ def exception_problem(exc: BaseException) -> Problem | None:
 
     if isinstance(exc, RequestDataTooBig):
         return too_large(settings.DICTAMESH_API_MAX_BODY_BYTES)
+    if _canceled(exc):  # statement_timeout (DICTAMESH_DB_STATEMENT_TIMEOUT_MS): the request ran too long
+        return Problem(503, "query_timeout", "The request took too long and was stopped; narrow it.", "")
     if isinstance(exc, DataError):
         return Problem(400, "invalid_value", "A value is out of range or not valid text for storage.", "body")
     if isinstance(exc, RecursionError):
@@ -166,6 +171,12 @@ def exception_problem(exc: BaseException) -> Problem | None:
     if isinstance(exc, OverflowError):
         return Problem(400, "out_of_range", "A number is out of range.", "body")
     return None
+
+
+def _canceled(exc: BaseException) -> bool:
+    from psycopg.errors import QueryCanceled
+
+    return isinstance(exc, QueryCanceled) or isinstance(exc.__cause__, QueryCanceled)
 
 
 def api_not_found(request, *args, **kwargs) -> JsonResponse:

@@ -67,6 +67,13 @@ def _response_401(message: str) -> JsonResponse:
     return response
 
 
+def _input_problem(error: BaseException):
+    """What the request did to cause ``error`` (dictamesh.api.guard.exception_problem), if anything."""
+    from dictamesh.api.guard import exception_problem
+
+    return exception_problem(error)
+
+
 def format_graphql_error(error: Exception) -> dict:
     if isinstance(error, GraphQLError):
         formatted = dict(error.formatted)
@@ -77,6 +84,9 @@ def format_graphql_error(error: Exception) -> dict:
             if original.fields:
                 extensions["fields"] = original.fields
             formatted["extensions"] = extensions
+        elif original is not None and (problem := _input_problem(original)) is not None:
+            formatted["message"] = problem.message
+            formatted["extensions"] = {"code": problem.code}
         elif original is not None and not isinstance(original, GraphQLError):
             logger.error("unhandled error resolving %s", error.path, exc_info=original)
             try:

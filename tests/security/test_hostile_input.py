@@ -126,3 +126,31 @@ def test_unknown_paths_answer_in_their_surface_shape(world, client):
     for path in ("/schema-registry/nothing", "/schema-registry/subjects/a%0Ab/versions"):
         assert _is_json_error(client.get(path), 404)["error_code"] in (404, 40401)
     assert client.get(f"/api/v1/catalog/entities/{urn('nothing')}").status_code == 404
+
+
+def test_a_statement_past_the_timeout_is_a_503_not_a_500(db):
+    """DICTAMESH_DB_STATEMENT_TIMEOUT_MS bounds a web request's statements; PostgreSQL really cancels one."""
+    from django.db import DatabaseError, connection, transaction
+
+    from dictamesh.api.guard import exception_problem
+
+    with pytest.raises(DatabaseError) as canceled, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL statement_timeout = 50")
+        cursor.execute("SELECT pg_sleep(5)")
+    problem = exception_problem(canceled.value)
+    assert problem is not None and problem.status == 503 and problem.code == "query_timeout"
+
+
+def test_web_processes_bound_their_statements(monkeypatch):
+    import subprocess
+    import sys
+
+    code = "import django; django.setup(); from django.conf import settings; " \
+           "print(settings.DATABASES['default']['OPTIONS'].get('options', ''))"  # fmt: skip
+    env = {**__import__("os").environ, "DICTAMESH_ENV": "dev", "DICTAMESH_PROCESS": "web",
+           "DJANGO_SETTINGS_MODULE": "config.settings"}  # fmt: skip
+    shown = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert "statement_timeout=30000" in shown.stdout, shown.stderr[-500:]
+    env["DICTAMESH_PROCESS"] = "worker"
+    shown = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert "statement_timeout" not in shown.stdout, shown.stderr[-500:]
