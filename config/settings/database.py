@@ -1,5 +1,7 @@
 """PostgreSQL (with pgvector and pg_trgm) through psycopg 3."""
 
+import os
+
 import dj_database_url
 
 from config.env import ENV
@@ -30,12 +32,13 @@ DICTAMESH_DB_POOL_MAX = ENV.int(
 
 DICTAMESH_DB_STATEMENT_TIMEOUT_MS = ENV.int(
     "DICTAMESH_DB_STATEMENT_TIMEOUT_MS",
-    default=30_000 if DICTAMESH_PROCESS == "web" and ENV.name != "test" else 0,
+    # web servers only: they set DICTAMESH_PROCESS=web (dictamesh dev, the image); a one-off command does not
+    default=30_000 if os.environ.get("DICTAMESH_PROCESS") == "web" and ENV.name != "test" else 0,
     minimum=0,
     doc=(
         "Longest a single SQL statement of this process may run (PostgreSQL statement_timeout); a request "
-        "whose statement runs longer answers 503 query_timeout. Default: 30 s in web processes, none elsewhere "
-        "(workers, migrations, consumers). 0: no limit."
+        "whose statement runs longer answers 503 query_timeout. Default: 30 s in web servers (DICTAMESH_PROCESS=web "
+        "set in the environment), none elsewhere (workers, migrations, consumers, commands). 0: no limit."
     ),
 )
 DICTAMESH_DB_PREPARE = ENV.bool(
