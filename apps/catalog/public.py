@@ -178,18 +178,32 @@ def entity_properties(*, urn: str) -> dict | None:
     return row if isinstance(row, dict) else ({} if row is not None else None)
 
 
+SCHEMA_OWNERS_SQL = """
+SELECT e.schema_subject, e.id, e.urn, e.entity_type, e.name, d.name, s.name, e.classification, e.tags,
+       ARRAY(SELECT o.principal FROM dictamesh_catalog_owner o WHERE o.entity_id = e.id
+             ORDER BY o.principal COLLATE "C")
+FROM dictamesh_catalog_entity e
+JOIN dictamesh_catalog_domain d ON d.id = e.domain_id
+JOIN dictamesh_catalog_source s ON s.id = e.source_id
+WHERE e.schema_subject = ANY(%s) AND e.deleted_at IS NULL
+"""
+
+
 def schema_owners(*, subjects: list[str]) -> dict[str, list[EntityRef]]:
-    """{subject: the live entities whose data contract it is} (one query; governance decides on them)."""
+    """{subject: the live entities whose data contract it is} (one statement, by the subject's partial
+    index: the schema registry asks it on every governed read, so it stays off the ORM)."""
+    from django.db import connection
+
     found: dict[str, list[EntityRef]] = {}
     if not subjects:
         return found
-    rows = (
-        Entity.objects.filter(schema_subject__in=subjects, deleted_at__isnull=True)
-        .select_related("domain", "source")
-        .prefetch_related("owners")
-    )
-    for row in rows:
-        found.setdefault(row.schema_subject, []).append(_ref(row))
+    with connection.cursor() as cursor:
+        cursor.execute(SCHEMA_OWNERS_SQL, [list(subjects)])
+        for subject, pk, urn, type_, name, domain, source, classification, tags, owners in cursor.fetchall():
+            found.setdefault(subject, []).append(
+                EntityRef(id=pk, urn=urn, type=type_, name=name, domain=domain, source=source,
+                          classification=classification, owners=tuple(owners), tags=tuple(tags or ()))
+            )  # fmt: skip
     return found
 
 

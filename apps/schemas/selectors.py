@@ -121,7 +121,19 @@ def schema_versions(schema_id: int, *, deleted: bool = False) -> list[tuple[str,
 
 
 def schema_subjects(schema_id: int, *, deleted: bool = False) -> list[str]:
-    return sorted({subject for subject, _ in schema_versions(schema_id, deleted=deleted)})
+    """The subjects that use a schema (one statement: governance asks it on every read by id)."""
+    from django.db import connection
+
+    schema_get(schema_id)
+    live = "" if deleted else " AND v.deleted_at IS NULL"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT s.name FROM dictamesh_schemas_version v"  # noqa: S608 - constants only
+            " JOIN dictamesh_schemas_subject s ON s.id = v.subject_id"
+            f" WHERE v.schema_id = %s{live}",
+            [schema_id],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 def referenced_by(name: str, spec: str | int) -> list[int]:
