@@ -51,6 +51,8 @@ class Notification(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # it waited for a rate-limit slot reserved for it at next_attempt_at: then it goes without asking again
+    rate_slot = models.BooleanField(default=False, db_default=False)  # raw inserts (notify_many) leave it out
     last_error = models.TextField(blank=True, default="")
     event_id = models.CharField(max_length=100, blank=True, default="")
     fallback_channel = models.CharField(max_length=10, choices=Channel.choices, blank=True, default="")

@@ -12,6 +12,8 @@ from dictamesh import ratelimit
 
 
 def take(channel: str, address: str) -> float:
+    """0 when the notification may go now, else the seconds until its slot, reserved for it: a waiting
+    notification is scheduled once for that moment and then goes without asking again (never polled)."""
     return ratelimit.take(
-        "notify", f"{channel}:{address}", per_minute=settings.DICTAMESH_NOTIFY_RATE_PER_MINUTE
+        "notify", f"{channel}:{address}", per_minute=settings.DICTAMESH_NOTIFY_RATE_PER_MINUTE, reserve=True
     )

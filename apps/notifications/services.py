@@ -243,13 +243,15 @@ def deliver_many(*, notification_ids: list[int]) -> dict[int, float]:
         )
         attempts, tried = [], []
         for row in rows:
-            if row.priority != Priority.CRITICAL:
+            if row.priority != Priority.CRITICAL and not row.rate_slot:
                 wait = rate_limit.take(row.channel, row.address)
-                if wait:  # over the recipient's rate on this channel: it waits for a token (never dropped)
+                if wait:  # over the recipient's rate: it waits for the slot reserved for it (never dropped)
                     row.next_attempt_at = timezone.now() + timedelta(seconds=wait)
+                    row.rate_slot = True
                     waits[row.pk] = wait
                     tried.append(row)
                     continue
+            row.rate_slot = False
             row.attempts += 1
             started = time.perf_counter()
             try:
@@ -293,9 +295,11 @@ def _save_states(rows: list[Notification]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {Notification._meta.db_table} AS n SET status = v.status, attempts = v.attempts,"  # noqa: S608 - constants
-            " sent_at = v.sent_at, next_attempt_at = v.next_attempt_at, last_error = v.last_error"
+            " sent_at = v.sent_at, next_attempt_at = v.next_attempt_at, last_error = v.last_error,"
+            " rate_slot = v.rate_slot"
             " FROM unnest(%s::bigint[], %s::varchar[], %s::smallint[], %s::timestamptz[], %s::timestamptz[],"
-            " %s::text[]) AS v(id, status, attempts, sent_at, next_attempt_at, last_error) WHERE n.id = v.id",
+            " %s::text[], %s::boolean[]) AS v(id, status, attempts, sent_at, next_attempt_at, last_error, rate_slot)"
+            " WHERE n.id = v.id",
             [
                 [r.pk for r in rows],
                 [r.status for r in rows],
@@ -303,6 +307,7 @@ def _save_states(rows: list[Notification]) -> None:
                 [r.sent_at for r in rows],
                 [r.next_attempt_at for r in rows],
                 [r.last_error for r in rows],
+                [r.rate_slot for r in rows],
             ],
         )
 

@@ -147,3 +147,30 @@ def test_digests_group_what_waited_its_period(db, smtp):
     assert len(smtp.messages) == 1 and smtp.messages[0].rcpt_tos == ["dora@example.com"]
     critical = _notify(channel="email", address=user.email, user=user, dedup_key="d-now", priority="critical")
     assert critical.digest == ""  # critical ones are never held for a digest
+
+
+def test_waiting_notifications_are_scheduled_once_each_for_their_own_slot(db, receiver, settings):
+    """Over a recipient's rate, each notification is told when its own slot comes (reserved for it, a token
+    interval after the previous one) and goes then without asking the bucket again: nothing polls."""
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    cache.delete_pattern("dictamesh:bucket:notify:*")
+    settings.DICTAMESH_NOTIFY_RATE_PER_MINUTE = 6  # a token every 10 s, 6 at once
+    rows = [_notify(channel="webhook", address=receiver.url, dedup_key=f"slot{i}") for i in range(10)]
+    waits = [services.deliver(notification_id=r.pk) for r in rows]
+    assert waits[:6] == [None] * 6 and len(receiver.requests) == 6
+    later = waits[6:]
+    assert all(b - a > 8 for a, b in zip(later, later[1:], strict=False)), later  # one interval apart each
+    assert 0 < later[0] <= 11 and later[-1] <= 41
+    # asked again before their time (the sweep, a redelivered task): nothing is tried, no token is taken
+    assert all(services.deliver(notification_id=r.pk) is None for r in rows[6:])
+    assert (
+        Notification.objects.filter(pk__in=[r.pk for r in rows[6:]], attempts=0, rate_slot=True).count() == 4
+    )
+    # when a slot comes, its notification goes without asking the bucket (whose tokens others reserved)
+    Notification.objects.filter(pk=rows[6].pk).update(next_attempt_at=timezone.now())
+    assert services.deliver(notification_id=rows[6].pk) is None and len(receiver.requests) == 7
+    sent = Notification.objects.get(pk=rows[6].pk)
+    assert sent.status == "sent" and sent.rate_slot is False
+    cache.delete_pattern("dictamesh:bucket:notify:*")
