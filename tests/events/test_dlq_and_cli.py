@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import queue
 import subprocess
 import sys
 import threading
@@ -92,7 +94,14 @@ def test_events_tail_prints_decoded_events(stream):
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(5)  # joins the group and starts at the end of the topic
+    # wait (with a deadline, never a fixed sleep) until it has joined and knows where each partition starts
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in tail.stderr], daemon=True).start()
+    deadline, said = time.monotonic() + 90, []
+    while not any(line.startswith("ready:") for line in said) and time.monotonic() < deadline:
+        with contextlib.suppress(queue.Empty):
+            said.append(lines.get(timeout=1))
+    assert any(line.startswith("ready:") for line in said), said
 
     def publish_later():
         publish_many(
@@ -108,8 +117,8 @@ def test_events_tail_prints_decoded_events(stream):
     worker = threading.Thread(target=publish_later)
     worker.start()
     worker.join()
-    out, err = tail.communicate(timeout=90)
-    assert tail.returncode == 0, err
+    assert tail.wait(timeout=90) == 0, said  # stderr is read by the thread; stdout holds two events
+    out = tail.stdout.read()
     decoder = json.JSONDecoder()
     printed, index = [], 0
     while index < len(out.strip()):

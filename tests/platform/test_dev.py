@@ -229,6 +229,8 @@ def test_a_taken_port_is_a_clear_error_not_a_hang(data_dir):
                 str(free_port()),
                 "--kafka-port",
                 str(free_port()),
+                "--demo-source-port",  # never the fixed default: `make run` may hold it
+                str(free_port()),
             ],
             cwd=ROOT,
             env=_clean_env(data_dir),

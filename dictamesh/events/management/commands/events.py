@@ -82,13 +82,29 @@ class Command(BaseCommand):
         )
         stopped = []
         previous = signal.signal(signal.SIGINT, lambda *_: stopped.append(True))
-        consumer.subscribe(topics)
+        assigned: list = []
+
+        def on_assign(consumer_, partitions) -> None:
+            """Start where each partition ends now (asked of the broker, not left to a later fetch), so that
+            once assigned, whatever is published is shown."""
+            if not from_beginning:
+                for partition in partitions:
+                    partition.offset = consumer_.get_watermark_offsets(partition, timeout=10)[1]
+            consumer_.assign(partitions)
+            assigned.extend(partitions)
+
+        consumer.subscribe(topics, on_assign=on_assign)
         self.stderr.write(f"tailing {', '.join(topics)} (Ctrl-C stops)")
+        ready = False
         shown = 0
         deadline = time.monotonic() + timeout if timeout else None
         try:
             while not stopped and (deadline is None or time.monotonic() < deadline):
                 record = consumer.poll(0.5)
+                if assigned and not ready:  # every partition's starting offset is set: from now on, shown
+                    ready = True
+                    self.stderr.write(f"ready: {len(assigned)} partition(s) assigned")
+                    self.stderr.flush()
                 if record is None or record.error():
                     continue
                 try:
