@@ -12,6 +12,7 @@ import pytest
 from django.db import connection, transaction
 
 from dictamesh.db import dumps, in_parallel, insert_rows, jsonable
+from tests.conftest import wait_until
 
 WHEN = dt.datetime(2026, 11, 26, 10, 30, 15, 123456, tzinfo=dt.UTC)
 probe: contextvars.ContextVar[str] = contextvars.ContextVar("probe", default="unset")
@@ -58,10 +59,14 @@ def test_batches_run_on_their_own_connections_with_the_callers_context():
             assert pids > 1
             cursor.execute("SELECT pg_backend_pid()")
             assert cursor.fetchone()[0] not in _batch_pids(cursor)
-            cursor.execute(  # every thread closed its connection
-                "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", [list(_batch_pids(cursor))]
-            )
-            assert cursor.fetchone()[0] == 0
+            pids = list(_batch_pids(cursor))
+
+            def gone() -> bool:  # every thread closed its connection; a backend ends a moment after its close
+                cursor.execute("SELECT pg_stat_clear_snapshot()")
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", [pids])
+                return cursor.fetchone()[0] == 0
+
+            assert wait_until(gone, timeout=30)
     finally:
         probe.reset(token)
         with connection.cursor() as cursor:
