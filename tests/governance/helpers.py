@@ -25,6 +25,19 @@ def person(name: str, *, staff: bool = False, superuser: bool = False, groups=()
     return bearer(api_token_create(user=user, name="test").clear)
 
 
+def admin_steward(client, name: str = "stella"):
+    """``client`` signed in to the admin as a staff member with the catalog's view and change permissions
+    (no governance policy of its own)."""
+    from django.contrib.auth.models import Permission
+
+    user = user_ensure(username=name)
+    user.is_staff = True
+    user.save()
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="catalog"))
+    client.force_login(user)
+    return client
+
+
 def entity(key: str, *, classification: str = "internal", domain: str = "sales", **fields) -> dict:
     return {
         "source": "crm",

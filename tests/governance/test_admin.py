@@ -4,14 +4,13 @@ classifications; the entity admin shows a steward only what governance lets it r
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Permission
 
 from apps.catalog.models import Entity
 from apps.governance import classification
 from apps.governance.models import FieldClassification, Policy
 from dictamesh.auth.services import user_ensure
 from dictamesh.events.models import EventLog
-from tests.governance.helpers import EMAIL, make_world, urn
+from tests.governance.helpers import EMAIL, admin_steward, make_world, urn
 
 
 @pytest.fixture
@@ -23,12 +22,7 @@ def root(db, client):
 @pytest.fixture
 def steward(db, client):
     """A staff member with the catalog's view and change permissions, and no governance policy."""
-    user = user_ensure(username="stella")
-    user.is_staff = True
-    user.save()
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="catalog"))
-    client.force_login(user)
-    return client
+    return admin_steward(client)
 
 
 def test_policies_are_validated_and_versioned_in_the_admin(root):

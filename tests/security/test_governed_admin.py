@@ -4,23 +4,16 @@ a staff member whom a policy denies ``manage`` cannot change owners, tags or cla
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Permission
 
 from apps.catalog.models import Entity
-from dictamesh.auth.services import user_ensure
-from tests.governance.helpers import policy, urn
+from tests.governance.helpers import admin_steward, policy, urn
 
 
 @pytest.fixture
 def denied_steward(world, client):
     policy(client, world["root"], name="no-manage-for-stella", effect="deny", actors=["user:stella"],
            actions=["manage"], resources=["entity"])  # fmt: skip
-    user = user_ensure(username="stella")
-    user.is_staff = True
-    user.save()
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="catalog"))
-    client.force_login(user)
-    return client
+    return admin_steward(client)
 
 
 def test_bulk_actions_cannot_assign_owners_tags_or_classifications(denied_steward):
