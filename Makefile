@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint constraints docs-config clean
+.PHONY: run test bench install lint constraints docs-config clean
 
 $(STAMP): requirements/base.txt requirements/embedded.txt requirements/dev.txt requirements/prod.txt requirements/constraints.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ run: install
 ## run the whole test suite against services of its own (or DATABASE_URL / REDIS_URL / KAFKA_BOOTSTRAP_SERVERS)
 test: install
 	$(VENV)/bin/dictamesh test
+
+## every headline benchmark at a small scale (about 6 minutes), against its target and the last recorded figure
+bench: install
+	$(PY) benchmarks/bench.py
 
 lint: install
 	$(VENV)/bin/ruff check .
