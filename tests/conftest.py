@@ -63,7 +63,9 @@ def fresh_registry_caches():
     def clear():
         selectors._PARSED.clear()
         cache.delete_pattern("schemas.*")
-        for registry_cache in (selectors.SCHEMA_CACHE, selectors.SUBJECT_CACHE, selectors.CONFIG_CACHE):
+        for registry_cache in (
+            selectors.SCHEMA_CACHE, selectors.SUBJECT_CACHE, selectors.CONFIG_CACHE, selectors.SCHEMA_SUBJECTS_CACHE
+        ):  # fmt: skip
             registry_cache.clear_local()
 
     clear()

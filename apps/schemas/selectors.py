@@ -120,20 +120,30 @@ def schema_versions(schema_id: int, *, deleted: bool = False) -> list[tuple[str,
     return list(qs.order_by("subject__name", "version").values_list("subject__name", "version"))
 
 
+SCHEMA_SUBJECTS_CACHE = TwoLevelCache("schemas.schema_subjects", l1_size=lambda: 4096, l1_ttl=lambda: 300)
+
+
 def schema_subjects(schema_id: int, *, deleted: bool = False) -> list[str]:
-    """The subjects that use a schema (one statement: governance asks it on every read by id)."""
+    """The subjects that use a schema (one statement). With ``deleted`` (what governance asks on every read
+    by id) cached: a schema id gains a subject only when a version is registered with it and loses one only
+    when a version is deleted for good, and both drop the entry in every process
+    (``services._schema_subjects_changed``)."""
     from django.db import connection
 
     schema_get(schema_id)
-    live = "" if deleted else " AND v.deleted_at IS NULL"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT DISTINCT s.name FROM dictamesh_schemas_version v"  # noqa: S608 - constants only
-            " JOIN dictamesh_schemas_subject s ON s.id = v.subject_id"
-            f" WHERE v.schema_id = %s{live}",
-            [schema_id],
-        )
-        return sorted(row[0] for row in cursor.fetchall())
+
+    def load() -> list[str]:
+        live = "" if deleted else " AND v.deleted_at IS NULL"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT DISTINCT s.name FROM dictamesh_schemas_version v"  # noqa: S608 - constants only
+                " JOIN dictamesh_schemas_subject s ON s.id = v.subject_id"
+                f" WHERE v.schema_id = %s{live}",
+                [schema_id],
+            )
+            return sorted(row[0] for row in cursor.fetchall())
+
+    return SCHEMA_SUBJECTS_CACHE.get(str(schema_id), load, ttl=3600) if deleted else load()
 
 
 def referenced_by(name: str, spec: str | int) -> list[int]:

@@ -121,6 +121,10 @@ def _subject_changed(subject: str) -> None:
     selectors.SUBJECT_CACHE.drop([subject])
 
 
+def _schema_subjects_changed(schema_ids: list[int]) -> None:
+    selectors.SCHEMA_SUBJECTS_CACHE.drop([str(pk) for pk in schema_ids])
+
+
 def _settings_changed(subject: str) -> None:
     selectors.CONFIG_CACHE.drop([selectors.settings_key(subject)])
 
@@ -364,6 +368,7 @@ def _store(
             [version, subject.pk, subject.pk, version, schema.pk, actor],
         )
     _subject_changed(subject.name)
+    _schema_subjects_changed([schema.pk])
     publish_many(
         [
             Change(
@@ -521,7 +526,9 @@ def version_delete(
 
 
 def _drop_orphans(schema_ids: list[int]) -> None:
-    """Schemas no version uses any more are gone for good (their id answers 40403)."""
+    """Schemas no version uses any more are gone for good (their id answers 40403); the others lost a
+    subject's version."""
+    _schema_subjects_changed(schema_ids)
     gone = list(Schema.objects.filter(pk__in=schema_ids, versions__isnull=True).values_list("pk", flat=True))
     if gone:
         Schema.objects.filter(pk__in=gone).delete()
