@@ -9,12 +9,15 @@ the request ends (``flush``).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from cachetools import LRUCache
 from django.contrib.auth import get_user_model
 from django.db import connection
 
+from dictamesh.cache import TwoLevelCache
 from dictamesh.errors import NotFound, PermissionDenied
 
 from . import engine, masking
@@ -33,11 +36,10 @@ class FieldInfo:
         return bool(self.categories) or self.classification in SENSITIVE_CLASSIFICATIONS
 
 
-def _actor_query() -> str:
+def _members_query() -> str:
     groups = get_user_model().groups.through._meta.db_table
     return (
-        "SELECT (SELECT version FROM dictamesh_governance_policy_state WHERE id = 1),"  # noqa: S608 - table names
-        f" ARRAY(SELECT g.name FROM {groups} ug JOIN auth_group g ON g.id = ug.group_id WHERE ug.user_id = %s),"
+        f"SELECT ARRAY(SELECT g.name FROM {groups} ug JOIN auth_group g ON g.id = ug.group_id WHERE ug.user_id = %s),"  # noqa: S608 - table names
         " ARRAY(SELECT r.name FROM dictamesh_governance_role r WHERE EXISTS (SELECT 1 FROM"
         " dictamesh_governance_role_user ru WHERE ru.role_id = r.id AND ru.user_id = %s) OR EXISTS (SELECT 1"
         f" FROM dictamesh_governance_role_group rg JOIN {groups} ug ON ug.group_id = rg.group_id"
@@ -45,11 +47,43 @@ def _actor_query() -> str:
     )
 
 
-def _version() -> int:
+def _version_from_database() -> int | None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT version FROM dictamesh_governance_policy_state WHERE id = 1")
         row = cursor.fetchone()
-    return row[0] if row else 0
+    return row[0] if row else None
+
+
+# The policy version, in every process: read from the database only when it moved. Every bump drops it in
+# every process (services.policy_version_bump: now, and again when its transaction commits), so a change
+# is in force at the next request; should Redis fail, each request reads the database as before.
+VERSION_CACHE = TwoLevelCache("governance.version", l1_size=lambda: 4, l1_ttl=lambda: 30)
+# A user's groups and roles at a policy version: every change to them moves the version (the governance
+# app's signal handlers and role services), so an entry is never stale, and one query fills it.
+_MEMBERS: LRUCache = LRUCache(maxsize=20_000)
+_MEMBERS_LOCK = threading.Lock()
+
+
+def _version() -> int:
+    try:
+        found = VERSION_CACHE.get("current", _version_from_database, ttl=3600)
+    except Exception:  # noqa: BLE001 - Redis down: the database answers
+        found = _version_from_database()
+    return found or 0
+
+
+def _members(user_id: int, version: int) -> tuple[frozenset[str], frozenset[str]]:
+    key = (user_id, version)
+    with _MEMBERS_LOCK:
+        found = _MEMBERS.get(key)
+    if found is None:
+        with connection.cursor() as cursor:
+            cursor.execute(_members_query(), [user_id, user_id, user_id])
+            groups, roles = cursor.fetchone()
+        found = (frozenset(groups), frozenset(roles))
+        with _MEMBERS_LOCK:
+            _MEMBERS[key] = found
+    return found
 
 
 @dataclass
@@ -87,17 +121,16 @@ class Access:
         elif user is None or not user.is_authenticated:
             self._actor, version = ANONYMOUS, _version()
         else:
-            with connection.cursor() as cursor:
-                cursor.execute(_actor_query(), [user.pk, user.pk, user.pk])
-                version, groups, roles = cursor.fetchone()
+            version = _version()
+            groups, roles = _members(user.pk, version)
             self._actor = Actor(
                 username=user.get_username(),
                 user_id=user.pk,
                 authenticated=True,
                 superuser=bool(user.is_superuser),
                 staff=bool(user.is_staff),
-                groups=frozenset(groups),
-                roles=frozenset(roles),
+                groups=groups,
+                roles=roles,
             )
         self._policies = engine.policy_set(version or 0)
 

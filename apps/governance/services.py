@@ -3,6 +3,7 @@ an event on ``dictamesh.governance.policy.v1``), and field classifications."""
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -32,6 +33,8 @@ POLICY_FIELDS = (
     "mask",
     "enabled",
 )
+
+logger = logging.getLogger("dictamesh.governance")
 
 
 def policy_state(policy: Policy) -> dict[str, Any]:
@@ -144,6 +147,12 @@ def policy_version_bump() -> None:
             " VALUES (1, nextval('dictamesh_governance_policy_version_seq'))"
             " ON CONFLICT (id) DO UPDATE SET version = excluded.version"
         )
+    from .access import VERSION_CACHE
+
+    try:
+        VERSION_CACHE.drop(["current"])  # every process reads the new version at its next request
+    except Exception:  # noqa: BLE001 - Redis down: processes read the database while it is (access._version)
+        logger.warning("could not broadcast the policy version", exc_info=True)
 
 
 def _actor(actor: str | None) -> str:
@@ -242,6 +251,7 @@ def _members(data: dict, errors: dict) -> tuple[list | None, list | None]:
 @transaction.atomic
 def role_save(*, name: str, data: Any, create: bool, actor: str | None = None) -> Role:
     """Create a role, or replace its description and members (the ones named)."""
+    policy_version_bump()  # roles are inputs of every decision: the actor caches move on
     if not isinstance(data, dict):
         raise ValidationError("A role is a JSON object.", fields={"body": "object"})
     unknown = sorted(set(data) - {"name", "description", "users", "groups"})
@@ -285,6 +295,7 @@ def role_save(*, name: str, data: Any, create: bool, actor: str | None = None) -
 @transaction.atomic
 def role_recorded(*, role: Role, actor: str | None = None) -> None:
     """An event for a role the admin saved (its members change in the admin's own transaction)."""
+    policy_version_bump()  # roles are inputs of every decision: the actor caches move on
     after = role_state(role)
     publish(
         type=events.ROLE_CHANGED,
@@ -299,6 +310,7 @@ def role_recorded(*, role: Role, actor: str | None = None) -> None:
 @transaction.atomic
 def role_delete(*, name: str, actor: str | None = None) -> None:
     role = Role.objects.filter(name=name).first()
+    policy_version_bump()  # roles are inputs of every decision: the actor caches move on
     if role is None:
         raise NotFound(f"No role {name}.")
     before = role_state(role)
