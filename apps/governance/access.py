@@ -57,7 +57,7 @@ def _version_from_database() -> int | None:
 # The policy version, in every process: read from the database only when it moved. Every bump drops it in
 # every process (services.policy_version_bump: now, and again when its transaction commits), so a change
 # is in force at the next request; should Redis fail, each request reads the database as before.
-VERSION_CACHE = TwoLevelCache("governance.version", l1_size=lambda: 4, l1_ttl=lambda: 30)
+VERSION_CACHE = TwoLevelCache("governance.version", l1_size=lambda: 4, l1_ttl=lambda: 5)
 # A user's groups and roles at a policy version: every change to them moves the version (the governance
 # app's signal handlers and role services), so an entry is never stale, and one query fills it.
 _MEMBERS: LRUCache = LRUCache(maxsize=20_000)
