@@ -13,6 +13,7 @@ from dictamesh.events.models import OutboxMessage
 from dictamesh.events.outbox import Change, publish_many
 from dictamesh.events.relay import OutboxRelay
 from dictamesh.events.topics import Topic
+from tests.conftest import wait_until
 from tests.events.conftest import events_of, read_topic
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -132,8 +133,18 @@ def test_the_relay_command_publishes_on_commit_and_stops_on_sigterm(stream):
         [sys.executable, "manage.py", "run_outbox_relay"], cwd=Path(__file__).resolve().parents[2], env=env
     )
     try:
-        time.sleep(3)  # listening
-        assert relay.poll() is None
+
+        def listening() -> bool:  # its listener connection has run LISTEN (a deadline, never a fixed sleep)
+            assert relay.poll() is None, "the relay stopped"
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_stat_clear_snapshot()")
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'dictamesh-%%-listen'"
+                    " AND query ILIKE 'LISTEN%%' AND pid <> pg_backend_pid()"
+                )
+                return cursor.fetchone()[0] > 0
+
+        assert wait_until(listening, timeout=60), "the relay never listened"
         _publish(stream, 50, keys=5)
         deadline = time.monotonic() + 15
         while OutboxMessage.objects.filter(sent_at__isnull=True).exists():
