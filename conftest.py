@@ -11,12 +11,14 @@ import pytest
 def fresh_access_caches():
     """The cached policy version and memberships (governance.access) outlive a test's rolled-back database,
     where the version goes back and user ids restart (in production the version only ever moves forward):
-    every test starts without them."""
+    every test starts without them, and without the schema owners each process caches (catalog.caching)."""
     from django.core.cache import cache
 
+    from apps.catalog.caching import SCHEMA_OWNERS_CACHE
     from apps.governance import access
 
     def clear():
+        SCHEMA_OWNERS_CACHE.clear_local()
         access.VERSION_CACHE.clear_local()
         with access._MEMBERS_LOCK:
             access._MEMBERS.clear()
@@ -26,3 +28,11 @@ def fresh_access_caches():
     clear()
     yield
     clear()
+
+
+@pytest.fixture
+def client():
+    """Django's test client, dispatching each request as the WSGI application does (tests/served.py)."""
+    from tests.served import ServedClient
+
+    return ServedClient()

@@ -5,12 +5,18 @@ deletes from L2 and broadcasts on a Redis pub/sub channel; every process that ha
 listener thread that drops those keys from its L1. Should the listener lose its connection (messages may
 have been missed), it clears its whole L1 before listening again; L1's own TTL bounds staleness in any case.
 
+A cache made with ``shared=False`` has no L2: each process fills its L1 from the loader, and invalidations
+are only broadcast. With ``generation()`` taken before loading and given to ``put_many``, a value loaded
+while an invalidation arrived is not stored: for values a security decision rests on, where even the race
+of a read with a write must not leave a stale entry behind.
+
 Metrics: ``dictamesh_cache_hits_total{cache,level}``, ``dictamesh_cache_misses_total{cache}``,
 ``dictamesh_cache_evictions_total{cache,reason}`` (lru, invalidated).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -32,6 +38,12 @@ MISSES = Counter("dictamesh_cache_misses_total", "Cache misses (the loader ran).
 EVICTIONS = Counter("dictamesh_cache_evictions_total", "Entries dropped from L1.", ["cache", "reason"])
 
 
+@functools.cache
+def _counter(metric: Counter, *labels: str):
+    """A labelled child, found once (labelling costs more than counting, and a read counts at every hit)."""
+    return metric.labels(*labels)
+
+
 class _CountingTTLCache(TTLCache):
     def __init__(self, name: str, maxsize: int, ttl: float):
         super().__init__(maxsize=maxsize, ttl=ttl)
@@ -39,13 +51,17 @@ class _CountingTTLCache(TTLCache):
 
     def popitem(self):
         item = super().popitem()
-        EVICTIONS.labels(self._name, "lru").inc()
+        _counter(EVICTIONS, self._name, "lru").inc()
         return item
 
 
 class TwoLevelCache:
-    def __init__(self, name: str, *, l1_size: Callable[[], int], l1_ttl: Callable[[], float]):
+    def __init__(
+        self, name: str, *, l1_size: Callable[[], int], l1_ttl: Callable[[], float], shared: bool = True
+    ):
         self.name = name
+        self.shared = shared
+        self._generation = 0  # moves whenever entries may have been dropped from this process's L1
         self._l1_size = l1_size
         self._l1_ttl = l1_ttl
         self._l1: _CountingTTLCache | None = None
@@ -92,8 +108,7 @@ class TwoLevelCache:
                     self._on_message(message.get("data"))
             except Exception:  # the connection dropped: we may have missed invalidations
                 logger.warning("cache invalidation listener lost Redis; clearing L1", exc_info=True)
-                if self._l1 is not None:
-                    self._l1.clear()
+                self.clear_local()
                 ready.set()
                 time.sleep(1.0)
 
@@ -106,9 +121,10 @@ class TwoLevelCache:
             return
         for key in payload.get("keys", []):
             with self._lock:
+                self._generation += 1
                 dropped = self._l1.pop(key, _MISSING) is not _MISSING
             if dropped:
-                EVICTIONS.labels(self.name, "invalidated").inc()
+                _counter(EVICTIONS, self.name, "invalidated").inc()
 
     # -- reads and writes ----------------------------------------------------------------------------
     def _l2_key(self, key: str) -> str:
@@ -125,20 +141,21 @@ class TwoLevelCache:
             with self._lock:  # cachetools caches are not thread-safe (a web worker's threads share them)
                 value = local.get(key, _MISSING)
             if value is not _MISSING:
-                HITS.labels(self.name, "l1").inc()
+                _counter(HITS, self.name, "l1").inc()
                 return value
-        value = django_cache.get(self._l2_key(key), _MISSING)
+        value = django_cache.get(self._l2_key(key), _MISSING) if self.shared else _MISSING
         if value is not _MISSING:
-            HITS.labels(self.name, "l2").inc()
+            _counter(HITS, self.name, "l2").inc()
         else:
-            MISSES.labels(self.name).inc()
+            _counter(MISSES, self.name).inc()
             value = loader()
             if value is None:
                 return None
             seconds = ttl(value) if callable(ttl) else ttl
             if seconds <= 0:
                 return value
-            django_cache.set(self._l2_key(key), value, seconds)
+            if self.shared:
+                django_cache.set(self._l2_key(key), value, seconds)
         if local is not None:
             with self._lock:
                 local[key] = value
@@ -156,16 +173,12 @@ class TwoLevelCache:
         keys = list(dict.fromkeys(keys))
         if not keys:
             return
-        if self._l1 is not None:
-            for key in keys:
-                with self._lock:
-                    dropped = self._l1.pop(key, _MISSING) is not _MISSING
-                if dropped:
-                    EVICTIONS.labels(self.name, "invalidated").inc()
+        self._drop_local(keys)
         from django_redis import get_redis_connection
 
         pipe = get_redis_connection("default").pipeline(transaction=False)  # one round trip for it all
-        pipe.delete(*[django_cache.make_key(self._l2_key(k)) for k in keys])
+        if self.shared:
+            pipe.delete(*[django_cache.make_key(self._l2_key(k)) for k in keys])
         for start in range(0, len(keys), 500):
             pipe.publish(CHANNEL, json.dumps({"cache": self.name, "keys": keys[start : start + 500]}))
         pipe.execute()
@@ -177,12 +190,12 @@ class TwoLevelCache:
             with self._lock:
                 value = local.get(key, _MISSING)
             if value is not _MISSING:
-                HITS.labels(self.name, "l1").inc()
+                _counter(HITS, self.name, "l1").inc()
                 return value
-        value = django_cache.get(self._l2_key(key), _MISSING)
+        value = django_cache.get(self._l2_key(key), _MISSING) if self.shared else _MISSING
         if value is _MISSING:
             return None
-        HITS.labels(self.name, "l2").inc()
+        _counter(HITS, self.name, "l2").inc()
         if local is not None:
             with self._lock:
                 local[key] = value
@@ -204,36 +217,45 @@ class TwoLevelCache:
                     else:
                         found[key] = value
             if found:
-                HITS.labels(self.name, "l1").inc(len(found))
-        if rest:
+                _counter(HITS, self.name, "l1").inc(len(found))
+        if rest and not self.shared:
+            _counter(MISSES, self.name).inc(len(rest))
+        elif rest:
             l2 = django_cache.get_many([self._l2_key(k) for k in rest])
             hits = {k: l2[self._l2_key(k)] for k in rest if self._l2_key(k) in l2}
             if hits:
-                HITS.labels(self.name, "l2").inc(len(hits))
+                _counter(HITS, self.name, "l2").inc(len(hits))
                 if local is not None:
                     with self._lock:
                         local.update(hits)
             if len(hits) < len(rest):
-                MISSES.labels(self.name).inc(len(rest) - len(hits))
+                _counter(MISSES, self.name).inc(len(rest) - len(hits))
             found.update(hits)
         return found
 
-    def put_many(self, values: dict[str, tuple[Any, int]]) -> None:
-        """Store ``{key: (value, ttl seconds)}`` in L2 (one call per TTL) and this process's L1."""
-        by_ttl: dict[int, dict[str, Any]] = {}
-        for key, (value, ttl) in values.items():
-            if ttl > 0:
-                by_ttl.setdefault(ttl, {})[self._l2_key(key)] = value
-        for ttl, mapping in by_ttl.items():
-            django_cache.set_many(mapping, ttl)
+    def put_many(self, values: dict[str, tuple[Any, int]], *, generation: int | None = None) -> None:
+        """Store ``{key: (value, ttl seconds)}`` in L2 (one call per TTL) and this process's L1. With
+        ``generation`` (taken before the values were loaded), nothing is stored if it has moved since."""
+        if generation is not None and generation != self._generation:
+            return
+        if self.shared:
+            by_ttl: dict[int, dict[str, Any]] = {}
+            for key, (value, ttl) in values.items():
+                if ttl > 0:
+                    by_ttl.setdefault(ttl, {})[self._l2_key(key)] = value
+            for ttl, mapping in by_ttl.items():
+                django_cache.set_many(mapping, ttl)
         local = self._local()
         if local is not None:
             with self._lock:
+                if generation is not None and generation != self._generation:
+                    return
                 local.update({k: v for k, (v, ttl) in values.items() if ttl > 0})
 
     def put(self, key: str, value: Any, *, ttl: int) -> None:
         """Store a value known to be current (call it after commit) in L2 and this process's L1."""
-        django_cache.set(self._l2_key(key), value, ttl)
+        if self.shared:
+            django_cache.set(self._l2_key(key), value, ttl)
         local = self._local()
         if local is not None:
             with self._lock:
@@ -251,13 +273,27 @@ class TwoLevelCache:
         if not connection.in_atomic_block:
             self.invalidate(keys)
             return
-        django_cache.delete_many([self._l2_key(k) for k in keys])
-        if self._l1 is not None:
-            with self._lock:
-                for key in keys:
-                    self._l1.pop(key, None)
+        if self.shared:
+            django_cache.delete_many([self._l2_key(k) for k in keys])
+        self._drop_local(keys)
         transaction.on_commit(lambda: self.invalidate(keys), robust=True)  # Redis down: L1 TTL bounds it
 
+    def _drop_local(self, keys: list[str]) -> None:
+        with self._lock:
+            self._generation += 1
+            if self._l1 is None:
+                return
+            dropped = sum(self._l1.pop(key, _MISSING) is not _MISSING for key in keys)
+        if dropped:
+            _counter(EVICTIONS, self.name, "invalidated").inc(dropped)
+
+    def generation(self) -> int:
+        """A number that moves whenever entries may have left this process's L1 (see ``put_many``)."""
+        self._local()  # the listener runs before the caller loads: no invalidation can slip past unseen
+        return self._generation
+
     def clear_local(self) -> None:
-        if self._l1 is not None:
-            self._l1.clear()
+        with self._lock:
+            self._generation += 1
+            if self._l1 is not None:
+                self._l1.clear()

@@ -16,6 +16,17 @@ ENTITY_CACHE = TwoLevelCache(
     l1_size=lambda: settings.DICTAMESH_CATALOG_L1_SIZE,
     l1_ttl=lambda: settings.DICTAMESH_CATALOG_L1_TTL_SECONDS,
 )
+# {schema subject: the live entities whose data contract it is} (catalog.public.schema_owners): what the
+# registry's governance decides on at every read. In each process's memory only (no L2: a value loaded while
+# a write committed is never stored, see dictamesh.cache). Every write that may change it drops the subjects
+# it names before and after (services: creates, updates, deletes; signals: a domain or source renamed), here
+# at once and in every process when it commits; the entity events drop them again (consumers).
+SCHEMA_OWNERS_CACHE = TwoLevelCache(
+    "catalog.schema_owners",
+    l1_size=lambda: settings.DICTAMESH_CATALOG_L1_SIZE,
+    l1_ttl=lambda: settings.DICTAMESH_CATALOG_L1_TTL_SECONDS,
+    shared=False,
+)
 
 
 def cached_entity_state(urn: str, loader) -> dict | None:
@@ -51,3 +62,21 @@ def invalidate_entities(urns: list[str]) -> None:
     CacheStatus.objects.filter(entity__urn__in=urns).update(
         invalidations=F("invalidations") + 1, last_invalidated_at=timezone.now(), fresh_until=None
     )
+
+
+def drop_schema_owners(subjects) -> None:
+    """Drop the cached owners of ``subjects`` (blank ones are no subject): now in this process and L2, and
+    in every process once the transaction commits (``TwoLevelCache.drop``)."""
+    named = sorted({s for s in subjects if s})
+    if named:
+        SCHEMA_OWNERS_CACHE.drop(named)
+
+
+def drop_schema_owners_of(*, domain_id: int | None = None, source_id: int | None = None) -> None:
+    """A domain or source system changed (its name is in every EntityRef of its entities): drop the subjects
+    of its entities."""
+    from .models import Entity
+
+    rows = Entity.objects.exclude(schema_subject="")
+    rows = rows.filter(domain_id=domain_id) if domain_id is not None else rows.filter(source_id=source_id)
+    drop_schema_owners(rows.values_list("schema_subject", flat=True).distinct())

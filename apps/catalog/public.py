@@ -190,13 +190,35 @@ WHERE e.schema_subject = ANY(%s) AND e.deleted_at IS NULL
 
 
 def schema_owners(*, subjects: list[str]) -> dict[str, list[EntityRef]]:
-    """{subject: the live entities whose data contract it is} (one statement, by the subject's partial
-    index: the schema registry asks it on every governed read, so it stays off the ORM)."""
+    """{subject: the live entities whose data contract it is}. The schema registry asks it on every governed
+    read, so it is cached per subject in each process (``caching.SCHEMA_OWNERS_CACHE``, dropped by every
+    write that changes it) and a miss is one statement by the subject's partial index, off the ORM. Inside
+    a transaction nothing is stored (it may see writes that are then rolled back)."""
+    from django.db import connection
+
+    from .caching import SCHEMA_OWNERS_CACHE
+
+    subjects = list(dict.fromkeys(subjects))
+    if not subjects:
+        return {}
+    generation = SCHEMA_OWNERS_CACHE.generation()
+    cached = SCHEMA_OWNERS_CACHE.get_many(subjects)
+    missing = [s for s in subjects if s not in cached]
+    if missing:
+        loaded = _schema_owners_loaded(missing)
+        fresh = {s: tuple(loaded.get(s, ())) for s in missing}
+        if not connection.in_atomic_block:
+            SCHEMA_OWNERS_CACHE.put_many(
+                {s: (refs, 3600) for s, refs in fresh.items()}, generation=generation
+            )
+        cached.update(fresh)
+    return {s: list(cached[s]) for s in subjects if cached.get(s)}
+
+
+def _schema_owners_loaded(subjects: list[str]) -> dict[str, list[EntityRef]]:
     from django.db import connection
 
     found: dict[str, list[EntityRef]] = {}
-    if not subjects:
-        return found
     with connection.cursor() as cursor:
         cursor.execute(SCHEMA_OWNERS_SQL, [list(subjects)])
         for subject, pk, urn, type_, name, domain, source, classification, tags, owners in cursor.fetchall():

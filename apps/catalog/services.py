@@ -24,7 +24,7 @@ from dictamesh.events.context import current_actor
 from dictamesh.events.outbox import Change
 
 from . import events
-from .caching import invalidate_entities
+from .caching import drop_schema_owners, invalidate_entities
 from .inputs import clean_changes, identify
 from .models import Domain, Entity, EntityOwner, SourceSystem
 from .rows import CREATE_COLUMNS, UPDATE_COLUMNS, new_row, remember_name_words, row
@@ -382,6 +382,10 @@ def _upsert_batch(
             plan.index, entity.urn, change, entity.version, id=entity.pk, entity=entity
         )
     publish_many(changes)
+    drop_schema_owners(  # the subjects these entities are (or were) the data contract of
+        [new["schema_subject"] for _, new, _ in creates]
+        + [s for _, entity, before, _, _ in updates for s in (before["schema_subject"], entity.schema_subject)]
+    )  # fmt: skip
     # a new URN has nothing cached (misses are not cached, uncommitted rows unseen): only updates invalidate
     _after_commit([entity.urn for _, entity, *_ in updates],
                   [new["id"] for _, new, _ in creates] + [entity.pk for _, entity, *_ in updates])  # fmt: skip
@@ -494,6 +498,7 @@ def _state_change(*, urn: str, change: str, mutate, actor: str | None) -> Entity
         change, events.ENTITY_UPDATED
     )
     publish_many([_event(type_, entity.urn, entity.version, change, before, after, fields_changed, actor)])
+    drop_schema_owners([entity.schema_subject])
     _after_commit([entity.urn], [] if change == "deleted" else [entity.pk])
     return entity
 
