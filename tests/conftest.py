@@ -20,7 +20,10 @@ def token(user):
 
 @pytest.fixture
 def client() -> Client:
-    return Client()
+    """Dispatched as production dispatches (tests/served.py)."""
+    from tests.served import ServedClient
+
+    return ServedClient()
 
 
 def bearer(token: str) -> dict[str, str]:

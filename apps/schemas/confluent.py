@@ -13,6 +13,7 @@ import json
 import logging
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.http import HttpResponse
 from django.urls import re_path
@@ -35,7 +36,7 @@ class _HttpError(Exception):
 
 
 def respond(body: Any, status: int = 200) -> HttpResponse:
-    return HttpResponse(json.dumps(body, separators=(",", ":")), status=status, content_type=CONTENT_TYPE)
+    return HttpResponse(orjson.dumps(body), status=status, content_type=CONTENT_TYPE)
 
 
 def _error(status: int, error_code: int, message: str) -> HttpResponse:

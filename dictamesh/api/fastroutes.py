@@ -31,6 +31,7 @@ from http import HTTPStatus
 from typing import Any
 
 import orjson
+from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections, connections
 
 from dictamesh.api.base import WRITES_NEED_A_TOKEN, unexpected_error
@@ -170,3 +171,87 @@ class _span:
 
     def __exit__(self, *exc):
         return self._cm.__exit__(*exc) if self._cm is not None else None
+
+
+# -- lean routes: Django's handler with the middleware a token-authenticated API call needs --------------------
+
+# What a request with a token and no cookie never needs: the browser's middleware (sessions and the user of
+# a session, CSRF, messages, clickjacking headers), CommonMiddleware (slash redirects: the lean URLconfs take
+# both forms), and django-prometheus's per-view metrics (dictamesh_http_* still count it, by route).
+LEAN_SKIPS = frozenset(
+    {
+        "django_prometheus.middleware.PrometheusBeforeMiddleware",
+        "django_prometheus.middleware.PrometheusAfterMiddleware",
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.middleware.common.CommonMiddleware",
+        "django.middleware.csrf.CsrfViewMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "django.contrib.messages.middleware.MessageMiddleware",
+        "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    }
+)
+
+
+class LeanStack:
+    """A Django handler (mixed into WSGIHandler, or the test client's handler) over ``settings.MIDDLEWARE``
+    less ``LEAN_SKIPS`` (what tracing or WhiteNoise added stays), resolving against ``self.urlconf`` alone.
+    Everything else is Django's own: the request and response objects, request_started/finished (database
+    connections recycled), exception handling."""
+
+    urlconf: str
+
+    def load_middleware(self, is_async: bool = False) -> None:
+        from django.conf import settings
+        from django.core.handlers.exception import convert_exception_to_response
+        from django.utils.module_loading import import_string
+
+        self._view_middleware, self._template_response_middleware, self._exception_middleware = [], [], []
+        handler = convert_exception_to_response(self._get_response)
+        for path in reversed([m for m in settings.MIDDLEWARE if m not in LEAN_SKIPS]):
+            middleware = import_string(path)(handler)
+            if hasattr(middleware, "process_view"):
+                self._view_middleware.insert(0, middleware.process_view)
+            if hasattr(middleware, "process_template_response"):
+                self._template_response_middleware.append(middleware.process_template_response)
+            if hasattr(middleware, "process_exception"):
+                self._exception_middleware.append(middleware.process_exception)
+            handler = convert_exception_to_response(middleware)
+        self._middleware_chain = handler
+
+    def get_response(self, request):
+        from django.contrib.auth.models import AnonymousUser
+
+        request.urlconf = self.urlconf
+        request.user = AnonymousUser()  # what AuthenticationMiddleware gives a request without a session
+        response = super().get_response(request)
+        if not response.streaming and not response.has_header("Content-Length"):  # as CommonMiddleware does
+            response.headers["Content-Length"] = str(len(response.content))
+        return response
+
+
+class LeanHandler(LeanStack, WSGIHandler):
+    def __init__(self, urlconf: str):
+        self.urlconf = urlconf
+        super().__init__()
+
+
+def lean(environ: dict, prefixes: tuple[str, ...]) -> bool:
+    """Whether a request goes the lean way: under ``prefixes``, with an Authorization header, no cookie."""
+    return (
+        "HTTP_AUTHORIZATION" in environ
+        and not environ.get("HTTP_COOKIE")
+        and environ.get("PATH_INFO", "").startswith(prefixes)
+    )
+
+
+def with_lean_routes(app: Callable, prefixes: tuple[str, ...], urlconf: str) -> Callable:
+    """``app`` with the requests under ``prefixes`` that carry an Authorization header and no cookie served
+    by a ``LeanHandler`` over ``urlconf``; the rest (browsers, sessions, anonymous reads) go to ``app``."""
+    handler = LeanHandler(urlconf)
+
+    def application(environ, start_response):
+        if lean(environ, prefixes):
+            return handler(environ, start_response)
+        return app(environ, start_response)
+
+    return application

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 import uuid
@@ -46,8 +47,17 @@ class RouteMetricsMiddleware:
             if match is not None and match.route
             else ("unmatched" if match is None else "/")
         )
-        HTTP_REQUESTS.labels(method=request.method, route=route, status=str(response.status_code)).inc()
+        counter, duration = _route_metrics(request.method, route, response.status_code)
+        counter.inc()
         started = getattr(request, "_dictamesh_started", None)
         if started is not None:
-            HTTP_DURATION.labels(method=request.method, route=route).observe(time.perf_counter() - started)
+            duration.observe(time.perf_counter() - started)
         return response
+
+
+@functools.lru_cache(maxsize=4096)  # routes are patterns, methods and statuses few: a bounded set
+def _route_metrics(method: str, route: str, status: int):
+    return (
+        HTTP_REQUESTS.labels(method=method, route=route, status=str(status)),
+        HTTP_DURATION.labels(method=method, route=route),
+    )
