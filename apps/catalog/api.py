@@ -13,7 +13,7 @@ from dictamesh.errors import NotFound, ValidationError
 
 from . import documents, governed, graph, relationships, search, selectors, services
 from .selectors import EntityFilter
-from .state import entity_state, relationship_state
+from .state import relationship_state
 
 router = Router(tags=["catalog"])
 
@@ -159,7 +159,7 @@ def entity_register(request):
 def entity_list(request, q: Query[EntityListQuery]):
     page = selectors.entity_list(filters=_filters(request, q), sort=q.sort, first=q.first, after=q.cursor)
     return {
-        "items": governed.entities(request, [entity_state(e) for e in page.items], filtered=True),
+        "items": governed.entities(request, page.items, filtered=True),
         "next_cursor": page.next_cursor,
     }
 

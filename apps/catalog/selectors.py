@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, F, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from dictamesh.api.cursors import decode_cursor, encode_cursor
@@ -15,8 +16,8 @@ from dictamesh.errors import NotFound, ValidationError
 from dictamesh.events.models import EventLog
 
 from .caching import cached_entity_state
-from .models import Classification, Domain, Entity, EntityOwner, Relationship, SourceSystem
-from .state import diff_states, entity_state
+from .models import Classification, Domain, Entity, EntityOwner, SourceSystem
+from .state import diff_states, entity_state, row_state
 
 MAX_PAGE = 500
 
@@ -37,6 +38,38 @@ def entities_queryset() -> QuerySet[Entity]:
         .prefetch_related(Prefetch("owners", queryset=EntityOwner.objects.order_by("principal", "role")))
         .defer("search_vector", "embedding")
     )
+
+
+# the columns of an entity's state (state.row_state), and its domain's and source's names
+STATE_COLUMNS = (
+    "id", "urn", "entity_type", "name", "display_name", "description", "source_key", "version",
+    "schema_subject", "tags", "classification", "properties", "cache_ttl_seconds", "cache_strategy",
+    "created_at", "updated_at", "deprecated_at", "deprecation_note", "deleted_at", "last_synced_at",
+)  # fmt: skip
+
+
+def entity_states(queryset: QuerySet[Entity]) -> list[dict]:
+    """The states of the entities of ``queryset`` (filtered, ordered, sliced as given), as ``entity_state``
+    makes them, in two queries and without model instances: a list of a hundred entities and its two
+    hundred relationship targets is read at every GraphQL list query."""
+    rows = list(
+        queryset.prefetch_related(None).values(
+            *STATE_COLUMNS, domain_name=F("domain__name"), source_name=F("source__name")
+        )
+    )
+    owners: dict[int, list[dict]] = {row["id"]: [] for row in rows}
+    if owners:
+        for entity_id, principal, role in EntityOwner.objects.filter(entity_id__in=list(owners)).values_list(
+            "entity_id", "principal", "role"
+        ):
+            owners[entity_id].append({"principal": principal, "role": role})
+    return [
+        row_state(
+            row, domain=row["domain_name"], source=row["source_name"],
+            owners=sorted(owners[row["id"]], key=lambda o: (o["principal"], o["role"])),
+        )
+        for row in rows
+    ]  # fmt: skip
 
 
 def _load_state(urn: str) -> dict | None:
@@ -121,7 +154,8 @@ class Page:
 def entity_list(
     *, filters: EntityFilter, sort: str = "urn", first: int | None = None, after: str | None = None
 ) -> Page:
-    """A page of live entities; the cursor is the last row's sort key (keyset pagination: stable, index-backed)."""
+    """A page of live entities' states; the cursor is the last row's sort key (keyset pagination: stable,
+    index-backed)."""
     if sort not in SORTS:
         raise ValidationError(f"sort must be one of {', '.join(SORTS)}.", fields={"sort": "unknown"})
     size = page_size(first)
@@ -129,19 +163,19 @@ def entity_list(
     position = decode_cursor(after)
     if position is not None:
         qs = qs.filter(_after(sort, position))
-    rows = list(qs[: size + 1])
+    rows = entity_states(qs[: size + 1])
     has_next = len(rows) > size
     rows = rows[:size]
     next_cursor = encode_cursor(_key(sort, rows[-1])) if has_next and rows else None
     return Page(rows, next_cursor, has_next)
 
 
-def _key(sort: str, entity: Entity) -> list:
+def _key(sort: str, state: dict) -> list:
     field = sort.lstrip("-")
     if field == "urn":
-        return [entity.urn]
-    value = getattr(entity, field)
-    return [value.isoformat() if isinstance(value, datetime) else value, entity.pk]
+        return [state["urn"]]
+    value = state[field]
+    return [value.isoformat() if isinstance(value, datetime) else value, state["id"]]
 
 
 def _after(sort: str, position: list) -> Q:
@@ -232,17 +266,39 @@ def visible_ids(*, ids: list[int], visible: tuple[str, tuple] | None) -> set[int
         return {row[0] for row in cursor.fetchall()}
 
 
+@dataclass(frozen=True, slots=True)
+class RelationshipRow:
+    """A relationship's columns (what a GraphQL relationship shows), read without a model instance."""
+
+    id: int
+    source_id: int
+    target_id: int
+    predicate: str
+    bidirectional: bool
+    confidence: float
+    provenance: str
+    metadata: Any
+
+
 def relationships_of(
     *, entity_ids: list[int], visible: tuple[str, tuple] | None = None
-) -> dict[int, list[Relationship]]:
+) -> dict[int, list[RelationshipRow]]:
     """Outgoing relationships of each entity, and incoming bidirectional ones (seen from their other end);
     with ``visible``, only those whose other end the caller may read."""
-    by_entity: dict[int, list[Relationship]] = {pk: [] for pk in entity_ids}
-    rows = list(
-        Relationship.objects.filter(
-            Q(source_id__in=entity_ids) | Q(target_id__in=entity_ids, bidirectional=True)
-        ).order_by("predicate", "id")
-    )
+    by_entity: dict[int, list[RelationshipRow]] = {pk: [] for pk in entity_ids}
+    with connection.cursor() as cursor:
+        # the ids as a set to join, not a list to compare: the planner costs an ``IN (...)`` list element by
+        # element against the column's statistics (4 ms to plan for 100 ids, 0.4 to run)
+        cursor.execute(
+            "SELECT id, source_id, target_id, predicate, bidirectional, confidence, provenance, metadata"
+            " FROM dictamesh_catalog_relationship WHERE source_id IN (SELECT unnest(%s::bigint[]))"
+            " OR (bidirectional AND target_id IN (SELECT unnest(%s::bigint[]))) ORDER BY predicate, id",
+            [list(entity_ids), list(entity_ids)],
+        )
+        rows = [  # Django has psycopg hand jsonb over as text (JSONField decodes it): so does this
+            RelationshipRow(*row[:7], json.loads(row[7]) if isinstance(row[7], str) else row[7])
+            for row in cursor.fetchall()
+        ]
     if visible is not None:
         seen = visible_ids(
             ids=list({r.source_id for r in rows} | {r.target_id for r in rows}), visible=visible

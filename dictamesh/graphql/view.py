@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import threading
 
+from cachetools import LRUCache
 from django.conf import settings
-from django.http import JsonResponse
+from django.db import transaction
+from django.http import HttpResponseBadRequest, HttpResponseNotAllowed, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
+from graphene_django.constants import MUTATION_ERRORS_FLAG
+from graphene_django.settings import graphene_settings
 from graphene_django.views import GraphQLView, HttpError
-from graphql import GraphQLError, OperationType, get_operation_ast, parse, specified_rules
+from graphql import (
+    ExecutionResult,
+    GraphQLError,
+    OperationType,
+    execute,
+    get_operation_ast,
+    parse,
+    specified_rules,
+    validate,
+    validate_schema,
+)
 from graphql.error import GraphQLSyntaxError
 
 from dictamesh.errors import DictaMeshError
@@ -110,6 +126,36 @@ def format_graphql_error(error: Exception) -> dict:
     return {"message": str(error), "extensions": {"code": "internal_error"}}
 
 
+@functools.lru_cache(maxsize=8)
+def _validation_rules(max_depth: int, max_aliases: int) -> tuple:
+    """The rules a query must pass, made once per limits (Django makes a view for every request, and the
+    checked documents are kept per rules). graphene passes them to graphql-core's validate() *instead of*
+    the standard rules, so those are in."""
+    return (*specified_rules, max_depth_rule(max_depth), max_aliases_rule(max_aliases))
+
+
+_CHECKED: LRUCache = LRUCache(maxsize=512)
+_CHECKED_LOCK = threading.Lock()
+_CHECKED_MAX_QUERY = 20_000  # characters: longer queries are parsed and validated every time
+
+
+def _checked(schema, query: str, rules: tuple) -> tuple:
+    """(document, validation errors) of ``query`` against ``schema`` and ``rules``: a syntax error raises
+    GraphQLError. Documents that pass are kept per schema and rules (an LRU; graphql-core never changes a
+    document it executes), so a client's repeated query is parsed and validated once; errors are not kept."""
+    key = (id(schema), rules, query)
+    with _CHECKED_LOCK:
+        found = _CHECKED.get(key)
+    if found is not None and found[0] is schema:
+        return found[1], ()
+    document = parse(query)
+    errors = tuple(validate(schema, document, rules, graphene_settings.MAX_VALIDATION_ERRORS))
+    if not errors and len(query) <= _CHECKED_MAX_QUERY:
+        with _CHECKED_LOCK:
+            _CHECKED[key] = (schema, document)
+    return document, errors
+
+
 def _check_params(query, variables, operation_name) -> None:
     """A request's query, variables and operation name have GraphQL's types: a 400 naming the one that
     does not (a number for a query was a 500)."""
@@ -136,12 +182,7 @@ class DictaMeshGraphQLView(GraphQLView):
         self.schema_provider = kwargs.pop("schema_provider", None)
         kwargs.setdefault(
             "validation_rules",
-            (
-                # graphene passes these to graphql-core's validate() *instead of* the standard rules
-                *specified_rules,
-                max_depth_rule(settings.DICTAMESH_GRAPHQL_MAX_DEPTH),
-                max_aliases_rule(settings.DICTAMESH_GRAPHQL_MAX_ALIASES),
-            ),
+            _validation_rules(settings.DICTAMESH_GRAPHQL_MAX_DEPTH, settings.DICTAMESH_GRAPHQL_MAX_ALIASES),
         )
         super().__init__(**kwargs)
 
@@ -162,20 +203,63 @@ class DictaMeshGraphQLView(GraphQLView):
             return _response_401(exc.message)
 
     def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):
+        """graphene-django's, with each query's document parsed and validated once per schema
+        (``_checked``): the cost of a query is then its execution (and its cost analysis, which depends on
+        its variables)."""
         _check_params(query, variables, operation_name)
         if self.schema_provider is not None:
             self.schema = self.schema_provider()
-        if query:
-            try:
-                document = parse(query)
-            except GraphQLError:
-                document = None  # the parse error is reported by the normal path
-            if document is not None:
-                self._authorize(request, document, operation_name)
-                too_costly = self._too_costly(document, variables, operation_name)
-                if too_costly is not None:
-                    return too_costly
-        return super().execute_graphql_request(request, data, query, variables, operation_name, show_graphiql)
+        if not query:
+            if show_graphiql:
+                return None
+            raise HttpError(HttpResponseBadRequest("Must provide query string."))
+        schema = self.schema.graphql_schema
+        schema_errors = validate_schema(schema)
+        if schema_errors:
+            return ExecutionResult(data=None, errors=schema_errors)
+        try:
+            document, errors = _checked(schema, query, tuple(self.validation_rules))
+        except GraphQLError as exc:
+            return ExecutionResult(errors=[exc])
+        operation = get_operation_ast(document, operation_name)
+        self._authorize(request, document, operation_name)
+        if (
+            request.method.lower() == "get"
+            and operation is not None
+            and operation.operation != OperationType.QUERY
+        ):
+            if show_graphiql:
+                return None
+            raise HttpError(HttpResponseNotAllowed(
+                ["POST"], f"Can only perform a {operation.operation.value} operation from a POST request."
+            ))  # fmt: skip
+        if errors:
+            return ExecutionResult(data=None, errors=list(errors))
+        too_costly = self._too_costly(document, variables, operation_name)
+        if too_costly is not None:
+            return too_costly
+        options = {
+            "root_value": self.get_root_value(request),
+            "context_value": self.get_context(request),
+            "variable_values": variables,
+            "operation_name": operation_name,
+            "middleware": self.get_middleware(request),
+            "execution_context_class": self.execution_context_class,
+        }
+        try:
+            if (
+                operation is not None
+                and operation.operation == OperationType.MUTATION
+                and graphene_settings.ATOMIC_MUTATIONS
+            ):
+                with transaction.atomic():
+                    result = execute(schema, document, **options)
+                    if getattr(request, MUTATION_ERRORS_FLAG, False) is True:
+                        transaction.set_rollback(True)
+                return result
+            return execute(schema, document, **options)
+        except Exception as exc:  # noqa: BLE001 - as graphene-django: the error is the answer's
+            return ExecutionResult(errors=[exc])
 
     def _too_costly(self, document, variables, operation_name: str | None):
         from graphql import ExecutionResult

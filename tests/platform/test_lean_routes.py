@@ -1,4 +1,5 @@
-"""Token-authenticated calls under the lean routes' prefixes (config/lean_urls.py: the schema registry) are
+"""Token-authenticated calls under the lean routes' prefixes (config/lean_urls.py: the REST API, GraphQL and
+the schema registry) are
 served by Django through a shorter middleware chain (dictamesh.api.fastroutes.LeanStack, ADR 0019): the same
 answers, errors, audit and metrics as through the whole stack, which still serves browsers (a cookie) and
 calls without a token."""
@@ -120,9 +121,19 @@ def test_a_denied_read_is_audited_and_counted_under_its_route(world, client):  #
     assert REGISTRY.get_sample_value("dictamesh_http_requests_total", labels) == before + 1
 
 
-def test_other_calls_and_browsers_take_the_whole_stack(user, token, client):
-    client.get("/api/v1/catalog/entities", **basic(user.username, token))
+def test_the_api_graphql_and_registry_with_a_token_are_lean_the_rest_and_browsers_are_not(
+    user, token, client
+):
+    auth = basic(user.username, token)
+    assert client.get("/api/v1/catalog/entities", **auth).status_code == 200
+    assert client.post("/graphql", {"query": "{ entities(first: 1) { nodes { urn } } }"}, content_type="application/json",
+                       **auth).status_code == 200  # fmt: skip
+    client.cookies.clear()  # graphene-django's view sets a CSRF cookie, which a browser would send back
+    assert client.get("/api/v9/nothing", **auth).json()["code"] == "not_found"  # the API's 404, not HTML
+    assert client.handler.taken == ["lean", "lean", "lean"]
+    client.get("/healthz", **auth)
+    client.get("/admin/", **auth)
     client.get("/schema-registry/subjects")  # anonymous
     client.cookies["theme"] = "dark"
-    client.get("/schema-registry/subjects", **basic(user.username, token))
-    assert client.handler.taken == ["full", "full", "full"]
+    client.get("/schema-registry/subjects", **auth)
+    assert client.handler.taken[3:] == ["full", "full", "full", "full"]

@@ -7,7 +7,6 @@ from graphql_sync_dataloaders import SyncDataLoader
 from dictamesh.errors import NotFound
 
 from .. import governed, selectors
-from ..state import entity_state
 
 
 class EntityByIdLoader(SyncDataLoader):
@@ -25,7 +24,7 @@ class EntityByIdLoader(SyncDataLoader):
         visible = governed.visible(self.request)
         if visible:  # the same SQL as every list: the read decision is taken in the query
             queryset = queryset.filter(selectors.EntityFilter(visible=visible).q())
-        states = [entity_state(e) for e in queryset]
+        states = selectors.entity_states(queryset)
         found = {s["id"]: s for s in governed.entities(self.request, states, filtered=True)}
         return [found.get(pk) for pk in ids]
 

@@ -8,7 +8,6 @@ from dictamesh.errors import NotFound
 
 from .. import documents, governed, graph, search, selectors
 from ..selectors import EntityFilter
-from ..state import entity_state
 from .types import (
     EntityConnection,
     EntityType,
@@ -102,7 +101,7 @@ class CatalogQuery:
     def resolve_entity_list(root, info, sort, first, filter=None, after=None):  # noqa: A002 - GraphQL name
         page = selectors.entity_list(filters=to_filter(filter, info), sort=sort, first=first, after=after)
         return {
-            "nodes": governed.entities(info.context, [entity_state(e) for e in page.items], filtered=True),
+            "nodes": governed.entities(info.context, page.items, filtered=True),
             "page_info": {"has_next_page": page.has_next, "end_cursor": page.next_cursor},
         }
 
