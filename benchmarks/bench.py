@@ -35,6 +35,7 @@ SMALLEST = {
     "gateway_live.py": ["--queries", "5", "--rounds", "1"],
     "events_throughput.py": ["--events", "200", "--runs", "1"],
     "notifications_throughput.py": ["--events", "50", "--workers", "1", "--runs", "1"],
+    "notifications_waiting.py": ["--pending", "30", "--workers", "1", "--seconds", "1"],
     "lineage_scale.py": ["--nodes", "300", "--edges", "900", "--queries", "5", "--rounds", "1", "--seconds", "0.5",
                          "--clients", "2", "--few-clients", "0"],
 }  # fmt: skip
@@ -42,11 +43,12 @@ SMALLEST = {
 SMALL = {
     "catalog_scale.py": ["--entities", "50000", "--relationships", "150000", "--vectors", "5000", "--queries",
                          "50", "--rounds", "1"],
-    "governance_overhead.py": ["--entities", "5000", "--policies", "20", "--queries", "100", "--rounds", "3"],
+    "governance_overhead.py": ["--entities", "5000", "--policies", "20", "--queries", "60", "--rounds", "3"],
     "schema_registry.py": ["--seconds", "3", "--runs", "3"],
     "gateway_live.py": ["--queries", "100", "--rounds", "3"],
     "events_throughput.py": ["--events", "5000", "--runs", "3"],
     "notifications_throughput.py": ["--events", "1000", "--runs", "1"],
+    "notifications_waiting.py": ["--pending", "5000", "--seconds", "10"],
     "lineage_scale.py": ["--nodes", "10000", "--edges", "50000", "--queries", "50", "--rounds", "1", "--seconds",
                          "3"],
 }  # fmt: skip

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.common import append_section, boot, machine, percentile, shutdown, target_rows  # noqa: E402 - after sys.path
 
 TARGETS = {
-    "entity": ("GraphQL entity by URN, warm (p95)", 10.0, "ms"),
+    "entity": ("GraphQL entity by URN, warm (p95)", 5.0, "ms"),
     "search": ("REST full-text search with facets (p95)", 50.0, "ms"),
     "knn": ("kNN top-10, HNSW (p95)", 20.0, "ms"),
     "neighbors": ("2-hop neighbours (p95)", 20.0, "ms"),

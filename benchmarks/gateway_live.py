@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import append_section, boot, machine, percentile, shutdown  # noqa: E402 - after sys.path
 
-TARGET_WARM_MS = 50.0
+TARGET_WARM_MS = 40.0
 QUERY = '{ entities(first: 100, filter: {domain: "bench"}) { nodes { urn live { data } } } }'
 
 
