@@ -20,10 +20,19 @@ REGISTRY = settings.DICTAMESH_SCHEMA_REGISTRY_PATH.strip("/") + "/"
 GRAPHQL = settings.DICTAMESH_GRAPHQL_PATH.strip("/")
 PREFIXES = ("/" + REGISTRY, "/api/", "/" + GRAPHQL)
 
-urlpatterns = [
-    path(GRAPHQL, DictaMeshGraphQLView.as_view(schema=schema, schema_provider=current_schema, graphiql=True)),
+# the API's routes, the same in config.urls (which serves them to browsers and anonymous callers)
+API_PATTERNS = [
+    path(
+        GRAPHQL,
+        DictaMeshGraphQLView.as_view(schema=schema, schema_provider=current_schema, graphiql=True),
+        name="graphql",
+    ),
     path("api/v1/", api.urls),
-    re_path(r"^api/", api_not_found),
+    re_path(r"^api/", api_not_found),  # unknown API paths: JSON, never Django's HTML 404
     path(REGISTRY, include(schema_registry_urls())),
+]
+
+urlpatterns = [
+    *API_PATTERNS,
     re_path(r"^", api_not_found),  # under the GraphQL prefix, a longer path: JSON, never HTML
 ]
