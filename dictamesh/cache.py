@@ -1,9 +1,15 @@
 """A two-level read cache: L1 in-process LRU with TTL (cachetools), L2 Redis (Django's cache, django-redis).
 
 ``get(key, loader, ttl)`` answers from L1, then L2, then ``loader()`` (filling both). ``invalidate(keys)``
-deletes from L2 and broadcasts on a Redis pub/sub channel; every process that has used the cache runs a
-listener thread that drops those keys from its L1. Should the listener lose its connection (messages may
-have been missed), it clears its whole L1 before listening again; L1's own TTL bounds staleness in any case.
+deletes from L2 and broadcasts on a Redis pub/sub channel; every process that has used a cache runs one
+listener thread (for all its caches) that drops those keys from their L1. Should the listener lose its
+connection (messages may have been missed), it clears every L1 before listening again; L1's own TTL bounds
+staleness in any case.
+
+Inside a transaction, ``drop`` and ``put_after_commit`` are collected and sent when it commits, all of the
+transaction's in one Redis round trip (nothing when it rolls back). Until then the dropped keys are not read
+from the cache nor stored in it by this thread: its reads see its own uncommitted writes, and no process can
+cache what may yet roll back.
 
 A cache made with ``shared=False`` has no L2: each process fills its L1 from the loader, and invalidations
 are only broadcast. With ``generation()`` taken before loading and given to ``put_many``, a value loaded
@@ -22,7 +28,9 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from cachetools import TTLCache
@@ -55,6 +63,168 @@ class _CountingTTLCache(TTLCache):
         return item
 
 
+class _Listener:
+    """The process's one subscriber to the invalidation channel, for every cache it has used: each message is
+    read and decoded once, and handed to the caches of its name (a thread per cache would wake them all at
+    every message)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._caches: dict[str, weakref.WeakSet[TwoLevelCache]] = {}
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def ensure(self, cache: TwoLevelCache) -> None:
+        """``cache`` hears its invalidations from now on (the listener subscribed before this returns)."""
+        thread = self._thread
+        if thread is not None and self._pid == os.getpid() and cache._listening and thread.is_alive():
+            return
+        with self._lock:
+            self._caches.setdefault(cache.name, weakref.WeakSet()).add(cache)
+            cache._listening = True
+            if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
+                return
+            ready = threading.Event()
+            self._pid = os.getpid()  # a forked child (gunicorn, celery) starts its own
+            self._thread = threading.Thread(
+                target=self._listen, args=(ready,), name="dictamesh-cache-listener", daemon=True
+            )
+            self._thread.start()
+        ready.wait(2.0)  # subscribed before the first read is cached, so no invalidation slips between
+
+    def _caches_named(self, name: str) -> list[TwoLevelCache]:
+        with self._lock:
+            return list(self._caches.get(name, ()))
+
+    def _everyone(self) -> list[TwoLevelCache]:
+        with self._lock:
+            return [cache for caches in self._caches.values() for cache in caches]
+
+    def _listen(self, ready: threading.Event) -> None:
+        from django_redis import get_redis_connection
+
+        while True:
+            try:
+                pubsub = get_redis_connection("default").pubsub(ignore_subscribe_messages=True)
+                pubsub.subscribe(CHANNEL)
+                ready.set()
+                for message in pubsub.listen():
+                    self.dispatch(message.get("data"))
+            except Exception:  # the connection dropped: we may have missed invalidations
+                logger.warning("cache invalidation listener lost Redis; clearing every L1", exc_info=True)
+                for cache in self._everyone():
+                    cache.clear_local()
+                ready.set()
+                time.sleep(1.0)
+
+    def dispatch(self, data: Any) -> None:
+        try:
+            payload = json.loads(data)
+            name = payload.get("cache")
+        except (TypeError, ValueError, AttributeError):
+            return
+        for cache in self._caches_named(name) if isinstance(name, str) else ():
+            cache._on_message(payload)
+
+
+_LISTENER = _Listener()
+_TLS = threading.local()  # this thread's open _CommitBatches
+
+
+class _CommitBatch:
+    """What one transaction did to the caches at one savepoint level, sent when it commits: one Redis round
+    trip (L2 deletes and puts, then a broadcast per cache), then this process's L1. Its commit hook is
+    registered with the savepoints open when it was made, so PostgreSQL and the caches agree: a savepoint
+    rolled back takes its batch (and only its batch) with it."""
+
+    def __init__(self, savepoints: set[str]):
+        self.savepoints = savepoints
+        # (cache, "drop", keys) or (cache, "put", (key, value, ttl)), in the transaction's order
+        self.ops: list[tuple[TwoLevelCache, str, Any]] = []
+        self.dropped: dict[str, set[str]] = {}  # cache name -> keys dropped (not to be read or stored)
+
+    @staticmethod
+    def open_batches() -> list[_CommitBatch]:
+        """This thread's batches whose transaction (and savepoint) is still open."""
+        batches = getattr(_TLS, "batches", None)
+        if not batches:
+            return []
+        from django.db import connection
+
+        hooks = {id(getattr(entry[1], "__self__", None)) for entry in connection.run_on_commit}
+        live = [batch for batch in batches if id(batch) in hooks] if connection.in_atomic_block else []
+        if len(live) != len(batches):  # the others were rolled back: what they held never happened
+            _TLS.batches = live
+        return live
+
+    @staticmethod
+    def current() -> _CommitBatch:
+        from django.db import connection, transaction
+
+        savepoints = set(connection.savepoint_ids)
+        for batch in _CommitBatch.open_batches():
+            if batch.savepoints == savepoints:
+                return batch
+        batch = _CommitBatch(savepoints)
+        _TLS.batches = [*getattr(_TLS, "batches", ()), batch]
+        transaction.on_commit(batch.flush, robust=True)  # Redis down: L1 TTL bounds what is missed
+        return batch
+
+    def drop(self, cache: TwoLevelCache, keys: list[str]) -> None:
+        self.ops.append((cache, "drop", keys))
+        self.dropped.setdefault(cache.name, set()).update(keys)
+
+    def put(self, cache: TwoLevelCache, key: str, value: Any, ttl: int) -> None:
+        self.ops.append((cache, "put", (key, value, ttl)))
+
+    def flush(self) -> None:
+        batches = getattr(_TLS, "batches", None)
+        if batches and self in batches:
+            _TLS.batches = [batch for batch in batches if batch is not self]
+        ops, self.ops, self.dropped = self.ops, [], {}
+        if not ops:
+            return
+        from django_redis import get_redis_connection
+
+        try:
+            pipe = get_redis_connection("default").pipeline(transaction=False)
+            broadcast: dict[TwoLevelCache, list[str]] = {}
+            for cache, kind, arg in ops:
+                if kind == "drop":
+                    if cache.shared:
+                        pipe.delete(*[django_cache.make_key(cache._l2_key(k)) for k in arg])
+                    broadcast.setdefault(cache, []).extend(arg)
+                elif cache.shared and arg[2] > 0:
+                    key, value, ttl = arg
+                    pipe.set(
+                        django_cache.make_key(cache._l2_key(key)), django_cache.client.encode(value), ex=ttl
+                    )
+            for cache, dropped in broadcast.items():
+                keys = list(dict.fromkeys(dropped))
+                for start in range(0, len(keys), 500):
+                    pipe.publish(
+                        CHANNEL, json.dumps({"cache": cache.name, "keys": keys[start : start + 500]})
+                    )
+            pipe.execute()
+        finally:
+            for cache, kind, arg in ops:  # this process at once, in the transaction's order
+                if kind == "drop":
+                    cache._drop_local(arg)
+                elif arg[2] > 0:
+                    cache._put_local({arg[0]: arg[1]})
+
+
+def _pending(name: str) -> AbstractSet[str]:
+    """The keys of cache ``name`` this thread's open transaction has dropped (not to be read or stored)."""
+    if not getattr(_TLS, "batches", None):
+        return _NONE
+    found = [batch.dropped[name] for batch in _CommitBatch.open_batches() if name in batch.dropped]
+    return _NONE if not found else found[0] if len(found) == 1 else set().union(*found)
+
+
+_NONE: frozenset[str] = frozenset()
+
+
 class TwoLevelCache:
     def __init__(
         self, name: str, *, l1_size: Callable[[], int], l1_ttl: Callable[[], float], shared: bool = True
@@ -67,7 +237,7 @@ class TwoLevelCache:
         self._l1: _CountingTTLCache | None = None
         self._lock = threading.RLock()
         self._pid = 0
-        self._listener: threading.Thread | None = None
+        self._listening = False
 
     # -- L1 and its listener -------------------------------------------------------------------------
     def _local(self) -> _CountingTTLCache | None:
@@ -80,44 +250,11 @@ class TwoLevelCache:
                 if self._l1 is None or self._pid != pid:
                     self._l1 = _CountingTTLCache(self.name, size, self._l1_ttl())
                     self._pid = pid
-                    self._listener = None
-        if self._listener is None or not self._listener.is_alive():
-            self._start_listener()
+        _LISTENER.ensure(self)
         return self._l1
 
-    def _start_listener(self) -> None:
-        with self._lock:
-            if self._listener is not None and self._listener.is_alive():
-                return
-            ready = threading.Event()
-            self._listener = threading.Thread(
-                target=self._listen, args=(ready,), name=f"dictamesh-cache-{self.name}", daemon=True
-            )
-            self._listener.start()
-        ready.wait(2.0)  # subscribed before the first read is cached, so no invalidation slips between
-
-    def _listen(self, ready: threading.Event) -> None:
-        from django_redis import get_redis_connection
-
-        while True:
-            try:
-                pubsub = get_redis_connection("default").pubsub(ignore_subscribe_messages=True)
-                pubsub.subscribe(CHANNEL)
-                ready.set()
-                for message in pubsub.listen():
-                    self._on_message(message.get("data"))
-            except Exception:  # the connection dropped: we may have missed invalidations
-                logger.warning("cache invalidation listener lost Redis; clearing L1", exc_info=True)
-                self.clear_local()
-                ready.set()
-                time.sleep(1.0)
-
-    def _on_message(self, data: Any) -> None:
-        try:
-            payload = json.loads(data)
-        except (TypeError, ValueError):
-            return
-        if payload.get("cache") != self.name or self._l1 is None:
+    def _on_message(self, payload: dict) -> None:
+        if self._l1 is None:
             return
         for key in payload.get("keys", []):
             with self._lock:
@@ -134,8 +271,12 @@ class TwoLevelCache:
         """The value of ``key``; ``loader()`` fills both levels on a miss.
 
         ``ttl`` is seconds, or a function of the loaded value giving them; 0 or less is not cached. A loader
-        returning None (nothing there) is not cached either.
+        returning None (nothing there) is not cached either. A key this thread's open transaction has
+        dropped is loaded and not stored.
         """
+        if key in _pending(self.name):
+            _counter(MISSES, self.name).inc()
+            return loader()
         local = self._local()
         if local is not None:
             with self._lock:  # cachetools caches are not thread-safe (a web worker's threads share them)
@@ -170,6 +311,7 @@ class TwoLevelCache:
         )
 
     def invalidate(self, keys: Iterable[str]) -> None:
+        """Drop ``keys`` from L2 and every process's L1, at once (see ``drop`` for writes in a transaction)."""
         keys = list(dict.fromkeys(keys))
         if not keys:
             return
@@ -185,6 +327,8 @@ class TwoLevelCache:
 
     def cached(self, key: str) -> Any:
         """The cached value of ``key`` (L1, then L2), or None: never runs a loader."""
+        if key in _pending(self.name):
+            return None
         local = self._local()
         if local is not None:
             with self._lock:
@@ -204,6 +348,8 @@ class TwoLevelCache:
     def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         """The cached values among ``keys``: L1, then one L2 round trip for the rest. Never runs a loader."""
         keys = list(dict.fromkeys(keys))
+        if pending := _pending(self.name):
+            keys = [key for key in keys if key not in pending]
         found: dict[str, Any] = {}
         local = self._local()
         rest = keys
@@ -238,6 +384,8 @@ class TwoLevelCache:
         ``generation`` (taken before the values were loaded), nothing is stored if it has moved since."""
         if generation is not None and generation != self._generation:
             return
+        if pending := _pending(self.name):
+            values = {k: v for k, v in values.items() if k not in pending}
         if self.shared:
             by_ttl: dict[int, dict[str, Any]] = {}
             for key, (value, ttl) in values.items():
@@ -253,19 +401,36 @@ class TwoLevelCache:
                 local.update({k: v for k, (v, ttl) in values.items() if ttl > 0})
 
     def put(self, key: str, value: Any, *, ttl: int) -> None:
-        """Store a value known to be current (call it after commit) in L2 and this process's L1."""
+        """Store a value known to be current in L2 and this process's L1 (in a transaction, see
+        ``put_after_commit``)."""
+        if key in _pending(self.name):
+            return
         if self.shared:
             django_cache.set(self._l2_key(key), value, ttl)
-        local = self._local()
+        self._put_local({key: value})
+
+    def put_after_commit(self, key: str, value: Any, *, ttl: int) -> None:
+        """``put`` once the transaction commits (with its drops, in one round trip), or at once outside one:
+        for a value the transaction creates (an id given out by a rolled-back insert is given out again)."""
+        from django.db import connection
+
+        if not connection.in_atomic_block:
+            self.put(key, value, ttl=ttl)
+            return
+        _CommitBatch.current().put(self, key, value, ttl)
+
+    def _put_local(self, values: dict[str, Any]) -> None:
+        local = self._local() if values else None
         if local is not None:
             with self._lock:
-                local[key] = value
+                local.update(values)
 
     def drop(self, keys: Iterable[str]) -> None:
-        """For a write inside a transaction: drop ``keys`` from L2 and this process's L1 now (its own next
-        reads, tests that never commit), and ``invalidate`` them everywhere once the transaction commits
-        (before, another process could cache the old value again). Outside a transaction: at once."""
-        from django.db import connection, transaction
+        """For a write inside a transaction: drop ``keys`` from this process's L1 now, keep this thread from
+        reading or storing them until the transaction ends, and ``invalidate`` them everywhere once it
+        commits, with the rest of its cache work in one round trip (before, another process could cache the
+        old value again). Outside a transaction: at once."""
+        from django.db import connection
 
         keys = list(dict.fromkeys(keys))
         if not keys:
@@ -273,10 +438,8 @@ class TwoLevelCache:
         if not connection.in_atomic_block:
             self.invalidate(keys)
             return
-        if self.shared:
-            django_cache.delete_many([self._l2_key(k) for k in keys])
         self._drop_local(keys)
-        transaction.on_commit(lambda: self.invalidate(keys), robust=True)  # Redis down: L1 TTL bounds it
+        _CommitBatch.current().drop(self, keys)
 
     def _drop_local(self, keys: list[str]) -> None:
         with self._lock:

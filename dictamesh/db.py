@@ -12,7 +12,7 @@ import functools
 import itertools
 import json
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import orjson
@@ -49,11 +49,11 @@ def jsonable(value: Any) -> Any:
 
 
 def _execute(
-    sql: str, payload: str, *, fetch: bool = False, prepare: bool = False
+    sql: str, params: Sequence[Any] | Mapping[str, Any], *, fetch: bool = False, prepare: bool = False
 ) -> tuple[list[tuple], int]:
-    """Run ``sql`` with the JSON ``payload`` bound on the server: Django's client-side binding would escape
-    megabytes of JSON in Python first. Same connection, same transaction, same execute wrappers. ``prepare``:
-    a server-side prepared statement, parsed and planned once per connection (for statements of fixed text
+    """Run ``sql`` with ``params`` bound on the server: Django's client-side binding would escape megabytes
+    of JSON in Python first. Same connection, same transaction, same execute wrappers. ``prepare``: a
+    server-side prepared statement, parsed and planned once per connection (for statements of fixed text
     run many times: parsing and planning a CTE costs more than running it on a few rows); ignored when
     ``DICTAMESH_DB_PREPARE`` is off."""
     with connection.cursor() as wrapper:
@@ -61,17 +61,26 @@ def _execute(
         def run(sql, params, many, context):
             with psycopg.Cursor(connection.connection) as cursor:
                 cursor.execute(sql, params, prepare=prepare or None)
-                return (cursor.fetchall() if fetch else []), cursor.rowcount
+                return (
+                    cursor.fetchall() if fetch and cursor.description is not None else []
+                ), cursor.rowcount
 
         for wrap in reversed(connection.execute_wrappers):
             run = functools.partial(wrap, run)
-        return run(sql, [payload], False, {"connection": connection, "cursor": wrapper})
+        bound = params if isinstance(params, Mapping) else list(params)
+        return run(sql, bound, False, {"connection": connection, "cursor": wrapper})
+
+
+def execute_prepared(sql: str, params: Sequence[Any] | Mapping[str, Any]) -> list[tuple]:
+    """The rows of a hot statement of fixed text (a request path's), bound and prepared on the server: see
+    ``_execute``. Parameters are typed as psycopg binds them (cast where PostgreSQL cannot infer a type)."""
+    return _execute(sql, params, fetch=True, prepare=True)[0]
 
 
 def execute_json(sql: str, payload: str, *, prepare: bool = False) -> list[tuple]:
     """Rows of ``sql`` run with one JSON text ``payload`` (its single ``%s``), bound on the server (and
     prepared: see ``_execute``)."""
-    return _execute(sql, payload, fetch=True, prepare=prepare)[0]
+    return _execute(sql, [payload], fetch=True, prepare=prepare)[0]
 
 
 def insert_rows(
@@ -85,7 +94,7 @@ def insert_rows(
     sql = f"INSERT INTO {table} ({names}) SELECT {names} FROM jsonb_to_recordset(%s::jsonb) AS r({record})"  # noqa: S608 - identifiers are the caller's constants
     if returning:
         sql += f" RETURNING {returning}"
-    return _execute(sql, dumps(rows), fetch=bool(returning), prepare=True)[0]
+    return _execute(sql, [dumps(rows)], fetch=bool(returning), prepare=True)[0]
 
 
 def update_rows(table: str, key: str, columns: dict[str, str], rows: list[dict[str, Any]]) -> int:
@@ -98,7 +107,7 @@ def update_rows(table: str, key: str, columns: dict[str, str], rows: list[dict[s
         f"UPDATE {table} AS t SET {assignments} FROM jsonb_to_recordset(%s::jsonb) AS r({record})"  # noqa: S608 - identifiers are the caller's constants
         f' WHERE t."{key}" = r."{key}"'
     )
-    return _execute(sql, dumps(rows), prepare=True)[1]
+    return _execute(sql, [dumps(rows)], prepare=True)[1]
 
 
 def insert_rows_into(
@@ -130,7 +139,7 @@ def insert_rows_into(
         last = last.removesuffix(" FROM r") + " FROM r CROSS JOIN n"
     sql = f"WITH r AS MATERIALIZED (SELECT * FROM jsonb_to_recordset(%s::jsonb) AS r({record}))"  # noqa: S608
     sql += (", " + ctes if ctes else "") + " " + last
-    _execute(sql, dumps(rows), prepare=True)
+    _execute(sql, [dumps(rows)], prepare=True)
 
 
 def in_parallel(fn: Callable[[T], R], batches: Sequence[T], *, workers: int) -> list[R]:

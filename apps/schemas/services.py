@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from dictamesh.db import execute_prepared
 from dictamesh.events import publish_many
 from dictamesh.events.context import current_actor
 from dictamesh.events.outbox import Change
@@ -247,48 +248,76 @@ def register(
     )
 
 
+# The statements of a registration, prepared once per connection (planning them cost more than running them).
+_SUBJECT_SQL = (  # the subject's lock first (the CTE the insert reads), then its row, created if new
+    "WITH l AS MATERIALIZED"
+    " (SELECT pg_advisory_xact_lock(hashtext('dictamesh_schemas_subject:' || %(name)s::text)))"
+    " INSERT INTO dictamesh_schemas_subject (name, last_version, created_at) SELECT %(name)s::text, 0, now() FROM l"
+    " ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id, last_version, created_at"
+)
+_LIVE_SQL = (  # the subject's live versions, and the id this schema already has under any subject
+    "SELECT v.version, v.schema_id, s.fingerprint FROM dictamesh_schemas_version v"
+    " JOIN dictamesh_schemas_schema s ON s.id = v.schema_id"
+    " WHERE v.subject_id = %(subject)s::bigint AND v.deleted_at IS NULL"
+    " UNION ALL SELECT NULL, id, fingerprint FROM dictamesh_schemas_schema"
+    " WHERE fingerprint = %(fingerprint)s::text"
+    " ORDER BY 1 NULLS LAST"
+)
+_VERSION_SQL = (  # a version of a stored schema, and the subject's counter
+    "WITH s AS (UPDATE dictamesh_schemas_subject SET last_version = GREATEST(last_version, %(version)s::int)"
+    " WHERE id = %(subject)s::bigint) INSERT INTO dictamesh_schemas_version"
+    " (subject_id, version, schema_id, created_at, actor)"
+    " VALUES (%(subject)s::bigint, %(version)s::int, %(schema)s::bigint, now(), %(actor)s::text)"
+)
+_SCHEMA_AND_VERSION_SQL = (  # a new schema (none when another transaction has just stored it) and its version
+    'WITH n AS (INSERT INTO dictamesh_schemas_schema (id, guid, schema_type, text, "references", metadata,'
+    " rule_set, fingerprint, created_at) VALUES"
+    " (coalesce(%(given_id)s::bigint, nextval('dictamesh_schemas_schema_id_seq')), %(guid)s::uuid,"
+    " %(schema_type)s::text, %(text)s::text, %(references)s::jsonb, %(metadata)s::jsonb, %(rule_set)s::jsonb,"
+    " %(fingerprint)s::text, %(created_at)s::timestamptz) ON CONFLICT (fingerprint) DO NOTHING RETURNING id),"
+    " s AS (UPDATE dictamesh_schemas_subject SET last_version = GREATEST(last_version, %(version)s::int)"
+    " WHERE id = %(subject)s::bigint AND EXISTS (SELECT FROM n)),"
+    " v AS (INSERT INTO dictamesh_schemas_version (subject_id, version, schema_id, created_at, actor)"
+    " SELECT %(subject)s::bigint, %(version)s::int, n.id, now(), %(actor)s::text FROM n)"
+    " SELECT id FROM n"
+)
+
+
 def _locked_subject_row(name: str) -> Subject:
-    """Take the subject's lock and return its row, created if new: one statement (the lock comes first,
-    from the CTE the insert reads)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtext('dictamesh_schemas_subject:' || %s)))"
-            " INSERT INTO dictamesh_schemas_subject (name, last_version, created_at) SELECT %s, 0, now() FROM l"
-            " ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id, last_version, created_at",
-            [name, name],
-        )
-        pk, last_version, created_at = cursor.fetchone()
+    """Take the subject's lock and return its row, created if new: one statement."""
+    ((pk, last_version, created_at),) = execute_prepared(_SUBJECT_SQL, {"name": name})
     return Subject(pk=pk, name=name, last_version=last_version, created_at=created_at)
 
 
-def _insert_schema(candidate: Candidate, given_id: int | None) -> Schema | None:
-    """Insert a new schema with a new global id (or IMPORT's); None when another transaction has just stored
-    the same one (its fingerprint)."""
+def _insert_schema_and_version(
+    candidate: Candidate, given_id: int | None, subject: Subject, version: int, actor: str
+) -> Schema | None:
+    """Insert a new schema with a new global id (or IMPORT's) and ``subject``'s ``version`` of it, in one
+    statement; None (and no version) when another transaction has just stored the same schema."""
     if given_id is not None:
         _move_ids_past(given_id)
     data = candidate.input
     guid, created_at = uuid.uuid4(), timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            'INSERT INTO dictamesh_schemas_schema (id, guid, schema_type, text, "references", metadata,'
-            " rule_set, fingerprint, created_at) VALUES (coalesce(%s, nextval('dictamesh_schemas_schema_id_seq')),"
-            " %s, %s, %s, %s::jsonb, %s::jsonb, %s::jsonb, %s, %s) ON CONFLICT (fingerprint) DO NOTHING RETURNING id",
-            [
-                given_id,
-                guid,
-                data.schema_type,
-                candidate.text,
-                json.dumps(candidate.references),
-                None if data.metadata is None else json.dumps(data.metadata),
-                None if data.rule_set is None else json.dumps(data.rule_set),
-                candidate.fingerprint,
-                created_at,
-            ],
-        )
-        inserted = cursor.fetchone()
-        if inserted is None:
-            return None
-    schema_id = inserted[0]
+    inserted = execute_prepared(
+        _SCHEMA_AND_VERSION_SQL,
+        {
+            "subject": subject.pk,
+            "version": version,
+            "actor": actor,
+            "given_id": given_id,
+            "guid": guid,
+            "schema_type": data.schema_type,
+            "text": candidate.text,
+            "references": json.dumps(candidate.references),
+            "metadata": None if data.metadata is None else json.dumps(data.metadata),
+            "rule_set": None if data.rule_set is None else json.dumps(data.rule_set),
+            "fingerprint": candidate.fingerprint,
+            "created_at": created_at,
+        },
+    )
+    if not inserted:
+        return None
+    schema_id = inserted[0][0]
     schema = Schema(
         id=schema_id,
         guid=guid,
@@ -303,8 +332,14 @@ def _insert_schema(candidate: Candidate, given_id: int | None) -> Schema | None:
     schema._state.adding = False
     # the next registration checks against it: cached once committed (the id of a rolled-back schema is
     # given out again, so never before)
-    transaction.on_commit(lambda: selectors.SCHEMA_CACHE.put(str(schema_id), schema, ttl=3600))
+    selectors.SCHEMA_CACHE.put_after_commit(str(schema_id), schema, ttl=3600)
     return schema
+
+
+def _insert_version(subject: Subject, version: int, schema_id: int, actor: str) -> None:
+    execute_prepared(
+        _VERSION_SQL, {"subject": subject.pk, "version": version, "schema": schema_id, "actor": actor}
+    )
 
 
 def _live_versions_and_stored(
@@ -312,16 +347,7 @@ def _live_versions_and_stored(
 ) -> tuple[list[selectors.VersionRef], int | None]:
     """The subject's live versions, oldest first, and the id this schema already has (any subject): one
     query."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT v.version, v.schema_id, s.fingerprint FROM dictamesh_schemas_version v"
-            " JOIN dictamesh_schemas_schema s ON s.id = v.schema_id"
-            " WHERE v.subject_id = %s AND v.deleted_at IS NULL"
-            " UNION ALL SELECT NULL, id, fingerprint FROM dictamesh_schemas_schema WHERE fingerprint = %s"
-            " ORDER BY 1 NULLS LAST",
-            [row.pk, fingerprint],
-        )
-        found = cursor.fetchall()
+    found = execute_prepared(_LIVE_SQL, {"subject": row.pk, "fingerprint": fingerprint})
     live = [selectors.VersionRef(subject, v, sid, fp, False) for v, sid, fp in found if v is not None]
     stored = next((sid for v, sid, _ in found if v is None), None)
     return live, stored
@@ -343,30 +369,26 @@ def _store(
             )
     elif importing and schema is None:
         raise errors.OperationNotPermitted("A new schema in IMPORT mode needs its id.")
-    created_schema = False
-    if schema is None:
-        schema = _insert_schema(candidate, data.schema_id)
-        if schema is None:  # registered under another subject meanwhile: the same global id
-            schema = Schema.objects.get(fingerprint=candidate.fingerprint)
-        else:
-            created_schema = True
-            Reference.objects.bulk_create(
-                Reference(schema=schema, name=r["name"], subject=r["subject"], version=r["version"])
-                for r in candidate.references
-            )
     if data.version is not None:
         if subject.versions.filter(version=data.version).exists():
             raise errors.OperationNotPermitted(f"Version {data.version} of {subject.name} already exists.")
         version = data.version
     else:
         version = subject.last_version + 1
-    with connection.cursor() as cursor:  # the version and the subject's counter, in one statement
-        cursor.execute(
-            "WITH s AS (UPDATE dictamesh_schemas_subject SET last_version = GREATEST(last_version, %s) WHERE id = %s)"
-            " INSERT INTO dictamesh_schemas_version (subject_id, version, schema_id, created_at, actor)"
-            " VALUES (%s, %s, %s, now(), %s)",
-            [version, subject.pk, subject.pk, version, schema.pk, actor],
-        )
+    created_schema = False
+    if schema is None:
+        schema = _insert_schema_and_version(candidate, data.schema_id, subject, version, actor)
+        if schema is None:  # registered under another subject meanwhile: the same global id
+            schema = Schema.objects.get(fingerprint=candidate.fingerprint)
+            _insert_version(subject, version, schema.pk, actor)
+        else:
+            created_schema = True
+            Reference.objects.bulk_create(
+                Reference(schema=schema, name=r["name"], subject=r["subject"], version=r["version"])
+                for r in candidate.references
+            )
+    else:
+        _insert_version(subject, version, schema.pk, actor)
     _subject_changed(subject.name)
     _schema_subjects_changed([schema.pk])
     publish_many(

@@ -92,9 +92,9 @@ def test_another_process_drops_its_entry_when_the_write_commits(world):
     dropped = threading.Event()
     original = SCHEMA_OWNERS_CACHE._on_message
 
-    def on_message(data):
-        original(data)
-        if b"payroll-value" in (data if isinstance(data, bytes) else str(data).encode()):
+    def on_message(payload):
+        original(payload)
+        if "payroll-value" in payload.get("keys", []):
             dropped.set()
 
     SCHEMA_OWNERS_CACHE._on_message = on_message
