@@ -284,7 +284,8 @@ def relationships_of(
     *, entity_ids: list[int], visible: tuple[str, tuple] | None = None
 ) -> dict[int, list[RelationshipRow]]:
     """Outgoing relationships of each entity, and incoming bidirectional ones (seen from their other end);
-    with ``visible``, only those whose other end the caller may read."""
+    with ``visible``, only those whose other end the caller may read (both ends are decided: with either
+    alone in the WHERE clause, the planner no longer filters each joined entity as it reads it)."""
     by_entity: dict[int, list[RelationshipRow]] = {pk: [] for pk in entity_ids}
     ends, params = "", []
     if visible is not None:  # both ends live and readable, decided in the same statement

@@ -99,7 +99,9 @@ class Access:
         self._actor = actor
         self._policies: engine.PolicySet | None = None
         self._decisions: dict[tuple[str, Resource], Decision] = {}
-        self._candidates: dict[tuple[str, str], tuple] = {}
+        self._candidates: dict[tuple[str, str], tuple] = {}  # (action, kind) -> (candidates, shape)
+        self._alike: dict[tuple, Decision] = {}  # (action, kind, shape key) -> decision
+        self._noted: set[tuple[str, Resource]] = set()  # denials noted for the audit
         self._entity_sql = None
         self.context = context or {}
         self.audit = _Audit()
@@ -148,17 +150,24 @@ class Access:
 
     # -- decisions ----------------------------------------------------------------------------------
     def decide(self, action: str, resource: Resource, *, record: bool = True) -> Decision:
-        key = (action, resource)
-        decision = self._decisions.get(key)
+        """The decision on ``resource``; with ``record``, a denial is noted for the audit (once per resource)."""
+        found = self._candidates.get((action, resource.kind))
+        if found is None:
+            candidates = self.policies.for_actor(self.actor, action, resource.kind)
+            found = self._candidates[(action, resource.kind)] = (candidates, engine.shape(candidates))
+        candidates, names = found
+        if names is None:  # a condition reads what cannot be told: each resource is decided on its own
+            key: tuple = (action, resource)
+            decision = self._decisions.get(key)
+        else:  # resources alike in what the policies read are decided once
+            key = (action, resource.kind, engine.shape_key(self.actor, names, resource))
+            decision = self._alike.get(key)
         if decision is None:
-            candidates = self._candidates.get((action, resource.kind))
-            if candidates is None:
-                candidates = self.policies.for_actor(self.actor, action, resource.kind)
-                self._candidates[(action, resource.kind)] = candidates
             decision = engine.decide(self.policies, self.actor, action, resource, candidates)
-            self._decisions[key] = decision
-            if record and not decision.allowed:
-                self._note_denied(decision, resource)
+            (self._decisions if names is None else self._alike)[key] = decision
+        if record and not decision.allowed and (action, resource) not in self._noted:
+            self._noted.add((action, resource))
+            self._note_denied(decision, resource)
         return decision
 
     def can(self, action: str, resource: Resource) -> bool:

@@ -32,6 +32,7 @@ class CompiledPolicy:
     tree: tuple
     mask: str
     check: object = None  # the condition as a closure (expressions.compile_python)
+    reads: frozenset[str] | None = frozenset()  # what of a resource the condition reads (None: unknown)
 
     def applies(self, action: str, kind: str) -> bool:
         return (action in self.actions or "*" in self.actions) and (
@@ -122,6 +123,7 @@ def compile_policy(row) -> CompiledPolicy:
         tree=tree,
         mask=row.mask,
         check=None if tree is _BROKEN else expressions.compile_python(tree),
+        reads=frozenset() if tree is _BROKEN else expressions.resource_reads(tree),
     )
 
 
@@ -169,6 +171,30 @@ def _default(actor: Actor, action: str, resource: Resource) -> tuple[bool, str]:
     if action in ("write", "delete") and not actor.authenticated:
         return False, "anonymous_by_default"
     return True, "allowed_by_default"
+
+
+def shape(candidates: tuple[tuple[CompiledPolicy, bool], ...]) -> tuple[str, ...] | None:
+    """What of a resource ``decide`` reads with these candidates (an actor's, for one action and resource
+    kind), besides its kind: resources alike in these answer alike, so a caller may decide once for them.
+    ``expressions.OWNS`` stands for whether the actor owns it. None when a condition's reads are unknown."""
+    names = {"classification"}  # the default decision reads it (restricted data)
+    for policy, owner_only in candidates:
+        if policy.reads is None:
+            return None
+        names |= policy.reads
+        if owner_only:
+            names.add(expressions.OWNS)
+    return tuple(sorted(names))
+
+
+def shape_key(actor: Actor, names: tuple[str, ...], resource: Resource) -> tuple:
+    """The values of ``names`` (``shape``) for ``resource``."""
+    return tuple(
+        not actor.principals.isdisjoint(resource.owners)
+        if name == expressions.OWNS
+        else getattr(resource, name)
+        for name in names
+    )
 
 
 def decide(

@@ -728,6 +728,49 @@ def _closure(node):
     return member if op == "in" else (lambda a, r: not member(a, r))
 
 
+# ---------------------------------------------------------------------------------------------- reads
+OWNS = "owns"  # not an attribute: whether the actor owns the resource (isOwner, the "owner" actor spec)
+_CALL_READS: dict[str, frozenset[str]] = {
+    "isOwner": frozenset({OWNS}),
+    "matchAnyTag": frozenset({"tags"}),
+    "matchAllTags": frozenset({"tags"}),
+    "hasDomain": frozenset({"domain"}),
+    "hasSource": frozenset({"source"}),
+    "hasType": frozenset({"type"}),
+    "matchUrn": frozenset({"urn"}),
+    "hasClassification": frozenset({"classification"}),
+    "classificationAtLeast": frozenset({"classification"}),
+    "hasPii": frozenset({"pii"}),
+    "matchField": frozenset({"kind", "field"}),
+    "matchSubject": frozenset({"subject"}),
+    "inGroup": frozenset(),
+    "hasRole": frozenset(),
+    "isUser": frozenset(),
+    "isAuthenticated": frozenset(),
+}
+
+
+def resource_reads(tree) -> frozenset[str] | None:
+    """The resource attributes a condition's value depends on (``OWNS`` for ownership), for a given actor;
+    None when that cannot be told (then a decision depends on the whole resource)."""
+    kind = tree[0]
+    if kind in ("lit", "list"):
+        return frozenset()
+    if kind == "attr":
+        return frozenset({tree[2]}) if tree[1] == "resource" else frozenset()
+    if kind == "call":
+        return _CALL_READS.get(tree[1])
+    if kind == "not":
+        return resource_reads(tree[1])
+    if kind in ("and", "or"):
+        parts = [resource_reads(tree[1]), resource_reads(tree[2])]
+    elif kind == "cmp":
+        parts = [resource_reads(tree[2]), resource_reads(tree[3])]
+    else:
+        return None
+    return None if None in parts else frozenset().union(*parts)
+
+
 def compile_python(tree) -> Callable[[Actor, Resource], bool]:
     """``evaluate`` as one closure per node, built once per policy: what a decision runs."""
     fn = _closure(tree)

@@ -88,6 +88,9 @@ def _trace() -> tuple[str | None, str | None]:
     return f"00-{trace_id}-{format(ctx.span_id, '016x')}-{flags}", trace_id
 
 
+_BATCH = 5000  # rows per statement
+
+
 def shard_of(key: str) -> int:
     return zlib.crc32(key.encode()) % SHARDS
 
@@ -161,14 +164,17 @@ def publish_many(changes: Iterable[Change]) -> list[Event]:
         )
     if not events:
         return []
+    tables = {
+        OutboxMessage._meta.db_table: _exprs(OUTBOX_COLUMNS),
+        EventLog._meta.db_table: _exprs(LOG_COLUMNS),
+    }
+    columns = {**OUTBOX_COLUMNS, **LOG_COLUMNS, "embed": "text"}
+    if len(rows) <= _BATCH and not connection.in_atomic_block:  # one statement is a transaction of its own
+        insert_rows_into(tables, columns, rows, notify=NOTIFY_CHANNEL)
+        return events
     with transaction.atomic(savepoint=False):  # inside a caller's transaction: no savepoint round trips
-        tables = {
-            OutboxMessage._meta.db_table: _exprs(OUTBOX_COLUMNS),
-            EventLog._meta.db_table: _exprs(LOG_COLUMNS),
-        }
-        columns = {**OUTBOX_COLUMNS, **LOG_COLUMNS, "embed": "text"}
-        for start in range(0, len(rows), 5000):  # one JSON document fills both tables, and wakes the relay
-            insert_rows_into(tables, columns, rows[start : start + 5000], notify=NOTIFY_CHANNEL)
+        for start in range(0, len(rows), _BATCH):  # one JSON document fills both tables, and wakes the relay
+            insert_rows_into(tables, columns, rows[start : start + _BATCH], notify=NOTIFY_CHANNEL)
     return events
 
 

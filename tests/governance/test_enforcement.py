@@ -221,3 +221,33 @@ def test_graphql_mutations_are_governed(world, client, alice):
     )
     assert result["data"]["updateEntity"] is None
     assert result["errors"][0]["extensions"]["code"] == "not_found"
+
+
+def test_relationships_show_only_readable_other_ends_both_ways(world, client, alice, root):
+    """An entity's relationships in GraphQL, outgoing and incoming bidirectional: the end shown is decided
+    (restricted: hidden), and the targets loaded after them are the ones decided readable."""
+    from apps.catalog.relationships import relationships_add_many
+
+    relationships_add_many(
+        items=[
+            {"source": SALARIES, "target": urn("open_orders"), "predicate": "mirrors", "bidirectional": True},
+            {"source": urn("customers"), "target": urn("open_orders"), "predicate": "mirrors", "bidirectional": True},
+        ]
+    )  # fmt: skip
+    query = f"""{{ entity(urn: "{urn("open_orders")}") {{
+        relationships {{ predicate source {{ urn }} target {{ urn description }} }} }} }}"""
+
+    def seen(headers):
+        rels = gql(client, query, headers)["data"]["entity"]["relationships"]
+        return sorted((r["predicate"], r["source"]["urn"], r["target"]["urn"]) for r in rels)
+
+    assert seen(alice) == [  # (predicate, source, the other end)
+        ("mirrors", urn("customers"), urn("customers")),
+        ("references", urn("open_orders"), urn("customers")),
+    ]
+    assert seen(root) == [
+        ("feeds", urn("open_orders"), SALARIES),
+        ("mirrors", urn("customers"), urn("customers")),
+        ("mirrors", SALARIES, SALARIES),
+        ("references", urn("open_orders"), urn("customers")),
+    ]

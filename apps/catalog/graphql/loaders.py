@@ -22,7 +22,8 @@ class EntityByIdLoader(SyncDataLoader):
     def batch(self, ids: list[int]) -> list[dict | None]:
         queryset = selectors.entities_queryset().filter(pk__in=ids)
         visible = governed.visible(self.request)
-        if visible:  # the same SQL as every list: the read decision is taken in the query
+        if visible and not governed.shown(self.request, ids):
+            # the same SQL as every list: the read decision is taken in the query
             queryset = queryset.filter(selectors.EntityFilter(visible=visible).q())
         states = selectors.entity_states(queryset)
         found = {s["id"]: s for s in governed.entities(self.request, states, filtered=True)}
@@ -39,7 +40,12 @@ class RelationshipsLoader(SyncDataLoader):
         super().__init__(self.batch)
 
     def batch(self, ids: list[int]) -> list[list]:
+        # ``ids``: entities of this request's results, which the caller may read
         by_entity = selectors.relationships_of(entity_ids=list(ids), visible=governed.visible(self.request))
+        governed.note_shown(
+            self.request,
+            [end for rels in by_entity.values() for r in rels for end in (r.source_id, r.target_id)],
+        )  # both ends of each relationship found were decided readable (the targets are loaded next)
         return [by_entity.get(pk, []) for pk in ids]
 
 
