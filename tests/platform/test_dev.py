@@ -82,6 +82,22 @@ class Dev:
         return self.proc.wait(timeout=90)
 
 
+def _cmdline(process: psutil.Process) -> str:
+    """A process's command line; empty for one that has just exited (a short-lived child, possibly not yet
+    reaped: a zombie) while the tree was being read."""
+    try:
+        return " ".join(process.cmdline())
+    except (psutil.NoSuchProcess, psutil.AccessDenied):  # ZombieProcess is a NoSuchProcess
+        return ""
+
+
+def _running(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:  # gone between the two questions
+        return False
+
+
 def _get(url: str, token: str | None = None) -> dict:
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
     with urllib.request.urlopen(request, timeout=10) as response:
@@ -101,9 +117,9 @@ def _assert_nothing_left(dev: Dev, processes: list[psutil.Process]) -> None:
     deadline = time.monotonic() + 10
     alive = processes
     while alive and time.monotonic() < deadline:
-        alive = [p for p in processes if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        alive = [p for p in processes if _running(p)]
         time.sleep(0.1)
-    assert alive == [], [p.cmdline() for p in alive]
+    assert alive == [], [_cmdline(p) for p in alive]
     for name, port in dev.ports.items():
         assert port_is_free(port), f"{name} port {port} still taken"
 
@@ -171,7 +187,7 @@ def test_dev_boots_serves_persists_and_stops_cleanly(data_dir):
 
         output = dev.output()
         processes = dev.descendants()
-        names = " ".join(" ".join(p.cmdline()) for p in processes)
+        names = " ".join(_cmdline(p) for p in processes)
         for expected in (
             "postgres",
             "redis-server",
