@@ -191,8 +191,6 @@ class _CommitBatch:
             broadcast: dict[TwoLevelCache, list[str]] = {}
             for cache, kind, arg in ops:
                 if kind == "drop":
-                    if cache.shared:
-                        pipe.delete(*[django_cache.make_key(cache._l2_key(k)) for k in arg])
                     broadcast.setdefault(cache, []).extend(arg)
                 elif cache.shared and arg[2] > 0:
                     key, value, ttl = arg
@@ -200,11 +198,7 @@ class _CommitBatch:
                         django_cache.make_key(cache._l2_key(key)), django_cache.client.encode(value), ex=ttl
                     )
             for cache, dropped in broadcast.items():
-                keys = list(dict.fromkeys(dropped))
-                for start in range(0, len(keys), 500):
-                    pipe.publish(
-                        CHANNEL, json.dumps({"cache": cache.name, "keys": keys[start : start + 500]})
-                    )
+                cache._invalidation(pipe, list(dict.fromkeys(dropped)))
             pipe.execute()
         finally:
             for cache, kind, arg in ops:  # this process at once, in the transaction's order
@@ -319,11 +313,15 @@ class TwoLevelCache:
         from django_redis import get_redis_connection
 
         pipe = get_redis_connection("default").pipeline(transaction=False)  # one round trip for it all
+        self._invalidation(pipe, keys)
+        pipe.execute()
+
+    def _invalidation(self, pipe, keys: list[str]) -> None:
+        """Queue on ``pipe`` what invalidating ``keys`` sends: their L2 deletes, then their broadcast."""
         if self.shared:
             pipe.delete(*[django_cache.make_key(self._l2_key(k)) for k in keys])
         for start in range(0, len(keys), 500):
             pipe.publish(CHANNEL, json.dumps({"cache": self.name, "keys": keys[start : start + 500]}))
-        pipe.execute()
 
     def cached(self, key: str) -> Any:
         """The cached value of ``key`` (L1, then L2), or None: never runs a loader."""

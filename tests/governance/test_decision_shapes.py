@@ -10,15 +10,9 @@ import pytest
 
 from apps.governance import engine, expressions
 from apps.governance.access import Access
-from apps.governance.contracts import Actor, Resource
+from apps.governance.contracts import Resource
+from tests.governance.test_expressions import ALICE
 
-ALICE = Actor(
-    username="alice",
-    user_id=1,
-    authenticated=True,
-    groups=frozenset({"analysts"}),
-    roles=frozenset({"steward"}),
-)
 CONDITIONS = [
     "isOwner()",
     "matchAnyTag('PII.*')",
