@@ -26,7 +26,6 @@ import json
 import statistics
 import sys
 import time
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import append_section, boot, machine, percentile, shutdown  # noqa: E402 - after sys.path
+from benchmarks.ungoverned import ungoverned  # noqa: E402
 
 QUERY = """
 query($first: Int!, $domain: String!) {
@@ -107,27 +107,6 @@ def seed(entities: int, policies: int) -> None:
                 "condition": f"({condition}) || resource.type == 'never-{n}'",
             }
         )  # fmt: skip
-
-
-@contextmanager
-def ungoverned():
-    """The catalog's governance hooks as pass-throughs, and no audit: the baseline."""
-    from apps.catalog import governed
-    from apps.governance import middleware
-
-    saved = {name: getattr(governed, name) for name in ("visible", "entities", "entity", "entity_or_none")}
-    flush = middleware.Access.flush
-    governed.visible = lambda request: None
-    governed.entities = lambda request, states, **kwargs: states
-    governed.entity = lambda request, state: state
-    governed.entity_or_none = lambda request, state: state
-    middleware.Access.flush = lambda self: None
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            setattr(governed, name, value)
-        middleware.Access.flush = flush
 
 
 def p95_of(client, headers: dict, queries: int) -> float:

@@ -16,14 +16,17 @@ from pathlib import Path
 from benchmarks.common import ROOT
 
 
-def start_server(*, workers: int, threads: int) -> tuple[subprocess.Popen, int]:
+def start_server(
+    *, workers: int, threads: int, app: str = "config.wsgi:application"
+) -> tuple[subprocess.Popen, int]:
     """DictaMesh as the image's web role serves it (``config.wsgi`` under Granian: ``workers`` processes of
-    ``threads`` threads, docker/entrypoint.sh) on a free port, once it answers."""
+    ``threads`` threads, docker/entrypoint.sh) on a free port, once it answers. ``app``: another WSGI
+    application (benchmarks.ungoverned's baseline)."""
     from dictamesh.devservices.ports import free_port
 
     port = free_port()
     server = subprocess.Popen(  # noqa: S603 - our own server
-        [str(Path(sys.executable).parent / "granian"), "config.wsgi:application", "--interface", "wsgi",
+        [str(Path(sys.executable).parent / "granian"), app, "--interface", "wsgi",
          "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--blocking-threads", str(threads),
          "--runtime-threads", "1", "--http", "1", "--no-ws", "--log-level", "warning"],
         cwd=ROOT,

@@ -6,7 +6,9 @@ Starts embedded PostgreSQL, Redis and Kafka (or uses DATABASE_URL, REDIS_URL, KA
 DictaMesh served as its web role is (``config.wsgi`` under Granian, production-like: DEBUG off) on a free port.
 The load comes from ``--clients`` threads of this process over keep-alive HTTP connections, authenticated as
 Kafka clients are (HTTP Basic ``username:token``), on the same 2 cores as the server: each figure is requests
-per second over ``--seconds``, the median of ``--runs`` runs.
+per second over ``--seconds``, the median of ``--runs`` runs. Each read (lookup, by id, compatibility) is
+also measured on a second server of the same code with its decision points passing everything through
+(``benchmarks.ungoverned``): governance's overhead on it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ TARGETS = {  # name: (label, target req/s)
     "get_by_id": ("schema by id (GET /schemas/ids/{id})", 3000.0),
     "compatibility": ("compatibility check (POST /compatibility/.../versions/latest)", 2500.0),
 }
+READS = ("lookup", "get_by_id", "compatibility")  # also measured without governance: its overhead
 PREFIX = "/schema-registry"
 
 
@@ -51,7 +54,7 @@ def main() -> int:
     parser.add_argument("--write", help="append the result to this Markdown file")
     args = parser.parse_args()
 
-    sup = tmp = server = None
+    sup = tmp = server = baseline_server = None
     try:
         sup, tmp = boot(env={"DJANGO_DEBUG": "false", "DICTAMESH_PROCESS": "bench"})
         from dictamesh.auth.services import api_token_create, user_ensure
@@ -64,6 +67,15 @@ def main() -> int:
         load = Load(
             port, auth, args.clients, prefix=PREFIX, content_type="application/vnd.schemaregistry.v1+json"
         )
+        # the same server with its decision points passing everything through (benchmarks.ungoverned), idle
+        # while the other is measured: each read is measured in both, run after run
+        baseline_server, baseline_port = start_server(
+            workers=args.workers, threads=args.threads, app="benchmarks.ungoverned:application"
+        )
+        baseline = Load(
+            baseline_port, auth, args.clients, prefix=PREFIX,
+            content_type="application/vnd.schemaregistry.v1+json",
+        )  # fmt: skip
 
         # data: one subject with 5 versions to look up, check against and read by id
         from apps.schemas.services import SchemaInput
@@ -100,32 +112,60 @@ def main() -> int:
         }
         if args.only:
             requests = {args.only: requests[args.only]}
-        for make in requests.values():  # warm-up: every worker's first requests are not the rate
+        for name, make in requests.items():  # warm-up: every worker's first requests are not the rate
             load.run(make(next(run_id)), 1.0)
+            if name in READS:
+                baseline.run(make(next(run_id)), 1.0)
         results: dict[str, list[float]] = {name: [] for name in TARGETS}
+        ungoverned: dict[str, list[float]] = {name: [] for name in READS}
         for run in range(args.runs):
             for name, make in requests.items():
                 results[name].append(load.run(make(next(run_id)), args.seconds))
+                if name in READS:
+                    ungoverned[name].append(baseline.run(make(next(run_id)), args.seconds))
             print(
-                f"run {run + 1}: " + ", ".join(f"{name} {results[name][-1]:,.0f}/s" for name in requests),
+                f"run {run + 1}: "
+                + ", ".join(
+                    f"{name} {results[name][-1]:,.0f}/s"
+                    + (f" (ungoverned {ungoverned[name][-1]:,.0f}/s)" if name in ungoverned else "")
+                    for name in requests
+                ),
                 flush=True,
             )
+        for name in READS:
+            if name in requests:
+                print(
+                    f"governance on {name}: {overhead(results[name], ungoverned[name]):+.1f} % (target ≤ 10 %)"
+                )
         if args.write and not args.only:
-            write(Path(args.write), args, results)
+            write(Path(args.write), args, results, ungoverned)
     finally:
-        if server is not None:
-            stop_server(server)
+        for running in (server, baseline_server):
+            if running is not None:
+                stop_server(running)
         shutdown(sup, tmp)
     return 0
 
 
-def write(path: Path, args, results: dict[str, list[float]]) -> None:
+def overhead(governed: list[float], ungoverned: list[float]) -> float:
+    """What governance adds to a request's time, in %: the ungoverned rate over the governed one."""
+    return (statistics.median(ungoverned) / statistics.median(governed) - 1) * 100
+
+
+def write(path: Path, args, results: dict[str, list[float]], ungoverned: dict[str, list[float]]) -> None:
     rows = []
     for name, (label, target) in TARGETS.items():
         median = statistics.median(results[name])
         runs = ", ".join(f"{v:,.0f}" for v in results[name])
         rows.append(
             f"| {label} | {median:,.0f} req/s | ≥ {target:,.0f} req/s | {median / target:.2f}× | {runs} |"
+        )
+    for name in READS:
+        added = overhead(results[name], ungoverned[name])
+        runs = ", ".join(f"{v:,.0f}" for v in ungoverned[name])
+        rows.append(
+            f"| governance's overhead on {TARGETS[name][0].split(' (')[0]} | {added:+.1f} % | ≤ 10 % "
+            f"| {10 / max(added, 0.01):.2f}× | ungoverned: {runs} req/s |"
         )
     section = f"""
 ## Schema registry over HTTP — {datetime.now(UTC):%Y-%m-%d}
@@ -139,7 +179,9 @@ def write(path: Path, args, results: dict[str, list[float]]) -> None:
 - Command: `.venv/bin/python benchmarks/schema_registry.py --seconds {args.seconds:g} --runs {args.runs}
   --clients {args.clients}`
 - Figures: requests per second over {args.seconds:g} s, the median of {args.runs} runs (ratio > 1 is better
-  than the target)
+  than the target). Governance's overhead: each read also measured, run after run, on a second server whose
+  decision points pass everything through (`benchmarks/ungoverned.py`): the ungoverned rate over the
+  governed one
 
 | measure | median | target | ratio | runs |
 |---|---|---|---|---|

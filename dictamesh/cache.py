@@ -47,6 +47,7 @@ EVICTIONS = Counter("dictamesh_cache_evictions_total", "Entries dropped from L1.
 
 
 @functools.cache
+@functools.lru_cache(maxsize=1024)
 def _counter(metric: Counter, *labels: str):
     """A labelled child, found once (labelling costs more than counting, and a read counts at every hit)."""
     return metric.labels(*labels)
@@ -56,6 +57,12 @@ class _CountingTTLCache(TTLCache):
     def __init__(self, name: str, maxsize: int, ttl: float):
         super().__init__(maxsize=maxsize, ttl=ttl)
         self._name = name
+
+    def get(self, key, default=None):
+        try:  # one lookup: cachetools' get looks the key up twice (``in``, then ``[]``)
+            return self[key]
+        except KeyError:
+            return default
 
     def popitem(self):
         item = super().popitem()
@@ -73,6 +80,11 @@ class _Listener:
         self._caches: dict[str, weakref.WeakSet[TwoLevelCache]] = {}
         self._thread: threading.Thread | None = None
         self._pid = 0
+
+    def listening(self, cache: TwoLevelCache) -> bool:
+        """Whether ``cache`` hears its invalidations in this process now (``ensure``'s fast path)."""
+        thread = self._thread
+        return cache._listening and self._pid == _PROCESS.pid and thread is not None and thread.is_alive()
 
     def ensure(self, cache: TwoLevelCache) -> None:
         """``cache`` hears its invalidations from now on (the listener subscribed before this returns)."""
@@ -128,6 +140,20 @@ class _Listener:
 
 
 _LISTENER = _Listener()
+
+
+class _Process:
+    """This process's id, kept by a fork hook rather than asked of the kernel at every read."""
+
+    pid = os.getpid()
+
+    @classmethod
+    def forked(cls) -> None:
+        cls.pid = os.getpid()
+
+
+_PROCESS = _Process
+os.register_at_fork(after_in_child=_Process.forked)
 _TLS = threading.local()  # this thread's open _CommitBatches
 
 
@@ -235,6 +261,9 @@ class TwoLevelCache:
 
     # -- L1 and its listener -------------------------------------------------------------------------
     def _local(self) -> _CountingTTLCache | None:
+        local = self._l1
+        if local is not None and self._pid == _PROCESS.pid and _LISTENER.listening(self):
+            return local  # every read asks: the common case first
         size = self._l1_size()
         if size <= 0:
             return None

@@ -20,19 +20,6 @@ def visible(request) -> tuple[str, tuple] | None:
     return None if found is None else (found[0], tuple(found[1]))
 
 
-def note_shown(request, ids) -> None:
-    """Entities this request's caller was decided to read (by ``visible(request)`` in a query): the request's
-    policies do not change, so a later read of them in the same request need not decide again."""
-    known = request.__dict__.setdefault("_dictamesh_shown_entities", set())
-    known.update(ids)
-
-
-def shown(request, ids) -> bool:
-    """Whether every one of ``ids`` was decided readable earlier in this request (``note_shown``)."""
-    known = request.__dict__.get("_dictamesh_shown_entities")
-    return bool(known) and known.issuperset(ids)
-
-
 def filtered(request, filters: EntityFilter) -> EntityFilter:
     from dataclasses import replace
 

@@ -124,7 +124,9 @@ class Entity(models.Model):
             # btree_gin: one GIN lookup answers "this domain and these words" (a domain is ~10% of entities)
             GinIndex(fields=["domain", "search_vector"], name="dictamesh_cat_entity_dtsv_idx"),
             GinIndex(fields=["tags"], name="dictamesh_cat_entity_tags_idx"),
-            models.Index(fields=["domain", "entity_type"], name="dictamesh_cat_entity_dom_idx"),
+            # a domain's entities in URN order: a page of one domain is read in order and stops when full,
+            # without sorting the whole domain (and deciding on every row of it) first
+            models.Index(fields=["domain", "urn"], name="dictamesh_cat_entity_durn_idx"),
             models.Index(fields=["source", "entity_type"], name="dictamesh_cat_entity_src_idx"),
             models.Index(fields=["updated_at", "id"], name="dictamesh_cat_entity_upd_idx"),
             # the entities whose data contract a schema subject is (governance decides on schemas by them)

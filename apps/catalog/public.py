@@ -215,6 +215,14 @@ def schema_owners(*, subjects: list[str]) -> dict[str, list[EntityRef]]:
     return {s: list(cached[s]) for s in subjects if cached.get(s)}
 
 
+def schema_owners_generation() -> int:
+    """A number that moves whenever a subject's owners cached in this process may have changed: what a
+    decision made from ``schema_owners`` may be remembered by (read it before them)."""
+    from .caching import SCHEMA_OWNERS_CACHE
+
+    return SCHEMA_OWNERS_CACHE.generation()
+
+
 def _schema_owners_loaded(subjects: list[str]) -> dict[str, list[EntityRef]]:
     from django.db import connection
 

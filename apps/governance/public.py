@@ -6,7 +6,10 @@ states, their history and diffs), so every path that lets data out asks the same
 
 from __future__ import annotations
 
+import threading
 from typing import Any
+
+from cachetools import LRUCache, TTLCache
 
 from .access import Access, FieldInfo
 from .contracts import Actor, Decision, Resource
@@ -65,14 +68,10 @@ class _VersionedCache:
     """{urn: field infos}, valid for one policy version; at most ``size`` entities (LRU)."""
 
     def __init__(self, size: int):
-        import threading
-
         self.size, self.version, self.entries = size, None, None
         self.lock = threading.Lock()
 
     def at(self, version: int):
-        from cachetools import LRUCache
-
         with self.lock:
             if self.version != version or self.entries is None:
                 self.version, self.entries = version, LRUCache(maxsize=self.size)
@@ -457,10 +456,55 @@ def schema_resources(subjects: list[str]) -> dict[str, Resource]:
     return out
 
 
+# (policy version, actor, schema owners' generation, subject) -> True: subjects decided readable, for as
+# long as the owners they were decided on stay in the process cache (its L1 time to live), so that should
+# its invalidations stop arriving (Redis down), an answer is as stale as that cache and no more
+_READABLE: TTLCache | None = None
+_READABLE_LOCK = threading.Lock()
+
+
+def _readable_memo() -> TTLCache:
+    global _READABLE
+    if _READABLE is None:
+        from django.conf import settings
+
+        _READABLE = TTLCache(maxsize=20_000, ttl=settings.DICTAMESH_CATALOG_L1_TTL_SECONDS)
+    return _READABLE
+
+
 def schemas_readable(acc: Access, subjects: list[str]) -> set[str]:
-    """The subjects among ``subjects`` the caller may read (one catalog query for them all)."""
-    resources = schema_resources(subjects)
-    return {s for s, r in resources.items() if acc.can("read", r)}
+    """The subjects among ``subjects`` the caller may read (one catalog query for them all).
+
+    The registry asks at every read, so a subject decided readable is remembered in this process for the
+    caller at this policy version while the subjects' owners cached here have not moved: the answer can
+    change only with a policy or the caller's groups and roles (the version moves) or with the entities
+    whose contract the subject is (their cache's generation moves, here, when any is dropped). Never in a
+    transaction (it may see writes that are then rolled back); a denial is decided every time, and audited.
+    """
+    from django.db import connection
+
+    from apps.catalog.public import schema_owners_generation
+
+    wanted = list(dict.fromkeys(subjects))
+    stamp = None
+    known: set[str] = set()
+    if not connection.in_atomic_block:
+        # the generation before the owners are read: a drop while they are read is not stamped as seen
+        stamp = (acc.policies.version, acc.actor, schema_owners_generation())
+        with _READABLE_LOCK:
+            memo = _readable_memo()
+            known = {s for s in wanted if memo.get((stamp, s))}
+        if len(known) == len(wanted):
+            return known
+        wanted = [s for s in wanted if s not in known]
+    resources = schema_resources(wanted)
+    readable = {s for s, r in resources.items() if acc.can("read", r)}
+    if stamp is not None and readable:
+        with _READABLE_LOCK:
+            memo = _readable_memo()
+            for subject in readable:
+                memo[(stamp, subject)] = True
+    return readable | known
 
 
 def schema_decide(acc: Access, action: str, subject: str) -> Decision:

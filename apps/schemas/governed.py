@@ -14,7 +14,7 @@ from . import errors, selectors
 
 def require(request, action: str, subject: str) -> None:
     access = governance.access(request)
-    if not governance.schema_decide(access, "read", subject).allowed:
+    if subject not in governance.schemas_readable(access, [subject]):
         raise errors.SubjectNotFound(f"Subject '{subject}' not found.")
     if action != "read":
         decision = governance.schema_decide(access, action, subject)

@@ -14,7 +14,11 @@ L = TypeVar("L", bound=SyncDataLoader)
 
 
 def loader_for(info, loader_class: type[L]) -> L:
-    context = info.context
+    return loader_in(info.context, loader_class)
+
+
+def loader_in(context, loader_class: type[L]) -> L:
+    """``loader_for`` from the request context itself (a loader that feeds another, in its batch)."""
     loaders = getattr(context, "_dictamesh_loaders", None)
     if loaders is None:
         loaders = {}
@@ -25,6 +29,27 @@ def loader_for(info, loader_class: type[L]) -> L:
         loader = loader_class(context) if getattr(loader_class, "with_context", False) else loader_class()
         loaders[loader_class] = loader
     return loader
+
+
+def prime(loader: SyncDataLoader, values: dict) -> None:
+    """Settle ``loader``'s futures for these keys with these values now, as its batch would: a key not asked
+    yet is cached already resolved, a queued one is resolved and taken off the queue (its batch, if it
+    still runs, has the others)."""
+    from graphql_sync_dataloaders.sync_future import SyncFuture
+
+    settle = []
+    for key, value in values.items():
+        future = loader._cache.get(key)
+        if future is None:
+            future = loader._cache[key] = SyncFuture()
+        elif future.done():
+            continue
+        settle.append((future, value))
+    if loader._queue:
+        pending = {id(future) for future, _ in settle}
+        loader._queue = [(key, future) for key, future in loader._queue if id(future) not in pending]
+    for future, value in settle:  # off the queue first: what their callbacks load is queued afresh
+        future.set_result(value)
 
 
 def then(future, transform):

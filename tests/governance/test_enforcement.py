@@ -251,3 +251,11 @@ def test_relationships_show_only_readable_other_ends_both_ways(world, client, al
         ("mirrors", SALARIES, SALARIES),
         ("references", urn("open_orders"), urn("customers")),
     ]
+    # without their other ends in the query, the same relationships: what is hidden is not even counted
+    bare = f"""{{ entity(urn: "{urn("open_orders")}") {{ relationships {{ predicate direction }} }} }}"""
+    for headers, expected in (
+        (alice, ["mirrors", "references"]),
+        (root, ["feeds", "mirrors", "mirrors", "references"]),
+    ):
+        rels = gql(client, bare, headers)["data"]["entity"]["relationships"]
+        assert sorted(r["predicate"] for r in rels) == expected

@@ -10,7 +10,7 @@ from django.test import RequestFactory, override_settings
 from graphql_sync_dataloaders import SyncDataLoader
 
 from dictamesh.errors import NotFound
-from dictamesh.graphql.loaders import loader_for
+from dictamesh.graphql.loaders import loader_for, prime
 from dictamesh.graphql.view import DictaMeshGraphQLView
 
 BATCHES: list[list[int]] = []
@@ -90,6 +90,23 @@ def test_loaders_are_per_request():
     run("{ items(count: 3) { owner } }")
     run("{ items(count: 3) { owner } }")
     assert BATCHES == [[0, 1, 2], [0, 1, 2]]  # no cache leaking between requests
+
+
+def test_a_primed_loader_answers_as_its_batch_would_and_batches_only_the_rest():
+    """``prime``: what another loader's batch already read (relationships' targets) settles this loader's
+    futures, queued or not asked yet, and leaves the rest of its queue to its own batch."""
+    BATCHES.clear()
+    loader = OwnerLoader()
+    queued, rest = loader.load(1), loader.load(2)
+    seen = []
+    queued.add_done_callback(lambda: seen.append(queued.result()))
+    prime(loader, {1: "primed-1", 5: "primed-5"})
+    assert seen == ["primed-1"]  # its callbacks ran, as a batch's would
+    assert loader.load(5).done() and loader.load(5).result() == "primed-5"
+    queued.deferred_callback()  # the batch the first load started
+    assert BATCHES == [[2]] and rest.result() == "owner-2"
+    prime(loader, {2: "late"})  # a key already answered keeps its answer
+    assert rest.result() == "owner-2"
 
 
 def test_field_errors_are_located_and_coded_with_nonnull_propagation():

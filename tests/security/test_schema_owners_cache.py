@@ -104,3 +104,35 @@ def test_another_process_drops_its_entry_when_the_write_commits(world):
     finally:
         SCHEMA_OWNERS_CACHE._on_message = original
     assert not SCHEMA_OWNERS_CACHE.peek("payroll-value")[0]
+
+
+def test_a_subject_remembered_readable_is_decided_again_when_a_policy_or_a_group_changes(world, client):
+    """governance.schemas_readable remembers a readable subject per caller and policy version (outside a
+    transaction): a new policy, or a change to the caller's groups, moves the version, so the next read is
+    decided again; a denial is decided, and audited, at every read."""
+    from django.contrib.auth.models import Group, User
+
+    from apps.governance.models import AccessAudit
+    from tests.governance.helpers import policy
+
+    register_schema(subject="payroll-value", schema_type="AVRO", schema=AVRO)
+    User.objects.get(username="alice").groups.add(Group.objects.get_or_create(name="contractors")[0])
+    for _ in range(2):  # the second read is remembered: alice, at this version, may read it
+        assert client.get(LATEST, **world["alice"]).status_code == 200
+    deny = policy(
+        client, world["root"], name="no-payroll-for-contractors", effect="deny", actors=["group:contractors"],
+        actions=["read"], resources=["schema"], condition="resource.subject == 'payroll-value'",
+    )  # fmt: skip
+    before = AccessAudit.objects.filter(actor="user:alice").count()
+    for _ in range(2):  # the same caller, a new policy version
+        assert client.get(LATEST, **world["alice"]).json()["error_code"] == 40401
+    assert AccessAudit.objects.filter(actor="user:alice").count() == before + 2  # each denial audited
+    assert client.delete(f"/api/v1/governance/policies/{deny['name']}", **world["root"]).status_code == 200
+    assert client.get(LATEST, **world["alice"]).status_code == 200
+    policy(
+        client, world["root"], name="no-payroll-for-temps", effect="deny", actors=["group:temps"],
+        actions=["read"], resources=["schema"], condition="resource.subject == 'payroll-value'",
+    )  # fmt: skip
+    assert client.get(LATEST, **world["alice"]).status_code == 200
+    User.objects.get(username="alice").groups.add(Group.objects.get_or_create(name="temps")[0])
+    assert client.get(LATEST, **world["alice"]).json()["error_code"] == 40401  # her groups changed

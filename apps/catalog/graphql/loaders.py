@@ -5,13 +5,15 @@ from __future__ import annotations
 from graphql_sync_dataloaders import SyncDataLoader
 
 from dictamesh.errors import NotFound
+from dictamesh.graphql.loaders import loader_in, prime
 
 from .. import governed, selectors
 
 
 class EntityByIdLoader(SyncDataLoader):
     """Entity states by id (relationship targets) as the request's caller may see them (None: it may not):
-    one query for the entities, one for their owners, one for their sensitive fields."""
+    one query for the entities, one for their owners, one for their sensitive fields. Loads by id are not
+    pages, so the read decision is taken on the states (by shape: once for resources alike), not in SQL."""
 
     with_context = True
 
@@ -20,14 +22,21 @@ class EntityByIdLoader(SyncDataLoader):
         super().__init__(self.batch)
 
     def batch(self, ids: list[int]) -> list[dict | None]:
-        queryset = selectors.entities_queryset().filter(pk__in=ids)
-        visible = governed.visible(self.request)
-        if visible and not governed.shown(self.request, ids):
-            # the same SQL as every list: the read decision is taken in the query
-            queryset = queryset.filter(selectors.EntityFilter(visible=visible).q())
-        states = selectors.entity_states(queryset)
-        found = {s["id"]: s for s in governed.entities(self.request, states, filtered=True)}
+        found = self.states(ids)
         return [found.get(pk) for pk in ids]
+
+    def states(self, ids) -> dict[int, dict]:
+        """The states of ``ids`` the caller may read, masked, by id."""
+        states = selectors.entity_states(selectors.entities_queryset().filter(pk__in=list(ids)))
+        return {s["id"]: s for s in governed.entities(self.request, states)}
+
+    def now(self, ids: set[int]) -> dict[int, dict | None]:
+        """``ids`` loaded now (one batch for those not loaded yet), as ``load`` will answer them."""
+        missing = {pk for pk in ids if not (pk in self._cache and self._cache[pk].done())}
+        if missing:
+            found = self.states(missing)
+            prime(self, {pk: found.get(pk) for pk in missing})
+        return {pk: self._cache[pk].result() for pk in ids}
 
 
 class RelationshipsLoader(SyncDataLoader):
@@ -41,12 +50,24 @@ class RelationshipsLoader(SyncDataLoader):
 
     def batch(self, ids: list[int]) -> list[list]:
         # ``ids``: entities of this request's results, which the caller may read
-        by_entity = selectors.relationships_of(entity_ids=list(ids), visible=governed.visible(self.request))
-        governed.note_shown(
-            self.request,
-            [end for rels in by_entity.values() for r in rels for end in (r.source_id, r.target_id)],
-        )  # both ends of each relationship found were decided readable (the targets are loaded next)
+        by_entity = selectors.relationships_of(entity_ids=list(ids))
+        if governed.visible(self.request) is not None:
+            # the other ends decided by loading them (they are the targets the query reads next): a
+            # relationship whose other end is deleted or unreadable is not shown
+            others = {pk: [other(rel, pk) for rel in rels] for pk, rels in by_entity.items()}
+            ends = loader_in(self.request, EntityByIdLoader).now(
+                {o for ends in others.values() for o in ends}
+            )
+            by_entity = {
+                pk: [rel for rel, end in zip(rels, others[pk], strict=True) if ends[end] is not None]
+                for pk, rels in by_entity.items()
+            }
         return [by_entity.get(pk, []) for pk in ids]
+
+
+def other(rel, entity_id: int) -> int:
+    """The other end of ``rel`` seen from ``entity_id`` (a bidirectional one is seen from both)."""
+    return rel.target_id if rel.source_id == entity_id else rel.source_id
 
 
 class HistoryLoader(SyncDataLoader):
