@@ -16,6 +16,7 @@ entities per round (batches of 1,000 on the services' parallel connections), aft
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -29,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import append_section, boot, machine, percentile, shutdown, target_rows  # noqa: E402 - after sys.path
+from benchmarks.ungoverned import ungoverned  # noqa: E402
 
 TARGETS = {
     "entity": ("GraphQL entity by URN, warm (p95)", 5.0, "ms"),
@@ -511,6 +513,8 @@ def main() -> int:
             "semantic_api": [],
             "search_total": [],
             "neighbors_size": [],
+            "entity_ungoverned": [],
+            "search_ungoverned": [],
         }
         from django.db import connection
 
@@ -522,10 +526,21 @@ def main() -> int:
                     [[rng.randint(1, args.entities) for _ in range(args.queries)]],
                 )
                 urns = [r[0] for r in cursor.fetchall()]
-            results["entity"].append(measure_entity(client, urns))
-            p95, total = measure_search(client, rng, args.queries)
-            results["search"].append(p95)
-            extra["search_total"].append(total)
+            # governed, and the baseline of governance's overhead (its decision points passing everything
+            # through): the same reads, which of the two goes first alternating round by round
+            state = rng.getstate()
+            for governed in (True, False) if round_ % 2 == 0 else (False, True):
+                rng.setstate(state)
+                with contextlib.nullcontext() if governed else ungoverned():
+                    entity_p95 = measure_entity(client, urns)
+                    search_p95, total = measure_search(client, rng, args.queries)
+                if governed:
+                    results["entity"].append(entity_p95)
+                    results["search"].append(search_p95)
+                    extra["search_total"].append(total)
+                else:
+                    extra["entity_ungoverned"].append(entity_p95)
+                    extra["search_ungoverned"].append(search_p95)
             p95, recall = measure_knn(rng, args.queries, recall_queries=min(50, args.queries))
             results["knn"].append(p95)
             extra["recall"].append(recall)
@@ -539,9 +554,12 @@ def main() -> int:
                 f" (median {extra['search_total'][-1]:,.0f} matches), kNN {results['knn'][-1]:.1f} ms"
                 f" (recall@10 {extra['recall'][-1]:.3f}), semantic API {extra['semantic_api'][-1]:.1f} ms,"
                 f" 2-hop {results['neighbors'][-1]:.1f} ms ({extra['neighbors_size'][-1]:.0f} nodes),"
-                f" upsert {results['upsert'][-1]:,.0f} entities/s",
+                f" upsert {results['upsert'][-1]:,.0f} entities/s; ungoverned: entity"
+                f" {extra['entity_ungoverned'][-1]:.1f} ms, search {extra['search_ungoverned'][-1]:.1f} ms",
                 flush=True,
             )
+        for name in ("entity", "search"):
+            print(f"governance on {name}: {overhead(results, extra, name):+.1f} % (target ≤ 10 %)")
         if args.write:
             write(Path(args.write), args, timings, results, extra)
     finally:
@@ -549,10 +567,23 @@ def main() -> int:
     return 0
 
 
+def overhead(results, extra, name: str) -> float:
+    """What governance adds to the p95 of ``name``, in %: against the same reads ungoverned."""
+    return (statistics.median(results[name]) / statistics.median(extra[f"{name}_ungoverned"]) - 1) * 100
+
+
 def write(path: Path, args, timings, results, extra) -> None:
     from django.conf import settings
 
     rows = target_rows(TARGETS, results)
+    for name in ("entity", "search"):
+        added = overhead(results, extra, name)
+        rows.append(
+            f"| governance's overhead on {TARGETS[name][0].split(' (')[0]} (p95) | {added:+.1f} % | ≤ 10 % "
+            f"| {10 / max(added, 0.01):.2f}× | ungoverned: "
+            + ", ".join(f"{v:.1f}" for v in extra[f"{name}_ungoverned"])
+            + " ms |"
+        )
     load_lines = "\n".join(f"  - {step}: {seconds:,.1f} s" for step, seconds in timings.items())
     section = f"""
 ## Catalog at scale — {datetime.now(UTC):%Y-%m-%d}
@@ -567,7 +598,8 @@ def write(path: Path, args, timings, results, extra) -> None:
   {args.relationships} --vectors {args.vectors} --queries {args.queries} --rounds {args.rounds}`
 - Figures: the median over {args.rounds} rounds of each round's p95 over {args.queries} requests; bulk
   upsert: one call of 5,000 new entities per round, after an untimed call of 200 (ratio > 1 is better
-  than the target)
+  than the target). Governance's overhead: the same reads in the same round with its decision points
+  passing everything through (`benchmarks/ungoverned.py`)
 
 | measure | median | target | ratio | rounds |
 |---|---|---|---|---|

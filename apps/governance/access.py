@@ -86,6 +86,26 @@ def _members(user_id: int, version: int) -> tuple[frozenset[str], frozenset[str]
     return found
 
 
+_ACTORS: LRUCache = LRUCache(maxsize=20_000)
+
+
+def _user_actor(user, version: int) -> Actor:
+    """The actor of a signed-in user at a policy version: made once per process for the same user as it is
+    (its name and flags come from the request's user; its groups and roles move the version)."""
+    key = (user.pk, version, user.get_username(), bool(user.is_superuser), bool(user.is_staff))
+    with _MEMBERS_LOCK:
+        found = _ACTORS.get(key)
+    if found is None:
+        groups, roles = _members(user.pk, version)
+        found = Actor(
+            username=key[2], user_id=user.pk, authenticated=True, superuser=key[3], staff=key[4],
+            groups=groups, roles=roles,
+        )  # fmt: skip
+        with _MEMBERS_LOCK:
+            _ACTORS[key] = found
+    return found
+
+
 @dataclass
 class _Audit:
     sensitive: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # urn -> path -> categories
@@ -124,16 +144,7 @@ class Access:
             self._actor, version = ANONYMOUS, _version()
         else:
             version = _version()
-            groups, roles = _members(user.pk, version)
-            self._actor = Actor(
-                username=user.get_username(),
-                user_id=user.pk,
-                authenticated=True,
-                superuser=bool(user.is_superuser),
-                staff=bool(user.is_staff),
-                groups=groups,
-                roles=roles,
-            )
+            self._actor = _user_actor(user, version)
         self._policies = engine.policy_set(version or 0)
 
     @property
@@ -153,8 +164,9 @@ class Access:
         """The decision on ``resource``; with ``record``, a denial is noted for the audit (once per resource)."""
         found = self._candidates.get((action, resource.kind))
         if found is None:
-            candidates = self.policies.for_actor(self.actor, action, resource.kind)
-            found = self._candidates[(action, resource.kind)] = (candidates, engine.shape(candidates))
+            found = self._candidates[(action, resource.kind)] = self.policies.shaped(
+                self.actor, action, resource.kind
+            )
         candidates, names = found
         if names is None:  # a condition reads what cannot be told: each resource is decided on its own
             key: tuple = (action, resource)

@@ -86,6 +86,7 @@ class PolicySet:
     version: int
     policies: tuple[CompiledPolicy, ...]
     _index: dict = field(default_factory=dict, compare=False, repr=False)
+    _shaped: dict = field(default_factory=dict, compare=False, repr=False)
 
     def relevant(self, action: str, kind: str) -> tuple[CompiledPolicy, ...]:
         """The policies that name this action and resource kind (or *), found once per set."""
@@ -106,6 +107,19 @@ class PolicySet:
             elif "owner" in policy.actors:
                 out.append((policy, True))
         return tuple(out)
+
+    def shaped(self, actor: Actor, action: str, kind: str) -> tuple[tuple, tuple[str, ...] | None]:
+        """``(for_actor(...), shape(of them))``, found once per set for each caller (bounded: a set that has
+        served many callers starts over)."""
+        key = (actor, action, kind)
+        found = self._shaped.get(key)
+        if found is None:
+            candidates = self.for_actor(actor, action, kind)
+            found = (candidates, shape(candidates))
+            if len(self._shaped) >= 50_000:
+                self._shaped.clear()
+            self._shaped[key] = found
+        return found
 
 
 def compile_policy(row) -> CompiledPolicy:
