@@ -54,14 +54,17 @@ def _fields(acc: Access, urns: list[str]) -> dict[str, dict[str, FieldInfo]]:
     """The confirmed sensitive fields of entities: from this process's cache while the policy version (read
     by the request, and bumped by every classification decision) has not moved, else one query."""
     cache = _FIELD_CACHE.at(acc.policies.version)
-    missing = [u for u in urns if u not in cache]
-    if missing:
+    with _FIELD_CACHE.lock:  # an LRU reorders itself on reads: a web worker's threads share it
+        known = {u: cache[u] for u in urns if u in cache}
+    if len(known) < len(urns):
         from .selectors import field_infos
 
+        missing = [u for u in urns if u not in known]
         found = field_infos(urns=missing)
-        for urn in missing:
-            cache[urn] = found.get(urn, {})
-    return {u: cache[u] for u in urns}
+        with _FIELD_CACHE.lock:
+            for urn in missing:
+                known[urn] = cache[urn] = found.get(urn, {})
+    return {u: known[u] for u in urns}
 
 
 class _VersionedCache:
