@@ -580,7 +580,7 @@ def write(path: Path, args, timings, results, extra) -> None:
         added = overhead(results, extra, name)
         rows.append(
             f"| governance's overhead on {TARGETS[name][0].split(' (')[0]} (p95) | {added:+.1f} % | ≤ 10 % "
-            f"| {10 / max(added, 0.01):.2f}× | ungoverned: "
+            f"| {f'{10 / added:.2f}×' if added > 0 else '—'} | ungoverned: "
             + ", ".join(f"{v:.1f}" for v in extra[f"{name}_ungoverned"])
             + " ms |"
         )

@@ -165,7 +165,7 @@ def write(path: Path, args, results: dict[str, list[float]], ungoverned: dict[st
         runs = ", ".join(f"{v:,.0f}" for v in ungoverned[name])
         rows.append(
             f"| governance's overhead on {TARGETS[name][0].split(' (')[0]} | {added:+.1f} % | ≤ 10 % "
-            f"| {10 / max(added, 0.01):.2f}× | ungoverned: {runs} req/s |"
+            f"| {f'{10 / added:.2f}×' if added > 0 else '—'} | ungoverned: {runs} req/s |"
         )
     section = f"""
 ## Schema registry over HTTP — {datetime.now(UTC):%Y-%m-%d}
