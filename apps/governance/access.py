@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from cachetools import LRUCache
@@ -113,6 +114,11 @@ class _Audit:
     denied_count: int = 0
 
 
+@lru_cache(maxsize=4096)
+def _segments(path: str) -> tuple[str, ...]:
+    return tuple(path.split("."))
+
+
 class Access:
     def __init__(self, user=None, *, actor: Actor | None = None, context: dict | None = None):
         self._user = user
@@ -209,10 +215,10 @@ class Access:
         """``data`` (a copy when changed) with the sensitive ``fields`` this caller may not read masked, and
         the masked paths. Values read unmasked are noted for audit."""
         masked: list[str] = []
-        out = data
+        masks: list[tuple[tuple[str, ...], Any]] = []
         for path in sorted(fields):
             info = fields[path]
-            segments = path.split(".")
+            segments = _segments(path)
             if not info.sensitive or not masking.contains(data, segments):
                 continue
             level = most_sensitive(resource.classification, info.classification)
@@ -236,10 +242,9 @@ class Access:
                 )
                 continue
             mask = decision.mask or masking.default_mask(info.categories)
-            out = masking.masked_copy(
-                out, segments, lambda v, m=mask, c=info.categories: masking.mask_value(v, m, c)
-            )
+            masks.append((segments, lambda v, m=mask, c=info.categories: masking.mask_value(v, m, c)))
             masked.append(path)
+        out = masking.masked_copy_many(data, masks) if masks else data
         if masked:
             self._note_denied(
                 Decision(False, "read_sensitive", "masked", "Masked on read."), resource, fields=masked

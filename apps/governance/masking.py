@@ -61,7 +61,7 @@ def mask_value(value: Any, mask: str, categories=()) -> Any:
     return REDACTED
 
 
-def contains(container: Any, path: list[str]) -> bool:
+def contains(container: Any, path: list[str] | tuple[str, ...]) -> bool:
     if not path:
         return True
     if isinstance(container, list):
@@ -81,4 +81,25 @@ def masked_copy(container: Any, path: list[str], masker) -> Any:
     out = dict(container)
     head = path[0]
     out[head] = masker(container[head]) if len(path) == 1 else masked_copy(container[head], path[1:], masker)
+    return out
+
+
+def masked_copy_many(container: Any, masks: list[tuple[tuple[str, ...], Any]]) -> Any:
+    """``container`` with each ``(path, masker)`` of ``masks`` applied, as ``masked_copy`` one after the
+    other would (a path ending where another goes on masks the whole value), copying each dict and list on
+    the paths once."""
+    if isinstance(container, list):
+        return [masked_copy_many(item, masks) for item in container]
+    if not isinstance(container, dict):
+        return container
+    heads: dict[str, list[tuple[tuple[str, ...], Any]]] = {}
+    for path, masker in masks:
+        if path and path[0] in container:
+            heads.setdefault(path[0], []).append((path[1:], masker))
+    if not heads:
+        return container
+    out = dict(container)
+    for head, rest in heads.items():
+        whole = next((masker for sub, masker in rest if not sub), None)
+        out[head] = whole(container[head]) if whole is not None else masked_copy_many(container[head], rest)
     return out

@@ -219,3 +219,34 @@ def test_default_masks_follow_the_categories():
     assert masking.default_mask(["email", "person_name"]) == "redact"
     assert masking.default_mask(["password", "email"]) == "null"
     assert masking.default_mask([]) == "redact"
+
+
+@pytest.mark.parametrize(
+    "paths",
+    [
+        ["email"],
+        ["email", "phone"],
+        ["contact", "contact.email"],
+        ["contact.email", "contact.phone", "rows.card"],
+        ["rows", "rows.card", "missing.deep", "email.not_a_dict"],
+    ],
+)
+def test_masking_many_paths_at_once_is_masking_them_one_after_the_other(paths):
+    data = {
+        "email": "ann@example.com",
+        "phone": "+33 6 12 34 56 78",
+        "contact": {"email": "bob@example.com", "phone": "0612345678", "city": "Lyon"},
+        "rows": [{"card": "4111 1111 1111 1111", "n": 1}, {"n": 2}, "text"],
+    }
+    snapshot = json.dumps(data, sort_keys=True)
+
+    def masker(value):
+        return f"masked({value!r})"
+
+    one_by_one = data
+    for path in sorted(paths):
+        one_by_one = masking.masked_copy(one_by_one, path.split("."), masker)
+    at_once = masking.masked_copy_many(data, [(tuple(p.split(".")), masker) for p in sorted(paths)])
+    assert at_once == one_by_one
+    assert at_once != data
+    assert json.dumps(data, sort_keys=True) == snapshot  # the source is never changed
