@@ -22,6 +22,7 @@ Metrics: ``dictamesh_cache_hits_total{cache,level}``, ``dictamesh_cache_misses_t
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -36,6 +37,9 @@ from typing import Any
 from cachetools import TTLCache
 from django.core.cache import cache as django_cache
 from prometheus_client import Counter
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from dictamesh.redis_state import REDIS, RETRY_SECONDS
 
 logger = logging.getLogger("dictamesh.cache")
 CHANNEL = "dictamesh:cache:invalidate"
@@ -80,11 +84,20 @@ class _Listener:
         self._caches: dict[str, weakref.WeakSet[TwoLevelCache]] = {}
         self._thread: threading.Thread | None = None
         self._pid = 0
+        self.ok = False  # subscribed, and the invalidations missed while Redis was away sent
+        self.replay_pending = True  # at the first subscription too: a process gone meanwhile left some
+        self._replay_at = 0.0  # monotonic: after PostgreSQL failed us, not before this
 
     def listening(self, cache: TwoLevelCache) -> bool:
         """Whether ``cache`` hears its invalidations in this process now (``ensure``'s fast path)."""
         thread = self._thread
-        return cache._listening and self._pid == _PROCESS.pid and thread is not None and thread.is_alive()
+        return (
+            self.ok
+            and cache._listening
+            and self._pid == _PROCESS.pid
+            and thread is not None
+            and thread.is_alive()
+        )
 
     def ensure(self, cache: TwoLevelCache) -> None:
         """``cache`` hears its invalidations from now on (the listener subscribed before this returns)."""
@@ -116,18 +129,54 @@ class _Listener:
         from django_redis import get_redis_connection
 
         while True:
+            pubsub = None
             try:
                 pubsub = get_redis_connection("default").pubsub(ignore_subscribe_messages=True)
                 pubsub.subscribe(CHANNEL)
+                self._replay()
+                self.ok = True
+                REDIS.succeeded()
                 ready.set()
-                for message in pubsub.listen():
-                    self.dispatch(message.get("data"))
-            except Exception:  # the connection dropped: we may have missed invalidations
-                logger.warning("cache invalidation listener lost Redis; clearing every L1", exc_info=True)
+                while not REDIS.down:  # a request that found Redis gone: listen again, from a clean L1
+                    message = pubsub.get_message(timeout=1.0)
+                    if message is not None:
+                        self.dispatch(message.get("data"))
+                    if self.replay_pending and time.monotonic() >= self._replay_at:
+                        self._replay()
+                raise RedisConnectionError("a request found Redis unavailable")
+            except Exception as exc:  # the connection dropped: we may have missed invalidations
+                self.ok = False
+                if not REDIS.down:
+                    REDIS.failed(exc)
                 for cache in self._everyone():
                     cache.clear_local()
                 ready.set()
-                time.sleep(1.0)
+                time.sleep(RETRY_SECONDS)
+            finally:
+                if pubsub is not None:
+                    with contextlib.suppress(Exception):  # a connection already gone
+                        pubsub.close()
+
+    def _replay(self) -> None:
+        """Send the invalidations this or another process could not send while Redis was away (kept in
+        PostgreSQL by ``_missed``); a failure to reach PostgreSQL leaves them for the next pass."""
+        self.replay_pending = False
+        try:
+            sent = replay_missed()
+        except REDIS.errors:
+            self.replay_pending = True
+            raise
+        except Exception:  # noqa: BLE001 - PostgreSQL away or not allowed (tests): tried again later
+            logger.info("missed cache invalidations not sent yet", exc_info=True)
+            self.replay_pending = True
+            self._replay_at = time.monotonic() + 10.0
+            sent = 0
+        finally:
+            from django.db import connection
+
+            connection.close()  # this thread holds no connection between passes
+        if sent:
+            logger.warning("sent %d cache invalidations missed while Redis was unavailable", sent)
 
     def dispatch(self, data: Any) -> None:
         try:
@@ -140,6 +189,61 @@ class _Listener:
 
 
 _LISTENER = _Listener()
+REPLAY_BATCH = 1000
+
+
+def _missed(drops: list[tuple[TwoLevelCache, list[str]]]) -> None:
+    """Keep in PostgreSQL the invalidations Redis did not take, for the listener to send when it is back
+    (from whichever process is alive then)."""
+    rows = [(cache.name, key) for cache, keys in drops for key in dict.fromkeys(keys)]
+    if not rows:
+        return
+    from django.db import connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO dictamesh_core_cache_missed (cache, key, created_at) "
+                "SELECT c, k, now() FROM unnest(%s::text[], %s::text[]) AS t(c, k)",
+                [[c for c, _ in rows], [k for _, k in rows]],
+            )
+    except Exception:  # noqa: BLE001 - PostgreSQL too: the L1 TTLs and L2 TTLs bound what is missed
+        logger.exception("could not keep %d missed cache invalidations", len(rows))
+        return
+    _LISTENER.replay_pending = True
+
+
+def replay_missed() -> int:
+    """Send the kept invalidations (L2 deletes and broadcasts), deleting what was sent; how many."""
+    from django.db import connection, transaction
+    from django_redis import get_redis_connection
+
+    total = 0
+    while True:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "DELETE FROM dictamesh_core_cache_missed WHERE id IN (SELECT id FROM "
+                    "dictamesh_core_cache_missed ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) "
+                    "RETURNING cache, key",
+                    [REPLAY_BATCH],
+                )
+                rows = cursor.fetchall()
+            if not rows:
+                return total
+            by_cache: dict[str, dict[str, None]] = {}
+            for name, key in rows:
+                by_cache.setdefault(name, {})[key] = None
+            pipe = get_redis_connection("default").pipeline(transaction=False)
+            for name, unique in by_cache.items():
+                keys = list(unique)
+                pipe.delete(*[django_cache.make_key(f"{name}:{k}") for k in keys])
+                for start in range(0, len(keys), 500):
+                    pipe.publish(CHANNEL, json.dumps({"cache": name, "keys": keys[start : start + 500]}))
+            pipe.execute()  # a failure rolls the DELETE back: the rows wait for the next pass
+        total += len(rows)
+        if len(rows) < REPLAY_BATCH:
+            return total
 
 
 class _Process:
@@ -212,13 +316,16 @@ class _CommitBatch:
             return
         from django_redis import get_redis_connection
 
+        broadcast: dict[TwoLevelCache, list[str]] = {}
+        for cache, kind, arg in ops:
+            if kind == "drop":
+                broadcast.setdefault(cache, []).extend(arg)
         try:
+            if REDIS.down:
+                raise RedisConnectionError("Redis is unavailable")
             pipe = get_redis_connection("default").pipeline(transaction=False)
-            broadcast: dict[TwoLevelCache, list[str]] = {}
             for cache, kind, arg in ops:
-                if kind == "drop":
-                    broadcast.setdefault(cache, []).extend(arg)
-                elif cache.shared and arg[2] > 0:
+                if kind == "put" and cache.shared and arg[2] > 0:
                     key, value, ttl = arg
                     pipe.set(
                         django_cache.make_key(cache._l2_key(key)), django_cache.client.encode(value), ex=ttl
@@ -226,6 +333,10 @@ class _CommitBatch:
             for cache, dropped in broadcast.items():
                 cache._invalidation(pipe, list(dict.fromkeys(dropped)))
             pipe.execute()
+        except REDIS.errors as exc:  # kept, and sent when Redis is back; the puts are only lost
+            if not REDIS.down:
+                REDIS.failed(exc)
+            _missed(list(broadcast.items()))
         finally:
             for cache, kind, arg in ops:  # this process at once, in the transaction's order
                 if kind == "drop":
@@ -274,7 +385,7 @@ class TwoLevelCache:
                     self._l1 = _CountingTTLCache(self.name, size, self._l1_ttl())
                     self._pid = pid
         _LISTENER.ensure(self)
-        return self._l1
+        return self._l1 if _LISTENER.ok else None  # not hearing invalidations: no L1 (read PostgreSQL)
 
     def _on_message(self, payload: dict) -> None:
         if self._l1 is None:
@@ -289,6 +400,16 @@ class TwoLevelCache:
     # -- reads and writes ----------------------------------------------------------------------------
     def _l2_key(self, key: str) -> str:
         return f"{self.name}:{key}"
+
+    def _l2(self, call: Callable[[], Any], default: Any = _MISSING) -> Any:
+        """A call to L2, or ``default`` while Redis is unavailable (the failure marks it so)."""
+        if not self.shared or REDIS.down:
+            return default
+        try:
+            return call()
+        except REDIS.errors as exc:
+            REDIS.failed(exc)
+            return default
 
     def get(self, key: str, loader: Callable[[], Any], *, ttl: int | Callable[[Any], int]) -> Any:
         """The value of ``key``; ``loader()`` fills both levels on a miss.
@@ -307,7 +428,7 @@ class TwoLevelCache:
             if value is not _MISSING:
                 _counter(HITS, self.name, "l1").inc()
                 return value
-        value = django_cache.get(self._l2_key(key), _MISSING) if self.shared else _MISSING
+        value = self._l2(lambda: django_cache.get(self._l2_key(key), _MISSING))
         if value is not _MISSING:
             _counter(HITS, self.name, "l2").inc()
         else:
@@ -318,8 +439,7 @@ class TwoLevelCache:
             seconds = ttl(value) if callable(ttl) else ttl
             if seconds <= 0:
                 return value
-            if self.shared:
-                django_cache.set(self._l2_key(key), value, seconds)
+            self._l2(lambda: django_cache.set(self._l2_key(key), value, seconds), None)
         if local is not None:
             with self._lock:
                 local[key] = value
@@ -330,7 +450,7 @@ class TwoLevelCache:
         local = self._l1 if self._l1 is not None and self._pid == os.getpid() else None
         return (
             local is not None and key in local,
-            django_cache.get(self._l2_key(key), _MISSING) is not _MISSING,
+            self._l2(lambda: django_cache.get(self._l2_key(key), _MISSING)) is not _MISSING,
         )
 
     def invalidate(self, keys: Iterable[str]) -> None:
@@ -341,9 +461,16 @@ class TwoLevelCache:
         self._drop_local(keys)
         from django_redis import get_redis_connection
 
-        pipe = get_redis_connection("default").pipeline(transaction=False)  # one round trip for it all
-        self._invalidation(pipe, keys)
-        pipe.execute()
+        try:
+            if REDIS.down:
+                raise RedisConnectionError("Redis is unavailable")
+            pipe = get_redis_connection("default").pipeline(transaction=False)  # one round trip for it all
+            self._invalidation(pipe, keys)
+            pipe.execute()
+        except REDIS.errors as exc:  # kept, and sent when Redis is back
+            if not REDIS.down:
+                REDIS.failed(exc)
+            _missed([(self, keys)])
 
     def _invalidation(self, pipe, keys: list[str]) -> None:
         """Queue on ``pipe`` what invalidating ``keys`` sends: their L2 deletes, then their broadcast."""
@@ -363,7 +490,7 @@ class TwoLevelCache:
             if value is not _MISSING:
                 _counter(HITS, self.name, "l1").inc()
                 return value
-        value = django_cache.get(self._l2_key(key), _MISSING) if self.shared else _MISSING
+        value = self._l2(lambda: django_cache.get(self._l2_key(key), _MISSING))
         if value is _MISSING:
             return None
         _counter(HITS, self.name, "l2").inc()
@@ -394,7 +521,7 @@ class TwoLevelCache:
         if rest and not self.shared:
             _counter(MISSES, self.name).inc(len(rest))
         elif rest:
-            l2 = django_cache.get_many([self._l2_key(k) for k in rest])
+            l2 = self._l2(lambda: django_cache.get_many([self._l2_key(k) for k in rest]), {})
             hits = {k: l2[self._l2_key(k)] for k in rest if self._l2_key(k) in l2}
             if hits:
                 _counter(HITS, self.name, "l2").inc(len(hits))
@@ -419,7 +546,7 @@ class TwoLevelCache:
                 if ttl > 0:
                     by_ttl.setdefault(ttl, {})[self._l2_key(key)] = value
             for ttl, mapping in by_ttl.items():
-                django_cache.set_many(mapping, ttl)
+                self._l2(lambda m=mapping, t=ttl: django_cache.set_many(m, t), None)
         local = self._local()
         if local is not None:
             with self._lock:
@@ -432,8 +559,7 @@ class TwoLevelCache:
         ``put_after_commit``)."""
         if key in _pending(self.name):
             return
-        if self.shared:
-            django_cache.set(self._l2_key(key), value, ttl)
+        self._l2(lambda: django_cache.set(self._l2_key(key), value, ttl), None)
         self._put_local({key: value})
 
     def put_after_commit(self, key: str, value: Any, *, ttl: int) -> None:

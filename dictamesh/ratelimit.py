@@ -2,14 +2,20 @@
 bucket is shared and exact across processes. ``take`` answers 0 when a token was taken, else the seconds
 until one will be. ``reserve=True`` takes the future token too (the bucket goes below zero): the caller
 owns the slot it was told to wait for, and the next caller is told to wait one interval longer — so
-waiting callers are scheduled once, in order, instead of all polling the same next token. Should Redis
-fail, nothing is limited (logged)."""
+waiting callers are scheduled once, in order, instead of all polling the same next token. While Redis is
+unavailable (``dictamesh.redis_state``), each process keeps the buckets itself, by the same rule: limits
+hold per process instead of across them."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
+
+from cachetools import LRUCache
+
+from dictamesh.redis_state import REDIS
 
 logger = logging.getLogger("dictamesh.ratelimit")
 SCRIPT = """
@@ -30,7 +36,7 @@ redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
 redis.call('EXPIRE', KEYS[1], 3600)
 return tostring(wait)
 """
-_script = None
+_SCRIPTS: dict[int, object] = {}  # per Redis client (the script object is bound to one)
 
 
 def take(
@@ -39,16 +45,41 @@ def take(
     """Take a token from ``identity``'s bucket in ``scope`` (the identity is hashed into the key)."""
     if per_minute <= 0:
         return 0.0
-    global _script
-    try:
-        from django_redis import get_redis_connection
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
+    key = f"dictamesh:bucket:{scope}:{digest}"
+    rate, capacity, now = per_minute / 60.0, burst or per_minute, time.time()
+    if REDIS.usable():
+        try:
+            from django_redis import get_redis_connection
 
-        if _script is None:
-            _script = get_redis_connection("default").register_script(SCRIPT)
-        digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
-        wait = _script(keys=[f"dictamesh:bucket:{scope}:{digest}"],
-                       args=[per_minute / 60.0, burst or per_minute, time.time(), "1" if reserve else "0"])  # fmt: skip
-        return float(wait)
-    except Exception:  # noqa: BLE001 - Redis down: no limit rather than no service, logged
-        logger.warning("rate limit %s unavailable", scope, exc_info=True)
-        return 0.0
+            client = get_redis_connection("default")
+            script = _SCRIPTS.get(id(client))
+            if script is None:
+                script = _SCRIPTS[id(client)] = client.register_script(SCRIPT)
+            wait = float(script(keys=[key], args=[rate, capacity, now, "1" if reserve else "0"]))
+        except REDIS.errors as exc:
+            REDIS.failed(exc)
+        else:
+            REDIS.succeeded()
+            return wait
+    return _local_take(key, rate, capacity, now, reserve)
+
+
+_LOCAL: LRUCache = LRUCache(maxsize=100_000)  # key -> [tokens, at]: the buckets while Redis is away
+_LOCAL_LOCK = threading.Lock()
+
+
+def _local_take(key: str, rate: float, capacity: float, now: float, reserve: bool) -> float:
+    """The script's rule, in this process."""
+    with _LOCAL_LOCK:
+        tokens, at = _LOCAL.get(key) or (capacity, now)
+        tokens = min(capacity, tokens + max(0.0, now - at) * rate)
+        wait = 0.0
+        if tokens >= 1:
+            tokens -= 1
+        else:
+            wait = (1 - tokens) / rate
+            if reserve:
+                tokens -= 1
+        _LOCAL[key] = (tokens, now)
+    return wait

@@ -17,6 +17,7 @@ import jmespath
 from django.contrib.auth import get_user_model
 from django.template import Context, Engine
 
+from dictamesh import config_version
 from dictamesh.events.router import matches_any
 
 from .models import Channel, Subscription, Template
@@ -29,7 +30,9 @@ DEFAULT_BODY = (
     "{{ event.type }} on {{ event.subject }}{% if event.actor %} by {{ event.actor }}{% endif %}, "
     "at {{ event.time }}.\n\n{% for key, value in event.data.items %}{{ key }}: {{ value }}\n{% endfor %}"
 )
-CACHE_SECONDS = 5.0
+CACHE_SECONDS = 60.0  # a safety net: a change is seen at once through its config version
+SUBSCRIPTIONS = "notifications.subscriptions"  # the config version of subscriptions and their recipients
+TEMPLATES = "notifications.templates"
 
 
 @dataclass(frozen=True)
@@ -42,14 +45,16 @@ class _Compiled:
 
 
 _lock = threading.Lock()
-_cache: tuple[float, list[_Compiled]] = (0.0, [])
+_cache: tuple[int, float, list[_Compiled]] = (-1, 0.0, [])
 
 
 def _subscriptions() -> list[_Compiled]:
-    """Enabled subscriptions, compiled, kept a few seconds (a consumer reads events by the thousand)."""
+    """Enabled subscriptions, compiled, kept while their config version holds (a consumer reads events by
+    the thousand: one cache hit per batch): a subscription made now matches the next event."""
     global _cache
-    stamp, found = _cache
-    if time.monotonic() - stamp < CACHE_SECONDS:
+    version = config_version.current(SUBSCRIPTIONS)
+    kept, stamp, found = _cache
+    if kept == version and time.monotonic() - stamp < CACHE_SECONDS:
         return found
     with _lock:
         compiled = []
@@ -67,14 +72,14 @@ def _subscriptions() -> list[_Compiled]:
                     sub, condition, tuple(u for u in sub.users.all() if u.is_active), group_users, send_as
                 )
             )
-        _cache = (time.monotonic(), compiled)
+        _cache = (version, time.monotonic(), compiled)
         return compiled
 
 
 def reset_cache() -> None:
     global _cache, _templates
-    _cache = (0.0, [])
-    _templates = (0.0, [])
+    _cache = (-1, 0.0, [])
+    _templates = (-1, 0.0, [])
 
 
 def _owners(events: list) -> dict[str, list]:
@@ -112,16 +117,17 @@ def _owners(events: list) -> dict[str, list]:
     return found
 
 
-_templates: tuple[float, list] = (0.0, [])
+_templates: tuple[int, float, list] = (-1, 0.0, [])
 
 
 def _all_templates() -> list:
-    """Every template, kept a few seconds like the subscriptions (read once per event otherwise)."""
+    """Every template, kept while their config version holds, like the subscriptions."""
     global _templates
-    stamp, found = _templates
-    if time.monotonic() - stamp >= CACHE_SECONDS:
+    version = config_version.current(TEMPLATES)
+    kept, stamp, found = _templates
+    if kept != version or time.monotonic() - stamp >= CACHE_SECONDS:
         found = list(Template.objects.all())
-        _templates = (time.monotonic(), found)
+        _templates = (version, time.monotonic(), found)
     return found
 
 

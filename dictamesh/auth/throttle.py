@@ -8,19 +8,23 @@ The client address is REMOTE_ADDR, or, when REMOTE_ADDR is one of DICTAMESH_TRUS
 nearest X-Forwarded-For address that is not a trusted proxy (so clients behind one proxy are told apart,
 and a client cannot forge its address by sending the header itself).
 
-Counted in Redis, shared by all processes; should Redis fail, requests are not throttled (authentication
-itself still holds)."""
+Counted in Redis, shared by all processes; while Redis is unavailable, each process counts the failures it
+sees (the limit holds per process)."""
 
 from __future__ import annotations
 
 import hashlib
 import ipaddress
 import logging
+import threading
 import time
 from functools import lru_cache
 
+from cachetools import TTLCache
 from django.conf import settings
 from django.core.cache import cache
+
+from dictamesh.redis_state import REDIS
 
 logger = logging.getLogger("dictamesh.auth")
 WINDOW = 60
@@ -81,11 +85,13 @@ def retry_after(client: str | None, credential: str = "malformed") -> int | None
     limit = settings.DICTAMESH_AUTH_FAILURES_PER_MINUTE
     if not client or limit <= 0:
         return None
-    try:
-        failures = cache.get(_key(client, credential)) or 0
-    except Exception:  # noqa: BLE001 - Redis down: fail open, logged
-        logger.warning("auth throttle unavailable", exc_info=True)
-        return None
+    key = _key(client, credential)
+    failures = _LOCAL.get(key, 0)
+    if REDIS.usable():
+        try:
+            failures = max(failures, cache.get(key) or 0)
+        except REDIS.errors as exc:  # counted in this process until Redis is back
+            REDIS.failed(exc)
     if failures < limit:
         return None
     return max(1, WINDOW - int(time.time() % WINDOW))
@@ -95,8 +101,16 @@ def failed(client: str | None, credential: str = "malformed") -> None:
     if not client or settings.DICTAMESH_AUTH_FAILURES_PER_MINUTE <= 0:
         return
     key = _key(client, credential)
-    try:
-        if not cache.add(key, 1, timeout=WINDOW * 2):
-            cache.incr(key)
-    except Exception:  # noqa: BLE001 - Redis down: fail open, logged
-        logger.warning("auth throttle unavailable", exc_info=True)
+    if REDIS.usable():
+        try:
+            if not cache.add(key, 1, timeout=WINDOW * 2):
+                cache.incr(key)
+            return
+        except REDIS.errors as exc:
+            REDIS.failed(exc)
+    with _LOCAL_LOCK:  # Redis away: the failures are counted in this process
+        _LOCAL[key] = _LOCAL.get(key, 0) + 1
+
+
+_LOCAL: TTLCache = TTLCache(maxsize=100_000, ttl=WINDOW * 2)
+_LOCAL_LOCK = threading.Lock()

@@ -39,11 +39,14 @@ def start_services(sup: Supervisor, data_dir: Path, ports: Ports, *, ephemeral: 
         env=scrubbed_env({"LC_ALL": "C"}),
         stop_signal=signal.SIGINT,  # fast shutdown
         signal_group=False,
+        ready=postgres.is_ready,
     )
     redis = EmbeddedRedis(data_dir / "redis", ports.redis, persistent=not ephemeral)
-    rd = sup.start("redis", redis.argv(), env=scrubbed_env())
+    rd = sup.start("redis", redis.argv(), env=scrubbed_env(), ready=redis.is_ready)
     kafka = EmbeddedKafka(ports.kafka)
-    kf = sup.start("kafka", kafka.argv(), env=scrubbed_env(drop=EmbeddedKafka.SCRUB_ENV))
+    kf = sup.start(
+        "kafka", kafka.argv(), env=scrubbed_env(drop=EmbeddedKafka.SCRUB_ENV), ready=kafka.is_ready
+    )
     sup.wait_ready(pg, postgres.is_ready, timeout=60)
     postgres.ensure_database(DATABASE_NAME)
     sup.wait_ready(rd, redis.is_ready, timeout=30)

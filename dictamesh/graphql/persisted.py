@@ -12,6 +12,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import JsonResponse
 
+from dictamesh.redis_state import REDIS
+
 
 def _key(digest: str) -> str:
     return f"dictamesh:graphql:apq:{digest}"
@@ -52,9 +54,18 @@ def resolve(request) -> JsonResponse | None:
     if query:
         if hashlib.sha256(query.encode()).hexdigest() != digest.lower():
             return _error("provided sha does not match query", "PERSISTED_QUERY_HASH_MISMATCH", 400)
-        cache.set(_key(digest.lower()), query, settings.DICTAMESH_GRAPHQL_PERSISTED_DAYS * 86400)
+        if REDIS.usable():
+            try:
+                cache.set(_key(digest.lower()), query, settings.DICTAMESH_GRAPHQL_PERSISTED_DAYS * 86400)
+            except REDIS.errors as exc:  # the query runs; the client sends it again next time
+                REDIS.failed(exc)
         return None
-    stored = cache.get(_key(digest.lower()))
+    stored = None
+    if REDIS.usable():
+        try:
+            stored = cache.get(_key(digest.lower()))
+        except REDIS.errors as exc:  # the client is told to send the query itself (Apollo does)
+            REDIS.failed(exc)
     if stored is None:
         return _error("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")
     if body is not None:

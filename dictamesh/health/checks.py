@@ -69,8 +69,14 @@ def check_migrations() -> str:
 def check_redis() -> str:
     from django_redis import get_redis_connection
 
+    from dictamesh.redis_state import REDIS
+
     client = get_redis_connection("default")
-    client.ping()
+    try:
+        client.ping()
+    except Exception as exc:
+        status = REDIS.status()
+        raise RuntimeError(f"{type(exc).__name__}: {exc}; this process runs {status['mode']}") from exc
     return f"redis {client.info('server').get('redis_version', '?')}"
 
 

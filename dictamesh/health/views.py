@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
@@ -12,8 +13,18 @@ def healthz(request):
 
 @require_GET
 def readyz(request):
-    """Readiness: every dependency, each with its latency; 503 when one fails."""
+    """Readiness: every dependency, each with its latency. 503 ("fail") when a required one fails
+    (``DICTAMESH_READYZ_REQUIRED``: PostgreSQL by default); 200 "degraded" when only others do (Redis,
+    Kafka, the Celery broker: DictaMesh serves without them), with the mode this process runs in."""
+    from dictamesh.redis_state import REDIS
+
     results = run_checks()
-    ok = all(result.ok for result in results.values())
-    body = {"status": "ok" if ok else "fail", "checks": {name: r.as_dict() for name, r in results.items()}}
-    return JsonResponse(body, status=200 if ok else 503)
+    required = set(settings.DICTAMESH_READYZ_REQUIRED)
+    failing = {name for name, result in results.items() if not result.ok}
+    status = "fail" if failing & required else "degraded" if failing else "ok"
+    body = {
+        "status": status,
+        "mode": {"redis": REDIS.status()["mode"]},
+        "checks": {name: r.as_dict() for name, r in results.items()},
+    }
+    return JsonResponse(body, status=503 if status == "fail" else 200)

@@ -1,4 +1,5 @@
-"""/healthz and /readyz against the real services; 503 naming the failing dependency."""
+"""/healthz and /readyz against the real services: 503 naming a failing required dependency (PostgreSQL),
+200 "degraded" naming a failing optional one (Redis, Kafka, the Celery broker)."""
 
 from __future__ import annotations
 
@@ -34,25 +35,35 @@ def test_readyz_all_green_on_real_services(client):
     assert body["checks"]["database"]["detail"].startswith("PostgreSQL")
 
 
-def test_readyz_fails_when_kafka_is_unreachable(client):
+def test_readyz_is_degraded_when_kafka_is_unreachable(client):
     with override_settings(DICTAMESH_KAFKA={**settings.DICTAMESH_KAFKA, "bootstrap.servers": "127.0.0.1:1"}):
         response = client.get("/readyz")
     body = response.json()
-    assert response.status_code == 503
-    assert body["status"] == "fail"
+    assert response.status_code == 200
+    assert body["status"] == "degraded"
     assert body["checks"]["kafka"]["ok"] is False and body["checks"]["kafka"]["detail"]
     assert body["checks"]["database"]["ok"] is True
 
 
-def test_readyz_fails_when_redis_and_the_broker_are_unreachable(client):
+def test_readyz_is_degraded_when_redis_and_the_broker_are_unreachable(client):
     caches = {"default": {**settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:1/0"}}
     with override_settings(CACHES=caches, CELERY_BROKER_URL="redis://127.0.0.1:1/0"):
         response = client.get("/readyz")
     body = response.json()
-    assert response.status_code == 503
+    assert response.status_code == 200 and body["status"] == "degraded"
     assert body["checks"]["redis"]["ok"] is False
+    assert "this process runs" in body["checks"]["redis"]["detail"]
     assert body["checks"]["celery_broker"]["ok"] is False
     assert body["checks"]["kafka"]["ok"] is True
+
+
+def test_readyz_fails_when_a_required_check_fails(client):
+    with (
+        override_settings(DICTAMESH_READYZ_REQUIRED=["database", "kafka"]),
+        override_settings(DICTAMESH_KAFKA={**settings.DICTAMESH_KAFKA, "bootstrap.servers": "127.0.0.1:1"}),
+    ):
+        response = client.get("/readyz")
+    assert response.status_code == 503 and response.json()["status"] == "fail"
 
 
 def test_readyz_reports_missing_extension(client, django_db_blocker):
