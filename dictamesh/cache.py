@@ -373,7 +373,7 @@ class TwoLevelCache:
     # -- L1 and its listener -------------------------------------------------------------------------
     def _local(self) -> _CountingTTLCache | None:
         local = self._l1
-        if local is not None and self._pid == _PROCESS.pid and _LISTENER.listening(self):
+        if local is not None and self._pid == _PROCESS.pid and _LISTENER.listening(self) and not REDIS.down:
             return local  # every read asks: the common case first
         size = self._l1_size()
         if size <= 0:
@@ -385,7 +385,7 @@ class TwoLevelCache:
                     self._l1 = _CountingTTLCache(self.name, size, self._l1_ttl())
                     self._pid = pid
         _LISTENER.ensure(self)
-        return self._l1 if _LISTENER.ok else None  # not hearing invalidations: no L1 (read PostgreSQL)
+        return self._l1 if _LISTENER.ok and not REDIS.down else None  # deaf to invalidations: no L1
 
     def _on_message(self, payload: dict) -> None:
         if self._l1 is None:

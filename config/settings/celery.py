@@ -27,18 +27,6 @@ CELERY_TASK_SOFT_TIME_LIMIT = ENV.int(
     "CELERY_TASK_SOFT_TIME_LIMIT", default=540, minimum=1, doc="Soft time limit of any Celery task, seconds."
 )
 CELERY_RESULT_EXPIRES = 3600
-# Nothing reads a task's result: a task sent does not subscribe to one (with Redis away, the subscription
-# retried for 19 s and then left the result store broken until a restart).
-CELERY_TASK_IGNORE_RESULT = True
-# Sending a task while the broker is away fails in about a second, not after minutes of retries: the
-# callers keep what must be redone (an outbox row, a run queued, a sweep).
-CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 2,
-    "interval_start": 0,
-    "interval_step": 0.2,
-    "interval_max": 0.5,
-}
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "dictamesh"
 CELERY_BEAT_SCHEDULE: dict = {
