@@ -11,6 +11,9 @@ from celery import Task
 
 class DictaMeshTask(Task):
     autoretry_for = (Exception,)
+    # Nothing reads a DictaMesh task's result: sending one does not subscribe to it in Redis (with Redis away
+    # that subscription retried for 19 s, then left the result store broken until a restart).
+    ignore_result = True
     retry_backoff = 2  # seconds, doubled each retry
     retry_backoff_max = 600
     retry_jitter = True

@@ -13,7 +13,6 @@ import os
 import signal
 import socket
 import subprocess
-import time
 
 import orjson
 import pytest
@@ -24,20 +23,11 @@ from dictamesh.auth.services import api_token_create, user_ensure
 from dictamesh.devservices.ports import free_port
 from dictamesh.devservices.redis import EmbeddedRedis
 from dictamesh.events.models import OutboxMessage
+from tests.conftest import wait_until
 from tests.platform.test_web_server import ROOT, entrypoint_argv, request
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 URN = "dm:crm:table:accounts"
-
-
-def wait_for(predicate, *, timeout: float = 30.0, what: str = "the condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"{what} not within {timeout:g} s"
-        time.sleep(0.05)
 
 
 class PrivateRedis:
@@ -49,7 +39,7 @@ class PrivateRedis:
         self.proc = subprocess.Popen(  # noqa: S603 - the project's own embedded Redis
             self.redis.argv(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        wait_for(self.redis.is_ready, what="redis-server")
+        assert wait_until(self.redis.is_ready), "redis-server: not in time"
 
     def snapshot_and_kill(self) -> None:
         with socket.create_connection(("127.0.0.1", self.redis.port), timeout=10) as sock:
@@ -106,7 +96,7 @@ def web(redis):
             return False
 
     try:
-        wait_for(up, timeout=60, what="the web server")
+        assert wait_until(up, timeout=60), "the web server: not in time"
         yield port
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -161,10 +151,8 @@ def test_redis_killed_and_back_loses_nothing_and_leaves_nothing_stale(web, redis
     assert missed_rows() >= 2  # the entity's and the token's invalidations, kept for later
 
     redis.start()  # from the snapshot: the stale entries are back in Redis
-    wait_for(
-        lambda: request(web, "GET", "/readyz")[1]["mode"] == {"redis": "normal"},
-        what="the server back in normal mode",
-    )
+    back = wait_until(lambda: request(web, "GET", "/readyz")[1]["mode"] == {"redis": "normal"}, timeout=30)
+    assert back, "the server not back in normal mode"
     assert missed_rows() == 0
     for _ in range(2):  # the second from the caches again
         status, body = request(web, "GET", path, **admin)

@@ -16,13 +16,7 @@ from dictamesh.auth import throttle
 from dictamesh.cache import _LISTENER, TwoLevelCache
 from dictamesh.devservices.ports import free_port
 from dictamesh.redis_state import REDIS
-
-
-def wait_for(predicate, *, timeout: float = 20.0, what: str = "the condition"):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"{what} not within {timeout:g} s"
-        time.sleep(0.02)
+from tests.conftest import wait_until
 
 
 @pytest.fixture
@@ -32,7 +26,7 @@ def redis_away():
     caches = {"default": {**settings.CACHES["default"], "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}}
     with override_settings(CACHES=caches):
         yield
-    wait_for(lambda: not REDIS.down and _LISTENER.ok, what="Redis back in this process")
+    assert wait_until(lambda: not REDIS.down and _LISTENER.ok), "Redis back in this process: not in time"
 
 
 CACHE = TwoLevelCache("tests.redis_down", l1_size=lambda: 100, l1_ttl=lambda: 300)
@@ -75,7 +69,7 @@ def test_login_throttles_count_in_the_process_while_redis_is_away(redis_away, se
 
 
 def test_after_an_outage_the_cache_uses_both_levels_again():
-    wait_for(lambda: not REDIS.down and _LISTENER.ok, what="Redis back")
+    assert wait_until(lambda: not REDIS.down and _LISTENER.ok), "Redis back: not in time"
     loads = []
     assert CACHE.get("again", lambda: loads.append(1) or "v", ttl=60) == "v"
     assert CACHE.get("again", lambda: loads.append(1) or "v", ttl=60) == "v"

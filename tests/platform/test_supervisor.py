@@ -8,18 +8,11 @@ import io
 import os
 import sys
 import threading
-import time
 
 from dictamesh.devservices.supervisor import Supervisor
+from tests.conftest import wait_until
 
 STARTS = "import os, sys, time; open(sys.argv[1], 'a').write(f'{os.getpid()}\\n'); sys.stdout.flush()"
-
-
-def wait_for(predicate, *, timeout: float = 30.0, what: str = "the condition"):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"{what} not within {timeout:g} s"
-        time.sleep(0.02)
 
 
 def starts(path) -> list[int]:
@@ -60,10 +53,12 @@ def test_a_service_that_exits_is_restarted_and_the_others_run_on(tmp_path):
     sup.start("steady", [sys.executable, "-c", STARTS + "; time.sleep(600)", str(steady)])
     running = Running(sup)
     try:
-        wait_for(lambda: len(starts(flaky)) == 1 and len(starts(steady)) == 1, what="both started")
+        assert wait_until(lambda: len(starts(flaky)) == 1 and len(starts(steady)) == 1), (
+            "both started: not in time"
+        )
         first = starts(flaky)[0]
         os.kill(first, 9)
-        wait_for(lambda: len(starts(flaky)) == 2, what="the restart")
+        assert wait_until(lambda: len(starts(flaky)) == 2), "the restart: not in time"
         assert running.code is None  # still supervising
         assert starts(steady) == starts(steady)[:1] and alive(starts(steady)[0])  # untouched
         text = out.getvalue()
@@ -96,7 +91,7 @@ def test_a_service_running_long_enough_counts_its_failures_afresh(tmp_path):
     sup.start("exits", [sys.executable, "-c", STARTS + "; sys.exit(1)", str(marker)])
     running = Running(sup)
     try:
-        wait_for(lambda: len(starts(marker)) >= 4, what="restarts beyond max_restarts")
+        assert wait_until(lambda: len(starts(marker)) >= 4), "restarts beyond max_restarts: not in time"
         assert running.code is None  # each run was "stable": never given up
     finally:
         running.stop()
@@ -111,10 +106,10 @@ def test_a_service_started_again_from_outside_is_left_alone(tmp_path):
     )
     running = Running(sup)
     try:
-        wait_for(lambda: len(starts(marker)) == 1, what="the start")
+        assert wait_until(lambda: len(starts(marker)) == 1), "the start: not in time"
         outside.touch()  # e.g. `pg_ctl restart`: a new server up, not the supervisor's child
         os.kill(child.popen.pid, 9)
-        wait_for(lambda: "started outside the supervisor" in out.getvalue(), what="the line")
+        assert wait_until(lambda: "started outside the supervisor" in out.getvalue()), "the line: not in time"
         assert len(starts(marker)) == 1 and running.code is None
     finally:
         assert running.stop() == 0

@@ -3,17 +3,17 @@
 from celery import shared_task
 
 
-@shared_task(name="tests.add")
+@shared_task(ignore_result=False, name="tests.add")
 def add(x: int, y: int) -> int:
     return x + y
 
 
-@shared_task(name="tests.fail", autoretry_for=())
+@shared_task(ignore_result=False, name="tests.fail", autoretry_for=())
 def fail() -> None:
     raise ValueError("expected failure")
 
 
-@shared_task(name="tests.flaky", retry_backoff=0.1, retry_jitter=False)
+@shared_task(ignore_result=False, name="tests.flaky", retry_backoff=0.1, retry_jitter=False)
 def flaky(path: str, failures: int) -> str:
     """Fails ``failures`` times (counted in a file), then succeeds: retried by the base task class."""
     with open(path, "a") as handle:
