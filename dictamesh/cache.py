@@ -146,8 +146,7 @@ class _Listener:
                 raise RedisConnectionError("a request found Redis unavailable")
             except Exception as exc:  # the connection dropped: we may have missed invalidations
                 self.ok = False
-                if not REDIS.down:
-                    REDIS.failed(exc)
+                REDIS.failed(exc)
                 for cache in self._everyone():
                     cache.clear_local()
                 ready.set()
@@ -190,6 +189,35 @@ class _Listener:
 
 _LISTENER = _Listener()
 REPLAY_BATCH = 1000
+
+
+def _l2_key(name: str, key: str) -> str:
+    return f"{name}:{key}"
+
+
+def _queue_invalidation(pipe, name: str, keys: list[str], *, shared: bool = True) -> None:
+    """Queue on ``pipe`` what invalidating ``keys`` of cache ``name`` sends: their L2 deletes, then their
+    broadcast."""
+    if shared:
+        pipe.delete(*[django_cache.make_key(_l2_key(name, k)) for k in keys])
+    for start in range(0, len(keys), 500):
+        pipe.publish(CHANNEL, json.dumps({"cache": name, "keys": keys[start : start + 500]}))
+
+
+def _send(fill: Callable[[Any], None], drops: list[tuple[TwoLevelCache, list[str]]]) -> None:
+    """One pipeline to Redis, filled by ``fill``. Should Redis not take it, the invalidations among
+    ``drops`` are kept for later (``_missed``) and Redis is marked down."""
+    from django_redis import get_redis_connection
+
+    try:
+        if REDIS.down:
+            raise RedisConnectionError("Redis is unavailable")
+        pipe = get_redis_connection("default").pipeline(transaction=False)
+        fill(pipe)
+        pipe.execute()
+    except REDIS.errors as exc:
+        REDIS.failed(exc)
+        _missed(drops)
 
 
 def _missed(drops: list[tuple[TwoLevelCache, list[str]]]) -> None:
@@ -236,10 +264,7 @@ def replay_missed() -> int:
                 by_cache.setdefault(name, {})[key] = None
             pipe = get_redis_connection("default").pipeline(transaction=False)
             for name, unique in by_cache.items():
-                keys = list(unique)
-                pipe.delete(*[django_cache.make_key(f"{name}:{k}") for k in keys])
-                for start in range(0, len(keys), 500):
-                    pipe.publish(CHANNEL, json.dumps({"cache": name, "keys": keys[start : start + 500]}))
+                _queue_invalidation(pipe, name, list(unique))
             pipe.execute()  # a failure rolls the DELETE back: the rows wait for the next pass
         total += len(rows)
         if len(rows) < REPLAY_BATCH:
@@ -314,16 +339,12 @@ class _CommitBatch:
         ops, self.ops, self.dropped = self.ops, [], {}
         if not ops:
             return
-        from django_redis import get_redis_connection
-
         broadcast: dict[TwoLevelCache, list[str]] = {}
         for cache, kind, arg in ops:
             if kind == "drop":
                 broadcast.setdefault(cache, []).extend(arg)
-        try:
-            if REDIS.down:
-                raise RedisConnectionError("Redis is unavailable")
-            pipe = get_redis_connection("default").pipeline(transaction=False)
+
+        def fill(pipe) -> None:
             for cache, kind, arg in ops:
                 if kind == "put" and cache.shared and arg[2] > 0:
                     key, value, ttl = arg
@@ -332,11 +353,9 @@ class _CommitBatch:
                     )
             for cache, dropped in broadcast.items():
                 cache._invalidation(pipe, list(dict.fromkeys(dropped)))
-            pipe.execute()
-        except REDIS.errors as exc:  # kept, and sent when Redis is back; the puts are only lost
-            if not REDIS.down:
-                REDIS.failed(exc)
-            _missed(list(broadcast.items()))
+
+        try:  # what Redis does not take is kept and sent when it is back; the puts are only lost
+            _send(fill, list(broadcast.items()))
         finally:
             for cache, kind, arg in ops:  # this process at once, in the transaction's order
                 if kind == "drop":
@@ -399,12 +418,12 @@ class TwoLevelCache:
 
     # -- reads and writes ----------------------------------------------------------------------------
     def _l2_key(self, key: str) -> str:
-        return f"{self.name}:{key}"
+        return _l2_key(self.name, key)
 
     def _l2(self, call: Callable[[], Any], default: Any = _MISSING) -> Any:
         """A call to L2, or ``default`` while Redis is unavailable (the failure marks it so)."""
-        if not self.shared or REDIS.down:
-            return default
+        if not self.shared or REDIS.down or (self._listening and not _LISTENER.ok):
+            return default  # away, or back but its missed invalidations not sent yet
         try:
             return call()
         except REDIS.errors as exc:
@@ -459,25 +478,11 @@ class TwoLevelCache:
         if not keys:
             return
         self._drop_local(keys)
-        from django_redis import get_redis_connection
-
-        try:
-            if REDIS.down:
-                raise RedisConnectionError("Redis is unavailable")
-            pipe = get_redis_connection("default").pipeline(transaction=False)  # one round trip for it all
-            self._invalidation(pipe, keys)
-            pipe.execute()
-        except REDIS.errors as exc:  # kept, and sent when Redis is back
-            if not REDIS.down:
-                REDIS.failed(exc)
-            _missed([(self, keys)])
+        _send(lambda pipe: self._invalidation(pipe, keys), [(self, keys)])  # one round trip for it all
 
     def _invalidation(self, pipe, keys: list[str]) -> None:
         """Queue on ``pipe`` what invalidating ``keys`` sends: their L2 deletes, then their broadcast."""
-        if self.shared:
-            pipe.delete(*[django_cache.make_key(self._l2_key(k)) for k in keys])
-        for start in range(0, len(keys), 500):
-            pipe.publish(CHANNEL, json.dumps({"cache": self.name, "keys": keys[start : start + 500]}))
+        _queue_invalidation(pipe, self.name, keys, shared=self.shared)
 
     def cached(self, key: str) -> Any:
         """The cached value of ``key`` (L1, then L2), or None: never runs a loader."""

@@ -48,21 +48,20 @@ def take(
     digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
     key = f"dictamesh:bucket:{scope}:{digest}"
     rate, capacity, now = per_minute / 60.0, burst or per_minute, time.time()
-    if REDIS.usable():
-        try:
-            from django_redis import get_redis_connection
-
-            client = get_redis_connection("default")
-            script = _SCRIPTS.get(id(client))
-            if script is None:
-                script = _SCRIPTS[id(client)] = client.register_script(SCRIPT)
-            wait = float(script(keys=[key], args=[rate, capacity, now, "1" if reserve else "0"]))
-        except REDIS.errors as exc:
-            REDIS.failed(exc)
-        else:
-            REDIS.succeeded()
-            return wait
+    wait = REDIS.call(lambda: _take_in_redis(key, [rate, capacity, now, "1" if reserve else "0"]))
+    if wait is not None:
+        return wait
     return _local_take(key, rate, capacity, now, reserve)
+
+
+def _take_in_redis(key: str, args: list) -> float:
+    from django_redis import get_redis_connection
+
+    client = get_redis_connection("default")
+    script = _SCRIPTS.get(id(client))
+    if script is None:
+        script = _SCRIPTS[id(client)] = client.register_script(SCRIPT)
+    return float(script(keys=[key], args=args))
 
 
 _LOCAL: LRUCache = LRUCache(maxsize=100_000)  # key -> [tokens, at]: the buckets while Redis is away

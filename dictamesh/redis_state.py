@@ -42,6 +42,7 @@ class RedisState:
         self._down_since: float | None = None  # wall clock, for /readyz
         self._retry_at = 0.0  # monotonic: no call before it
         self._reason = ""
+        self.down = False  # read on every cache hit: an attribute, not a property
         UP.set(1)
 
     @property
@@ -52,7 +53,7 @@ class RedisState:
     def usable(self) -> bool:
         """Whether to call Redis now: always while it is up; while down, once per ``RETRY_SECONDS``, for one
         caller (its call is the probe)."""
-        if self._down_since is None:
+        if not self.down:
             return True
         now = time.monotonic()
         if now < self._retry_at:
@@ -63,15 +64,26 @@ class RedisState:
             self._retry_at = now + RETRY_SECONDS
             return True
 
-    @property
-    def down(self) -> bool:
-        return self._down_since is not None
+    def call(self, fn, default=None):
+        """``fn()`` when Redis may be used now (``usable``), else ``default``; a failure marks Redis down
+        and answers ``default``, a success after an outage ends it."""
+        if not self.usable():
+            return default
+        try:
+            result = fn()
+        except self.errors as exc:
+            self.failed(exc)
+            return default
+        if self.down:
+            self.succeeded()
+        return result
 
     def failed(self, exc: BaseException) -> None:
         with self._lock:
             first = self._down_since is None
             if first:
                 self._down_since = time.time()
+            self.down = True
             self._retry_at = time.monotonic() + RETRY_SECONDS
             self._reason = f"{type(exc).__name__}: {exc}"[:300]
         UP.set(0)
@@ -87,6 +99,7 @@ class RedisState:
             return
         with self._lock:
             since, self._down_since = self._down_since, None
+            self.down = False
         if since is not None:
             UP.set(1)
             logger.warning("Redis is back after %.1f s of degraded running", time.time() - since)
@@ -102,6 +115,7 @@ class RedisState:
         """Forget an outage (tests)."""
         with self._lock:
             self._down_since, self._retry_at, self._reason = None, 0.0, ""
+            self.down = False
         UP.set(1)
 
 

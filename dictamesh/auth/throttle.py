@@ -86,12 +86,7 @@ def retry_after(client: str | None, credential: str = "malformed") -> int | None
     if not client or limit <= 0:
         return None
     key = _key(client, credential)
-    failures = _LOCAL.get(key, 0)
-    if REDIS.usable():
-        try:
-            failures = max(failures, cache.get(key) or 0)
-        except REDIS.errors as exc:  # counted in this process until Redis is back
-            REDIS.failed(exc)
+    failures = max(_LOCAL.get(key, 0), REDIS.call(lambda: cache.get(key), 0) or 0)
     if failures < limit:
         return None
     return max(1, WINDOW - int(time.time() % WINDOW))
@@ -101,13 +96,14 @@ def failed(client: str | None, credential: str = "malformed") -> None:
     if not client or settings.DICTAMESH_AUTH_FAILURES_PER_MINUTE <= 0:
         return
     key = _key(client, credential)
-    if REDIS.usable():
-        try:
-            if not cache.add(key, 1, timeout=WINDOW * 2):
-                cache.incr(key)
-            return
-        except REDIS.errors as exc:
-            REDIS.failed(exc)
+
+    def count() -> bool:
+        if not cache.add(key, 1, timeout=WINDOW * 2):
+            cache.incr(key)
+        return True
+
+    if REDIS.call(count, False):
+        return
     with _LOCAL_LOCK:  # Redis away: the failures are counted in this process
         _LOCAL[key] = _LOCAL.get(key, 0) + 1
 

@@ -54,18 +54,12 @@ def resolve(request) -> JsonResponse | None:
     if query:
         if hashlib.sha256(query.encode()).hexdigest() != digest.lower():
             return _error("provided sha does not match query", "PERSISTED_QUERY_HASH_MISMATCH", 400)
-        if REDIS.usable():
-            try:
-                cache.set(_key(digest.lower()), query, settings.DICTAMESH_GRAPHQL_PERSISTED_DAYS * 86400)
-            except REDIS.errors as exc:  # the query runs; the client sends it again next time
-                REDIS.failed(exc)
+        # Redis away: the query runs, not stored; the client sends it again next time
+        REDIS.call(
+            lambda: cache.set(_key(digest.lower()), query, settings.DICTAMESH_GRAPHQL_PERSISTED_DAYS * 86400)
+        )
         return None
-    stored = None
-    if REDIS.usable():
-        try:
-            stored = cache.get(_key(digest.lower()))
-        except REDIS.errors as exc:  # the client is told to send the query itself (Apollo does)
-            REDIS.failed(exc)
+    stored = REDIS.call(lambda: cache.get(_key(digest.lower())))  # Redis away: not found, Apollo sends it
     if stored is None:
         return _error("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")
     if body is not None:
