@@ -11,6 +11,8 @@ admin.site.site_header = "DictaMesh"
 admin.site.site_title = "DictaMesh admin"
 admin.site.index_title = "Data stewardship"
 
+handler500 = "dictamesh.api.guard.server_error"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),

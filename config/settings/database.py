@@ -50,6 +50,14 @@ DICTAMESH_DB_PREPARE = ENV.bool(
     ),
 )
 
+DICTAMESH_DB_CONNECT_TIMEOUT = ENV.int(
+    "DICTAMESH_DB_CONNECT_TIMEOUT",
+    default=5,
+    minimum=1,
+    doc="Seconds to wait for a connection to PostgreSQL (psycopg connect_timeout): with the database "
+    "unreachable, a request answers 503 database_unavailable after at most this, instead of hanging.",
+)
+
 _db = dj_database_url.parse(
     DATABASE_URL or "postgres://unset@127.0.0.1:1/unset",
     conn_max_age=0 if DICTAMESH_DB_POOL else 60,
@@ -57,6 +65,7 @@ _db = dj_database_url.parse(
 )
 _db["ENGINE"] = "django.db.backends.postgresql"
 _db.setdefault("OPTIONS", {})["application_name"] = f"dictamesh-{DICTAMESH_PROCESS}"
+_db["OPTIONS"]["connect_timeout"] = DICTAMESH_DB_CONNECT_TIMEOUT
 if DICTAMESH_DB_STATEMENT_TIMEOUT_MS:
     _db["OPTIONS"]["options"] = f"-c statement_timeout={DICTAMESH_DB_STATEMENT_TIMEOUT_MS}"
 # psycopg prepares a statement when asked (execute(prepare=True): dictamesh.db) and never by count; None: never

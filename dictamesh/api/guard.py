@@ -158,12 +158,14 @@ def exception_problem(exc: BaseException) -> Problem | None:
     limit, a value PostgreSQL cannot store or compare (DataError), nesting that ran out of stack, a number
     out of range. None for the rest (a 500: a bug, logged)."""
     from django.core.exceptions import RequestDataTooBig
-    from django.db import DataError
+    from django.db import DataError, InterfaceError, OperationalError
 
     if isinstance(exc, RequestDataTooBig):
         return too_large(settings.DICTAMESH_API_MAX_BODY_BYTES)
     if _canceled(exc):  # statement_timeout (DICTAMESH_DB_STATEMENT_TIMEOUT_MS): the request ran too long
         return Problem(503, "query_timeout", "The request took too long and was stopped; narrow it.", "")
+    if isinstance(exc, OperationalError | InterfaceError):  # PostgreSQL away, restarting, out of connections
+        return Problem(503, "database_unavailable", "The database is unavailable; try again shortly.", "")
     if isinstance(exc, DataError):
         return Problem(400, "invalid_value", "A value is out of range or not valid text for storage.", "body")
     if isinstance(exc, RecursionError):
@@ -171,6 +173,26 @@ def exception_problem(exc: BaseException) -> Problem | None:
     if isinstance(exc, OverflowError):
         return Problem(400, "out_of_range", "A number is out of range.", "body")
     return None
+
+
+def server_error(request):
+    """handler500: an error that escaped before or outside a view (a middleware's query with PostgreSQL
+    away) answers as ``process_exception`` would: JSON in its surface's shape, 503 when the database is
+    unavailable; Django's own page for the rest of the site's 500s."""
+    import sys
+
+    exc = sys.exc_info()[1]
+    problem = exception_problem(exc) if exc is not None else None
+    if problem is not None:
+        return respond(request.path, problem)
+    if request.path.startswith("/api/") or surface(request.path) != "rest":
+        return respond(
+            request.path,
+            Problem(500, "internal_error", "An unexpected error occurred; it has been logged.", ""),
+        )
+    from django.views.defaults import server_error as django_server_error
+
+    return django_server_error(request)
 
 
 def _canceled(exc: BaseException) -> bool:
