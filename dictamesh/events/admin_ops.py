@@ -36,27 +36,51 @@ def _wanted(topics: list[Topic]) -> dict[str, tuple[int, dict[str, str]]]:
     return wanted
 
 
+def _create(admin, wanted: dict[str, tuple[int, dict[str, str]]], names: list[str], timeout: float) -> None:
+    from confluent_kafka.admin import NewTopic
+
+    replication = settings.DICTAMESH_KAFKA_REPLICATION_FACTOR
+    futures = admin.create_topics(
+        [NewTopic(name, wanted[name][0], replication, config=wanted[name][1]) for name in names],
+        operation_timeout=timeout,
+    )
+    for future in futures.values():
+        try:
+            future.result()
+        except Exception as exc:
+            if "TOPIC_ALREADY_EXISTS" not in str(exc) and getattr(exc.args[0], "code", lambda: 0)() != 36:
+                raise
+
+
+def ensure_topics(topics: list[Topic], *, admin=None, timeout: float = 5.0) -> list[str]:
+    """Create those of ``topics`` (and their dead-letter topics) the broker lacks; return their names.
+
+    The cheap half of ``sync_topics``, for the relay and the consumers: a broker that came back without
+    its topics (tansu's memory storage, a wiped cluster) gets the declared ones back, with the declared
+    partitions and configs, before anything is published to them. Raises when the broker is unreachable.
+    """
+    if not topics:
+        return []
+    admin = admin or admin_client()
+    wanted = _wanted(topics)
+    present = admin.list_topics(timeout=timeout).topics
+    missing = [name for name in wanted if name not in present]
+    if missing:
+        _create(admin, wanted, missing, timeout)
+    return missing
+
+
 def sync_topics(topics: list[Topic], *, admin=None, dry_run: bool = False) -> list[TopicChange]:
-    from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource, NewPartitions, NewTopic
+    from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource, NewPartitions
 
     admin = admin or admin_client()
-    replication = settings.DICTAMESH_KAFKA_REPLICATION_FACTOR
     metadata = admin.list_topics(timeout=TIMEOUT)
     wanted = _wanted(topics)
     changes: list[TopicChange] = []
 
     missing = [name for name in wanted if name not in metadata.topics]
     if missing and not dry_run:
-        futures = admin.create_topics(
-            [NewTopic(name, wanted[name][0], replication, config=wanted[name][1]) for name in missing],
-            operation_timeout=TIMEOUT,
-        )
-        for future in futures.values():
-            try:
-                future.result()
-            except Exception as exc:
-                if "TOPIC_ALREADY_EXISTS" not in str(exc) and getattr(exc.args[0], "code", lambda: 0)() != 36:
-                    raise
+        _create(admin, wanted, missing, TIMEOUT)
     for name in missing:
         changes.append(TopicChange(name, "created", f"{wanted[name][0]} partition(s), {wanted[name][1]}"))
 

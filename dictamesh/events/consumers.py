@@ -37,6 +37,8 @@ from .models import ProcessedEvent
 from .producer import client_config, make_producer
 from .registry import ConsumerSpec
 from .serialization import decode
+from .topic_guard import TopicGuard
+from .topics import registered_topics
 
 logger = logging.getLogger("dictamesh.events.consumers")
 DLQ_PREFIX = "dm_"
@@ -103,6 +105,7 @@ class ConsumerRunner:
         # a handler given here (tests) replaces the spec's handlers, the batch one too
         self.batch_handler = import_string(spec.batch_handler) if spec.batch_handler and not handler else None
         self.stop_event = threading.Event()
+        self.guard = TopicGuard(self._declared_topics, process=spec.name, min_interval=2.0)
         conf = client_config(
             **{
                 "group.id": spec.group,
@@ -110,6 +113,7 @@ class ConsumerRunner:
                 "auto.offset.reset": "earliest",
                 "client.id": f"dictamesh-{spec.name}-{socket.gethostname()}",
                 "session.timeout.ms": settings.DICTAMESH_KAFKA.get("session.timeout.ms", 45000),
+                "error_cb": self.guard.error_cb,
             }
         )
         conf.update(conf_overrides)
@@ -120,6 +124,11 @@ class ConsumerRunner:
         self._assigned_at = 0.0
         self.assignments: list[list[tuple[str, int]]] = []  # every assignment received, for diagnostics
         self.dlq_pending = 0  # dead letters produced in the current batch, not yet acknowledged
+        self._failed_batches = 0  # batches in a row that could not be handled
+
+    def _declared_topics(self):
+        declared = registered_topics()
+        return [declared[name] for name in self.spec.topics if name in declared]
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def _on_assign(self, consumer, partitions):
@@ -146,6 +155,8 @@ class ConsumerRunner:
                 records = self.consumer.consume(num_messages=self.spec.batch_size, timeout=0.5)
                 records = [r for r in records if not self._is_error(r)]
                 if not records:
+                    if self.guard.unchecked:
+                        self.guard.check()  # the broker was away: it may have come back without our topics
                     now = time.monotonic()
                     if idle_timeout is not None:
                         if self.assigned and now - max(idle_since, self._assigned_at) > idle_timeout:
@@ -160,17 +171,36 @@ class ConsumerRunner:
                 try:
                     seen += self.process_batch(records)
                 except Exception as exc:  # noqa: BLE001 - e.g. broker or database down: retry the batch later
-                    self._rewind(records)
-                    self.stats.errors.append(f"batch failed: {exc}"[:200])
-                    logger.exception("%s: batch failed, will be retried", self.spec.name)
-                    self.stop_event.wait(min(self.spec.backoff_max, 1.0 + self.spec.backoff_base * 10))
+                    self._batch_failed(records, exc)
                     continue
+                if self._failed_batches:
+                    logger.warning(
+                        "%s: batches go through again after %d failure(s)",
+                        self.spec.name,
+                        self._failed_batches,
+                    )
+                    self._failed_batches = 0
                 if max_messages is not None and seen >= max_messages:
                     break
         finally:
             self.consumer.close()
             self.dlq.flush(30)
         return self.stats
+
+    def _batch_failed(self, records, exc: Exception) -> None:
+        """Rewind the batch and wait, longer each time in a row (1 s doubling to 30 s): the broker or the
+        database is away, and this consumer resumes by itself when it is back. Logged in full once."""
+        connection.close_if_unusable_or_obsolete()  # a broken connection is replaced, not reused
+        self._rewind(records)
+        self._failed_batches += 1
+        self.stats.errors.append(f"batch failed: {exc}"[:200])
+        if self._failed_batches == 1:
+            logger.exception("%s: batch failed, will be retried", self.spec.name)
+        else:
+            logger.warning(
+                "%s: batch failed again (%d in a row): %s", self.spec.name, self._failed_batches, exc
+            )
+        self.stop_event.wait(min(30.0, 2.0 ** min(self._failed_batches - 1, 5)))
 
     def _rewind(self, records) -> None:
         """Seek each partition back to the batch's first record, so nothing of it is skipped."""
@@ -195,6 +225,8 @@ class ConsumerRunner:
             return False
         from confluent_kafka import KafkaError
 
+        if error.code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
+            self.guard.broker_away()
         if error.code() != KafkaError._PARTITION_EOF:
             logger.warning("%s: consumer error %s", self.spec.name, error)
         return True

@@ -20,6 +20,11 @@ HANDLE_SECONDS = Histogram(
     ["consumer"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5),
 )
+TOPICS_RECREATED = Counter(
+    "dictamesh_events_topics_recreated_total",
+    "Declared topics a relay or consumer found missing on the broker and created again.",
+    ["process"],
+)
 ROUTER = Counter(
     "dictamesh_router_rule_total",
     "Event-router rule outcomes (matched, forwarded, failed).",

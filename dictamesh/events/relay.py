@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -22,7 +23,8 @@ from .models import SHARDS
 from .outbox import NOTIFY_CHANNEL
 from .producer import make_producer
 from .serialization import encode_stored
-from .topics import get_topic
+from .topic_guard import TopicGuard
+from .topics import get_topic, registered_topics
 
 logger = logging.getLogger("dictamesh.events.relay")
 LOCK_NAMESPACE = 0x444D  # "DM": first key of the two-int advisory locks on outbox shards
@@ -42,9 +44,30 @@ class OutboxRelay:
             settings.DICTAMESH_OUTBOX_POLL_SECONDS if poll_interval is None else poll_interval
         )
         self.timeout = settings.DICTAMESH_PUBLISH_TIMEOUT_SECONDS
-        self.producer = producer or make_producer()
+        self.guard = TopicGuard(lambda: list(registered_topics().values()), process="relay")
+        self._own_producer = producer is None
+        self.producer = producer or self._new_producer()
         self.stop_event = threading.Event()
         self._failures_in_a_row = 0
+        self._away_since: float | None = None  # since when the database has been unreachable
+
+    def _new_producer(self):
+        # never let the broker auto-create a declared topic with its own defaults: the guard creates it
+        return make_producer(**{"allow.auto.create.topics": False, "error_cb": self.guard.error_cb})
+
+    def _broker_failed(self) -> None:
+        """After a batch the broker did not take: check the topics again, and start a new producer.
+
+        A broker that lost its state also forgot the idempotent producer's id and sequence numbers: the
+        old producer's retries would fail until they time out. What it still queues is purged (those rows
+        stay unsent and go out again, in order, with the next batch).
+        """
+        self.guard.broker_away()
+        if self._own_producer:
+            old = self.producer
+            old.purge()
+            old.flush(0)
+            self.producer = self._new_producer()
 
     # -- one batch ----------------------------------------------------------------------------------
     _FETCH = (
@@ -70,6 +93,9 @@ class OutboxRelay:
                 return result
             outcome: dict[int, str | None] = {}
             topics: dict[int, str] = {}
+            unavailable = (
+                None if self.guard.check() else "the broker is unreachable or its topics are unchecked"
+            )
 
             def on_delivery(row_id):
                 def callback(err, _msg):
@@ -92,6 +118,9 @@ class OutboxRelay:
                 actor,
             ) in rows:
                 topics[row_id] = topic_name
+                if unavailable:
+                    outcome[row_id] = unavailable
+                    continue
                 try:
                     event = Event(
                         id=str(event_id),
@@ -120,7 +149,7 @@ class OutboxRelay:
                         break
                     except BufferError:
                         self.producer.poll(0.05)  # local queue full: let deliveries drain
-            remaining = self.producer.flush(self.timeout)
+            remaining = self.producer.flush(self.timeout) if not unavailable else 0
             sent = [row_id for row_id in topics if row_id in outcome and outcome[row_id] is None]
             sent_set = set(sent)
             failed: dict[str, list[int]] = {}
@@ -147,6 +176,8 @@ class OutboxRelay:
         for topic_name, count in by_topic.items():
             metrics.OUTBOX_PUBLISHED.labels(topic=topic_name).inc(count)
         if result.failed:
+            if any(not error.startswith("cannot encode") for error in result.errors.values()):
+                self._broker_failed()
             metrics.OUTBOX_ERRORS.inc(result.failed)
             logger.error(
                 "relay: %d published, %d failed, e.g. %s", result.published, result.failed, result.errors
@@ -171,14 +202,40 @@ class OutboxRelay:
         return total
 
     def run(self) -> None:
-        """Publish forever: wake on NOTIFY (a commit) or every poll interval; stop on stop_event."""
-        import psycopg
+        """Publish forever: wake on NOTIFY (a commit) or every poll interval; stop on stop_event.
 
+        PostgreSQL away is waited out: the error is logged once, the relay retries with backoff (0.5 s
+        doubling to 30 s) and resumes by itself; what was not marked sent goes out then.
+        """
+        import psycopg
+        from django.db import DatabaseError
+
+        logger.info("outbox relay running (batch %d, poll %.1fs)", self.batch_size, self.poll_interval)
+        failures = 0
+        try:
+            while not self.stop_event.is_set():
+                try:
+                    self._serve(psycopg)
+                except (DatabaseError, psycopg.Error) as exc:
+                    connection.close()  # a broken connection is never reused
+                    failures += 1
+                    if self._away_since is None:
+                        self._away_since = time.monotonic()
+                        logger.error("relay: the database is unreachable (%s); retrying with backoff", exc)
+                    self.stop_event.wait(min(30.0, 0.25 * 2 ** min(failures, 7)))
+                    continue
+                failures = 0
+        finally:
+            self.producer.flush(self.timeout)
+
+    def _serve(self, psycopg) -> None:
         conninfo = {**_conninfo(), "application_name": f"dictamesh-{settings.DICTAMESH_PROCESS}-listen"}
         listener = psycopg.connect(**conninfo, autocommit=True)
         try:
             listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
-            logger.info("outbox relay running (batch %d, poll %.1fs)", self.batch_size, self.poll_interval)
+            if self._away_since is not None:
+                logger.warning("relay: the database is back after %.1fs", time.monotonic() - self._away_since)
+                self._away_since = None
             while not self.stop_event.is_set():
                 self.drain()
                 waited = 0.0
@@ -189,7 +246,6 @@ class OutboxRelay:
                     waited += 1.0
         finally:
             listener.close()
-            self.producer.flush(self.timeout)
 
 
 def _conninfo() -> dict:
