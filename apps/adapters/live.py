@@ -41,7 +41,7 @@ LIVE_CACHE = TwoLevelCache(
     l1_size=lambda: settings.DICTAMESH_GATEWAY_L1_SIZE,
     l1_ttl=lambda: settings.DICTAMESH_GATEWAY_L1_TTL_SECONDS,
 )
-INSTANCES_SECONDS = 5.0
+INSTANCES_SECONDS = 60.0  # a safety net: a change is seen at once through its config version
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ class Breaker:
 _lock = threading.Lock()
 _adapters: dict[str, tuple[str, object]] = {}
 _breakers: dict[str, Breaker] = {}
-_instances: tuple[float, dict[str, AdapterInstance]] = (0.0, {})
+_instances: tuple[int, float, dict[str, AdapterInstance]] = (-1, 0.0, {})
 _executor: ThreadPoolExecutor | None = None
 
 
@@ -126,12 +126,16 @@ def breaker(name: str) -> Breaker:
 
 
 def _enabled_instances() -> dict[str, AdapterInstance]:
-    """Enabled instances by name, kept a few seconds (a request level asks once)."""
+    """Enabled instances by name, kept while the instances' config version holds: an instance changed
+    now is used (or no longer used) at the next request, in every process."""
     global _instances
-    stamp, found = _instances
-    if time.monotonic() - stamp >= INSTANCES_SECONDS:
+    from .typed import generation
+
+    version = generation()
+    kept, stamp, found = _instances
+    if kept != version or time.monotonic() - stamp >= INSTANCES_SECONDS:
         found = {row.name: row for row in AdapterInstance.objects.filter(enabled=True)}
-        _instances = (time.monotonic(), found)
+        _instances = (version, time.monotonic(), found)
     return found
 
 
@@ -143,7 +147,7 @@ def reset() -> None:
         adapters = list(_adapters.values())
         _adapters.clear()
         _breakers.clear()
-        _instances = (0.0, {})
+        _instances = (-1, 0.0, {})
     for _, adapter in adapters:
         try:
             adapter.stop()

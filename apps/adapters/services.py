@@ -103,7 +103,7 @@ def instance_create(*, fields: dict[str, Any], actor: str | None = None) -> Adap
         catalog.ensure_home(source=fields["name"], source_kind=merged["kind"], domain=merged["domain"])
         row = AdapterInstance.objects.create(name=fields["name"], created_by=actor, **merged)
         publish_many([_instance_event(events.INSTANCE_CREATED, row, None, _state(row), actor)])
-        transaction.on_commit(_schema_changed)
+        _schema_changed()
     return row
 
 
@@ -130,7 +130,7 @@ def instance_update(*, name: str, fields: dict[str, Any], actor: str | None = No
         row.save()
         if _state(row) != before:
             publish_many([_instance_event(events.INSTANCE_UPDATED, row, before, _state(row), actor)])
-            transaction.on_commit(_schema_changed)
+            _schema_changed()
     return row
 
 
@@ -144,7 +144,7 @@ def instance_delete(*, name: str, actor: str | None = None) -> None:
         before = _state(row)
         row.delete()
         publish_many([_instance_event(events.INSTANCE_DELETED, row, before, None, actor)])
-        transaction.on_commit(_schema_changed)
+        _schema_changed()
 
 
 def _schema_changed() -> None:

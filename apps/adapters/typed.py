@@ -15,13 +15,12 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import time
 
 import graphene
 from graphene.types.generic import GenericScalar
 
 logger = logging.getLogger("dictamesh.adapters")
-GENERATION_KEY = "dictamesh:graphql:schema-generation"
+INSTANCES = "adapters.instances"  # the config version of adapter instances (schema, live adapters)
 
 
 def _pascal(text: str) -> str:
@@ -182,36 +181,15 @@ def typed(state: dict, data) -> dict | None:
 
 # -- generation: the schema is made again when instances change ----------------------------------------------
 def bump_generation() -> None:
-    from django.core.cache import cache
+    """Instances changed (inside the change's transaction): every process makes its GraphQL schema and its
+    live adapters again at its next request. A config version: PostgreSQL holds it, Redis only caches it."""
+    from dictamesh import config_version
 
-    try:
-        cache.incr(GENERATION_KEY)
-    except ValueError:
-        cache.set(GENERATION_KEY, 1, None)
-    except Exception:  # noqa: BLE001 - Redis down: the schema catches up at the next restart
-        logger.warning("could not bump the GraphQL schema generation", exc_info=True)
-
-
-_seen: tuple[float, int] = (0.0, -1)
+    config_version.bump(INSTANCES)
 
 
 def generation() -> int:
-    """The schema generation, read from Redis at most once a second per process."""
-    global _seen
-    checked, value = _seen
-    if time.monotonic() - checked < 1.0:
-        return value
-    from django.core.cache import cache
+    """The schema generation: the adapter instances' config version (a cache hit while nothing moved)."""
+    from dictamesh import config_version
 
-    try:
-        value = int(cache.get(GENERATION_KEY) or 0)
-    except Exception:  # noqa: BLE001
-        return value
-    _seen = (time.monotonic(), value)
-    return value
-
-
-def forget_generation() -> None:
-    """Read the generation again at the next request (tests)."""
-    global _seen
-    _seen = (0.0, _seen[1])
+    return config_version.current(INSTANCES)

@@ -19,6 +19,14 @@ class EventsConfig(AppConfig):
 
         setting_changed.connect(_registry_setting_changed, weak=False)
 
+        from django.db.models.signals import post_delete, post_save
+
+        from .models import RoutingRule
+        from .router import rules_changed
+
+        post_save.connect(rules_changed, sender=RoutingRule, dispatch_uid="dictamesh.events.rule_saved")
+        post_delete.connect(rules_changed, sender=RoutingRule, dispatch_uid="dictamesh.events.rule_deleted")
+
 
 def _registry_setting_changed(*, setting, **_kwargs) -> None:
     if setting == "DICTAMESH_EVENTS":

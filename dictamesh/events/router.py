@@ -9,8 +9,9 @@ over the event's structured form — a safe expression language, never ``eval``.
 - webhook: the structured CloudEvent POSTed, signed (see ``dictamesh.signing``).
 
 The router runs as a consumer (``dictamesh.events.router.route``), so a failing action is retried with
-backoff and, after the last attempt, the event lands in the dead-letter topic. Rules are re-read at
-most every ``RULES_TTL`` seconds. A rule may not forward into a topic the router itself reads (no loops).
+backoff and, after the last attempt, the event lands in the dead-letter topic. Rules are compiled once
+per config version (``RULES``, bumped by every save or delete of a rule): a rule saved now applies to the
+next event, in every process. A rule may not forward into a topic the router itself reads (no loops).
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from .producer import make_producer
 from .topics import registered_topics
 
 logger = logging.getLogger("dictamesh.events.router")
-RULES_TTL = 2.0
+RULES = "events.routing_rules"  # the config version of the routing rules
+RULES_TTL = 60.0  # a safety net: a change is seen at once through its config version
 TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
 DERIVED_NAMESPACE = uuid.UUID("6b1f5f3e-2a0b-4f6e-9a55-0d1c3d2b7e11")
 
@@ -98,16 +100,19 @@ class CompiledRule:
 
 
 _cache_lock = threading.Lock()
-_cache: tuple[float, list[CompiledRule]] = (0.0, [])
+_cache: tuple[int, float, list[CompiledRule]] = (-1, 0.0, [])
 _producer = None
 
 
 def active_rules() -> list[CompiledRule]:
     global _cache
+    from dictamesh import config_version
+
+    version = config_version.current(RULES)
+    kept, loaded_at, rules = _cache
+    if kept == version and time.monotonic() - loaded_at < RULES_TTL:
+        return rules
     with _cache_lock:
-        loaded_at, rules = _cache
-        if time.monotonic() - loaded_at < RULES_TTL:
-            return rules
         compiled = []
         for rule in RoutingRule.objects.filter(enabled=True).order_by("priority", "name"):
             try:
@@ -120,14 +125,21 @@ def active_rules() -> list[CompiledRule]:
                 )
             except jmespath.exceptions.JMESPathError:
                 logger.error("routing rule %s has an invalid expression; skipped", rule.name)
-        _cache = (time.monotonic(), compiled)
+        _cache = (version, time.monotonic(), compiled)
         return compiled
 
 
 def reset_rules_cache() -> None:
     global _cache
     with _cache_lock:
-        _cache = (0.0, [])
+        _cache = (-1, 0.0, [])
+
+
+def rules_changed(sender=None, **kwargs) -> None:
+    """A rule saved or deleted: a new config version, which every router sees at its next event."""
+    from dictamesh import config_version
+
+    config_version.bump(RULES)
 
 
 def _produce(topic: str, event: Event) -> None:

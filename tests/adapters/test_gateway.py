@@ -128,8 +128,7 @@ def test_entities_without_an_adapter_have_no_live_data(client, crm):
 
 def test_live_records_are_typed_by_their_schema(client, crm, sample_db):
     """A REST resource with a JSON Schema gets a GraphQL type of its own; tables and topics have theirs; the
-    schema is made again when instances change, in every process (a generation in Redis)."""
-    from apps.adapters import typed
+    schema is made again when instances change, in every process (their config version)."""
 
     config = rest_config(crm.url)
     config["resources"][0]["schema"] = {"type": "object", "properties": {
@@ -140,8 +139,6 @@ def test_live_records_are_typed_by_their_schema(client, crm, sample_db):
         fields={"name": "crmdb", "kind": "postgresql", "domain": "sales", "config": sample_db}
     )
     services.sync_execute(run_id=services.sync_request(name="crmdb").pk)
-    typed.bump_generation()  # what the commit of those changes does (this test's transaction never commits)
-    typed.forget_generation()
     query = """{ a: entity(urn: "dm:crm:customer:2") {
         record { __typename ... on CrmCustomerRecord { id email tier } } }
       b: entity(urn: "dm:crmdb:table:crm.orders") { record { __typename ... on TableState { sizeBytes inserted } } }
@@ -155,3 +152,15 @@ def test_live_records_are_typed_by_their_schema(client, crm, sample_db):
     sdl = gql(client, "{ _service { sdl } }", person("root", superuser=True))["data"]["_service"]["sdl"]
     assert "where invoices go" in sdl and "first_seen: String" in sdl
     assert "union LiveRecord = TableState | TopicState | CrmCustomerRecord" in sdl
+
+
+def test_an_instance_disabled_now_serves_no_live_data_at_the_next_request(client, crm):
+    root = person("root", superuser=True)
+    query = '{ entity(urn: "dm:crm:customer:4") { live { data source } } }'
+    assert gql(client, query, root)["data"]["entity"]["live"]["data"]["id"] == 4  # the instance list is kept
+    _forget_live_records()
+    services.instance_update(name="crm", fields={"enabled": False})  # no reset, no timer: its config version
+    assert gql(client, query, root)["data"]["entity"]["live"] == {"data": None, "source": "crm"}
+    assert len(crm.calls) == 1  # the source is not asked again once its instance is disabled
+    services.instance_update(name="crm", fields={"enabled": True})
+    assert gql(client, query, root)["data"]["entity"]["live"]["data"]["id"] == 4

@@ -151,3 +151,20 @@ def test_admin_shows_validation_errors(client, stream):
     )
     assert response.status_code == 200 and b"not a valid JMESPath expression" in response.content
     assert not RoutingRule.objects.exists()
+
+
+def test_a_rule_saved_now_applies_to_the_next_event_without_a_timer(stream):
+    from dictamesh.events.router import active_rules
+
+    reset_rules_cache()
+    assert [c.rule.name for c in active_rules()] == []  # compiled and kept
+    rule = _rule(name="now", action="forward", match_types=[stream.type("*")], target_topic="ext.now")
+    assert [c.rule.name for c in active_rules()] == ["now"]  # the save moved the config version
+    rule.enabled = False
+    rule.save()
+    assert active_rules() == []
+    rule.enabled = True
+    rule.save()
+    assert [c.rule.name for c in active_rules()] == ["now"]
+    rule.delete()
+    assert active_rules() == []
