@@ -180,3 +180,23 @@ def test_trace_context_crosses_into_the_task(worker, collector):
         s["scope"].startswith("opentelemetry.instrumentation.psycopg") and s["trace_id"] == request_trace
         for s in collector.spans
     )
+
+
+def test_a_worker_killed_mid_task_hands_the_task_over_and_it_is_done_once(worker, tmp_path):
+    """acks_late and reject_on_worker_lost: the pool process running a task is SIGKILLed; the task goes
+    back to the queue, a new pool process runs it, and its side effect happens once."""
+    import signal
+
+    from config.celery import app
+    from tests.conftest import wait_until
+
+    result = app.send_task("tests.side_effect_once", args=(str(tmp_path),))
+    deliveries = tmp_path / "deliveries"
+    assert wait_until(lambda: deliveries.exists() and deliveries.read_text().strip(), timeout=60)
+    os.kill(int(deliveries.read_text().split()[0]), signal.SIGKILL)
+    killed = time.monotonic()
+    assert result.get(timeout=90) == "done at delivery 2"
+    print(f"celery pool process killed mid-task: done {time.monotonic() - killed:.1f}s later")
+    assert (tmp_path / "done").read_text() == "done\n"  # the side effect, once
+    pids = deliveries.read_text().split()
+    assert len(pids) == 2 and pids[0] != pids[1]  # by another process

@@ -23,3 +23,25 @@ def flaky(path: str, failures: int) -> str:
     if attempts <= failures:
         raise RuntimeError(f"attempt {attempts} fails")
     return f"ok after {attempts}"
+
+
+@shared_task(ignore_result=False, name="tests.side_effect_once", autoretry_for=())
+def side_effect_once(directory: str) -> str:
+    """Counts its deliveries; the first one waits (to be killed mid-task), a later one does the side effect
+    (a line in ``done``) and returns."""
+    import os
+    import time
+    from pathlib import Path
+
+    base = Path(directory)
+    with (base / "deliveries").open("a") as handle:
+        handle.write(f"{os.getpid()}\n")
+    deliveries = (base / "deliveries").read_text().split()
+    if len(deliveries) == 1:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # killed here by the test
+            time.sleep(0.05)
+        raise RuntimeError("was not killed")
+    with (base / "done").open("a") as handle:
+        handle.write("done\n")
+    return f"done at delivery {len(deliveries)}"
