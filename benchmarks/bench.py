@@ -38,6 +38,7 @@ SMALLEST = {
     "notifications_waiting.py": ["--pending", "30", "--workers", "1", "--seconds", "1"],
     "lineage_scale.py": ["--nodes", "300", "--edges", "900", "--queries", "5", "--rounds", "1", "--seconds", "0.5",
                          "--clients", "2", "--few-clients", "0"],
+    "soak.py": ["--minutes", "0.2", "--rate", "10", "--clients", "2", "--sample", "3", "--warmup", "5"],
 }  # fmt: skip
 # the small scale of `make bench`: every headline figure in about 6 minutes on 2 cores
 SMALL = {
@@ -51,6 +52,7 @@ SMALL = {
     "notifications_waiting.py": ["--pending", "5000", "--seconds", "10"],
     "lineage_scale.py": ["--nodes", "10000", "--edges", "50000", "--queries", "50", "--rounds", "1", "--seconds",
                          "3"],
+    "soak.py": ["--minutes", "0.25", "--rate", "20", "--sample", "5", "--warmup", "10"],
 }  # fmt: skip
 
 _NUMBER = re.compile(r"^[+-]?[\d,]*\.?\d+")
@@ -76,7 +78,8 @@ def sections(text: str) -> list[dict]:
                 continue
             if columns is None or set("".join(cells)) <= set("-: "):
                 continue
-            median, target = columns.get("median"), columns.get("target")
+            # a median of rounds, or (one long run, the soak) a value
+            median, target = columns.get("median", columns.get("value")), columns.get("target")
             if median is not None and target is not None and len(cells) > max(median, target):
                 rows[cells[0]] = (cells[median], cells[target])
         found.append({"title": title.strip(), "date": date.strip()[:10], "commit": commit.group(1) if commit
