@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import itertools
+import math
 import os
 import signal
 import subprocess
@@ -251,8 +252,11 @@ def main() -> None:  # noqa: C901, PLR0915 - one script, read top to bottom
         samples.append((time.monotonic() - started, samples[-1][1], *_backlogs(since)))
 
         minutes: dict[int, list[tuple[float, int]]] = {}
+        last_minute = max(
+            0, math.ceil(args.minutes) - 1
+        )  # requests sent at the deadline count in the last one
         for at, seconds, status, _kind in log:
-            minutes.setdefault(int(at // 60), []).append((seconds * 1000, status))
+            minutes.setdefault(min(int(at // 60), last_minute), []).append((seconds * 1000, status))
         errors = 0
         for name in sorted(p.name for p in logs.iterdir()):
             text = (logs / name).read_text(errors="replace")
