@@ -188,8 +188,18 @@ def bump_generation() -> None:
     config_version.bump(INSTANCES)
 
 
+_last_generation = -1
+
+
 def generation() -> int:
-    """The schema generation: the adapter instances' config version (a cache hit while nothing moved)."""
+    """The schema generation: the adapter instances' config version (a cache hit while nothing moved). With
+    the database unreachable, the last one read: the schema in use stays, and what needs the database fails
+    on its own (503)."""
+    global _last_generation
     from dictamesh import config_version
 
-    return config_version.current(INSTANCES)
+    try:
+        _last_generation = config_version.current(INSTANCES)
+    except Exception:  # noqa: BLE001 - the database away (or not allowed: a test collecting the schema)
+        logger.debug("schema generation not read; keeping %d", _last_generation, exc_info=True)
+    return _last_generation
