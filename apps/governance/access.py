@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from cachetools import LRUCache
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 
@@ -112,6 +113,19 @@ class _Audit:
     sensitive: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # urn -> path -> categories
     denied: list[dict] = field(default_factory=list)
     denied_count: int = 0
+
+
+_MASKED = Decision(False, "read_sensitive", "masked", "Masked on read.")
+# Mask plans (Access._mask_plan) by (policy version, actor, resource, fields), shared by a web worker's
+# threads (a dict's get and set are atomic); bounded: a full one starts over. An entry keeps its fields dict
+# alive, so the dict's id in the key is never another's.
+_PLANS: dict[tuple, tuple] = {}
+_PLANS_SIZE = 50_000
+
+
+@lru_cache(maxsize=256)
+def _masker(mask: str, categories: tuple[str, ...]):
+    return lambda value: masking.mask_value(value, mask, categories)
 
 
 @lru_cache(maxsize=4096)
@@ -216,19 +230,40 @@ class Access:
         the masked paths. Values read unmasked are noted for audit."""
         masked: list[str] = []
         masks: list[tuple[tuple[str, ...], Any]] = []
+        for segments, path, categories, masker in self._mask_plan(resource, fields):
+            if not masking.contains(data, segments):
+                continue
+            if masker is None:
+                self.audit.sensitive.setdefault(resource.urn, {}).setdefault(path, set()).update(categories)
+                continue
+            masks.append((segments, masker))
+            masked.append(path)
+        out = masking.masked_copy_many(data, masks) if masks else data
+        if masked:
+            self._note_denied(_MASKED, resource, fields=masked)
+        return out, masked
+
+    def _mask_plan(self, resource: Resource, fields: dict[str, FieldInfo]) -> tuple:
+        """For each sensitive field of ``resource``, in path order: (segments, path, categories, masker), the
+        masker None when this caller may read_sensitive it. A pure function of the policy set, the actor,
+        the resource and its fields, so made once per process for each of them (``_PLANS``)."""
+        policies, actor = self.policies, self.actor
+        key = (policies.version, actor, resource, id(fields))
+        found = _PLANS.get(key)
+        if found is not None and found[0] is fields:  # the entry holds ``fields``: its id is not reused
+            return found[1]
+        plan = []
         for path in sorted(fields):
             info = fields[path]
-            segments = _segments(path)
-            if not info.sensitive or not masking.contains(data, segments):
+            if not info.sensitive:
                 continue
-            level = most_sensitive(resource.classification, info.classification)
             target = Resource(
                 kind="field",
                 urn=resource.urn,
                 type=resource.type,
                 domain=resource.domain,
                 source=resource.source,
-                classification=level,
+                classification=most_sensitive(resource.classification, info.classification),
                 tags=resource.tags + tuple(f"PII.{c}" for c in info.categories),
                 owners=resource.owners,
                 field=path,
@@ -236,27 +271,22 @@ class Access:
                 subject=resource.subject,
             )
             decision = self.decide("read_sensitive", target, record=False)
-            if decision.allowed:
-                self.audit.sensitive.setdefault(resource.urn, {}).setdefault(path, set()).update(
-                    info.categories
+            masker = None
+            if not decision.allowed:
+                masker = _masker(
+                    decision.mask or masking.default_mask(info.categories), tuple(info.categories)
                 )
-                continue
-            mask = decision.mask or masking.default_mask(info.categories)
-            masks.append((segments, lambda v, m=mask, c=info.categories: masking.mask_value(v, m, c)))
-            masked.append(path)
-        out = masking.masked_copy_many(data, masks) if masks else data
-        if masked:
-            self._note_denied(
-                Decision(False, "read_sensitive", "masked", "Masked on read."), resource, fields=masked
-            )
-        return out, masked
+            plan.append((_segments(path), path, info.categories, masker))
+        found = (fields, tuple(plan))
+        if len(_PLANS) >= _PLANS_SIZE:
+            _PLANS.clear()
+        _PLANS[key] = found
+        return found[1]
 
     # -- audit --------------------------------------------------------------------------------------
     def _note_denied(
         self, decision: Decision, resource: Resource, *, fields: list[str] | None = None
     ) -> None:
-        from django.conf import settings
-
         self.audit.denied_count += 1
         if len(self.audit.denied) < settings.DICTAMESH_AUDIT_MAX_ITEMS:
             item = {

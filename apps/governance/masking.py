@@ -42,7 +42,7 @@ def _partial(value: Any, categories) -> Any:
     if "email" in categories and "@" in text:
         local, _, domain = text.rpartition("@")
         return (local[:1] + "***@" + domain) if local else REDACTED
-    compact = "".join(ch for ch in text if ch.isalnum())
+    compact = "".join(filter(str.isalnum, text))
     if len(compact) >= 8:
         return "*" * (len(compact) - 4) + compact[-4:]
     return REDACTED

@@ -63,7 +63,7 @@ def _fields(acc: Access, urns: list[str]) -> dict[str, dict[str, FieldInfo]]:
         found = field_infos(urns=missing)
         with _FIELD_CACHE.lock:
             for urn in missing:
-                known[urn] = cache[urn] = found.get(urn, {})
+                known[urn] = cache[urn] = _Fields(found.get(urn) or {})
     return {u: known[u] for u in urns}
 
 
@@ -86,19 +86,39 @@ _FIELD_CACHE = _VersionedCache(100_000)
 
 def entity_resource(state: dict, fields: dict[str, FieldInfo] | None = None) -> Resource:
     """A catalog entity state (REST shape) as a resource; ``fields`` adds its PII categories."""
-    pii = sorted({c for info in (fields or {}).values() for c in info.categories})
+    if not fields:
+        pii: tuple[str, ...] = ()
+    elif isinstance(fields, _Fields):
+        pii = fields.pii
+    else:
+        pii = _pii_of(fields)
+    get = state.get
     return Resource(
         kind="entity",
         urn=state["urn"],
-        type=state.get("type", ""),
-        domain=state.get("domain", ""),
-        source=state.get("source", ""),
-        classification=state.get("classification", "internal"),
-        tags=tuple(state.get("tags") or ()),
-        owners=tuple(o["principal"] for o in state.get("owners") or ()),
-        pii=tuple(pii),
-        subject=state.get("schema_subject", ""),
+        type=get("type", ""),
+        domain=get("domain", ""),
+        source=get("source", ""),
+        classification=get("classification", "internal"),
+        tags=tuple(get("tags") or ()),
+        owners=tuple([o["principal"] for o in get("owners") or ()]),
+        pii=pii,
+        subject=get("schema_subject", ""),
     )
+
+
+def _pii_of(fields: dict[str, FieldInfo]) -> tuple[str, ...]:
+    return tuple(sorted({c for info in fields.values() for c in info.categories}))
+
+
+class _Fields(dict):
+    """An entity's field infos as the field cache keeps them, with their PII categories found once."""
+
+    __slots__ = ("pii",)
+
+    def __init__(self, infos: dict[str, FieldInfo]):
+        super().__init__(infos)
+        self.pii = _pii_of(self)
 
 
 def _masked(acc: Access, state: dict, fields: dict[str, FieldInfo], resource: Resource) -> dict:

@@ -250,3 +250,37 @@ def test_masking_many_paths_at_once_is_masking_them_one_after_the_other(paths):
     assert at_once == one_by_one
     assert at_once != data
     assert json.dumps(data, sort_keys=True) == snapshot  # the source is never changed
+
+
+def test_what_a_caller_may_unmask_follows_each_policy_and_classification_change(
+    classified, client, alice, steward
+):
+    """Mask plans are remembered per process: a read right after a policy or a classification changes
+    answers by the new one."""
+    assert _properties(client, alice)["masked_fields"] == ["address.city", "card", "email"]
+    policy(
+        client, steward, name="support-reads-contact", effect="allow", actors=["group:support"],
+        actions=["read_sensitive"], resources=["field"], condition="hasPii('email')",
+    )  # fmt: skip
+    state = _properties(client, alice)
+    assert state["properties"]["email"] == EMAIL and state["masked_fields"] == ["address.city", "card"]
+    classify(client, steward, "segment", "", "restricted")
+    state = _properties(client, alice)
+    assert state["masked_fields"] == ["address.city", "card", "segment"]
+    assert state["properties"]["segment"] == masking.REDACTED
+    assert _properties(client, person("root", superuser=True))["properties"]["email"] == EMAIL
+
+
+def test_a_mask_plan_is_made_for_the_fields_it_was_asked_with(db):
+    from apps.governance.access import Access, FieldInfo
+    from apps.governance.contracts import Resource
+    from dictamesh.auth.services import user_ensure
+
+    acc = Access(user_ensure(username="carol"))
+    resource = Resource(kind="entity", urn="dm:crm:table:x", classification="internal")
+    data = {"a": "secret-a", "b": "secret-b"}
+    first = {"a": FieldInfo("confidential", ())}
+    second = {"b": FieldInfo("confidential", ())}
+    assert acc.mask_fields(resource, data, first) == ({"a": masking.REDACTED, "b": "secret-b"}, ["a"])
+    assert acc.mask_fields(resource, data, second) == ({"a": "secret-a", "b": masking.REDACTED}, ["b"])
+    assert acc.mask_fields(resource, data, {}) == (data, [])
