@@ -1,5 +1,7 @@
 """REST (django-ninja) and GraphQL (graphene-django) surface."""
 
+import os
+
 from config.env import ENV
 
 DICTAMESH_GRAPHQL_PATH = "/graphql"
@@ -13,6 +15,13 @@ DICTAMESH_GC_FREEZE = ENV.bool(
     "DICTAMESH_GC_FREEZE",
     default=True,
     doc="Freeze the web process's start-up heap (gc.freeze): no full-heap GC pauses under load.",
+)
+DICTAMESH_GC_BETWEEN_REQUESTS = ENV.bool(
+    "DICTAMESH_GC_BETWEEN_REQUESTS",
+    # web servers (and the in-process benchmarks that stand for one); not the suite's process, which imports
+    # config.wsgi but whose heap is not a web worker's
+    default=os.environ.get("DICTAMESH_PROCESS") in ("web", "bench"),
+    doc="With DICTAMESH_GC_FREEZE: run the cyclic GC between requests instead of during them.",
 )
 DICTAMESH_GRAPHQL_MAX_COST = ENV.int(
     "DICTAMESH_GRAPHQL_MAX_COST",

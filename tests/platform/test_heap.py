@@ -21,3 +21,31 @@ def _frozen(**env) -> int:
 def test_the_wsgi_application_freezes_its_start_up_heap():
     assert _frozen() > 100_000  # modules, settings, the GraphQL schema: never traversed by the GC again
     assert _frozen(DICTAMESH_GC_FREEZE="false") == 0
+
+
+COLLECTS = """
+import gc, os
+import config.wsgi
+from django.test import Client
+collections = []
+gc.callbacks.append(lambda phase, info: phase == "stop" and collections.append(info["generation"]))
+Client().get("/healthz")
+print(gc.get_threshold()[0], sorted(set(collections)))
+"""
+
+
+def _collections(**env) -> str:
+    done = subprocess.run([sys.executable, "-c", COLLECTS], cwd=ROOT, capture_output=True, text=True, check=False,
+                          env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **env})  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_a_web_process_collects_between_requests_not_during_them():
+    from dictamesh.core.heap import SAFETY_THRESHOLD
+
+    # a request begins by collecting the young generations (what the last one left); its own allocations stay
+    # under the safety threshold
+    assert _collections(DICTAMESH_PROCESS="web") == f"{SAFETY_THRESHOLD} [1]"
+    assert _collections(DICTAMESH_PROCESS="web", DICTAMESH_GC_BETWEEN_REQUESTS="false").startswith("700 ")
+    assert _collections().startswith("700 ")  # the suite's own process (no DICTAMESH_PROCESS)
