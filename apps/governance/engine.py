@@ -87,6 +87,7 @@ class PolicySet:
     policies: tuple[CompiledPolicy, ...]
     _index: dict = field(default_factory=dict, compare=False, repr=False)
     _shaped: dict = field(default_factory=dict, compare=False, repr=False)
+    _read_sql: dict = field(default_factory=dict, compare=False, repr=False)
 
     def relevant(self, action: str, kind: str) -> tuple[CompiledPolicy, ...]:
         """The policies that name this action and resource kind (or *), found once per set."""
@@ -246,7 +247,19 @@ def _cheap_first(parts: list[Sql]) -> list[Sql]:
 
 
 def entity_read_sql(policies: PolicySet, actor: Actor) -> Sql:
-    """The entity rows ``actor`` may read, as SQL over alias ``e``: what ``decide`` answers row by row."""
+    """The entity rows ``actor`` may read, as SQL over alias ``e``: what ``decide`` answers row by row. Made
+    once per set for each caller (bounded as ``shaped`` is)."""
+    key = (actor, settings.DICTAMESH_GOVERNANCE_DEFAULT)
+    found = policies._read_sql.get(key)
+    if found is None:
+        found = _entity_read_sql(policies, actor)
+        if len(policies._read_sql) >= 50_000:
+            policies._read_sql.clear()
+        policies._read_sql[key] = found
+    return found
+
+
+def _entity_read_sql(policies: PolicySet, actor: Actor) -> Sql:
     if actor.superuser:
         return expressions.TRUE
     denies: list[Sql] = []

@@ -12,8 +12,9 @@ from .. import governed, selectors
 
 class EntityByIdLoader(SyncDataLoader):
     """Entity states by id (relationship targets) as the request's caller may see them (None: it may not):
-    one query for the entities, one for their owners, one for their sensitive fields. Loads by id are not
-    pages, so the read decision is taken on the states (by shape: once for resources alike), not in SQL."""
+    one query for the entities the caller may read (the policies' SQL, as for a list: a read decision per
+    target in Python cost a fifth of governance's share of a 100-entity query), one for their owners, one
+    for their sensitive fields."""
 
     with_context = True
 
@@ -27,8 +28,12 @@ class EntityByIdLoader(SyncDataLoader):
 
     def states(self, ids) -> dict[int, dict]:
         """The states of ``ids`` the caller may read, masked, by id."""
-        states = selectors.entity_states(selectors.entities_queryset().filter(pk__in=list(ids)))
-        return {s["id"]: s for s in governed.entities(self.request, states)}
+        queryset = selectors.entities_queryset().filter(pk__in=list(ids))
+        visible = governed.visible(self.request)
+        if visible is not None:
+            queryset = queryset.filter(selectors.EntityFilter(visible=visible).q())
+        states = selectors.entity_states(queryset)
+        return {s["id"]: s for s in governed.entities(self.request, states, filtered=True)}
 
     def now(self, ids: set[int]) -> dict[int, dict | None]:
         """``ids`` loaded now (one batch for those not loaded yet), as ``load`` will answer them."""
