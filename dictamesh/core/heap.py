@@ -10,14 +10,19 @@ while it runs, the default threshold (700 allocations) collects the youngest gen
 per such request, and every collection that reaches the older generations traverses the whole request in
 flight (7–10 ms, measured: the bulk of the p95 over the median). So a web process collects between requests
 instead (``collect_between_requests``): the automatic threshold is raised to a safety net, and a request
-begins (Django's ``request_started``) by collecting the two young generations when they hold ``COLLECT_AT``
-objects or more (a GraphQL list query leaves about 2,000; a schema read by id about 85, so such reads
-collect every dozen requests, not at each: collecting at every one cost the registry a third of its reads
-per second). The young generations then hold what the previous requests left: its objects are gone by then,
-where at ``request_finished`` the request and its response are still alive, would be promoted, and would
-pile up as 100,000+ objects of garbage for the next full collection (60–90 ms, measured). The whole heap is
-collected every ``FULL_EVERY`` of these collections (about 1 ms). The 100-entity query's median fell from 26
-to 22 ms, its p95 from 35 to 25 ms, its slowest of 100 from 40–55 to 25–35 ms.
+begins (Django's ``request_started``) with a collection when the requests before left ``COLLECT_AT``
+objects or more (a GraphQL list query leaves about 2,000, a schema read by id about 85: collecting before
+each of those cost the registry a third of its reads per second). That collection is of the youngest
+generation; every ``MIDDLE_EVERY``-th also of the middle one, every ``FULL_EVERY``-th of the whole heap.
+What is still alive when a request begins (the previous request's response, whoever holds it) is promoted
+one generation at a time and is mostly gone before the middle one is collected. Measured, with the
+benchmarks' in-process client: collecting the two young generations before every request (or after each,
+at ``request_finished``, the request and its response still alive) promoted those objects to the oldest
+generation, to be freed by the next full collection as 100,000+ objects of garbage (50–140 ms pauses in
+the gateway benchmark); collecting the middle one every 10th only left it so large that those collections
+moved the 100-entity query's p95 from 27 to 36 ms. Every 3rd: the 100-entity query's median fell from 26
+to 21 ms and its p95 from 35 to 27 ms; the gateway's warm p95 from 15.6 to 10.0 ms, its slowest of 200
+from 50 ms to 35–60 ms.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ SAFETY_THRESHOLD = 50_000  # allocations before the collector runs anyway (a lon
 COLLECT_AT = (
     1_000  # objects allocated (and not freed) since the last collection for a request to begin with one
 )
+MIDDLE_EVERY = 3  # collections between two of the middle generation (with the youngest)
 FULL_EVERY = 100  # collections between two of the whole (unfrozen) heap
 _collections = itertools.count(1)
 
@@ -62,4 +68,5 @@ def collect_between_requests() -> None:
 def _before_request(**_kwargs) -> None:
     if gc.get_count()[0] < COLLECT_AT:
         return  # small requests (a schema by id): the young generation waits for more
-    gc.collect(2 if next(_collections) % FULL_EVERY == 0 else 1)
+    count = next(_collections)
+    gc.collect(2 if count % FULL_EVERY == 0 else 1 if count % MIDDLE_EVERY == 0 else 0)
