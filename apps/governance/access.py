@@ -195,7 +195,10 @@ class Access:
             key = (action, resource.kind, engine.shape_key(self.actor, names, resource))
             decision = self._alike.get(key)
         if decision is None:
-            decision = engine.decide(self.policies, self.actor, action, resource, candidates)
+            decision = self.policies.decided(self.actor, key)  # this process's, at this policy version
+            if decision is None:
+                decision = engine.decide(self.policies, self.actor, action, resource, candidates)
+                self.policies.remember(self.actor, key, decision)
             (self._decisions if names is None else self._alike)[key] = decision
         if record and not decision.allowed and (action, resource) not in self._noted:
             self._noted.add((action, resource))

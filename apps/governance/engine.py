@@ -88,6 +88,17 @@ class PolicySet:
     _index: dict = field(default_factory=dict, compare=False, repr=False)
     _shaped: dict = field(default_factory=dict, compare=False, repr=False)
     _read_sql: dict = field(default_factory=dict, compare=False, repr=False)
+    _decided: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def decided(self, actor: Actor, key: tuple) -> Decision | None:
+        """A decision this set took before for ``actor`` on a resource of this key (Access.decide's: the
+        resource itself, or what the candidate policies read of it): decisions read nothing else."""
+        return self._decided.get((actor, key))
+
+    def remember(self, actor: Actor, key: tuple, decision: Decision) -> None:
+        if len(self._decided) >= 100_000:  # bounded: a set that has decided much starts over
+            self._decided.clear()
+        self._decided[(actor, key)] = decision
 
     def relevant(self, action: str, kind: str) -> tuple[CompiledPolicy, ...]:
         """The policies that name this action and resource kind (or *), found once per set."""
