@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -200,3 +201,56 @@ def test_a_worker_killed_mid_task_hands_the_task_over_and_it_is_done_once(worker
     assert (tmp_path / "done").read_text() == "done\n"  # the side effect, once
     pids = deliveries.read_text().split()
     assert len(pids) == 2 and pids[0] != pids[1]  # by another process
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_waits_out_a_database_outage_and_its_tasks_are_done_once(tmp_path):
+    """PostgreSQL unreachable from a running worker (through a forwarder this test cuts): the worker stays
+    up, a database task sent meanwhile fails and is retried with backoff, and once the database is back it
+    is done, once; the next tasks run as before."""
+    from django.contrib.auth.models import Group
+    from django.db import connection
+
+    from config.celery import app
+    from tests.conftest import wait_until
+    from tests.platform.tcp_proxy import TcpProxy
+
+    s = connection.settings_dict
+    proxy = TcpProxy(s["HOST"], int(s["PORT"]))
+    proxy.start()
+    credentials = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
+    env = {
+        **os.environ,
+        "DICTAMESH_PROCESS": "worker",
+        "DATABASE_URL": f"postgres://{credentials}@127.0.0.1:{proxy.port}/{s['NAME']}",
+        "DICTAMESH_DB_CONNECT_TIMEOUT": "2",
+    }
+    queue = f"outage-{free_port()}"
+    log = (tmp_path / "worker.log").open("wb")
+    proc = subprocess.Popen(  # noqa: S603 - the project's own worker
+        [str(Path(sys.executable).parent / "celery"), "-A", "config", "worker", "-I", "tests.platform.worker_tasks",
+         "-Q", queue, "--concurrency", "1", "-l", "WARNING", "-n", f"{queue}@%h", "--without-mingle",
+         "--without-gossip"],
+        cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True,
+    )  # fmt: skip
+    try:
+        first = app.send_task("tests.group_ensure", args=("before", str(tmp_path / "a0")), queue=queue)
+        assert first.get(timeout=60) == "before created"
+        proxy.cut()
+        attempts = tmp_path / "a1"
+        during = app.send_task("tests.group_ensure", args=("during", str(attempts)), queue=queue)
+        assert wait_until(lambda: attempts.exists() and len(attempts.read_text()) >= 3, timeout=60)
+        assert proc.poll() is None  # the worker waits; it does not exit
+        assert not Group.objects.filter(name="during").exists()
+        proxy.restore()
+        restored = time.monotonic()
+        assert during.get(timeout=60) == "during created"
+        print(f"celery worker, database back: task done {time.monotonic() - restored:.1f}s later")
+        assert Group.objects.filter(name="during").count() == 1
+        after = app.send_task("tests.group_ensure", args=("after", str(tmp_path / "a2")), queue=queue)
+        assert after.get(timeout=60) == "after created"
+        assert len((tmp_path / "a2").read_text()) == 1  # first time: the worker's connection is a new one
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        proxy.cut()

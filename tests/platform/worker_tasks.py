@@ -45,3 +45,17 @@ def side_effect_once(directory: str) -> str:
     with (base / "done").open("a") as handle:
         handle.write("done\n")
     return f"done at delivery {len(deliveries)}"
+
+
+@shared_task(
+    ignore_result=False, name="tests.group_ensure", retry_backoff=0.2, retry_backoff_max=1, max_retries=None
+)
+def group_ensure(name: str, attempts_file: str) -> str:
+    """Makes a group (idempotent: a retry after a commit finds it), counting its attempts in a file: a
+    database task the base class retries while PostgreSQL is away."""
+    from django.contrib.auth.models import Group
+
+    with open(attempts_file, "a") as handle:
+        handle.write("x")
+    group, created = Group.objects.get_or_create(name=name)
+    return f"{group.name} {'created' if created else 'found'}"
