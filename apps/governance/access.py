@@ -116,11 +116,6 @@ class _Audit:
 
 
 _MASKED = Decision(False, "read_sensitive", "masked", "Masked on read.")
-# Mask plans (Access._mask_plan) by (policy version, actor, resource, fields), shared by a web worker's
-# threads (a dict's get and set are atomic); bounded: a full one starts over. An entry keeps its fields dict
-# alive, so the dict's id in the key is never another's.
-_PLANS: dict[tuple, tuple] = {}
-_PLANS_SIZE = 50_000
 
 
 @lru_cache(maxsize=256)
@@ -249,11 +244,11 @@ class Access:
     def _mask_plan(self, resource: Resource, fields: dict[str, FieldInfo]) -> tuple:
         """For each sensitive field of ``resource``, in path order: (segments, path, categories, masker), the
         masker None when this caller may read_sensitive it. A pure function of the policy set, the actor,
-        the resource and its fields, so made once per process for each of them (``_PLANS``)."""
-        policies, actor = self.policies, self.actor
-        key = (policies.version, actor, resource, id(fields))
-        found = _PLANS.get(key)
-        if found is not None and found[0] is fields:  # the entry holds ``fields``: its id is not reused
+        the resource and its fields, so made once per process for each of them, on the policy set. An entry
+        keeps its fields dict alive, so the dict's id in the key is never another's."""
+        key = (self.actor, resource, id(fields))
+        found = self.policies.plans.get(key)
+        if found is not None and found[0] is fields:
             return found[1]
         plan = []
         for path in sorted(fields):
@@ -280,11 +275,9 @@ class Access:
                     decision.mask or masking.default_mask(info.categories), tuple(info.categories)
                 )
             plan.append((_segments(path), path, info.categories, masker))
-        found = (fields, tuple(plan))
-        if len(_PLANS) >= _PLANS_SIZE:
-            _PLANS.clear()
-        _PLANS[key] = found
-        return found[1]
+        made = tuple(plan)
+        engine.remember_bounded(self.policies.plans, key, (fields, made))
+        return made
 
     # -- audit --------------------------------------------------------------------------------------
     def _note_denied(

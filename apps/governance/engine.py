@@ -81,6 +81,14 @@ def _spec_matches(spec: str, actor: Actor, owners) -> bool:
     return spec in actor.principals
 
 
+def remember_bounded(store: dict, key, value, limit: int = 50_000) -> None:
+    """``store[key] = value`` in one of a policy set's memos: shared by a web worker's threads (a dict's get
+    and set are atomic), bounded (a full one starts over), gone with its set when the version moves."""
+    if len(store) >= limit:
+        store.clear()
+    store[key] = value
+
+
 @dataclass(frozen=True)
 class PolicySet:
     version: int
@@ -89,6 +97,7 @@ class PolicySet:
     _shaped: dict = field(default_factory=dict, compare=False, repr=False)
     _read_sql: dict = field(default_factory=dict, compare=False, repr=False)
     _decided: dict = field(default_factory=dict, compare=False, repr=False)
+    plans: dict = field(default_factory=dict, compare=False, repr=False)  # Access._mask_plan's
 
     def decided(self, actor: Actor, key: tuple) -> Decision | None:
         """A decision this set took before for ``actor`` on a resource of this key (Access.decide's: the
@@ -96,9 +105,7 @@ class PolicySet:
         return self._decided.get((actor, key))
 
     def remember(self, actor: Actor, key: tuple, decision: Decision) -> None:
-        if len(self._decided) >= 100_000:  # bounded: a set that has decided much starts over
-            self._decided.clear()
-        self._decided[(actor, key)] = decision
+        remember_bounded(self._decided, (actor, key), decision)
 
     def relevant(self, action: str, kind: str) -> tuple[CompiledPolicy, ...]:
         """The policies that name this action and resource kind (or *), found once per set."""
@@ -128,9 +135,7 @@ class PolicySet:
         if found is None:
             candidates = self.for_actor(actor, action, kind)
             found = (candidates, shape(candidates))
-            if len(self._shaped) >= 50_000:
-                self._shaped.clear()
-            self._shaped[key] = found
+            remember_bounded(self._shaped, key, found)
         return found
 
 
@@ -264,9 +269,7 @@ def entity_read_sql(policies: PolicySet, actor: Actor) -> Sql:
     found = policies._read_sql.get(key)
     if found is None:
         found = _entity_read_sql(policies, actor)
-        if len(policies._read_sql) >= 50_000:
-            policies._read_sql.clear()
-        policies._read_sql[key] = found
+        remember_bounded(policies._read_sql, key, found)
     return found
 
 

@@ -32,9 +32,7 @@ import importlib
 import itertools
 
 SAFETY_THRESHOLD = 50_000  # allocations before the collector runs anyway (a long request's cycles)
-COLLECT_AT = (
-    1_000  # objects allocated (and not freed) since the last collection for a request to begin with one
-)
+COLLECT_AT = 1_000  # young objects left by the requests before, for a request to begin with a collection
 MIDDLE_EVERY = 3  # collections between two of the middle generation (with the youngest)
 FULL_EVERY = 100  # collections between two of the whole (unfrozen) heap
 _collections = itertools.count(1)

@@ -129,3 +129,40 @@ def test_alike_resources_cost_one_decision(monkeypatch):
     assert {acc.decide("read_sensitive", r).reason for r in cards} == {"denied_by_policy"}
     assert {acc.decide("read_sensitive", r).reason for r in emails} == {"sensitive_by_default"}
     assert len(calls) == 2  # one per shape: (field, internal, credit_card) and (field, internal, email)
+
+
+def test_a_decision_is_taken_once_per_policy_set_and_caller_across_requests(monkeypatch):
+    from dataclasses import replace
+
+    policies = engine.PolicySet(
+        version=1, policies=(_policy("pii", "deny", "hasPii('credit_card')", ("*",)),)
+    )
+    calls = []
+    decide = engine.decide
+    monkeypatch.setattr(engine, "decide", lambda *a, **k: calls.append(a[3]) or decide(*a, **k))
+    card = Resource(kind="field", urn="dm:crm:table:t1", field="card", pii=("credit_card",))
+
+    def request(actor=ALICE, policy_set=policies) -> Access:
+        acc = Access(actor=actor)
+        acc._policies = policy_set
+        assert not acc.can("read_sensitive", card)
+        return acc
+
+    first, second = request(), request()
+    assert len(calls) == 1  # the second request found the first one's decision
+    assert first.audit.denied_count == second.audit.denied_count == 1  # each request audits its denial
+    request(actor=replace(ALICE, username="bob"))
+    assert len(calls) == 2  # another caller: decided again
+    request(policy_set=engine.PolicySet(version=2, policies=policies.policies))
+    assert len(calls) == 3  # a new policy version: decided again
+
+
+def test_the_read_sql_tests_columns_before_it_runs_subqueries():
+    owners = _policy("owners", "allow", "isOwner()", ("*",))
+    tags = _policy("tags", "allow", "matchAnyTag('team.*')")
+    sql = engine.entity_read_sql(engine.PolicySet(version=1, policies=(owners, tags)), ALICE)
+    default = sql.text.index("{e}.classification <> 'restricted'")
+    assert default < sql.text.index("SELECT"), sql.text  # the default arm decides most rows, first
+    assert (
+        engine.entity_read_sql(engine.PolicySet(version=1, policies=(owners, tags)), ALICE).text == sql.text
+    )
