@@ -43,6 +43,7 @@ from dictamesh.redis_state import REDIS, RETRY_SECONDS
 
 logger = logging.getLogger("dictamesh.cache")
 CHANNEL = "dictamesh:cache:invalidate"
+EVERY_KEY = "*"  # dropped (``drop_all``), it stands for every key of a cache without L2
 _MISSING = object()
 
 HITS = Counter("dictamesh_cache_hits_total", "Cache hits.", ["cache", "level"])
@@ -369,10 +370,29 @@ def _pending(name: str) -> AbstractSet[str]:
     if not getattr(_TLS, "batches", None):
         return _NONE
     found = [batch.dropped[name] for batch in _CommitBatch.open_batches() if name in batch.dropped]
+    if any(EVERY_KEY in keys for keys in found):
+        return _EVERYTHING
     return _NONE if not found else found[0] if len(found) == 1 else set().union(*found)
 
 
+class _Everything(AbstractSet):
+    """The keys pending after ``drop_all``: every key."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __iter__(self):
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __bool__(self) -> bool:  # ``if pending := _pending(...)`` must see it
+        return True
+
+
 _NONE: frozenset[str] = frozenset()
+_EVERYTHING = _Everything()
 
 
 class TwoLevelCache:
@@ -409,7 +429,11 @@ class TwoLevelCache:
     def _on_message(self, payload: dict) -> None:
         if self._l1 is None:
             return
-        for key in payload.get("keys", []):
+        keys = payload.get("keys", [])
+        if EVERY_KEY in keys and not self.shared:
+            self.clear_local()
+            return
+        for key in keys:
             with self._lock:
                 self._generation += 1
                 dropped = self._l1.pop(key, _MISSING) is not _MISSING
@@ -600,6 +624,9 @@ class TwoLevelCache:
         _CommitBatch.current().drop(self, keys)
 
     def _drop_local(self, keys: list[str]) -> None:
+        if EVERY_KEY in keys and not self.shared:
+            self.clear_local()
+            return
         with self._lock:
             self._generation += 1
             if self._l1 is None:
@@ -607,6 +634,18 @@ class TwoLevelCache:
             dropped = sum(self._l1.pop(key, _MISSING) is not _MISSING for key in keys)
         if dropped:
             _counter(EVICTIONS, self.name, "invalidated").inc(dropped)
+
+    def holds(self) -> bool:
+        """Whether this process keeps entries now (L1 on, and its invalidations reach it: Redis is up and the
+        listener subscribed). While it does not, every read goes to the loader."""
+        return self._local() is not None
+
+    def drop_all(self) -> None:
+        """``drop`` every key (a change that touches too many entries to name them, such as a domain renamed
+        in every entity it holds). Only for caches without L2 (``shared=False``): L2 keys are deleted by name."""
+        if self.shared:
+            raise ValueError(f"cache {self.name} has an L2: drop its keys by name")
+        self.drop([EVERY_KEY])
 
     def generation(self) -> int:
         """A number that moves whenever entries may have left this process's L1 (see ``put_many``)."""

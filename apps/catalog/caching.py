@@ -28,6 +28,18 @@ SCHEMA_OWNERS_CACHE = TwoLevelCache(
     shared=False,
 )
 
+# {urn: EntityRef, or None when no live entity has that URN} (catalog.public.entity_refs): what write checks
+# decide on at every request (lineage ingestion's, for every dataset an event names). In each process's
+# memory only, dropped by the same writes as SCHEMA_OWNERS_CACHE (a created entity drops its URN too: a
+# miss is remembered), and all of it when a domain or source is renamed. Loaded with the generation taken
+# before, so a value read while a write committed is never kept; nothing is kept inside a transaction.
+ENTITY_REFS_CACHE = TwoLevelCache(
+    "catalog.refs",
+    l1_size=lambda: settings.DICTAMESH_CATALOG_L1_SIZE,
+    l1_ttl=lambda: settings.DICTAMESH_CATALOG_L1_TTL_SECONDS,
+    shared=False,
+)
+
 
 def cached_entity_state(urn: str, loader) -> dict | None:
     """The state of ``urn`` from the cache, or ``loader()`` (which also records the fill in CacheStatus)."""
@@ -72,10 +84,19 @@ def drop_schema_owners(subjects) -> None:
         SCHEMA_OWNERS_CACHE.drop(named)
 
 
+def drop_entity_refs(urns) -> None:
+    """Drop the cached refs of ``urns`` (as ``drop_schema_owners``: now here, everywhere at commit)."""
+    named = sorted({u for u in urns if u})
+    if named:
+        ENTITY_REFS_CACHE.drop(named)
+
+
 def drop_schema_owners_of(*, domain_id: int | None = None, source_id: int | None = None) -> None:
     """A domain or source system changed (its name is in every EntityRef of its entities): drop the subjects
-    of its entities."""
+    of its entities, and every cached ref."""
     from .models import Entity
+
+    ENTITY_REFS_CACHE.drop_all()
 
     rows = Entity.objects.exclude(schema_subject="")
     rows = rows.filter(domain_id=domain_id) if domain_id is not None else rows.filter(source_id=source_id)

@@ -10,39 +10,15 @@ from .models import Entity
 
 def entity_ref(*, urn: str) -> EntityRef | None:
     """A live entity's identity and ownership, or None."""
-    row = (
-        Entity.objects.filter(urn=urn, deleted_at__isnull=True)
-        .select_related("domain", "source")
-        .prefetch_related("owners")
-        .first()
-    )
-    return None if row is None else _ref(row)
+    return entity_refs(urns=[urn]).get(urn)
 
 
 def entity_refs(*, urns: list[str]) -> dict[str, EntityRef]:
-    """``entity_ref`` of many URNs: {urn: ref} of the live entities among them (two queries)."""
-    if not urns:
-        return {}
-    rows = (
-        Entity.objects.filter(urn__in=urns, deleted_at__isnull=True)
-        .select_related("domain", "source")
-        .prefetch_related("owners")
-    )
-    return {row.urn: _ref(row) for row in rows}
+    """``entity_ref`` of many URNs: {urn: ref} of the live entities among them (cached in this process,
+    dropped by every write that changes one; at most one query)."""
+    from .selectors import entity_refs as refs
 
-
-def _ref(row: Entity) -> EntityRef:
-    return EntityRef(
-        id=row.pk,
-        urn=row.urn,
-        type=row.entity_type,
-        name=row.name,
-        domain=row.domain.name,
-        source=row.source.name,
-        classification=row.classification,
-        owners=tuple(sorted(o.principal for o in row.owners.all())),
-        tags=tuple(row.tags),
-    )
+    return refs(urns=urns)
 
 
 def entity_owners(*, urns: list[str]) -> dict[str, list[str]]:

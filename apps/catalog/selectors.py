@@ -16,6 +16,7 @@ from dictamesh.errors import NotFound, ValidationError
 from dictamesh.events.models import EventLog
 
 from .caching import cached_entity_state
+from .contracts import EntityRef
 from .models import Classification, Domain, Entity, EntityOwner, SourceSystem
 from .state import diff_states, entity_state, row_state
 
@@ -312,3 +313,48 @@ def domain_list() -> list[Domain]:
 
 def source_list() -> list[SourceSystem]:
     return list(SourceSystem.objects.order_by("name"))
+
+
+_REFS_SQL = (
+    "SELECT e.id, e.urn, e.entity_type, e.name, d.name, s.name, e.classification, e.tags,"
+    " ARRAY(SELECT o.principal FROM dictamesh_catalog_owner o WHERE o.entity_id = e.id)"
+    " FROM dictamesh_catalog_entity e"
+    " JOIN dictamesh_catalog_domain d ON d.id = e.domain_id JOIN dictamesh_catalog_source s ON s.id = e.source_id"
+    " WHERE e.urn = ANY(%s::text[]) AND e.deleted_at IS NULL"
+)
+
+
+def entity_refs(*, urns: list[str]) -> dict[str, EntityRef]:
+    """{urn: identity and ownership} of the live entities among ``urns``: from this process's cache
+    (``ENTITY_REFS_CACHE``, misses included), the rest in one prepared statement. The write checks of the
+    firehose routes (lineage ingestion) ask it at every request."""
+    from dictamesh.db import execute_prepared
+
+    from .caching import ENTITY_REFS_CACHE
+
+    wanted = list(dict.fromkeys(urns))
+    if not wanted:
+        return {}
+    generation = ENTITY_REFS_CACHE.generation()  # before the read: a drop while it runs is not stored over
+    found = ENTITY_REFS_CACHE.get_many(wanted)
+    missing = [u for u in wanted if u not in found]
+    if missing:
+        loaded = {
+            row[1]: EntityRef(
+                id=row[0],
+                urn=row[1],
+                type=row[2],
+                name=row[3],
+                domain=row[4],
+                source=row[5],
+                classification=row[6],
+                owners=tuple(sorted(row[8])),
+                tags=tuple(row[7]),
+            )  # fmt: skip
+            for row in execute_prepared(_REFS_SQL, [missing])
+        }
+        fresh = {u: loaded.get(u) for u in missing}
+        if not connection.in_atomic_block:  # it may see writes that are then rolled back
+            ENTITY_REFS_CACHE.put_many({u: (ref, 3600) for u, ref in fresh.items()}, generation=generation)
+        found.update(fresh)
+    return {u: ref for u, ref in found.items() if ref is not None}

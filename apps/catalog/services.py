@@ -24,7 +24,7 @@ from dictamesh.events.context import current_actor
 from dictamesh.events.outbox import Change
 
 from . import events
-from .caching import drop_schema_owners, invalidate_entities
+from .caching import drop_entity_refs, drop_schema_owners, invalidate_entities
 from .inputs import clean_changes, identify
 from .models import Domain, Entity, EntityOwner, SourceSystem
 from .rows import CREATE_COLUMNS, UPDATE_COLUMNS, new_row, remember_name_words, row
@@ -386,6 +386,7 @@ def _upsert_batch(
         [new["schema_subject"] for _, new, _ in creates]
         + [s for _, entity, before, _, _ in updates for s in (before["schema_subject"], entity.schema_subject)]
     )  # fmt: skip
+    drop_entity_refs([new["urn"] for _, new, _ in creates] + [entity.urn for _, entity, *_ in updates])
     # a new URN has nothing cached (misses are not cached, uncommitted rows unseen): only updates invalidate
     _after_commit([entity.urn for _, entity, *_ in updates],
                   [new["id"] for _, new, _ in creates] + [entity.pk for _, entity, *_ in updates])  # fmt: skip
@@ -499,6 +500,7 @@ def _state_change(*, urn: str, change: str, mutate, actor: str | None) -> Entity
     )
     publish_many([_event(type_, entity.urn, entity.version, change, before, after, fields_changed, actor)])
     drop_schema_owners([entity.schema_subject])
+    drop_entity_refs([entity.urn])
     _after_commit([entity.urn], [] if change == "deleted" else [entity.pk])
     return entity
 

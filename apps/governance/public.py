@@ -557,7 +557,8 @@ def linked_decide(acc: Access, action: str, urn: str, *, kind: str = "lineage") 
 
 def linked_refused(acc: Access, action: str, urns: list[str], *, kind: str = "lineage") -> list[str]:
     """The URNs among ``urns`` of live catalog entities on whose linked ``kind`` resources the caller may not
-    ``action`` (one catalog read for them all; none for a superuser). URNs with no entity are not refused."""
+    ``action`` (one catalog read for them all, or none: see ``entity_refs``; none for a superuser). URNs
+    with no entity are not refused."""
     from apps.catalog.public import entity_refs
 
     if not urns or acc.actor.superuser:

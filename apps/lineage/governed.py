@@ -111,7 +111,7 @@ def require_ingest(request, body) -> None:
     from dictamesh.errors import PermissionDenied
 
     from .ingestion import dataset_urn
-    from .models import Node, NodeKind
+    from .selectors import linked_elsewhere
 
     pairs = set()
     if isinstance(body, dict):
@@ -129,15 +129,8 @@ def require_ingest(request, body) -> None:
     access = governance.access(request)
     if access.actor.superuser:
         return
-    urns = {dataset_urn(ns, name) for ns, name in pairs}
-    namespaces = sorted({ns for ns, _ in pairs})
-    names = sorted({name for _, name in pairs})
-    linked = Node.objects.filter(
-        kind=NodeKind.DATASET, namespace__name__in=namespaces, name__in=names
-    ).exclude(entity_urn="")
-    for ns, name, urn in linked.values_list("namespace__name", "name", "entity_urn"):
-        if (ns, name) in pairs:
-            urns.add(urn)
+    # a dataset is linked to its own URN, to none, or elsewhere
+    urns = {dataset_urn(ns, name) for ns, name in pairs} | set(linked_elsewhere(sorted(pairs)).values())
     if governance.linked_refused(access, "write", sorted(urns)):
         raise PermissionDenied(
             "This event changes datasets whose lineage you may not write.", code="lineage_write_denied"

@@ -8,10 +8,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import orjson
+from django.conf import settings
 from django.db import connection
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
+from dictamesh.cache import TwoLevelCache
+from dictamesh.db import execute_prepared
 from dictamesh.errors import NotFound, ValidationError
 
 from .models import DatasetField, Freshness, Namespace, Node, NodeKind, Run, RunState
@@ -83,6 +86,58 @@ def node_rows(ids: list[int]) -> dict[int, NodeRow]:
         )
         for r in rows
     }
+
+
+# {(namespace, name): URN} of the datasets linked elsewhere than the catalog entity lineage gives them
+# (``ingestion.dataset_urn``, under the current DICTAMESH_LINEAGE_CATALOG_SOURCE): a dataset pointed at an
+# adapter's entity (services.dataset_link), or linked under an older lineage source. Every other dataset is
+# linked to its own URN or to none. What lineage ingestion's write check reads for every dataset an event
+# names, so kept whole, under one key, in each process's memory (dictamesh.cache): dropped everywhere by
+# dataset_link when it commits, and reloaded (one scan of the linked datasets) at the latest after the L1
+# TTL.
+LINKS_CACHE = TwoLevelCache(
+    "lineage.links",
+    l1_size=lambda: 1,
+    l1_ttl=lambda: settings.DICTAMESH_CATALOG_L1_TTL_SECONDS,
+    shared=False,
+)
+LINKED_ELSEWHERE = "elsewhere"
+_ELSEWHERE_SQL = (
+    "SELECT s.name, n.name, n.entity_urn FROM dictamesh_lineage_node n"
+    " JOIN dictamesh_lineage_namespace s ON s.id = n.namespace_id"
+    " WHERE n.kind = 'dataset' AND n.entity_urn <> ''"
+    " AND n.entity_urn <> 'dm:' || %s::text || ':dataset:' || s.name || '/' || n.name"
+)
+_ELSEWHERE_AMONG_SQL = (  # the same, among the datasets of two arrays (namespaces, names)
+    "SELECT s.name, n.name, n.entity_urn FROM unnest(%s::text[], %s::text[]) AS p(namespace, name)"
+    " JOIN dictamesh_lineage_namespace s ON s.name = p.namespace"
+    " JOIN dictamesh_lineage_node n ON n.namespace_id = s.id AND n.kind = 'dataset' AND n.name = p.name"
+    " WHERE n.entity_urn <> ''"
+    " AND n.entity_urn <> 'dm:' || %s::text || ':dataset:' || s.name || '/' || n.name"
+)
+
+
+def linked_elsewhere(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """{(namespace, name): entity URN} of the datasets among ``pairs`` linked elsewhere than their own URN:
+    from the whole map (``LINKS_CACHE``), or, while this process cannot keep it (Redis away: no invalidation
+    would reach it), one query for these datasets only."""
+    wanted = list(dict.fromkeys(pairs))
+    if not wanted:
+        return {}
+    source = settings.DICTAMESH_LINEAGE_CATALOG_SOURCE
+    if not LINKS_CACHE.holds():
+        rows = execute_prepared(
+            _ELSEWHERE_AMONG_SQL, [[ns for ns, _ in wanted], [name for _, name in wanted], source]
+        )
+        return {(namespace, name): urn for namespace, name, urn in rows}
+    generation = LINKS_CACHE.generation()  # before the read: a drop while it runs is not stored over
+    found = LINKS_CACHE.get_many([LINKED_ELSEWHERE]).get(LINKED_ELSEWHERE)
+    if found is None:
+        rows = execute_prepared(_ELSEWHERE_SQL, [source])
+        found = {(namespace, name): urn for namespace, name, urn in rows}
+        if not connection.in_atomic_block:  # it may see writes that are then rolled back
+            LINKS_CACHE.put_many({LINKED_ELSEWHERE: (found, 3600)}, generation=generation)
+    return {pair: found[pair] for pair in wanted if pair in found}
 
 
 def node_key(node: Node) -> str:

@@ -27,6 +27,7 @@ from .ingestion import (
     pending_retry,
 )
 from .models import ColumnEdge, Edge, Node, NodeKind, Provenance
+from .selectors import LINKED_ELSEWHERE, LINKS_CACHE
 
 __all__ = [
     "Ingested",
@@ -174,4 +175,5 @@ def dataset_link(*, node_id: str, urn: str) -> None:
     if catalog.entity_ref(urn=urn) is None:
         raise NotFound(f"No entity {urn}.")
     Node.objects.filter(pk=node.pk).update(entity_urn=urn, updated_at=timezone.now())
+    LINKS_CACHE.drop([LINKED_ELSEWHERE])  # every process's, when this commits
     publish_many([_edge_change(events.DATASET_LINKED, node_id, urn, current_actor() or "", None)])

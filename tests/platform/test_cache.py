@@ -146,3 +146,31 @@ def test_one_listener_thread_serves_every_cache_of_the_process(cache):
     finally:
         other.invalidate(["k"])
         cache.invalidate(["k"])
+
+
+def test_drop_all_forgets_every_key_here_now_and_everywhere_once_committed(
+    django_capture_on_commit_callbacks,
+):
+    """``drop_all`` (a change too wide to name its keys): in the transaction nothing is read or stored, at
+    commit every process hears ``*`` and empties that cache, and a cache with an L2 refuses it."""
+    local = TwoLevelCache("test.platform.local", l1_size=lambda: 100, l1_ttl=lambda: 60, shared=False)
+    local.put_many({"x": (1, 60), "y": (2, 60)})
+    assert local.get_many(["x", "y"]) == {"x": 1, "y": 2}
+    pubsub = _subscribed()
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        local.drop_all()
+        assert local.get_many(["x", "y"]) == {}
+        local.put_many({"z": (3, 60)})
+        assert local.get_many(["z"]) == {}  # nothing stored before the commit
+    callbacks[0]()
+    assert _next(pubsub) == {"cache": "test.platform.local", "keys": ["*"]}
+    pubsub.close()
+    local.put_many({"x": (1, 60)})
+    generation = local.generation()
+    get_redis_connection("default").publish(CHANNEL, json.dumps({"cache": local.name, "keys": ["*"]}))
+    deadline = time.monotonic() + 10  # another process's drop_all, heard by the listener
+    while local.peek("x")[0] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not local.peek("x")[0] and local.generation() > generation
+    with pytest.raises(ValueError):
+        TwoLevelCache("test.platform.shared", l1_size=lambda: 1, l1_ttl=lambda: 1).drop_all()
