@@ -190,5 +190,5 @@ class Background(_ProcessThread):
                 close_old_connections()
                 again = True
                 time.sleep(1.0)
-            if again:
+            if again or self._stopping:  # a stop asked for during the pass: its wake-up was cleared above
                 self._event.set()

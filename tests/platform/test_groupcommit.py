@@ -57,3 +57,43 @@ def test_a_failing_pass_does_not_end_the_thread():
         assert wait_for(lambda: outcomes == ["failed", "ok"])  # tried again after the failure, by itself
     finally:
         background.close()
+
+
+def test_a_close_asked_for_during_a_pass_stops_the_thread_when_the_pass_ends():
+    """The pass clears its wake-up after the gather: a stop asked for then must not be lost with it (the
+    thread would sleep until the next wake, and close give up waiting for it)."""
+    gathering, released = threading.Event(), threading.Event()
+    passes: list[int] = []
+
+    def work() -> bool:
+        passes.append(1)
+        return False
+
+    background = Background(work, name="test-close-mid-pass", gather=0.0)
+    original_sleep = time.sleep
+
+    def gather(seconds: float) -> None:  # the pass's gather, held open until the stop has been asked for
+        if threading.current_thread() is background._thread:
+            gathering.set()
+            released.wait(10)
+        else:
+            original_sleep(seconds)
+
+    background.wake()
+    assert wait_for(lambda: background._thread is not None)
+    import dictamesh.groupcommit as groupcommit
+
+    groupcommit.time.sleep, restore = gather, groupcommit.time.sleep
+    try:
+        background.wake()
+        assert gathering.wait(10)
+        closing = threading.Thread(target=background.close)
+        closing.start()
+        assert wait_for(lambda: background._stopping)
+        released.set()
+        closing.join(30)
+    finally:
+        groupcommit.time.sleep = restore
+        released.set()
+    assert not closing.is_alive()
+    assert not background._thread.is_alive() and passes
