@@ -38,7 +38,7 @@ SMALLEST = {
     "notifications_waiting.py": ["--pending", "30", "--workers", "1", "--seconds", "1"],
     "lineage_scale.py": ["--nodes", "300", "--edges", "900", "--queries", "5", "--rounds", "1", "--seconds", "0.5",
                          "--clients", "2", "--few-clients", "0"],
-    "soak.py": ["--minutes", "0.2", "--rate", "10", "--clients", "2", "--sample", "3", "--warmup", "5"],
+    "soak.py": ["--minutes", "0.1", "--rate", "10", "--clients", "2", "--sample", "2", "--warmup", "2"],
 }  # fmt: skip
 # the small scale of `make bench`: every headline figure in about 6 minutes on 2 cores
 SMALL = {

@@ -34,7 +34,7 @@ from django.utils.module_loading import import_string
 from . import metrics
 from .envelope import EnvelopeError, Event
 from .models import ProcessedEvent
-from .producer import client_config, make_producer
+from .producer import consumer_config, make_producer
 from .registry import ConsumerSpec
 from .serialization import decode
 from .topic_guard import TopicGuard
@@ -106,13 +106,14 @@ class ConsumerRunner:
         self.batch_handler = import_string(spec.batch_handler) if spec.batch_handler and not handler else None
         self.stop_event = threading.Event()
         self.guard = TopicGuard(self._declared_topics, process=spec.name, min_interval=2.0)
-        conf = client_config(
+        conf = consumer_config(
             **{
                 "group.id": spec.group,
                 "enable.auto.commit": False,
                 "auto.offset.reset": "earliest",
                 "client.id": f"dictamesh-{spec.name}-{socket.gethostname()}",
                 "session.timeout.ms": settings.DICTAMESH_KAFKA.get("session.timeout.ms", 45000),
+                "heartbeat.interval.ms": settings.DICTAMESH_KAFKA.get("heartbeat.interval.ms", 3000),
                 "error_cb": self.guard.error_cb,
             }
         )

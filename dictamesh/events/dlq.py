@@ -9,7 +9,7 @@ from datetime import datetime
 
 from .consumers import DLQ_PREFIX
 from .envelope import header_dict, parse_time
-from .producer import client_config, make_producer
+from .producer import consumer_config, make_producer
 
 
 @dataclass
@@ -39,13 +39,9 @@ def replay_dead_letters(
     dlq = topic if topic.endswith(".dlq") else f"{topic}.dlq"
     group = f"dictamesh.dlq-replay.{dlq}" + (f".{uuid.uuid4().hex[:8]}" if from_beginning else "")
     consumer = Consumer(
-        client_config(
-            **{
-                "group.id": group,
-                "enable.auto.commit": False,
-                "auto.offset.reset": "earliest",
-                "session.timeout.ms": 6000,
-            }
+        consumer_config(
+            short_session=True,
+            **{"group.id": group, "enable.auto.commit": False, "auto.offset.reset": "earliest"},
         )
     )
     producer = make_producer()
@@ -54,11 +50,19 @@ def replay_dead_letters(
     assigned_at = None
     last = time.monotonic()
     deadline = time.monotonic() + timeout
+    left: dict[tuple[str, int], int] | None = None  # partition -> its end when assigned, until reached
     try:
         while time.monotonic() < deadline and (limit is None or result.replayed < limit):
             records = [r for r in consumer.consume(num_messages=500, timeout=0.5) if r.error() is None]
             if consumer.assignment() and assigned_at is None:
                 assigned_at = last = time.monotonic()
+                left = _ends(consumer)
+            for record in records:
+                key = (record.topic(), record.partition())
+                if left is not None and key in left and record.offset() + 1 >= left[key]:
+                    del left[key]
+            if not records and left == {}:
+                break  # every letter there when the replay began is replayed (later ones wait for the next)
             if not records:
                 if assigned_at is not None and time.monotonic() - last > idle:
                     break
@@ -93,3 +97,22 @@ def replay_dead_letters(
     finally:
         consumer.close()
     return result
+
+
+def _ends(consumer) -> dict[tuple[str, int], int] | None:
+    """{partition: its end offset} of the assigned partitions not read to their end yet (from the group's
+    committed offsets, or their start), or None when the broker does not tell (the replay then ends idle)."""
+    from confluent_kafka import KafkaException
+
+    try:
+        assignment = consumer.assignment()
+        committed = {(tp.topic, tp.partition): tp.offset for tp in consumer.committed(assignment, timeout=5)}
+        left = {}
+        for tp in assignment:
+            low, high = consumer.get_watermark_offsets(tp, timeout=5)
+            start = committed.get((tp.topic, tp.partition), -1)
+            if max(start, low) < high:
+                left[(tp.topic, tp.partition)] = high
+        return left
+    except KafkaException:
+        return None

@@ -86,7 +86,9 @@ _admin_clients: dict[tuple, object] = {}
 
 def _kafka_admin():
     """One AdminClient per process and configuration (creating one starts librdkafka threads)."""
-    conf = {k: v for k, v in settings.DICTAMESH_KAFKA.items() if k != "session.timeout.ms"}
+    from dictamesh.events.producer import client_config
+
+    conf = client_config()
     conf["socket.timeout.ms"] = int(TIMEOUT_SECONDS * 1000)
     key = tuple(sorted(conf.items()))
     with _admin_lock:

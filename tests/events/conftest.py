@@ -8,7 +8,7 @@ import pytest
 from confluent_kafka import Consumer
 
 from dictamesh.events.admin_ops import sync_topics
-from dictamesh.events.producer import client_config
+from dictamesh.events.producer import consumer_config
 from dictamesh.events.registry import ConsumerSpec, Registry
 from dictamesh.events.serialization import decode
 from dictamesh.events.topics import Topic
@@ -45,12 +45,11 @@ def stream(settings, monkeypatch, tmp_path):
 def read_topic(name: str, *, expected: int, timeout: float = 30.0, idle: float = 3.0):
     """Every record of a topic from the beginning, with a fresh group, until ``expected`` or idle."""
     consumer = Consumer(
-        client_config(
+        consumer_config(
             **{
                 "group.id": f"reader-{uuid.uuid4().hex}",
                 "auto.offset.reset": "earliest",
                 "enable.auto.commit": False,
-                "session.timeout.ms": 6000,
             }
         )
     )

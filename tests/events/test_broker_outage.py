@@ -95,7 +95,6 @@ def test_a_broker_back_without_its_topics_gets_them_from_the_relay_and_consumers
     settings.DICTAMESH_KAFKA = {
         **settings.DICTAMESH_KAFKA,
         "bootstrap.servers": broker.kafka.bootstrap,
-        "session.timeout.ms": 6000,
     }
     settings.DICTAMESH_PUBLISH_TIMEOUT_SECONDS = 2.0
     relay = OutboxRelay(batch_size=100)

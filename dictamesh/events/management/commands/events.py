@@ -11,7 +11,7 @@ from dictamesh.errors import NotFound
 from dictamesh.events.dlq import replay_dead_letters
 from dictamesh.events.envelope import EnvelopeError
 from dictamesh.events.models import OutboxMessage
-from dictamesh.events.producer import client_config
+from dictamesh.events.producer import consumer_config
 from dictamesh.events.selectors import event_log_dict, event_log_get
 from dictamesh.events.serialization import decode
 from dictamesh.events.topics import registered_topics
@@ -71,13 +71,13 @@ class Command(BaseCommand):
 
         topics = topic or sorted(registered_topics())
         consumer = Consumer(
-            client_config(
+            consumer_config(
+                short_session=True,
                 **{
                     "group.id": f"dictamesh.tail.{uuid.uuid4().hex[:8]}",
                     "enable.auto.commit": False,
                     "auto.offset.reset": "earliest" if from_beginning else "latest",
-                    "session.timeout.ms": 6000,
-                }
+                },
             )
         )
         stopped = []
