@@ -583,6 +583,27 @@ class TwoLevelCache:
                     return
                 local.update({k: v for k, (v, ttl) in values.items() if ttl > 0})
 
+    def load_many(
+        self, keys: Iterable[str], loader: Callable[[list[str]], dict[str, Any]], *, ttl: int
+    ) -> dict[str, Any]:
+        """{key: value} of every key: the cached ones, and ``loader(missing)`` (a value for each missing key,
+        None included) for the rest. What the loader read is stored unless an invalidation arrived while it
+        ran (the generation is taken before) or inside a transaction (it may see writes that are then rolled
+        back): for values a security decision rests on."""
+        from django.db import connection
+
+        wanted = list(dict.fromkeys(keys))
+        generation = self.generation()
+        found = self.get_many(wanted)
+        missing = [key for key in wanted if key not in found]
+        if missing:
+            fresh = loader(missing)
+            fresh = {key: fresh.get(key) for key in missing}
+            if not connection.in_atomic_block:
+                self.put_many({key: (value, ttl) for key, value in fresh.items()}, generation=generation)
+            found.update(fresh)
+        return found
+
     def put(self, key: str, value: Any, *, ttl: int) -> None:
         """Store a value known to be current in L2 and this process's L1 (in a transaction, see
         ``put_after_commit``)."""

@@ -170,25 +170,14 @@ def schema_owners(*, subjects: list[str]) -> dict[str, list[EntityRef]]:
     read, so it is cached per subject in each process (``caching.SCHEMA_OWNERS_CACHE``, dropped by every
     write that changes it) and a miss is one statement by the subject's partial index, off the ORM. Inside
     a transaction nothing is stored (it may see writes that are then rolled back)."""
-    from django.db import connection
-
     from .caching import SCHEMA_OWNERS_CACHE
 
-    subjects = list(dict.fromkeys(subjects))
-    if not subjects:
-        return {}
-    generation = SCHEMA_OWNERS_CACHE.generation()
-    cached = SCHEMA_OWNERS_CACHE.get_many(subjects)
-    missing = [s for s in subjects if s not in cached]
-    if missing:
+    def load(missing: list[str]) -> dict[str, tuple[EntityRef, ...]]:
         loaded = _schema_owners_loaded(missing)
-        fresh = {s: tuple(loaded.get(s, ())) for s in missing}
-        if not connection.in_atomic_block:
-            SCHEMA_OWNERS_CACHE.put_many(
-                {s: (refs, 3600) for s, refs in fresh.items()}, generation=generation
-            )
-        cached.update(fresh)
-    return {s: list(cached[s]) for s in subjects if cached.get(s)}
+        return {s: tuple(loaded.get(s, ())) for s in missing}
+
+    cached = SCHEMA_OWNERS_CACHE.load_many(subjects, load, ttl=3600)
+    return {s: list(refs) for s, refs in cached.items() if refs}
 
 
 def schema_owners_generation() -> int:
@@ -202,14 +191,13 @@ def schema_owners_generation() -> int:
 def _schema_owners_loaded(subjects: list[str]) -> dict[str, list[EntityRef]]:
     from django.db import connection
 
+    from .selectors import entity_ref_of
+
     found: dict[str, list[EntityRef]] = {}
     with connection.cursor() as cursor:
         cursor.execute(SCHEMA_OWNERS_SQL, [list(subjects)])
-        for subject, pk, urn, type_, name, domain, source, classification, tags, owners in cursor.fetchall():
-            found.setdefault(subject, []).append(
-                EntityRef(id=pk, urn=urn, type=type_, name=name, domain=domain, source=source,
-                          classification=classification, owners=tuple(owners), tags=tuple(tags or ()))
-            )  # fmt: skip
+        for subject, *row in cursor.fetchall():
+            found.setdefault(subject, []).append(entity_ref_of(row))
     return found
 
 

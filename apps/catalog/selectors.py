@@ -324,6 +324,13 @@ _REFS_SQL = (
 )
 
 
+def entity_ref_of(row) -> EntityRef:
+    """An EntityRef of a row (id, urn, type, name, domain, source, classification, tags, owners)."""
+    pk, urn, type_, name, domain, source, classification, tags, owners = row
+    return EntityRef(id=pk, urn=urn, type=type_, name=name, domain=domain, source=source,
+                     classification=classification, owners=tuple(sorted(owners)), tags=tuple(tags or ()))  # fmt: skip
+
+
 def entity_refs(*, urns: list[str]) -> dict[str, EntityRef]:
     """{urn: identity and ownership} of the live entities among ``urns``: from this process's cache
     (``ENTITY_REFS_CACHE``, misses included), the rest in one prepared statement. The write checks of the
@@ -332,29 +339,8 @@ def entity_refs(*, urns: list[str]) -> dict[str, EntityRef]:
 
     from .caching import ENTITY_REFS_CACHE
 
-    wanted = list(dict.fromkeys(urns))
-    if not wanted:
-        return {}
-    generation = ENTITY_REFS_CACHE.generation()  # before the read: a drop while it runs is not stored over
-    found = ENTITY_REFS_CACHE.get_many(wanted)
-    missing = [u for u in wanted if u not in found]
-    if missing:
-        loaded = {
-            row[1]: EntityRef(
-                id=row[0],
-                urn=row[1],
-                type=row[2],
-                name=row[3],
-                domain=row[4],
-                source=row[5],
-                classification=row[6],
-                owners=tuple(sorted(row[8])),
-                tags=tuple(row[7]),
-            )  # fmt: skip
-            for row in execute_prepared(_REFS_SQL, [missing])
-        }
-        fresh = {u: loaded.get(u) for u in missing}
-        if not connection.in_atomic_block:  # it may see writes that are then rolled back
-            ENTITY_REFS_CACHE.put_many({u: (ref, 3600) for u, ref in fresh.items()}, generation=generation)
-        found.update(fresh)
-    return {u: ref for u, ref in found.items() if ref is not None}
+    def load(missing: list[str]) -> dict[str, EntityRef]:
+        return {row[1]: entity_ref_of(row) for row in execute_prepared(_REFS_SQL, [missing])}
+
+    found = ENTITY_REFS_CACHE.load_many(urns, load, ttl=3600)
+    return {urn: ref for urn, ref in found.items() if ref is not None}

@@ -130,13 +130,12 @@ def linked_elsewhere(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], 
             _ELSEWHERE_AMONG_SQL, [[ns for ns, _ in wanted], [name for _, name in wanted], source]
         )
         return {(namespace, name): urn for namespace, name, urn in rows}
-    generation = LINKS_CACHE.generation()  # before the read: a drop while it runs is not stored over
-    found = LINKS_CACHE.get_many([LINKED_ELSEWHERE]).get(LINKED_ELSEWHERE)
-    if found is None:
+
+    def load(_keys: list[str]) -> dict[str, dict]:
         rows = execute_prepared(_ELSEWHERE_SQL, [source])
-        found = {(namespace, name): urn for namespace, name, urn in rows}
-        if not connection.in_atomic_block:  # it may see writes that are then rolled back
-            LINKS_CACHE.put_many({LINKED_ELSEWHERE: (found, 3600)}, generation=generation)
+        return {LINKED_ELSEWHERE: {(namespace, name): urn for namespace, name, urn in rows}}
+
+    found = LINKS_CACHE.load_many([LINKED_ELSEWHERE], load, ttl=3600)[LINKED_ELSEWHERE]
     return {pair: found[pair] for pair in wanted if pair in found}
 
 
