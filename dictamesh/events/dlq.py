@@ -17,6 +17,7 @@ class ReplayResult:
     replayed: int = 0
     skipped: int = 0
     topics: set[str] | None = None
+    caught_up: bool = False  # every letter there when the replay began was read (else it stopped idle or at a limit)
 
 
 def replay_dead_letters(
@@ -62,6 +63,7 @@ def replay_dead_letters(
                 if left is not None and key in left and record.offset() + 1 >= left[key]:
                     del left[key]
             if not records and left == {}:
+                result.caught_up = True
                 break  # every letter there when the replay began is replayed (later ones wait for the next)
             if not records:
                 if assigned_at is not None and time.monotonic() - last > idle:
