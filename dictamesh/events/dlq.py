@@ -17,7 +17,8 @@ class ReplayResult:
     replayed: int = 0
     skipped: int = 0
     topics: set[str] | None = None
-    caught_up: bool = False  # every letter there when the replay began was read (else it stopped idle or at a limit)
+    # every letter there when the replay began was read (else it stopped idle, at its limit or its timeout)
+    caught_up: bool = False
 
 
 def replay_dead_letters(
