@@ -34,7 +34,7 @@ from django.utils.module_loading import import_string
 from . import metrics
 from .envelope import EnvelopeError, Event
 from .models import ProcessedEvent
-from .producer import consumer_config, make_producer
+from .producer import ProducerWatch, consumer_config, discard, flush_watched, make_watched_producer
 from .registry import ConsumerSpec
 from .serialization import decode
 from .topic_guard import TopicGuard
@@ -119,7 +119,8 @@ class ConsumerRunner:
         )
         conf.update(conf_overrides)
         self.consumer = Consumer(conf, logger=logger)
-        self.dlq = make_producer()
+        self.dlq_watch = ProducerWatch()
+        self.dlq = make_watched_producer(self.dlq_watch)
         self.stats = RunStats()
         self.assigned: set[tuple[str, int]] = set()
         self._assigned_at = 0.0
@@ -276,10 +277,15 @@ class ConsumerRunner:
             if leftover:
                 ProcessedEvent.objects.filter(consumer=self.spec.name, event_id__in=leftover).delete()
             if self.dlq_pending:
-                remaining = self.dlq.flush(30)
+                remaining, reason = flush_watched(self.dlq, self.dlq_watch, 30)
                 if remaining:
+                    if reason:  # the broker restarted without its state: a new producer for the redelivery
+                        discard(self.dlq)
+                        self.dlq_watch = ProducerWatch()
+                        self.dlq = make_watched_producer(self.dlq_watch)
                     raise RuntimeError(
-                        f"{remaining} dead letter(s) not acknowledged; the batch will be redelivered"
+                        f"{remaining} dead letter(s) not acknowledged ({reason or 'timeout'}); "
+                        "the batch will be redelivered"
                     )
                 self.dlq_pending = 0
         offsets: dict[tuple[str, int], int] = {}

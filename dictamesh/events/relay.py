@@ -21,7 +21,7 @@ from . import metrics
 from .envelope import Event
 from .models import SHARDS
 from .outbox import NOTIFY_CHANNEL
-from .producer import make_producer
+from .producer import ProducerWatch, discard, flush_watched, make_watched_producer
 from .serialization import encode_stored
 from .topic_guard import TopicGuard
 from .topics import get_topic, registered_topics
@@ -35,6 +35,7 @@ class BatchResult:
     published: int = 0
     failed: int = 0
     errors: dict[str, str] = field(default_factory=dict)
+    resend: bool = False  # the broker lost its state: what failed goes again at once, by a new producer
 
 
 class OutboxRelay:
@@ -52,21 +53,23 @@ class OutboxRelay:
         self._away_since: float | None = None  # since when the database has been unreachable
 
     def _new_producer(self):
+        self.watch = ProducerWatch()
         # never let the broker auto-create a declared topic with its own defaults: the guard creates it
-        return make_producer(**{"allow.auto.create.topics": False, "error_cb": self.guard.error_cb})
+        return make_watched_producer(
+            self.watch, **{"allow.auto.create.topics": False, "error_cb": self.guard.error_cb}
+        )
 
-    def _broker_failed(self) -> None:
+    def _broker_failed(self, *, recheck: bool = True) -> None:
         """After a batch the broker did not take: check the topics again, and start a new producer.
 
         A broker that lost its state also forgot the idempotent producer's id and sequence numbers: the
         old producer's retries would fail until they time out. What it still queues is purged (those rows
         stay unsent and go out again, in order, with the next batch).
         """
-        self.guard.broker_away()
+        if recheck:
+            self.guard.broker_away()
         if self._own_producer:
-            old = self.producer
-            old.purge()
-            old.flush(0)
+            discard(self.producer)
             self.producer = self._new_producer()
 
     # -- one batch ----------------------------------------------------------------------------------
@@ -149,13 +152,13 @@ class OutboxRelay:
                         break
                     except BufferError:
                         self.producer.poll(0.05)  # local queue full: let deliveries drain
-            remaining = self.producer.flush(self.timeout) if not unavailable else 0
+            remaining, lost = self._flush() if not unavailable else (0, None)
             sent = [row_id for row_id in topics if row_id in outcome and outcome[row_id] is None]
             sent_set = set(sent)
             failed: dict[str, list[int]] = {}
             for row_id in topics:
                 if row_id not in sent_set:
-                    error = outcome.get(row_id) or f"not acknowledged within {self.timeout:.0f}s"
+                    error = outcome.get(row_id) or lost or f"not acknowledged within {self.timeout:.0f}s"
                     failed.setdefault(error[:2000], []).append(row_id)
             if sent:
                 cursor.execute(
@@ -169,20 +172,48 @@ class OutboxRelay:
             result.published = len(sent)
             result.failed = sum(len(ids) for ids in failed.values())
             result.errors = {str(ids[0]): error for error, ids in list(failed.items())[:5]}
-            if remaining:
+            result.resend = lost is not None
+            if remaining and not lost:
                 logger.warning("%d message(s) still queued after %.0fs", remaining, self.timeout)
             for row_id in sent:
                 by_topic[topics[row_id]] = by_topic.get(topics[row_id], 0) + 1
         for topic_name, count in by_topic.items():
             metrics.OUTBOX_PUBLISHED.labels(topic=topic_name).inc(count)
         if result.failed:
-            if any(not error.startswith("cannot encode") for error in result.errors.values()):
+            if result.resend:  # the topics were checked just now
+                self._broker_failed(recheck=False)
+            elif any(not error.startswith("cannot encode") for error in result.errors.values()):
                 self._broker_failed()
             metrics.OUTBOX_ERRORS.inc(result.failed)
-            logger.error(
-                "relay: %d published, %d failed, e.g. %s", result.published, result.failed, result.errors
+            logger.log(
+                logging.WARNING if result.resend else logging.ERROR,
+                "relay: %d published, %d failed, e.g. %s",
+                result.published,
+                result.failed,
+                result.errors,
             )
         return result
+
+    def _flush(self) -> tuple[int, str | None]:
+        """Wait for the batch's acknowledgements, up to the publish timeout; return how many are still
+        queued, and why when the broker is known to have lost its state (``flush_watched``).
+
+        A broker restarted within a reconnect forgot the producer's id and may lack the declared topics
+        ("unknown topic", retried by librdkafka until its next metadata refresh, some 25 s on tansu): a
+        stalled batch has them checked and created again, and then goes to a new producer at once.
+        """
+        if not self._own_producer:
+            return self.producer.flush(self.timeout), None
+
+        def topics_lost() -> str | None:
+            created = self.guard.recreated()
+            return (
+                f"the broker came back without {len(created)} declared topic(s); sent again"
+                if created
+                else None
+            )
+
+        return flush_watched(self.producer, self.watch, self.timeout, stalled=topics_lost)
 
     # -- the loop -----------------------------------------------------------------------------------
     def drain(self) -> int:
@@ -193,6 +224,8 @@ class OutboxRelay:
             total += result.published
             if result.failed:
                 self._failures_in_a_row += 1
+                if result.resend and self._failures_in_a_row == 1:
+                    continue  # a new producer for a broker that restarted: at once, the first time
                 backoff = min(30.0, 0.5 * 2 ** min(self._failures_in_a_row, 6))
                 self.stop_event.wait(backoff)
                 return total

@@ -31,7 +31,7 @@ from django.core.exceptions import ValidationError
 from . import metrics
 from .envelope import Event
 from .models import RoutingRule
-from .producer import make_producer
+from .producer import ProducerWatch, discard, flush_watched, make_watched_producer
 from .topics import registered_topics
 
 logger = logging.getLogger("dictamesh.events.router")
@@ -102,6 +102,7 @@ class CompiledRule:
 _cache_lock = threading.Lock()
 _cache: tuple[int, float, list[CompiledRule]] = (-1, 0.0, [])
 _producer = None
+_watch = None
 
 
 def active_rules() -> list[CompiledRule]:
@@ -143,9 +144,10 @@ def rules_changed(sender=None, **kwargs) -> None:
 
 
 def _produce(topic: str, event: Event) -> None:
-    global _producer
+    global _producer, _watch
     if _producer is None:
-        _producer = make_producer()
+        _watch = ProducerWatch()
+        _producer = make_watched_producer(_watch)
     delivered: list[str | None] = []
     _producer.produce(
         topic,
@@ -154,9 +156,12 @@ def _produce(topic: str, event: Event) -> None:
         headers=event.headers(),
         on_delivery=lambda err, _msg: delivered.append(None if err is None else str(err)),
     )
-    _producer.flush(30)
+    _remaining, reason = flush_watched(_producer, _watch, 30)
+    if reason:  # the broker restarted without its state: the retry gets a new producer
+        discard(_producer)
+        _producer = None
     if delivered != [None]:
-        raise RuntimeError(f"forward to {topic} not acknowledged: {delivered or 'timeout'}")
+        raise RuntimeError(f"forward to {topic} not acknowledged: {delivered or reason or 'timeout'}")
 
 
 def _webhook(rule: RoutingRule, event: Event) -> None:

@@ -50,13 +50,27 @@ class TopicGuard:
         if now - self._checked_at < self.min_interval:
             return False
         self._checked_at = now
+        return self._ensure() is not None
+
+    def recreated(self) -> list[str]:
+        """Check now, whatever the client reported: the declared topics the broker had lost and that are
+        created again (empty when none was missing or the broker cannot be asked).
+
+        For a client whose requests stall although its connection looks fine: a broker restarted within
+        a reconnect (tansu keeps its log in memory) answers "unknown topic", which librdkafka retries
+        until its next metadata refresh, some 25 s later, without reporting anything.
+        """
+        self._checked_at = time.monotonic()
+        return self._ensure() or []
+
+    def _ensure(self) -> list[str] | None:
         from .admin_ops import ensure_topics
 
         try:
             created = ensure_topics(self.topics())
         except Exception as exc:  # noqa: BLE001 - the broker is away: the caller backs off and asks again
             logger.info("%s: cannot check the declared topics yet: %s", self.process, exc)
-            return False
+            return None
         self.unchecked = False
         if created:
             metrics.TOPICS_RECREATED.labels(process=self.process).inc(len(created))
@@ -66,4 +80,4 @@ class TopicGuard:
                 len(created),
                 ", ".join(sorted(created)),
             )
-        return True
+        return created

@@ -135,3 +135,45 @@ def test_a_broker_back_without_its_topics_gets_them_from_the_relay_and_consumers
         consumer_thread.join(60)
         if broker.proc and broker.proc.poll() is None:
             broker.stop()
+
+
+@pytest.mark.parametrize("topics_back", [False, True], ids=["topics-lost", "topics-recreated-by-another"])
+def test_a_broker_restarted_within_a_reconnect_is_published_to_at_once_not_after_the_timeout(
+    stream, settings, topics_back
+):
+    """SIGKILLed and started again at once (empty, on the same port): the relay's producer reconnects
+    without an error, but the broker forgot its producer id (librdkafka bumps the epoch and retries in a
+    loop) and, unless another client put them back, its topics. Waiting would last the publish timeout
+    (60 s here); the relay notices within a stalled second, recreates what is missing and resends with a
+    new producer."""
+    broker = Broker()
+    broker.start()
+    settings.DICTAMESH_KAFKA = {**settings.DICTAMESH_KAFKA, "bootstrap.servers": broker.kafka.bootstrap}
+    settings.DICTAMESH_PUBLISH_TIMEOUT_SECONDS = 60.0
+    relay = OutboxRelay(batch_size=100)
+    relay_thread = threading.Thread(target=lambda: (relay.run(), connection.close()), daemon=True)
+    try:
+        sync_topics(stream.registry.topics)
+        publish_many([Change(stream.type("created"), f"dm:o:{i}", {"n": i}) for i in range(10)])
+        relay_thread.start()
+        assert wait_until(lambda: not OutboxMessage.objects.filter(sent_at__isnull=True).exists(), timeout=60)
+
+        broker.proc.kill()
+        broker.proc.wait(10)
+        broker.start()
+        if topics_back:  # a consumer's guard got there first: the topics exist, the producer id does not
+            sync_topics(stream.registry.topics)
+        after = publish_many([Change(stream.type("created"), f"dm:o:{i}", {"n": i}) for i in range(10, 20)])
+        sent = wait_until(lambda: not OutboxMessage.objects.filter(sent_at__isnull=True).exists(), timeout=45)
+        errors = set(OutboxMessage.objects.exclude(last_error="").values_list("last_error", flat=True))
+        assert sent, f"still unsent; errors so far: {errors}"
+        assert errors and all("sent again" in error for error in errors), errors
+        assert all("not acknowledged" not in e and "timed out" not in e.lower() for e in errors), errors
+        records = read_topic(stream.topic.name, expected=10)
+        assert {e.id for e in events_of(records)} == {e.id for e in after}  # the empty broker has the rest
+        assert _partitions(broker.kafka.bootstrap)[stream.topic.name] == stream.topic.partitions
+    finally:
+        relay.stop_event.set()
+        relay_thread.join(90)
+        if broker.proc and broker.proc.poll() is None:
+            broker.stop()

@@ -212,7 +212,7 @@ def test_dev_boots_serves_persists_and_stops_cleanly(data_dir):
     assert code == 0, dev.output()[-3000:]
     _assert_nothing_left(dev, processes)
 
-    # a second start finds the data again: same admin, same token
+    # a second start finds the data again: same admin, same token; then each service is killed in turn
     again = Dev(data_dir)
     again.ports = dev.ports
     again.start()
@@ -221,11 +221,84 @@ def test_dev_boots_serves_persists_and_stops_cleanly(data_dir):
         assert "admin user 'admin' exists" in again.output()
         assert "demo-crm synced before" in again.output()
         assert _get(again.url("/api/v1/auth/whoami"), token)["username"] == "admin"
+        _survives_kills(again, token)
     finally:
         processes = again.descendants()
         code = again.stop(signal.SIGTERM)
     assert code == 0
     _assert_nothing_left(again, processes)
+
+
+def _service(dev: Dev, needle: str) -> psutil.Process:
+    """The supervisor's child running ``needle`` (PostgreSQL's postmaster, not its workers)."""
+    for child in psutil.Process(dev.proc.pid).children():
+        if needle in _cmdline(child):
+            return child
+    raise AssertionError(f"no {needle} under the supervisor: {[_cmdline(c) for c in dev.descendants()]}")
+
+
+def _patch(dev: Dev, token: str, urn: str, body: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        dev.url(f"/api/v1/catalog/entities/{urn}"), data=json.dumps(body).encode(), method="PATCH",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def _write_until_accepted(dev: Dev, token: str, urn: str, description: str) -> None:
+    """A write after a service came back: accepted within a bounded time, and before that only 503 JSON."""
+    deadline = time.monotonic() + 60
+    while True:
+        status, body = _patch(dev, token, urn, {"description": description})
+        if status == 200:
+            assert body["description"] == description
+            return
+        assert status == 503 and body["code"], (status, body)
+        assert time.monotonic() < deadline, f"writes still refused: {body}\n{dev.output()[-3000:]}"
+        time.sleep(0.25)
+
+
+def _survives_kills(dev: Dev, token: str) -> None:
+    """Redis, PostgreSQL and the broker SIGKILLed one after the other: the supervisor restarts each (a line
+    says so), /readyz is ok again, a write is accepted, and its event reaches the consumers: the relay
+    and consumers follow a broker that came back empty (tansu) without waiting out a timeout."""
+    import psycopg
+
+    urn = _get(dev.url("/api/v1/catalog/search?q=shipment&first=1"), token)["items"][0]["entity"]["urn"]
+    for name, needle in (("redis", "redis-server"), ("postgres", "postgres"), ("kafka", "tansu")):
+        restarts = dev.output().count(f"{name} restarted")
+        _service(dev, needle).kill()
+        killed = time.monotonic()
+        deadline = time.monotonic() + 60
+        while dev.output().count(f"{name} restarted") == restarts:
+            assert time.monotonic() < deadline, f"{name} not restarted:\n{dev.output()[-3000:]}"
+            time.sleep(0.2)
+        dev.wait_ready(90)
+        _write_until_accepted(dev, token, urn, f"written after {name} was killed")
+        print(f"{name} SIGKILLed: ready and writing again after {time.monotonic() - killed:.1f}s")
+    assert "giving up" not in dev.output()
+
+    with psycopg.connect(f"postgresql://postgres@127.0.0.1:{dev.ports['postgres']}/dictamesh") as db:
+        last_id, last = db.execute(
+            "SELECT id, event_id::text FROM dictamesh_events_outbox WHERE subject = %s ORDER BY id DESC LIMIT 1",
+            [urn],
+        ).fetchone()
+        written = time.monotonic()
+        deadline = written + 90
+        handled = "SELECT count(*) FROM dictamesh_events_processed WHERE event_id = %s AND consumer = 'catalog-cache'"
+        while not db.execute(handled, [last]).fetchone()[0]:
+            assert time.monotonic() < deadline, (
+                f"the last write's event was not handled:\n{dev.output()[-3000:]}"
+            )
+            time.sleep(0.25)
+            db.commit()
+        print(f"the write after the broker came back was handled {time.monotonic() - written:.1f}s later")
+        unsent = "SELECT count(*) FROM dictamesh_events_outbox WHERE sent_at IS NULL AND id <= %s"
+        assert db.execute(unsent, [last_id]).fetchone()[0] == 0  # nothing written before it was lost
 
 
 def test_a_taken_port_is_a_clear_error_not_a_hang(data_dir):
