@@ -360,7 +360,7 @@ def measure_search(client, rng, queries: int) -> tuple[float, float]:
             word = words[0]
             cut = rng.randrange(1, len(word)) if len(word) > 3 else 1
             words[0] = word[:cut] + word[cut + 1 :]
-        params = {"q": " ".join(words), "first": 20}
+        params = {"q": " ".join(words), "limit": 20}
         if n % 4 == 0:
             params["domain"] = f"domain{rng.randrange(10)}"
         started = time.perf_counter()
@@ -411,7 +411,7 @@ def measure_semantic_api(client, rng, queries: int) -> float:
     for _ in range(queries):
         started = time.perf_counter()
         response = client.get(
-            "/api/v1/catalog/search", {"q": phrase(rng, 3), "mode": "semantic", "first": 10}
+            "/api/v1/catalog/search", {"q": phrase(rng, 3), "mode": "semantic", "limit": 10}
         )
         times.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, response.content

@@ -83,7 +83,7 @@ def _request(n: int, schema_id: int) -> tuple[str, str, bytes | None]:
         query = '{ entity(urn: "%s") { urn name owners { principal role } tags } }' % urn  # noqa: UP031 - GraphQL braces
         return "POST", "/graphql", orjson.dumps({"query": query})
     if kind == "search":
-        return "GET", f"/api/v1/catalog/search?q=region%20{n % 17}&first=10", None
+        return "GET", f"/api/v1/catalog/search?q=region%20{n % 17}&limit=10", None
     if kind == "registry":
         return "GET", f"/schema-registry/schemas/ids/{schema_id}", None
     event = {

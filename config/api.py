@@ -8,6 +8,7 @@ from apps.notifications.api import router as notifications_router
 from apps.schemas.api import router as schemas_router
 from dictamesh import __version__
 from dictamesh.api import build_api
+from dictamesh.api.contract import reject_unknown_query_parameters
 from dictamesh.auth.api import router as auth_router
 from dictamesh.events.api import router as events_router
 
@@ -25,3 +26,5 @@ api.add_router("/schemas", schemas_router)
 api.add_router("/governance", governance_router)
 api.add_router("/notifications", notifications_router)
 api.add_router("/adapters", adapters_router)
+
+reject_unknown_query_parameters(api)  # after every router: what each operation declares is all it takes

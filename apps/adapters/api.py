@@ -10,6 +10,7 @@ from ninja import Router
 from ninja.responses import Status
 
 from dictamesh.api.base import json_object
+from dictamesh.api.cursors import decode_cursor, encode_cursor, invalid_cursor
 from dictamesh.errors import ValidationError
 
 from . import selectors, services
@@ -103,12 +104,20 @@ def sync_start(request, name: str):
 
 
 @router.get("/{name}/runs", summary="An instance's sync runs, newest first")
-def run_list(request, name: str, limit: int = 50, offset: int = 0):
+def run_list(request, name: str, limit: int = 50, cursor: str | None = None):
     _steward_or_owner(request, name)
-    if not 1 <= limit <= 500 or offset < 0:
-        raise ValidationError("limit is 1..500, offset ≥ 0.", fields={"limit": "1..500"})
+    if not 1 <= limit <= 500:
+        raise ValidationError("limit is 1..500.", fields={"limit": "1..500"})
+    offset = decode_cursor(cursor) or 0
+    if not isinstance(offset, int) or offset < 0:
+        raise invalid_cursor()
     runs, total = selectors.runs(name, limit=limit, offset=offset)
-    return {"totalCount": total, "runs": [selectors.run_dict(r) for r in runs]}
+    more = offset + len(runs) < total
+    return {
+        "total": total,
+        "items": [selectors.run_dict(r) for r in runs],
+        "next_cursor": encode_cursor(offset + len(runs)) if more else None,
+    }
 
 
 @router.get("/{name}/runs/{run_id}", summary="A sync run")

@@ -9,9 +9,10 @@ from ninja import Query, Router, Schema
 from ninja.responses import Status
 
 from dictamesh.api.base import json_body, json_object
+from dictamesh.api.contract import Strict, documented
 from dictamesh.errors import NotFound, ValidationError
 
-from . import documents, governed, graph, relationships, search, selectors, services
+from . import contracts, documents, governed, graph, relationships, search, selectors, services
 from .selectors import EntityFilter
 from .state import relationship_state
 
@@ -37,58 +38,14 @@ def _source_out(s) -> dict:
     }
 
 
-_OWNERS = {
-    "type": "array",
-    "items": {
-        "type": "object",
-        "properties": {
-            "principal": {"type": "string", "example": "user:alice"},
-            "role": {"type": "string", "enum": ["technical", "business", "steward"]},
-        },
-    },
-}
-_ENTITY_FIELDS = {
-    "name": {"type": "string", "maxLength": 255},
-    "display_name": {"type": "string", "maxLength": 255},
-    "description": {"type": "string", "maxLength": 20000},
-    "domain": {"type": "string", "description": "a domain name"},
-    "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 64},
-    "classification": {"type": "string", "enum": ["public", "internal", "confidential", "restricted"]},
-    "properties": {"type": "object"},
-    "owners": {**_OWNERS, "description": "the whole list (replaces it); or owners_add / owners_remove"},
-    "owners_add": {**_OWNERS, "description": "owners added, the others kept"},
-    "owners_remove": {**_OWNERS, "description": "owners removed by principal, the others kept"},
-    "cache": {
-        "type": "object",
-        "properties": {"ttl_seconds": {"type": "integer"}, "strategy": {"type": "string"}},
-    },
-    "schema_subject": {"type": "string"},
-}
-_ENTITY = {
-    "type": "object",
-    "properties": {
-        "urn": {"type": "string", "example": "dm:erp:table:public.orders"},
-        "source": {"type": "string"},
-        "type": {"type": "string"},
-        "source_key": {"type": "string"},
-        **_ENTITY_FIELDS,
-    },
-    "description": "A urn, or source + type + source_key; name and domain are required for a new entity.",
-}
-
-
-def _body_doc(schema: dict) -> dict:
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
-
-
-class DomainIn(Schema):
+class DomainIn(Strict):
     name: str
     display_name: str = ""
     description: str = ""
     owner: str = ""
 
 
-class SourceIn(Schema):
+class SourceIn(Strict):
     name: str
     kind: str
     display_name: str = ""
@@ -126,7 +83,7 @@ class EntityListQuery(Schema):
     classification: str | None = None
     include_deprecated: bool = True
     sort: str = "urn"
-    first: int = 50
+    limit: int = 50
     cursor: str | None = None
 
 
@@ -146,8 +103,10 @@ def _filters(request, q) -> EntityFilter:
 @router.post(
     "/entities",
     response={201: dict, 200: dict},
-    summary="Register an entity",
-    openapi_extra=_body_doc(_ENTITY),
+    summary="Register an entity (201 when new, 200 when it existed)",
+    openapi_extra=documented(
+        body=contracts.EntityIn, responses={201: contracts.Entity, 200: contracts.Entity}
+    ),
 )
 def entity_register(request):
     entity, status = services.entity_register(data=_object(request), check=governed.write_check(request))
@@ -155,9 +114,13 @@ def entity_register(request):
     return Status(201 if status == "created" else 200, state)
 
 
-@router.get("/entities", summary="List entities (filters, keyset cursor)")
+@router.get(
+    "/entities",
+    summary="List entities (filters, keyset cursor)",
+    openapi_extra=documented(responses={200: contracts.EntityPage}),
+)
 def entity_list(request, q: Query[EntityListQuery]):
-    page = selectors.entity_list(filters=_filters(request, q), sort=q.sort, first=q.first, after=q.cursor)
+    page = selectors.entity_list(filters=_filters(request, q), sort=q.sort, first=q.limit, after=q.cursor)
     return {
         "items": governed.entities(request, page.items, filtered=True),
         "next_cursor": page.next_cursor,
@@ -167,12 +130,7 @@ def entity_list(request, q: Query[EntityListQuery]):
 @router.post(
     "/entities/bulk",
     summary="Create or update up to 10,000 entities by URN",
-    openapi_extra=_body_doc(
-        {
-            "type": "object",
-            "properties": {"entities": {"type": "array", "items": _ENTITY}, "synced": {"type": "boolean"}},
-        }
-    ),
+    openapi_extra=documented(body=contracts.EntityBulkIn, responses={200: contracts.BulkResult}),
 )
 def entity_bulk(request):
     from django.conf import settings
@@ -276,7 +234,11 @@ def document_attach(request, urn: str):
     return Status(201, {"id": document.pk, "title": document.title, "chunks": document.chunks.count()})
 
 
-@router.get("/entities/{path:urn}", summary="One entity by URN (cached)")
+@router.get(
+    "/entities/{path:urn}",
+    summary="One entity by URN (cached)",
+    openapi_extra=documented(responses={200: contracts.Entity}),
+)
 def entity_get(request, urn: str):
     return governed.entity(request, selectors.entity_get(urn=urn))
 
@@ -284,14 +246,18 @@ def entity_get(request, urn: str):
 @router.patch(
     "/entities/{path:urn}",
     summary="Change an entity's fields (a new version)",
-    openapi_extra=_body_doc({"type": "object", "properties": _ENTITY_FIELDS}),
+    openapi_extra=documented(body=contracts.EntityChanges, responses={200: contracts.Entity}),
 )
 def entity_update(request, urn: str):
     services.entity_update(urn=urn, changes=_object(request), check=governed.write_check(request))
     return governed.entity(request, selectors.entity_get(urn=urn, use_cache=False))
 
 
-@router.delete("/entities/{path:urn}", summary="Delete an entity (soft: history kept, hidden from reads)")
+@router.delete(
+    "/entities/{path:urn}",
+    summary="Delete an entity (soft: history kept, hidden from reads)",
+    openapi_extra=documented(responses={200: contracts.EntityDeleted}),
+)
 def entity_delete(request, urn: str):
     governed.require(request, "delete", selectors.entity_get(urn=urn))
     entity = services.entity_delete(urn=urn)
@@ -309,7 +275,7 @@ def _version_out(v) -> dict:
     }
 
 
-class RelationshipIn(Schema):
+class RelationshipIn(Strict):
     source: str
     target: str
     predicate: str
@@ -323,7 +289,9 @@ class RelationshipIn(Schema):
     "/relationships",
     response={201: dict, 200: dict},
     summary="Add (or update) a relationship",
-    openapi_extra=_body_doc(RelationshipIn.model_json_schema()),
+    openapi_extra=documented(
+        body=RelationshipIn, responses={201: contracts.Relationship, 200: contracts.Relationship}
+    ),
 )
 def relationship_add(request):
     body = _object(request)
@@ -387,18 +355,22 @@ class SearchQuery(EntityListQuery):
     q: str = ""
     mode: str = "fulltext"
     sort: str = "relevance"
-    first: int = 20
+    limit: int = 20
     facets: bool = True
 
 
-@router.get("/search", summary="Full-text, semantic or hybrid search with facets")
+@router.get(
+    "/search",
+    summary="Full-text, semantic or hybrid search with facets",
+    openapi_extra=documented(responses={200: contracts.SearchResult}),
+)
 def entity_search(request, q: Query[SearchQuery]):
     result = search.search(
         query=q.q,
         mode=q.mode,
         filters=_filters(request, q),
         sort=q.sort,
-        first=q.first,
+        first=q.limit,
         after=q.cursor,
         facets=q.facets,
     )
@@ -416,17 +388,7 @@ def entity_search(request, q: Query[SearchQuery]):
 @router.post(
     "/retrieve",
     summary="The document chunks closest in meaning to a query (RAG)",
-    openapi_extra=_body_doc(
-        {
-            "type": "object",
-            "required": ["query"],
-            "properties": {
-                "query": {"type": "string"},
-                "k": {"type": "integer", "minimum": 1, "maximum": 50},
-                "domain": {"type": "string"},
-            },
-        }
-    ),
+    openapi_extra=documented(body=contracts.RetrieveIn),
 )
 def retrieve(request):
     body = _object(request)

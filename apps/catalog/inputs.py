@@ -26,6 +26,12 @@ CLASSIFICATIONS = frozenset(Classification.values)
 STRATEGIES = frozenset(CacheStrategy.values)
 
 IDENTITY = ("urn", "source", "type", "source_key")
+EDITABLE = (
+    "name", "display_name", "description", "schema_subject", "domain", "tags", "owners", "owners_add",
+    "owners_remove", "properties", "classification", "cache", "cache_strategy", "cache_ttl_seconds",
+    "last_synced_at",
+)  # fmt: skip
+FIELDS = frozenset((*IDENTITY, "entity_type", *EDITABLE))
 
 
 def _text(value: Any, *, limit: int, required: bool) -> tuple[str | None, str | None]:
@@ -166,6 +172,12 @@ def identify(raw: dict) -> tuple[str, str, str, str]:
     """(urn, source, type, source_key) of an input: from ``urn`` or from ``source``/``type``/``source_key``."""
     if not isinstance(raw, dict):
         raise ValidationError("An entity is a JSON object.", fields={"body": "object"})
+    unknown = [key for key in raw if key not in FIELDS]
+    if unknown:  # before the identity: a misspelt `source` is reported as what it is
+        raise ValidationError(
+            f"The entity has unknown field(s): {', '.join(map(str, unknown[:5]))}.",
+            fields={str(key): "unknown field" for key in unknown},
+        )
     entity_type = raw.get("type") or raw.get("entity_type")
     if raw.get("urn") is not None and not isinstance(raw["urn"], str):
         raise ValidationError("urn must be a string.", fields={"urn": "must be a string"})

@@ -186,7 +186,8 @@ def _plan_items(items: list[dict], results: dict[int, ItemResult]) -> list[_Plan
             urn, source, entity_type, source_key = identify(raw)
             changes = clean_changes(raw)
         except DictaMeshError as exc:
-            results[i] = ItemResult(i, raw.get("urn") if isinstance(raw, dict) else None, "error", error=exc)
+            given = raw.get("urn") if isinstance(raw, dict) else None
+            results[i] = ItemResult(i, given if isinstance(given, str) else None, "error", error=exc)
             continue
         if urn in seen:
             results[i] = ItemResult(

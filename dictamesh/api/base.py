@@ -6,14 +6,15 @@ from typing import Any
 
 from django.conf import settings
 from django.http import Http404
-from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from dictamesh.errors import DictaMeshError, Unauthenticated, ValidationError
 
+from .contract import SAFE_METHODS, ContractAPI
+
 logger = logging.getLogger("dictamesh.api")
-SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
 WRITES_NEED_A_TOKEN = "Writes need a DictaMesh API token: send `Authorization: Bearer <token>`."  # noqa: S105 - a message, not a secret
 
 
@@ -79,8 +80,11 @@ def require_user(request):
     return user
 
 
-def build_api(*, title: str, version: str, description: str = "") -> NinjaAPI:
-    api = NinjaAPI(
+_HTTP_CODES = {400: "invalid", 401: "unauthenticated", 403: "permission_denied", 404: "not_found"}
+
+
+def build_api(*, title: str, version: str, description: str = "") -> ContractAPI:
+    api = ContractAPI(
         title=title,
         version=version,
         description=description,
@@ -105,14 +109,19 @@ def build_api(*, title: str, version: str, description: str = "") -> NinjaAPI:
 
     @api.exception_handler(NinjaValidationError)
     def validation_error(request, exc: NinjaValidationError):
+        # the request's shape (a type, a missing or unknown field): invalid input like any other, 400
         fields = {}
         for error in exc.errors:
             loc = [
                 str(part) for part in error.get("loc", []) if part not in ("body", "query", "path", "payload")
             ]
-            fields[".".join(loc) or "body"] = error.get("msg", "invalid")
-        body = {"code": "invalid_request", "message": "The request does not match the API.", "fields": fields}
-        return api.create_response(request, body, status=422)
+            message = error.get("msg", "invalid")
+            fields[".".join(loc) or "body"] = (
+                "unknown field" if error.get("type") == "extra_forbidden" else message
+            )
+        named = "; ".join(f"{name}: {problem}" for name, problem in list(fields.items())[:3])
+        problem = ValidationError(f"The request does not match the API ({named}).", fields=fields)
+        return api.create_response(request, problem.as_dict(), status=problem.status)
 
     @api.exception_handler(Http404)
     def not_found(request, exc):
@@ -122,7 +131,11 @@ def build_api(*, title: str, version: str, description: str = "") -> NinjaAPI:
 
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):
-        body = {"code": "http_error", "message": str(exc)}
+        # ninja's own refusals (a body that is not JSON, a method not allowed) in the one error shape
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        body = {"code": code, "message": str(exc)}
+        if code == "invalid":
+            body["fields"] = {"body": str(exc)}
         return api.create_response(request, body, status=exc.status_code)
 
     @api.exception_handler(Exception)

@@ -8,6 +8,7 @@ from ninja import Router, Schema
 from ninja.responses import Status
 
 from dictamesh.api.base import require_user
+from dictamesh.api.contract import Strict
 
 from . import selectors, services
 
@@ -25,7 +26,7 @@ class TokenOut(Schema):
     revoked_at: datetime | None
 
 
-class TokenCreateIn(Schema):
+class TokenCreateIn(Strict):
     name: str
     expires_days: int | None = None
 

@@ -176,7 +176,7 @@ def test_dev_boots_serves_persists_and_stops_cleanly(data_dir):
         live = _post_graphql(dev, token, '{ entity(urn: "dm:demo-crm:customer:1") { live { data source } } }')
         assert live["data"]["entity"]["live"]["source"] == "demo-crm"
         assert live["data"]["entity"]["live"]["data"]["email"] == "customer1@example.com"
-        found = _get(dev.url("/api/v1/catalog/search?q=shipment&first=5"), token)
+        found = _get(dev.url("/api/v1/catalog/search?q=shipment&limit=5"), token)
         assert found["total"] > 0 and found["items"][0]["entity"]["urn"].startswith("dm:")
         deadline = time.monotonic() + 60
         while not _get(dev.url("/api/v1/catalog/search?q=parcel+shipment+carrier&mode=semantic"), token)[
@@ -268,7 +268,7 @@ def _survives_kills(dev: Dev, token: str) -> None:
     and consumers follow a broker that came back empty (tansu) without waiting out a timeout."""
     import psycopg
 
-    urn = _get(dev.url("/api/v1/catalog/search?q=shipment&first=1"), token)["items"][0]["entity"]["urn"]
+    urn = _get(dev.url("/api/v1/catalog/search?q=shipment&limit=1"), token)["items"][0]["entity"]["urn"]
     for name, needle in (("redis", "redis-server"), ("postgres", "postgres"), ("kafka", "tansu")):
         restarts = dev.output().count(f"{name} restarted")
         _service(dev, needle).kill()

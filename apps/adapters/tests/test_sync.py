@@ -99,8 +99,13 @@ def test_a_sync_fills_the_catalog_and_only_changes_make_events(client, source, c
     full = _run(full=True)
     assert full.counts["deleted"] == 1 and catalog.entity_ref(urn="dm:crm:customer:1") is None
     runs = client.get(f"{BASE}/crm/runs", **owner).json()
-    assert runs["totalCount"] == 3 and [r["status"] for r in runs["runs"]] == ["succeeded"] * 3
-    assert runs["runs"][0]["full"] is True and runs["runs"][0]["duration_ms"] >= 0
+    assert runs["total"] == 3 and [r["status"] for r in runs["items"]] == ["succeeded"] * 3
+    assert runs["items"][0]["full"] is True and runs["items"][0]["duration_ms"] >= 0
+    assert runs["next_cursor"] is None
+    first = client.get(f"{BASE}/crm/runs", {"limit": 2}, **owner).json()  # the API's one way of paging
+    rest = client.get(f"{BASE}/crm/runs", {"limit": 2, "cursor": first["next_cursor"]}, **owner).json()
+    assert [r["id"] for r in first["items"] + rest["items"]] == [r["id"] for r in runs["items"]]
+    assert rest["next_cursor"] is None
     assert client.get(f"{BASE}/crm/runs", **person("mallory")).status_code == 403
 
 

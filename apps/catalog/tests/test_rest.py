@@ -111,15 +111,27 @@ def test_writes_need_a_token_and_bad_json_is_a_clear_error(world, client, token,
     assert api("get", "/entities", cursor="garbage!").status_code == 400
 
 
+def _resolved(spec: dict, schema: dict) -> dict:
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
 def test_the_openapi_document_describes_the_catalog_bodies(client):
     spec = client.get("/api/v1/openapi.json").json()
     paths = spec["paths"]
-    body = paths["/api/v1/catalog/entities"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    post = paths["/api/v1/catalog/entities"]["post"]
+    body = _resolved(spec, post["requestBody"]["content"]["application/json"]["schema"])
     assert {"urn", "name", "domain", "owners", "classification"} <= set(body["properties"])
+    assert body["additionalProperties"] is False  # an unknown field is refused, as the API does
+    answered = _resolved(spec, post["responses"]["201"]["content"]["application/json"]["schema"])
+    assert {"urn", "version", "owners", "classification"} <= set(answered["properties"])
+    problem = _resolved(spec, post["responses"]["400"]["content"]["application/json"]["schema"])
+    assert set(problem["required"]) == {"code", "message"}
     bulk = paths["/api/v1/catalog/entities/bulk"]["post"]["requestBody"]["content"]["application/json"][
         "schema"
     ]
-    assert bulk["properties"]["entities"]["type"] == "array"
+    assert _resolved(spec, bulk)["properties"]["entities"]["type"] == "array"
     for path in ("/api/v1/catalog/relationships", "/api/v1/catalog/retrieve", "/api/v1/catalog/search"):
         assert path in paths
 
@@ -131,3 +143,26 @@ def test_bulk_calls_are_capped(world, api, settings):
     from apps.catalog.models import Entity
 
     assert not Entity.objects.exists()
+
+
+def test_unknown_parameters_and_fields_are_refused_with_their_names(world, api):
+    """A misspelt parameter or field is an error naming it, not a silently different answer."""
+    api("post", "/entities", entity("orders"))
+    api("post", "/entities", entity("refunds"))
+    page = api("get", "/entities", limit=1)  # every page of the REST API: limit and cursor
+    assert len(page.json()["items"]) == 1 and page.json()["next_cursor"]
+    listed = api("get", "/entities", first=1)  # GraphQL's word, not REST's
+    assert listed.status_code == 400 and listed.json()["fields"] == {"first": "unknown parameter"}
+    assert "limit" in listed.json()["message"]
+    searched = api("get", "/search", query="orders")  # q is the query
+    assert searched.status_code == 400 and searched.json()["fields"] == {"query": "unknown parameter"}
+    assert api("get", "/search", q="orders", limit=5).json()["total"] == 1
+    misspelt = {**entity("invoices"), "source_system": "crm"}
+    del misspelt["source"]
+    created = api("post", "/entities", misspelt)
+    assert created.status_code == 400 and created.json()["fields"] == {"source_system": "unknown field"}
+    changed = api("patch", f"/entities/{urn('orders')}", {"descripton": "typo"})
+    assert changed.status_code == 400 and changed.json()["fields"] == {"descripton": "unknown field"}
+    domain = api("post", "/domains", {"name": "ops", "owner_email": "x@example.com"})
+    assert domain.status_code == 400 and domain.json()["fields"] == {"owner_email": "unknown field"}
+    assert api("get", f"/entities/{urn('orders')}").json()["version"] == 1  # nothing was changed
