@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from dictamesh.errors import DictaMeshError, ValidationError
+from dictamesh.events.context import user_principal
 
 from . import services
 from .forms import InstanceForm, pretty
@@ -60,7 +61,7 @@ class AdapterInstanceAdmin(admin.ModelAdmin):
         return format_html("<pre>{}</pre>", pretty(obj.checkpoint))
 
     def save_model(self, request, obj, form, change):
-        actor = f"user:{request.user.get_username()}"
+        actor = user_principal(request.user)
         fields = {
             "kind": form.adapter_kind, "enabled": form.cleaned_data["enabled"], "domain": form.cleaned_data["domain"],
             "owners": form.cleaned_data.get("owners") or [], "config": form.config(),
@@ -75,13 +76,13 @@ class AdapterInstanceAdmin(admin.ModelAdmin):
         obj.__dict__.update(saved.__dict__)
 
     def delete_model(self, request, obj):
-        services.instance_delete(name=obj.name, actor=f"user:{request.user.get_username()}")
+        services.instance_delete(name=obj.name, actor=user_principal(request.user))
 
     def _sync(self, request, queryset, *, full: bool) -> None:
         for row in queryset:
             try:
                 run = services.sync_request(name=row.name, full=full, trigger="admin",
-                                            actor=f"user:{request.user.get_username()}")  # fmt: skip
+                                            actor=user_principal(request.user))  # fmt: skip
             except DictaMeshError as exc:
                 self.message_user(request, f"{row.name}: {exc.message}", messages.WARNING)
             else:
@@ -132,7 +133,7 @@ class SyncRunAdmin(admin.ModelAdmin):
     def cancel(self, request, queryset):
         for run in queryset:
             try:
-                services.sync_cancel(run_id=run.pk, actor=f"user:{request.user.get_username()}")
+                services.sync_cancel(run_id=run.pk, actor=user_principal(request.user))
             except (DictaMeshError, ValidationError) as exc:
                 self.message_user(request, f"run {run.pk}: {exc.message}", messages.WARNING)
             else:

@@ -12,6 +12,7 @@ from ninja.responses import Status
 from dictamesh.api.base import json_object
 from dictamesh.api.cursors import decode_cursor, encode_cursor, invalid_cursor
 from dictamesh.errors import ValidationError
+from dictamesh.events.context import user_principal
 
 from . import selectors, services
 
@@ -29,7 +30,7 @@ def _steward_or_owner(request, name: str) -> None:
 
     row = selectors.instance(name)
     user = getattr(request, "user", None)
-    principals = {f"user:{user.get_username()}"} if user is not None and user.is_authenticated else set()
+    principals = {principal} if (principal := user_principal(user)) else set()
     if user is not None and user.is_authenticated:
         principals |= {f"group:{g}" for g in user.groups.values_list("name", flat=True)}
     if principals & set(row.owners):

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 
 from dictamesh.errors import DictaMeshError
+from dictamesh.events.context import user_principal
 
 from . import governed, selectors, services
 from .models import Classification, Domain, Entity, EntityOwner, OwnerRole, Relationship, SourceSystem
@@ -224,7 +225,7 @@ class EntityAdmin(admin.ModelAdmin):
                 services.entity_update(
                     urn=obj.urn,
                     changes=changes,
-                    actor=f"user:{request.user.get_username()}",
+                    actor=user_principal(request.user),
                     check=governed.write_check(request),
                 )
             except DictaMeshError as exc:
@@ -253,7 +254,7 @@ class EntityAdmin(admin.ModelAdmin):
         if "apply" in request.POST and form.is_valid():
             urns = list(queryset.values_list("urn", flat=True))
             try:
-                results = apply(urns, form.cleaned_data, f"user:{request.user.get_username()}")
+                results = apply(urns, form.cleaned_data, user_principal(request.user))
             except DictaMeshError as exc:
                 self.message_user(request, f"{title}: {exc.message} {exc.fields or ''}", messages.ERROR)
                 return None

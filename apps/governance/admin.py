@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from dictamesh.errors import DictaMeshError
+from dictamesh.events.context import user_principal
 
 from . import classification, services
 from .contracts import ACTIONS, RESOURCE_KINDS
@@ -24,7 +25,7 @@ from .models import (
 
 
 def _actor(request) -> str:
-    return f"user:{request.user.get_username()}"
+    return user_principal(request.user)
 
 
 class ListField(forms.CharField):

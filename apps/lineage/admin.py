@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from dictamesh.errors import DictaMeshError
+from dictamesh.events.context import user_principal
 
 from . import services
 from .models import ColumnEdge, Dataset, DatasetField, Edge, Freshness, Job, Namespace, PendingEvent, Run
@@ -151,13 +152,13 @@ class EdgeAdmin(admin.ModelAdmin):
         data = form.cleaned_data
         services.edge_add(origin=data["origin"], destination=data["destination"],
                           confidence=data.get("confidence", 1.0), note=data.get("note") or "",
-                          actor=f"user:{request.user.get_username()}")  # fmt: skip
+                          actor=user_principal(request.user))  # fmt: skip
         source, target = data["ends"]
         obj.__dict__.update(Edge.objects.get(source=source, target=target).__dict__)
 
     def delete_model(self, request, obj):
         services.edge_remove(origin=node_key(obj.source), destination=node_key(obj.target),
-                             actor=f"user:{request.user.get_username()}")  # fmt: skip
+                             actor=user_principal(request.user))  # fmt: skip
 
     @admin.action(description="Remove the selected edges")
     def remove_edges(self, request, queryset):
@@ -246,11 +247,11 @@ class FreshnessAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         node = form.cleaned_data["node"]
         services.freshness_set(node_id=node_key(node), sla_seconds=form.cleaned_data["sla_seconds"],
-                               actor=f"user:{request.user.get_username()}")  # fmt: skip
+                               actor=user_principal(request.user))  # fmt: skip
         obj.__dict__.update(Freshness.objects.get(dataset=node).__dict__)
 
     def delete_model(self, request, obj):
-        services.freshness_remove(node_id=node_key(obj.dataset), actor=f"user:{request.user.get_username()}")
+        services.freshness_remove(node_id=node_key(obj.dataset), actor=user_principal(request.user))
 
     @admin.action(description="Remove the selected SLAs")
     def remove_slas(self, request, queryset):

@@ -8,6 +8,7 @@ import graphene
 from graphene.types.generic import GenericScalar
 
 from dictamesh.errors import ValidationError
+from dictamesh.events.context import user_principal
 from dictamesh.graphql.context import require_user
 
 from . import governed, graph, impact, selectors, services
@@ -198,7 +199,7 @@ class AddLineageEdge(graphene.Mutation):
         user = require_user(info)
         governed.require_write(info.context, *_nodes(origin, destination))
         return services.edge_add(origin=origin, destination=destination, confidence=confidence, note=note,
-                                 actor=f"user:{user.get_username()}")  # fmt: skip
+                                 actor=user_principal(user))  # fmt: skip
 
 
 class RemoveLineageEdge(graphene.Mutation):
@@ -212,7 +213,7 @@ class RemoveLineageEdge(graphene.Mutation):
     def mutate(root, info, origin, destination):
         user = require_user(info)
         governed.require_write(info.context, *_nodes(origin, destination))
-        services.edge_remove(origin=origin, destination=destination, actor=f"user:{user.get_username()}")
+        services.edge_remove(origin=origin, destination=destination, actor=user_principal(user))
         return RemoveLineageEdge(ok=True)
 
 

@@ -17,6 +17,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from dictamesh.errors import DictaMeshError
+from dictamesh.events.context import user_principal
 
 from . import policies, selectors, services
 from .models import Compatibility, Config, Mode, Schema, Subject, SubjectVersion
@@ -135,7 +136,7 @@ class SubjectAdmin(admin.ModelAdmin):
         description="Soft delete the selected subjects (their versions stay readable with deleted=true)"
     )
     def soft_delete(self, request, queryset):
-        actor = f"user:{request.user.get_username()}"
+        actor = user_principal(request.user)
         for subject in queryset:
             try:
                 services.subject_delete(subject=subject.name, actor=actor)

@@ -8,6 +8,7 @@ from ninja import Router
 from ninja.responses import Status
 
 from dictamesh.api.base import json_object
+from dictamesh.events.context import user_principal
 
 from . import datacontracts, governed, selectors, services
 
@@ -19,7 +20,7 @@ _object = json_object
 
 def _actor(request) -> str | None:
     user = getattr(request, "user", None)
-    return f"user:{user.get_username()}" if user is not None and user.is_authenticated else None
+    return user_principal(user)
 
 
 def _input(body: dict) -> services.SchemaInput:

@@ -21,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from dictamesh.api.base import SAFE_METHODS
 from dictamesh.errors import DictaMeshError
+from dictamesh.events.context import user_principal
 
 from . import errors, governed, policies, selectors, services
 from .formats import get_format, supported_types
@@ -160,7 +161,7 @@ def _version_body(row: SubjectVersion, fmt: str | None = None) -> dict:
 
 def _actor(request) -> str:
     user = getattr(request, "user", None)
-    return f"user:{user.get_username()}" if user is not None and user.is_authenticated else ""
+    return user_principal(user) or ""
 
 
 # -- root, types, contexts ------------------------------------------------------------------------------

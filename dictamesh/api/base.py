@@ -21,12 +21,9 @@ WRITES_NEED_A_TOKEN = "Writes need a DictaMesh API token: send `Authorization: B
 def unexpected_error(method: str, path: str, exc: Exception) -> dict:
     """An unhandled error: logged, reported to Sentry; the body of the 500 every API answers with."""
     logger.exception("unhandled error in %s %s", method, path, exc_info=exc)
-    try:
-        import sentry_sdk
+    import sentry_sdk
 
-        sentry_sdk.capture_exception(exc)
-    except ImportError:  # pragma: no cover - sentry-sdk is a pinned dependency
-        pass
+    sentry_sdk.capture_exception(exc)
     return {"code": "internal_error", "message": "An unexpected error occurred; it has been logged."}
 
 

@@ -38,7 +38,7 @@ from dictamesh.api.base import WRITES_NEED_A_TOKEN, unexpected_error
 from dictamesh.auth import throttle
 from dictamesh.auth.middleware import CHALLENGE, REASONS, authenticate, throttled_for
 from dictamesh.errors import DictaMeshError
-from dictamesh.events.context import actor_var
+from dictamesh.events.context import actor_var, user_principal
 from dictamesh.observability import tracing
 from dictamesh.observability.context import request_id_var
 from dictamesh.observability.metrics import HTTP_DURATION, HTTP_REQUESTS
@@ -137,7 +137,7 @@ def _handle(route: FastRoute, environ: dict, method: str) -> tuple[int, Any, lis
             return 401, {"code": "unauthenticated", "message": message}, [("WWW-Authenticate", CHALLENGE)]
         request = FastRequest(method, path, environ, b"", token.user, token)
         request.body = environ["wsgi.input"].read(route.max_body() + 1)
-        actor_token = actor_var.set(f"user:{token.user.get_username()}")
+        actor_token = actor_var.set(user_principal(token.user))
         try:
             status, body = route.handler(request)
         finally:

@@ -27,10 +27,6 @@ TOKEN_CACHE = TwoLevelCache(
 )
 
 
-def _ttl(token: ApiToken) -> int:
-    return settings.DICTAMESH_TOKEN_CACHE_SECONDS
-
-
 def _token_by_key(key: str) -> ApiToken | None:
     return ApiToken.objects.select_related("user").filter(key=key).first()
 
@@ -46,7 +42,7 @@ def api_token_check(*, clear: str) -> TokenCheck:
     key, sep, secret = clear[len(TOKEN_PREFIX) :].partition("_")
     if not sep or not key or not secret or len(key) > 16:
         return TokenCheck(None, "malformed")
-    token = TOKEN_CACHE.get(key, lambda: _token_by_key(key), ttl=_ttl)
+    token = TOKEN_CACHE.get(key, lambda: _token_by_key(key), ttl=settings.DICTAMESH_TOKEN_CACHE_SECONDS)
     if token is None or not hmac.compare_digest(token.digest, token_digest(secret)):
         return TokenCheck(None, "unknown")
     state = token.state_at(timezone.now())

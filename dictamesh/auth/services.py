@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from dictamesh.errors import NotFound, PermissionDenied, ValidationError
 from dictamesh.events import publish
+from dictamesh.events.context import user_principal
 
 from .models import ApiToken
 
@@ -128,7 +129,7 @@ def api_token_revoke(*, token_id: int, actor=None) -> ApiToken:
             data=after,
             before=before,
             after=after,
-            actor=f"user:{actor.get_username()}" if actor is not None else None,
+            actor=user_principal(actor),
         )
     return token
 

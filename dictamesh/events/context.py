@@ -12,6 +12,13 @@ def current_actor() -> str:
     return actor_var.get() or "system"
 
 
+def user_principal(user) -> str | None:
+    """``user:<username>``: how events, owners and policies name a signed-in user (None for nobody)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return f"user:{user.get_username()}"
+
+
 @contextmanager
 def acting_as(actor: str):
     token = actor_var.set(actor)
@@ -29,7 +36,7 @@ class ActorMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        actor = f"user:{user.get_username()}" if user is not None and user.is_authenticated else "anonymous"
+        actor = user_principal(user) or "anonymous"
         token = actor_var.set(actor)
         try:
             return self.get_response(request)

@@ -105,12 +105,9 @@ def format_graphql_error(error: Exception) -> dict:
             formatted["extensions"] = {"code": problem.code}
         elif original is not None and not isinstance(original, GraphQLError):
             logger.error("unhandled error resolving %s", error.path, exc_info=original)
-            try:
-                import sentry_sdk
+            import sentry_sdk
 
-                sentry_sdk.capture_exception(original)
-            except ImportError:  # pragma: no cover
-                pass
+            sentry_sdk.capture_exception(original)
             formatted["message"] = "An unexpected error occurred; it has been logged."
             formatted["extensions"] = {"code": "internal_error"}
         else:

@@ -11,10 +11,8 @@ from .context import current_request_id
 
 
 def _trace_ids() -> tuple[str | None, str | None]:
-    try:
-        from opentelemetry import trace
-    except ImportError:  # pragma: no cover
-        return None, None
+    from opentelemetry import trace
+
     ctx = trace.get_current_span().get_span_context()
     if not ctx.is_valid:
         return None, None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import graphene
 from graphene.types.generic import GenericScalar
 
+from dictamesh.events.context import user_principal
 from dictamesh.graphql.context import require_user
 
 from .. import errors, governed, selectors, services
@@ -108,7 +109,7 @@ class RegisterSchema(graphene.Mutation):
     def mutate(root, info, subject, input):  # noqa: A002 - GraphQL argument name
         user = require_user(info)
         governed.require(info.context, "write", subject)
-        result = services.register(subject=subject, data=_input(input), actor=f"user:{user.get_username()}")
+        result = services.register(subject=subject, data=_input(input), actor=user_principal(user))
         return selectors.version_dict(selectors.version_get(subject, result.version))
 
 
