@@ -9,7 +9,7 @@ happens per caller on the way out, so a cached entry never serves one caller's v
 
 from __future__ import annotations
 
-from apps.governance import public as governance
+from dictamesh import decision_point as governance
 
 from .selectors import EntityFilter, Version
 

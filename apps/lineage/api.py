@@ -128,9 +128,9 @@ def ingest_fast(request: FastRequest) -> tuple[int, dict]:
 
 def _flush_audit(request) -> None:
     """Fast routes skip the middleware that writes a request's audit (its denials): write it here."""
-    from apps.governance import public as governance
+    from dictamesh import decision_point
 
-    governance.access(request).flush()
+    decision_point.access(request).flush()
 
 
 FAST_ROUTES = {"/api/v1/lineage": FastRoute(ingest_fast, max_body=_max_body, pattern="/api/v1/lineage")}

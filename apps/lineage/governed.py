@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 from django.db import connection
 
-from apps.governance import public as governance
+from dictamesh import decision_point as governance
 from dictamesh.errors import NotFound
 
 _hider: contextvars.ContextVar[Callable[[str, list[int]], set[int]] | None] = contextvars.ContextVar(

@@ -7,7 +7,7 @@ answers); a write it may not do is denied (40301). A schema id is readable throu
 
 from __future__ import annotations
 
-from apps.governance import public as governance
+from dictamesh import decision_point as governance
 
 from . import errors, selectors
 

@@ -2,6 +2,9 @@
 
 from config.env import ENV
 
+# the decision point the apps below governance call through dictamesh.decision_point (ADR 0027)
+DICTAMESH_DECISION_POINT = "apps.governance.public"
+
 DICTAMESH_GOVERNANCE_DEFAULT = ENV.choice(
     "DICTAMESH_GOVERNANCE_DEFAULT",
     ("open", "closed"),

@@ -177,8 +177,8 @@ class EntityType(graphene.ObjectType):
 
     @staticmethod
     def resolve_schema(root, info):
-        from apps.governance import public as governance
         from apps.schemas.public import subject_summary
+        from dictamesh import decision_point as governance
 
         subject = root["schema_subject"]
         if (
