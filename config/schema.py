@@ -2,14 +2,21 @@
 
 import threading
 
+from apps.adapters.graphql import entity_fields as adapter_entity_fields
 from apps.catalog.graphql import CatalogMutation, CatalogQuery
+from apps.catalog.graphql.types import EntityType
 from apps.governance.graphql import GovernanceMutation, GovernanceQuery
 from apps.lineage.graphql import LineageMutation, LineageQuery
 from apps.notifications.graphql import NotificationsMutation, NotificationsQuery
 from apps.schemas.graphql import SchemasMutation, SchemasQuery
+from apps.schemas.graphql import entity_fields as registry_entity_fields
 from dictamesh.auth.graphql import AuthMutation, AuthQuery
 from dictamesh.events.graphql import EventsQuery
-from dictamesh.graphql.schema import build_schema
+from dictamesh.graphql.schema import add_fields, build_schema
+
+# what higher apps show on the catalog's Entity: the catalog, the lowest layer, imports neither (ADR 0027)
+add_fields(EntityType, registry_entity_fields())
+add_fields(EntityType, adapter_entity_fields())
 
 
 def make_schema():

@@ -24,3 +24,13 @@ def build_schema(*, queries: list[type], mutations: list[type]) -> graphene.Sche
     return build_federated_schema(
         query=query, mutation=mutation, auto_camelcase=True, federation_version=FEDERATION
     )
+
+
+def add_fields(object_type: type[graphene.ObjectType], fields: dict[str, graphene.Field]) -> None:
+    """Add fields a higher app contributes to a lower app's type (the catalog's ``Entity`` gets its data
+    contract from the registry and its live record from adapters), from the composition root, before any
+    schema is made with it. A name the type already has is an error, not a silent replacement."""
+    for name, field in fields.items():
+        if name in object_type._meta.fields:
+            raise ValueError(f"{object_type._meta.name}.{name} exists already")
+        object_type._meta.fields[name] = field

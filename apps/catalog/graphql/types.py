@@ -70,33 +70,6 @@ def relationship_view(rel, from_id: int) -> dict:
     }
 
 
-class LiveDataType(graphene.ObjectType):
-    class Meta:
-        name = "LiveData"
-        description = "An entity's record in its source system, fetched through its adapter."
-
-    data = GenericScalar(
-        description="The record, masked as the caller may see it; null if the source has none."
-    )
-    source = graphene.String(required=True, description="The adapter instance (source system) it came from.")
-    fetched_at = graphene.String(description="When it was fetched from the source (ISO 8601).")
-    cached = graphene.Boolean(
-        required=True, description="Served from the cache (within the entity's cache TTL)."
-    )
-
-
-def _record_union():
-    from apps.adapters.public import record_union
-
-    return record_union()
-
-
-def _live(info, root):
-    from apps.adapters.public import live_for
-
-    return live_for(info, root)
-
-
 @key("urn")
 class EntityType(graphene.ObjectType):
     """A catalog entity; an Apollo Federation entity by its URN (other subgraphs may extend it)."""
@@ -145,48 +118,8 @@ class EntityType(graphene.ObjectType):
         description="Outgoing relationships, and bidirectional ones from either end.",
     )
     history = graphene.List(graphene.NonNull(EntityVersionType), required=True)
-    schema = GenericScalar(
-        description="The data contract: the schema registry subject's live versions and latest schema, or null."
-    )
-    live = graphene.Field(
-        LiveDataType,
-        description="The entity's live record from its source system (through its adapter; null without one). "
-        "Batched per source and request level, cached for the entity's cache TTL, masked per caller. A source "
-        "that fails gives an error naming it, and the rest of the answer stands.",
-    )
-    data = GenericScalar(description="The live record alone (``live { data }``).")
-    record = graphene.Field(
-        _record_union,  # a callable: the union is made with the schema, as adapter instances are then
-        description="The live record as a typed object (a member of LiveRecord: TableState, TopicState, or a "
-        "type made from a REST resource's schema); null when its kind has no type.",
-    )
-
-    @staticmethod
-    def resolve_record(root, info):
-        from apps.adapters.public import record_for
-
-        return record_for(info, root)
-
-    @staticmethod
-    def resolve_live(root, info):
-        return _live(info, root)
-
-    @staticmethod
-    def resolve_data(root, info):
-        return then(_live(info, root), lambda live: live["data"])
-
-    @staticmethod
-    def resolve_schema(root, info):
-        from apps.schemas.public import subject_summary
-        from dictamesh import decision_point as governance
-
-        subject = root["schema_subject"]
-        if (
-            not subject
-            or not governance.schema_decide(governance.access(info.context), "read", subject).allowed
-        ):
-            return None
-        return subject_summary(subject=subject)
+    # schema (the data contract), live, data and record are added by the schemas and adapters apps in the
+    # composition root (config/schema.py): the catalog, the lowest layer, imports neither (ADR 0027)
 
     @staticmethod
     def resolve_relationships(root, info, predicate=None):

@@ -118,3 +118,29 @@ class SchemasMutation:
 
 
 __all__ = ["SchemasMutation", "SchemasQuery"]
+
+
+def _resolve_entity_schema(root, info):
+    from dictamesh import decision_point
+
+    from ..public import subject_summary
+
+    subject = root["schema_subject"]
+    if (
+        not subject
+        or not decision_point.schema_decide(decision_point.access(info.context), "read", subject).allowed
+    ):
+        return None
+    return subject_summary(subject=subject)
+
+
+def entity_fields() -> dict[str, graphene.Field]:
+    """The field the registry adds to the catalog's ``Entity`` (in the composition root, ADR 0027)."""
+    return {
+        "schema": graphene.Field(
+            GenericScalar,
+            resolver=_resolve_entity_schema,
+            description="The data contract: the schema registry subject's live versions and latest schema, or "
+            "null.",
+        )
+    }
