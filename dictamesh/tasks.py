@@ -18,3 +18,14 @@ class DictaMeshTask(Task):
     retry_backoff_max = 600
     retry_jitter = True
     max_retries = 5
+
+
+def registered(name: str) -> Task:
+    """The task registered under ``name``, for a service that queues it.
+
+    A service does not import the tasks module that runs it (that module imports the service: a module
+    cycle). Celery's autodiscovery (config/celery.py) registers every app's tasks when the app is finalized,
+    which looking a task up does; eager mode in tests applies to it as to the imported object."""
+    from celery import current_app
+
+    return current_app.tasks[name]

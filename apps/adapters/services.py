@@ -26,6 +26,7 @@ from dictamesh.errors import Conflict, DictaMeshError, NotFound, ValidationError
 from dictamesh.events import publish_many
 from dictamesh.events.context import current_actor
 from dictamesh.events.outbox import Change as Event
+from dictamesh.tasks import registered
 
 from . import events, metrics
 from .models import AdapterInstance, RunStatus, SyncRun
@@ -217,10 +218,8 @@ def sync_request(
 
 
 def _enqueue(run_id: int) -> None:
-    from .tasks import sync_run
-
     try:
-        sync_run.apply_async(args=[run_id])
+        registered("dictamesh.adapters.sync_run").apply_async(args=[run_id])
     except Exception:  # the broker is down: the scheduled sweep starts queued runs
         logger.warning("could not queue sync run %s; the sweep will", run_id, exc_info=True)
 

@@ -11,18 +11,12 @@ Reads set the caller for the duration of the read (``scope``); the graph functio
 
 from __future__ import annotations
 
-import contextvars
-from collections.abc import Callable
-from contextlib import contextmanager
-
 from django.db import connection
 
 from dictamesh import decision_point as governance
 from dictamesh.errors import NotFound
 
-_hider: contextvars.ContextVar[Callable[[str, list[int]], set[int]] | None] = contextvars.ContextVar(
-    "dictamesh_lineage_hider", default=None
-)
+from .hiding import hidden, hiding  # noqa: F401 - hidden: asked by the graph functions through this module
 
 
 def _visible_sql(request) -> tuple[str, list] | None:
@@ -59,20 +53,9 @@ def _hidden(request, graph: str, ids: list[int]) -> set[int]:
         return {row[0] for row in cursor.fetchall()}
 
 
-@contextmanager
 def scope(request):
     """While it lasts, lineage reads hide what ``request``'s caller may not read."""
-    token = _hider.set(lambda graph, ids: _hidden(request, graph, ids))
-    try:
-        yield
-    finally:
-        _hider.reset(token)
-
-
-def hidden(graph: str, ids: list[int]) -> set[int]:
-    """The ids (of ``graph``: node or field) hidden from the caller of the current read (none outside one)."""
-    hider = _hider.get()
-    return hider(graph, ids) if hider is not None else set()
+    return hiding(lambda graph, ids: _hidden(request, graph, ids))
 
 
 def require(node) -> None:

@@ -17,6 +17,7 @@ from dictamesh.cache import TwoLevelCache
 from dictamesh.db import execute_prepared
 from dictamesh.errors import NotFound, ValidationError
 
+from .hiding import hidden  # inside a read's scope: datasets the caller may not see
 from .models import DatasetField, Freshness, Namespace, Node, NodeKind, Run, RunState
 
 MARQUEZ_STATE = {  # OpenLineage event types -> Marquez run states
@@ -276,8 +277,6 @@ def node_dicts(nodes: Iterable[Node | NodeRow]) -> dict[int, dict]:
                 [ids_array(jobs)],
             )
             rows = cursor.fetchall()
-            from .governed import hidden  # inside a read's scope: datasets the caller may not see
-
             gone = hidden("node", sorted({row[3] for row in rows}))
             for job, namespace, name, node_id in rows:
                 if node_id not in gone:

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from dictamesh.errors import NotFound, ValidationError
 from dictamesh.events.router import matches_any
+from dictamesh.tasks import registered
 
 from . import preferences, rate_limit
 from .channels import BACKENDS, Result
@@ -199,8 +200,7 @@ def _queue_at_commit(pk: int) -> None:
 
 
 def _enqueue_many(ids: list[int]) -> None:
-    from .tasks import deliver_many
-
+    deliver_many = registered("dictamesh.notifications.deliver_many")
     for start in range(0, len(ids), 100):
         chunk = ids[start : start + 100]
         try:
@@ -214,10 +214,8 @@ def _mandatory(type_: str) -> bool:
 
 
 def _enqueue(pk: int, countdown: float | None = None) -> None:
-    from .tasks import deliver
-
     try:
-        deliver.apply_async(args=[pk], countdown=countdown)
+        registered("dictamesh.notifications.deliver").apply_async(args=[pk], countdown=countdown)
     except Exception:  # the broker is down: the sweep (beat) picks pending notifications up
         logger.warning("could not queue notification %s; the sweep will", pk, exc_info=True)
 

@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from .errors import ConfigError
+
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -45,8 +47,6 @@ class EnvSecret(BaseModel):
 
     def value(self) -> str:
         """The secret, read now; a missing variable is a configuration error (permanent)."""
-        from .base import ConfigError
-
         found = os.environ.get(self.env)
         if found is None:
             raise ConfigError(f"The environment variable {self.env} (a secret of this adapter) is not set.")

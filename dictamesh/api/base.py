@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 from django.conf import settings
@@ -12,19 +11,9 @@ from ninja.errors import ValidationError as NinjaValidationError
 from dictamesh.errors import DictaMeshError, Unauthenticated, ValidationError
 
 from .contract import SAFE_METHODS, ContractAPI
-
-logger = logging.getLogger("dictamesh.api")
+from .guard import exception_problem, unexpected_error  # noqa: F401 - unexpected_error: used by fastroutes too
 
 WRITES_NEED_A_TOKEN = "Writes need a DictaMesh API token: send `Authorization: Bearer <token>`."  # noqa: S105 - a message, not a secret
-
-
-def unexpected_error(method: str, path: str, exc: Exception) -> dict:
-    """An unhandled error: logged, reported to Sentry; the body of the 500 every API answers with."""
-    logger.exception("unhandled error in %s %s", method, path, exc_info=exc)
-    import sentry_sdk
-
-    sentry_sdk.capture_exception(exc)
-    return {"code": "internal_error", "message": "An unexpected error occurred; it has been logged."}
 
 
 class Anonymous:
@@ -137,8 +126,6 @@ def build_api(*, title: str, version: str, description: str = "") -> ContractAPI
 
     @api.exception_handler(Exception)
     def unexpected(request, exc: Exception):
-        from .guard import exception_problem
-
         problem = exception_problem(exc)
         if problem is not None:  # the input caused it: a 4xx, nothing logged as a bug
             return api.create_response(request, problem.as_dict(), status=problem.status)

@@ -34,7 +34,8 @@ import orjson
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections, connections
 
-from dictamesh.api.base import WRITES_NEED_A_TOKEN, unexpected_error
+from dictamesh.api.base import WRITES_NEED_A_TOKEN
+from dictamesh.api.guard import unexpected_error
 from dictamesh.auth import throttle
 from dictamesh.auth.middleware import CHALLENGE, REASONS, authenticate, throttled_for
 from dictamesh.errors import DictaMeshError

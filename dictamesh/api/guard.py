@@ -10,6 +10,7 @@ the schema registry ``{error_code, message}``.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -153,6 +154,15 @@ def too_large(limit: int, size: int | None = None) -> Problem:
     return Problem(413, "payload_too_large", f"The body is {said}; at most {limit:,} bytes.", "body")
 
 
+def unexpected_error(method: str, path: str, exc: Exception) -> dict:
+    """An unhandled error: logged, reported to Sentry; the body of the 500 every API answers with."""
+    logging.getLogger("dictamesh.api").exception("unhandled error in %s %s", method, path, exc_info=exc)
+    import sentry_sdk
+
+    sentry_sdk.capture_exception(exc)
+    return {"code": "internal_error", "message": "An unexpected error occurred; it has been logged."}
+
+
 def exception_problem(exc: BaseException) -> Problem | None:
     """What a client did wrong, when an exception escaped a view because of its input: a body over the
     limit, a value PostgreSQL cannot store or compare (DataError), nesting that ran out of stack, a number
@@ -239,8 +249,6 @@ class InputGuardMiddleware:
             return None
         problem = exception_problem(exc)
         if problem is None:
-            from .base import unexpected_error
-
             body = unexpected_error(request.method, path, exc)
             problem = Problem(500, body["code"], body["message"], "")
         return respond(path, problem)

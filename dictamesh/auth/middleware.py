@@ -7,15 +7,13 @@ here, before any view runs — never a 500, never silently anonymous.
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 from django.conf import settings
 from django.http import JsonResponse
 
 from . import throttle
 from .selectors import api_token_check
 from .services import api_token_touch
+from .tokens import parse_authorization
 
 EXEMPT_PATHS = ("/healthz", "/readyz", "/metrics")
 REASONS = {
@@ -51,24 +49,6 @@ def unauthenticated(
     else:
         response["WWW-Authenticate"] = CHALLENGE
     return response
-
-
-def parse_authorization(header: str) -> tuple[str | None, str | None, str | None]:
-    """Return (username or None, clear token, error reason or None)."""
-    scheme, _, value = header.strip().partition(" ")
-    value = value.strip()
-    if scheme.lower() == "bearer" and value:
-        return None, value, None
-    if scheme.lower() == "basic" and value:
-        try:
-            decoded = base64.b64decode(value, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            return None, None, "bad_basic"
-        username, sep, token = decoded.partition(":")
-        if not sep or not token or not username:
-            return None, None, "bad_basic"
-        return username, token, None
-    return None, None, "bad_scheme"
 
 
 def authenticate(header: str, client: str | None = None):

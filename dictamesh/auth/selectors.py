@@ -11,7 +11,7 @@ from django.utils import timezone
 from dictamesh.cache import TwoLevelCache
 
 from .models import ApiToken
-from .services import TOKEN_PREFIX, token_digest
+from .tokens import TOKEN_PREFIX, token_digest
 
 
 @dataclass(frozen=True)

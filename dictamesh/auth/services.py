@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
@@ -18,9 +17,9 @@ from dictamesh.events import publish
 from dictamesh.events.context import user_principal
 
 from .models import ApiToken
+from .tokens import TOKEN_PREFIX, token_digest
 
 logger = logging.getLogger("dictamesh.auth")
-TOKEN_PREFIX = "dmt_"  # noqa: S105 - a public marker, not a secret
 
 
 @dataclass(frozen=True)
@@ -44,10 +43,6 @@ def token_state(token: ApiToken) -> dict:
 
 def _subject(token: ApiToken) -> str:
     return f"dm:dictamesh:api_token:{token.key}"
-
-
-def token_digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def _validate_expiry(expires_days: int | None) -> int | None:

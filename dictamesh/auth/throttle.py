@@ -61,8 +61,7 @@ def client_address(meta: dict) -> str | None:
 def claimed(header: str | None) -> str:
     """Which credential an Authorization header claims, without verifying it: a DictaMesh token's key (its
     public part), a Basic user name's digest, or "malformed"."""
-    from .middleware import parse_authorization
-    from .services import TOKEN_PREFIX
+    from .tokens import TOKEN_PREFIX, parse_authorization
 
     username, clear, error = parse_authorization(header or "")
     if error or not clear:

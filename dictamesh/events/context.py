@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextvars
-from contextlib import contextmanager
+
+from dictamesh.core.scoped import bound
 
 actor_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("dictamesh_actor", default=None)
 
@@ -19,13 +20,9 @@ def user_principal(user) -> str | None:
     return f"user:{user.get_username()}"
 
 
-@contextmanager
 def acting_as(actor: str):
-    token = actor_var.set(actor)
-    try:
-        yield
-    finally:
-        actor_var.reset(token)
+    """Events published within the ``with`` block name ``actor``."""
+    return bound(actor_var, actor)
 
 
 class ActorMiddleware:

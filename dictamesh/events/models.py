@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from .rules import validate_rule
+
 SHARDS = 64  # outbox rows are spread over shards by key; one relay publishes a shard at a time (ordering)
 
 
@@ -146,6 +148,4 @@ class RoutingRule(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from .router import validate_rule
-
         validate_rule(self)

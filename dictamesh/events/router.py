@@ -19,25 +19,21 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import threading
 import time
 import uuid
 from dataclasses import dataclass, replace
 
 import jmespath
-from django.core.exceptions import ValidationError
 
 from . import metrics
 from .envelope import Event
 from .models import RoutingRule
 from .producer import ProducerWatch, discard, flush_watched, make_watched_producer
-from .topics import registered_topics
 
 logger = logging.getLogger("dictamesh.events.router")
 RULES = "events.routing_rules"  # the config version of the routing rules
 RULES_TTL = 60.0  # a safety net: a change is seen at once through its config version
-TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
 DERIVED_NAMESPACE = uuid.UUID("6b1f5f3e-2a0b-4f6e-9a55-0d1c3d2b7e11")
 
 
@@ -51,35 +47,6 @@ def matches_any(patterns, value: str) -> bool:
     """Whether ``value`` (an event type) is one of ``patterns``, where a trailing ``*`` matches a prefix: the
     one pattern syntax of routing rules, subscriptions and preferences."""
     return any(_pattern_matches(p, value) for p in patterns if p)
-
-
-def validate_rule(rule: RoutingRule) -> None:
-    errors: dict[str, str] = {}
-    if not isinstance(rule.match_types, list) or not all(isinstance(t, str) and t for t in rule.match_types):
-        errors["match_types"] = "a list of event types (a trailing * matches a prefix)"
-    for field in ("condition", "transform"):
-        expression = getattr(rule, field)
-        if expression:
-            try:
-                jmespath.compile(expression)
-            except jmespath.exceptions.JMESPathError as exc:
-                errors[field] = f"not a valid JMESPath expression: {exc}"
-    if rule.action in (RoutingRule.FORWARD, RoutingRule.TRANSFORM):
-        if not rule.target_topic:
-            errors["target_topic"] = "required to forward"
-        elif not TOPIC_NAME.match(rule.target_topic):
-            errors["target_topic"] = "a Kafka topic name: letters, digits, '.', '_' and '-'"
-        elif rule.target_topic in registered_topics():
-            errors["target_topic"] = "the router reads this topic: forwarding into it would loop"
-    if rule.action == RoutingRule.TRANSFORM and not rule.transform:
-        errors["transform"] = "required to transform"
-    if rule.action == RoutingRule.WEBHOOK:
-        if not rule.webhook_url:
-            errors["webhook_url"] = "required for a webhook"
-        if rule.webhook_secret_env and not re.fullmatch(r"[A-Z_][A-Z0-9_]*", rule.webhook_secret_env):
-            errors["webhook_secret_env"] = "an environment variable name"  # noqa: S105 - a message
-    if errors:
-        raise ValidationError(errors)
 
 
 @dataclass(frozen=True)
