@@ -24,8 +24,12 @@ def registered(name: str) -> Task:
     """The task registered under ``name``, for a service that queues it.
 
     A service does not import the tasks module that runs it (that module imports the service: a module
-    cycle). Celery's autodiscovery (config/celery.py) registers every app's tasks when the app is finalized,
-    which looking a task up does; eager mode in tests applies to it as to the imported object."""
+    cycle). Celery's autodiscovery (config/celery.py) imports every app's tasks module in a worker at
+    start; a process that only sends (web, relay, consumers) has it done at its first lookup. Eager mode in
+    tests applies to the task as to the imported object."""
     from celery import current_app
 
-    return current_app.tasks[name]
+    tasks = current_app.tasks
+    if name not in tasks:
+        current_app.loader.import_default_modules()  # runs the autodiscovery: every app's tasks.py
+    return tasks[name]

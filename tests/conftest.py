@@ -76,6 +76,24 @@ def fresh_registry_caches():
     clear()
 
 
+@pytest.fixture(autouse=True)
+def fresh_config_versions():
+    """Config versions (dictamesh.config_version) live in Redis and in this process and outlive a flushed
+    database, whose version rows start again: a process's compiled subscriptions, templates or rules would
+    look current to the next test. Every test starts without them."""
+    from django.core.cache import cache
+
+    from dictamesh.config_version import VERSIONS
+
+    def clear():
+        cache.delete_pattern(f"{VERSIONS.name}:*")
+        VERSIONS.clear_local()
+
+    clear()
+    yield
+    clear()
+
+
 @pytest.fixture
 def celery_worker():
     """A real Celery worker on the deployment's broker (Redis), in a thread of this process: it shares the test

@@ -9,8 +9,8 @@ from apps.adapters import live, services
 from apps.adapters.tests.conftest import rest_config
 from apps.catalog.models import CacheStatus
 from apps.governance import classification
+from apps.governance.tests.helpers import gql, person
 from dictamesh.devservices.demo_source import DemoSource, demo_records
-from tests.governance.helpers import gql, person
 
 pytestmark = pytest.mark.django_db
 

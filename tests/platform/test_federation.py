@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from apps.catalog import public as catalog
-from tests.governance.helpers import gql, person
+from apps.governance.tests.helpers import gql, person
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.governance.helpers import person
+from apps.governance.tests.helpers import person
 
 pytestmark = pytest.mark.django_db
 LIST = "query($n: Int!) { entities(first: $n) { nodes { urn owners { principal } live { data } } } }"

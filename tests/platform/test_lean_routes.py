@@ -12,9 +12,9 @@ import pytest
 from prometheus_client import REGISTRY
 
 from apps.governance.models import EventLog
+from apps.governance.tests.helpers import urn
 from apps.schemas.public import register_schema
 from tests.conftest import basic
-from tests.governance.helpers import urn
 from tests.security.conftest import world  # noqa: F401 - the governance world, a fixture
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from apps.catalog.tests.conftest import clean_cache  # noqa: F401 - entity ids restart with each test's database
-from tests.governance.helpers import make_world, person
+from apps.governance.tests.helpers import make_world, person
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from apps.governance.tests.helpers import policy, urn
 from dictamesh.auth.services import user_ensure
-from tests.governance.helpers import policy, urn
 
 SALARIES = f"/api/v1/catalog/entities/{urn('salaries')}"
 

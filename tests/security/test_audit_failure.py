@@ -8,8 +8,8 @@ import json
 import pytest
 from django.db import connection
 
-from tests.governance.helpers import CARD, person, urn
-from tests.governance.test_masking import classify
+from apps.governance.tests.helpers import CARD, person, urn
+from apps.governance.tests.test_masking import classify
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
+from apps.governance.tests.helpers import urn
 from apps.lineage import services as lineage
 from apps.lineage.tests.conftest import PG, dataset, run_event
 from apps.schemas.public import register_schema
-from tests.governance.helpers import urn
 
 SALARIES = urn("salaries")
 AVRO = json.dumps({"type": "record", "name": "Pay", "fields": [{"name": "amount", "type": "int"}]})

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from tests.governance.helpers import make_world, person
+from apps.governance.tests.helpers import make_world, person
 
 EXAMPLES = 3  # per operation and caller: the suite's budget, not a search for every bug
 

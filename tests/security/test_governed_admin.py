@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from apps.catalog.models import Entity
-from tests.governance.helpers import admin_steward, policy, urn
+from apps.governance.tests.helpers import admin_steward, policy, urn
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ import json
 
 import pytest
 
+from apps.governance.tests.helpers import CARD, gql, person, urn
+from apps.governance.tests.test_masking import classify
 from dictamesh.events.models import EventLog
-from tests.governance.helpers import CARD, gql, person, urn
-from tests.governance.test_masking import classify
 
 CUSTOMERS = urn("customers")
 ME = [{"principal": "user:alice", "role": "technical"}]

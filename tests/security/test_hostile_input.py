@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.governance.helpers import urn
+from apps.governance.tests.helpers import urn
 
 ENTITY = {"source": "crm", "type": "table", "source_key": "x", "name": "x", "domain": "sales"}
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from tests.governance.helpers import gql, urn
+from apps.governance.tests.helpers import gql, urn
 
 QUERY = '{ entity(urn: "URN") { urn live { data } } }'
 

@@ -13,12 +13,12 @@ import pytest
 
 from apps.catalog import public as catalog
 from apps.catalog.caching import ENTITY_REFS_CACHE
+from apps.governance.tests.helpers import urn
 from apps.lineage import services as lineage
 from apps.lineage.ingestion import dataset_urn
 from apps.lineage.models import Node
 from apps.lineage.selectors import LINKED_ELSEWHERE, LINKS_CACHE, linked_elsewhere
 from apps.lineage.tests.conftest import PG, dataset, run_event
-from tests.governance.helpers import urn
 from tests.platform.test_fast_routes import call
 from tests.platform.test_redis_down import redis_away  # noqa: F401 - a fixture
 
@@ -107,7 +107,7 @@ def test_a_dataset_pointed_at_a_restricted_entity_is_refused_at_the_next_event(o
 
 def test_a_renamed_domain_drops_every_remembered_entity(orders, world, client):
     from apps.catalog.models import Domain
-    from tests.governance.helpers import policy
+    from apps.governance.tests.helpers import policy
 
     lineage.dataset_link(node_id=f"dataset:{PG}:{ORDERS}", urn=urn("open_orders"))  # in domain sales
     policy(

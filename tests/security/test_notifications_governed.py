@@ -12,6 +12,8 @@ import uuid
 import pytest
 
 from apps.catalog import services as catalog
+from apps.governance.tests.helpers import CARD, person, urn
+from apps.governance.tests.test_masking import classify
 from apps.notifications import matching
 from apps.notifications.models import Notification, Subscription
 from config.events import REGISTRY
@@ -20,8 +22,6 @@ from dictamesh.events.admin_ops import sync_topics
 from dictamesh.events.models import EventLog
 from dictamesh.events.relay import OutboxRelay
 from tests.conftest import consume_until
-from tests.governance.helpers import CARD, person, urn
-from tests.governance.test_masking import classify
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SSN = "078-05-1120"

@@ -11,13 +11,13 @@ import pytest
 import requests
 
 from apps.adapters.tests.conftest import rest_config, sample_db, source  # noqa: F401 - fixtures
+from apps.governance.tests.helpers import person
 from apps.notifications import services as notifications
 from apps.notifications.models import Notification, Status
 from apps.notifications.tests.conftest import receiver  # noqa: F401 - a local HTTP server
 from dictamesh import outbound
 from dictamesh.adapters import ConfigError, create
 from dictamesh.db import server_params
-from tests.governance.helpers import person
 
 
 @pytest.fixture

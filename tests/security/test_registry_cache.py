@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 
+from apps.governance.tests.helpers import urn
 from apps.schemas.public import register_schema
-from tests.governance.helpers import urn
 
 AVRO = json.dumps({"type": "record", "name": "Pay", "fields": [{"name": "amount", "type": "int"}]})
 REGISTRY = "/schema-registry"

@@ -12,9 +12,9 @@ import pytest
 
 from apps.catalog import public as catalog
 from apps.catalog.caching import SCHEMA_OWNERS_CACHE
+from apps.governance.tests.helpers import urn
 from apps.schemas.public import register_schema
 from tests.conftest import fresh_registry_caches  # noqa: F401 - registry caches outlive a flushed database
-from tests.governance.helpers import urn
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -113,7 +113,7 @@ def test_a_subject_remembered_readable_is_decided_again_when_a_policy_or_a_group
     from django.contrib.auth.models import Group, User
 
     from apps.governance.models import AccessAudit
-    from tests.governance.helpers import policy
+    from apps.governance.tests.helpers import policy
 
     register_schema(subject="payroll-value", schema_type="AVRO", schema=AVRO)
     User.objects.get(username="alice").groups.add(Group.objects.get_or_create(name="contractors")[0])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.governance.helpers import gql
+from apps.governance.tests.helpers import gql
 
 
 @pytest.mark.parametrize("mode", ["fulltext", "hybrid"])

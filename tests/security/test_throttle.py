@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
+from apps.governance.tests.helpers import person
 from tests.conftest import basic, bearer
-from tests.governance.helpers import person
 
 ENTITIES = "/api/v1/catalog/entities"
 GARBAGE = {"HTTP_AUTHORIZATION": "Bearer not-a-token"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 
-from tests.governance.helpers import person
+from apps.governance.tests.helpers import person
 
 
 def test_demoting_and_deactivating_a_user_take_effect_at_once(db, client):

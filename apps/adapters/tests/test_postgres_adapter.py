@@ -112,7 +112,7 @@ def test_discovery_lists_tables_and_each_tables_rows_with_schema_key_and_relatio
     services.instance_create(
         fields={"name": "crmdb", "kind": "postgresql", "domain": "sales", "config": sample_db}
     )
-    from tests.governance.helpers import person
+    from apps.governance.tests.helpers import person
 
     answer = client.get("/api/v1/adapters/crmdb/discover", **person("root", superuser=True)).json()
     orders_type = next(t for t in answer["entity_types"] if t["name"] == "crm.orders")

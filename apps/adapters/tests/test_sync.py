@@ -10,9 +10,9 @@ import pytest
 from apps.adapters import services
 from apps.adapters.models import AdapterInstance, SyncRun
 from apps.catalog import public as catalog
+from apps.governance.tests.helpers import person
 from apps.schemas import public as schemas
 from dictamesh.events.models import OutboxMessage
-from tests.governance.helpers import person
 
 from .conftest import rest_config
 

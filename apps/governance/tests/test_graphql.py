@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.governance.helpers import gql, make_world, person, urn
+from apps.governance.tests.helpers import gql, make_world, person, urn
 
 CREATE = """
 mutation($input: PolicyInput!) {

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from apps.governance import masking
+from apps.governance.tests.helpers import CARD, EMAIL, gql, make_world, person, policy, urn
 from dictamesh.events.models import EventLog
-from tests.governance.helpers import CARD, EMAIL, gql, make_world, person, policy, urn
 
 CUSTOMERS = urn("customers")
 

@@ -8,9 +8,9 @@ import json
 import pytest
 
 from apps.catalog import services as catalog
+from apps.governance.tests.helpers import gql, pay_chain, person
 from apps.lineage.ingestion import dataset_urn
 from apps.lineage.tests.conftest import PG
-from tests.governance.helpers import gql, pay_chain, person
 
 RAW, SECRET, REPORT = "public.raw_pay", "public.salaries", "public.pay_report"
 
@@ -80,7 +80,7 @@ def test_manual_lineage_edits_are_governed(world, client):
     )  # fmt: skip
     assert hidden.status_code == 404
     steward = person("stella", staff=True)
-    from tests.governance.helpers import policy
+    from apps.governance.tests.helpers import policy
 
     policy(client, steward, name="frozen-lineage", effect="deny", actors=["authenticated"], actions=["write"],
            resources=["lineage"], condition="matchUrn('*raw_pay*')")  # fmt: skip
@@ -103,8 +103,8 @@ def test_manual_lineage_edits_are_governed(world, client):
 
 
 def test_freshness_slas_are_governed(world, client):
+    from apps.governance.tests.helpers import policy
     from apps.lineage import services as lineage
-    from tests.governance.helpers import policy
 
     lineage.freshness_set(node_id=f"dataset:{PG}:{SECRET}", sla_seconds=3600, actor="root")
     lineage.freshness_set(node_id=f"dataset:{PG}:{REPORT}", sla_seconds=3600, actor="root")

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from apps.catalog.models import Entity
 from apps.governance import tasks
+from apps.governance.tests.helpers import EMAIL, make_world, person, urn
 from dictamesh.events.models import EventLog
-from tests.governance.helpers import EMAIL, make_world, person, urn
 
 BASE = "/api/v1/governance"
 

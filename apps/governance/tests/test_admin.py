@@ -8,9 +8,9 @@ import pytest
 from apps.catalog.models import Entity
 from apps.governance import classification
 from apps.governance.models import FieldClassification, Policy
+from apps.governance.tests.helpers import EMAIL, admin_steward, make_world, urn
 from dictamesh.auth.services import user_ensure
 from dictamesh.events.models import EventLog
-from tests.governance.helpers import EMAIL, admin_steward, make_world, urn
 
 
 @pytest.fixture

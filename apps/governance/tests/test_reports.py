@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 
 from apps.governance.models import AccessAudit
+from apps.governance.tests.helpers import make_world, person, policy, urn
 from dictamesh.auth.services import user_ensure
-from tests.governance.helpers import make_world, person, policy, urn
 
 REPORT = "/api/v1/governance/audit/access"
 

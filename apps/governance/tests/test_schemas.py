@@ -8,7 +8,7 @@ import json
 import pytest
 
 from apps.catalog import public as catalog
-from tests.governance.helpers import gql, make_world, person, policy, urn
+from apps.governance.tests.helpers import gql, make_world, person, policy, urn
 
 AVRO = json.dumps({"type": "record", "name": "Salary", "fields": [{"name": "amount", "type": "long"}]})
 OPEN = json.dumps({"type": "record", "name": "Order", "fields": [{"name": "id", "type": "long"}]})

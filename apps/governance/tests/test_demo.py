@@ -5,7 +5,7 @@ from __future__ import annotations
 from apps.catalog import demo as catalog_demo
 from apps.governance import demo
 from apps.governance.models import Policy
-from tests.governance.helpers import person
+from apps.governance.tests.helpers import person
 
 
 def test_the_demo_masks_and_restricts(db, client):

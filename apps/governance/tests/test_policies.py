@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 
 from apps.governance import engine
+from apps.governance.tests.helpers import make_world, person, policy, urn
 from dictamesh.events.models import EventLog
-from tests.governance.helpers import make_world, person, policy, urn
 
 POLICIES = "/api/v1/governance/policies"
 

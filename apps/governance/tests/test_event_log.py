@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.governance.helpers import EMAIL, gql, make_world, person, urn
+from apps.governance.tests.helpers import EMAIL, gql, make_world, person, urn
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import pytest
 
 from apps.governance import consumers, detection
 from apps.governance.models import FieldClassification
+from apps.governance.tests.helpers import make_world, person, urn
 from dictamesh.events.models import EventLog
-from tests.governance.helpers import make_world, person, urn
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.governance.helpers import gql, make_world, person, urn
+from apps.governance.tests.helpers import gql, make_world, person, urn
 
 PAYLOADS = [
     "' OR 1=1 --",

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.governance.helpers import gql, make_world, person, policy, urn
+from apps.governance.tests.helpers import gql, make_world, person, policy, urn
 
 SALARIES = urn("salaries")
 

@@ -11,7 +11,7 @@ import pytest
 from apps.governance import engine, expressions
 from apps.governance.access import Access
 from apps.governance.contracts import Resource
-from tests.governance.test_expressions import ALICE
+from apps.governance.tests.test_expressions import ALICE
 
 CONDITIONS = [
     "isOwner()",

@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 
 from apps.governance.models import ConsentRecord
+from apps.governance.tests.helpers import person
 from dictamesh.events.models import EventLog
-from tests.governance.helpers import person
 
 BASE = "/api/v1/governance/consents"
 

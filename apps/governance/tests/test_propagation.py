@@ -10,10 +10,10 @@ import pytest
 from apps.catalog.models import Entity
 from apps.governance import classification
 from apps.governance.models import FieldClassification
+from apps.governance.tests.helpers import pay_chain, person
 from apps.lineage import services as lineage
 from apps.lineage.ingestion import dataset_urn
 from apps.lineage.tests.conftest import PG, column_lineage, dataset, run_event
-from tests.governance.helpers import pay_chain, person
 
 RAW, MID, OUT = "public.raw_pay", "public.salaries", "public.pay_report"
 
