@@ -10,10 +10,12 @@ from ninja import Router
 from ninja.responses import Status
 
 from dictamesh.api.base import json_object
+from dictamesh.api.contract import documented
 from dictamesh.api.cursors import decode_cursor, encode_cursor, invalid_cursor
 from dictamesh.errors import ValidationError
 from dictamesh.events.context import user_principal
 
+from . import contracts as c
 from . import selectors, services
 
 router = Router(tags=["adapters"])
@@ -48,25 +50,34 @@ def kinds(request):
     return {"kinds": selectors.kinds()}
 
 
-@router.get("", summary="Adapter instances")
+@router.get("", summary="Adapter instances", openapi_extra=documented(responses={200: c.Instances}))
 def instance_list(request):
     _steward(request)
     return {"instances": [selectors.instance_dict(r) for r in selectors.instances()]}
 
 
-@router.post("", response={201: dict}, summary="Configure an adapter instance")
+@router.post(
+    "",
+    response={201: dict},
+    summary="Configure an adapter instance",
+    openapi_extra=documented(body=c.InstanceIn, responses={201: c.Instance}),
+)
 def instance_create(request):
     _steward(request)
     return Status(201, selectors.instance_dict(services.instance_create(fields=_body(request))))
 
 
-@router.get("/{name}", summary="An adapter instance")
+@router.get("/{name}", summary="An adapter instance", openapi_extra=documented(responses={200: c.Instance}))
 def instance_get(request, name: str):
     _steward_or_owner(request, name)
     return selectors.instance_dict(selectors.instance(name))
 
 
-@router.patch("/{name}", summary="Change an adapter instance")
+@router.patch(
+    "/{name}",
+    summary="Change an adapter instance",
+    openapi_extra=documented(body=c.InstanceIn, responses={200: c.Instance}),
+)
 def instance_update(request, name: str):
     _steward(request)
     return selectors.instance_dict(services.instance_update(name=name, fields=_body(request)))
@@ -94,7 +105,10 @@ def discover(request, name: str):
 
 
 @router.post(
-    "/{name}/sync", response={202: dict}, summary='Start a sync: {"full": false} (409 while one runs)'
+    "/{name}/sync",
+    response={202: dict},
+    summary='Start a sync: {"full": false} (409 while one runs)',
+    openapi_extra=documented(body=c.SyncIn, responses={202: c.Run}),
 )
 def sync_start(request, name: str):
     _steward_or_owner(request, name)
@@ -104,7 +118,11 @@ def sync_start(request, name: str):
     return Status(202, selectors.run_dict(services.sync_request(name=name, full=full, trigger="api")))
 
 
-@router.get("/{name}/runs", summary="An instance's sync runs, newest first")
+@router.get(
+    "/{name}/runs",
+    summary="An instance's sync runs, newest first",
+    openapi_extra=documented(responses={200: c.RunPage}),
+)
 def run_list(request, name: str, limit: int = 50, cursor: str | None = None):
     _steward_or_owner(request, name)
     if not 1 <= limit <= 500:
@@ -121,7 +139,7 @@ def run_list(request, name: str, limit: int = 50, cursor: str | None = None):
     }
 
 
-@router.get("/{name}/runs/{run_id}", summary="A sync run")
+@router.get("/{name}/runs/{run_id}", summary="A sync run", openapi_extra=documented(responses={200: c.Run}))
 def run_get(request, name: str, run_id: int):
     _steward_or_owner(request, name)
     run = selectors.run(run_id)
@@ -133,7 +151,9 @@ def run_get(request, name: str, run_id: int):
 
 
 @router.post(
-    "/{name}/runs/{run_id}/cancel", summary="Cancel a sync run (a running one stops after its batch)"
+    "/{name}/runs/{run_id}/cancel",
+    summary="Cancel a sync run (a running one stops after its batch)",
+    openapi_extra=documented(responses={200: c.Run}),
 )
 def run_cancel(request, name: str, run_id: int):
     _steward_or_owner(request, name)

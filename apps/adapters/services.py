@@ -73,10 +73,14 @@ def _validated(fields: dict[str, Any], current: AdapterInstance | None) -> dict[
         problems["sync_interval_seconds"] = "whole seconds, at least 60 (or null: on demand only)"
     if not isinstance(merged.get("enabled", True), bool):
         problems["enabled"] = "true or false"
-    try:
-        adapter_registry.get(merged.get("kind") or "")
-    except AdapterError as exc:
-        problems["kind"] = exc.message
+    kind = merged.get("kind") or ""
+    if not isinstance(kind, str):
+        problems["kind"] = "an adapter kind's name (GET /adapters/kinds)"
+    else:
+        try:
+            adapter_registry.get(kind)
+        except AdapterError as exc:
+            problems["kind"] = exc.message
     if problems:
         raise ValidationError("The adapter instance is invalid.", fields=problems)
     try:

@@ -106,13 +106,13 @@ def _clean(data: Any, *, partial: bool) -> tuple[dict, list | None, list | None]
     users = groups = None
     User = get_user_model()
     if "users" in data:
-        names = data["users"] if isinstance(data["users"], list) else None
+        names = data["users"] if _names(data["users"]) else None
         users = list(User.objects.filter(**{f"{User.USERNAME_FIELD}__in": names or []}))
         missing = sorted(set(names or []) - {u.get_username() for u in users}) if names is not None else ["?"]
         if missing:
             errors["users"] = f"unknown user {missing[0]!r}" if names is not None else "a list of user names"
     if "groups" in data:
-        names = data["groups"] if isinstance(data["groups"], list) else None
+        names = data["groups"] if _names(data["groups"]) else None
         groups = list(Group.objects.filter(name__in=names or []))
         missing = sorted(set(names or []) - {g.name for g in groups}) if names is not None else ["?"]
         if missing:
@@ -130,6 +130,10 @@ def _clean(data: Any, *, partial: bool) -> tuple[dict, list | None, list | None]
     if errors:
         raise ValidationError("The subscription is invalid.", fields=errors)
     return out, users, groups
+
+
+def _names(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(name, str) for name in value)
 
 
 @transaction.atomic

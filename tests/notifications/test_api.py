@@ -48,6 +48,11 @@ def test_stewards_manage_subscriptions(db, client):
         "filter",
         "users",
     }
+    not_names = client.post(  # found by schemathesis from the documented body: a 500 before
+        f"{BASE}/subscriptions", json.dumps({**body, "name": "y", "users": [{}], "groups": [{"name": "x"}]}),
+        content_type="application/json", **steward,
+    )  # fmt: skip
+    assert not_names.status_code == 400 and set(not_names.json()["fields"]) == {"users", "groups"}
     changed = client.patch(f"{BASE}/subscriptions/schema-owners", json.dumps({"enabled": False}),
                            content_type="application/json", **steward)  # fmt: skip
     assert changed.json()["enabled"] is False

@@ -58,6 +58,8 @@ def test_stewards_configure_instances_over_rest(client, source, crm_token):
     assert {"name", "owners"} <= set(bad.json()["fields"])
     unknown = _post(client, "", {**body, "name": "x2", "kind": "mainframe"}, steward)
     assert unknown.status_code == 400 and "kind" in unknown.json()["fields"]
+    not_a_name = _post(client, "", {**body, "name": "x4", "kind": [None]}, steward)  # a 500 before
+    assert not_a_name.status_code == 400 and "kind" in not_a_name.json()["fields"]
     wrong_config = _post(client, "", {**body, "name": "x3", "config": {"base_url": "ftp://x", "resources": []}},
                          steward)  # fmt: skip
     assert set(wrong_config.json()["fields"]) == {"config.base_url", "config.resources"}
