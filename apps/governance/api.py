@@ -9,9 +9,11 @@ from ninja import Router
 from ninja.responses import Status
 
 from dictamesh.api.base import json_body
+from dictamesh.api.contract import documented
 from dictamesh.errors import ValidationError
 
 from . import classification, consent, explain, reports, retention, selectors, services
+from . import contracts as c
 from .access import Access
 from .explain import GOVERNANCE
 
@@ -34,25 +36,36 @@ def _read(request) -> Access:
 
 
 # ---------------------------------------------------------------------------------------------- policies
-@router.get("/policies", summary="All access policies")
+@router.get("/policies", summary="All access policies", openapi_extra=documented(responses={200: c.Policies}))
 def policy_list(request):
     _read(request)
     return {"items": [services.policy_state(p) for p in selectors.policy_list()]}
 
 
-@router.post("/policies", response={201: dict}, summary="Create an access policy")
+@router.post(
+    "/policies",
+    response={201: dict},
+    summary="Create an access policy",
+    openapi_extra=documented(body=c.PolicyIn, responses={201: c.Policy}),
+)
 def policy_create(request):
     _manage(request)
     return Status(201, services.policy_state(services.policy_create(data=_body(request))))
 
 
-@router.get("/policies/{name}", summary="One access policy")
+@router.get(
+    "/policies/{name}", summary="One access policy", openapi_extra=documented(responses={200: c.Policy})
+)
 def policy_get(request, name: str):
     _read(request)
     return services.policy_state(selectors.policy_get(name=name))
 
 
-@router.patch("/policies/{name}", summary="Change an access policy (in force at the next request)")
+@router.patch(
+    "/policies/{name}",
+    summary="Change an access policy (in force at the next request)",
+    openapi_extra=documented(body=c.PolicyIn, responses={200: c.Policy}),
+)
 def policy_update(request, name: str):
     _manage(request)
     return services.policy_state(services.policy_update(name=name, changes=_body(request)))
@@ -66,13 +79,18 @@ def policy_delete(request, name: str):
 
 
 # ---------------------------------------------------------------------------------------------- roles
-@router.get("/roles", summary="Roles and their members")
+@router.get("/roles", summary="Roles and their members", openapi_extra=documented(responses={200: c.Roles}))
 def role_list(request):
     _read(request)
     return {"items": [services.role_state(r) for r in selectors.role_list()]}
 
 
-@router.post("/roles", response={201: dict}, summary="Create a role")
+@router.post(
+    "/roles",
+    response={201: dict},
+    summary="Create a role",
+    openapi_extra=documented(body=c.RoleIn, responses={201: c.RoleOut}),
+)
 def role_create(request):
     _manage(request)
     body = _body(request)
@@ -80,7 +98,11 @@ def role_create(request):
     return Status(201, services.role_state(services.role_save(name=name, data=body, create=True)))
 
 
-@router.put("/roles/{name}", summary="Replace a role's description and members")
+@router.put(
+    "/roles/{name}",
+    summary="Replace a role's description and members",
+    openapi_extra=documented(body=c.RoleIn, responses={200: c.RoleOut}),
+)
 def role_replace(request, name: str):
     _manage(request)
     body = _body(request)
@@ -96,6 +118,12 @@ def role_delete(request, name: str):
     _manage(request)
     services.role_delete(name=name)
     return {"name": name, "deleted": True}
+
+
+def _known(body, fields: tuple[str, ...]) -> None:
+    unknown = sorted(set(body) - set(fields)) if isinstance(body, dict) else []
+    if unknown:
+        raise ValidationError("Unknown fields.", fields={k: "unknown field" for k in unknown})
 
 
 # ---------------------------------------------------------------------------------------------- explain
@@ -115,23 +143,28 @@ def field_list(request, urn: str | None = None, status: str | None = None, limit
     return {"items": classification.field_list(urn=urn, status=status, limit=limit)}
 
 
-@router.post("/fields", response={201: dict}, summary="Classify a field (a steward's decision: confirmed)")
+@router.post(
+    "/fields",
+    response={201: dict},
+    summary="Classify a field (a steward's decision: confirmed)",
+    openapi_extra=documented(body=c.FieldClassificationIn),
+)
 def field_classify(request):
     _manage(request)
     return Status(201, classification.field_classify(data=_body(request)))
 
 
 @router.post(
-    "/detect", summary="Detect PII in an entity's properties and sample rows: suggestions to confirm"
+    "/detect",
+    summary="Detect PII in an entity's properties and sample rows: suggestions to confirm",
+    openapi_extra=documented(body=c.DetectIn),
 )
 def fields_detect(request):
     _manage(request)
     body = _body(request)
     if not isinstance(body, dict) or not isinstance(body.get("urn"), str):
         raise ValidationError('Send {"urn": ..., "samples": [{...}, ...]}.', fields={"urn": "required"})
-    unknown = sorted(set(body) - {"urn", "samples", "properties"})
-    if unknown:
-        raise ValidationError("Unknown fields.", fields={k: "unknown field" for k in unknown})
+    _known(body, ("urn", "samples", "properties"))
     found = classification.fields_detect(
         urn=body["urn"], rows=body.get("samples"), properties=body.get("properties", True) is not False
     )
@@ -183,17 +216,25 @@ def access_report(
 # ---------------------------------------------------------------------------------------------- consent
 # subjects travel in bodies, never in URLs (which proxies and access logs keep)
 @router.post(
-    "/consents", response={201: dict}, summary="Record a data subject's consent (granted or withdrawn)"
+    "/consents",
+    response={201: dict},
+    summary="Record a data subject's consent (granted or withdrawn)",
+    openapi_extra=documented(body=c.ConsentIn),
 )
 def consent_record(request):
     _manage(request)
     return Status(201, consent.consent_state(consent.consent_record(data=_body(request))))
 
 
-@router.post("/consents/lookup", summary="A subject's consents in force (or every record), by purpose")
+@router.post(
+    "/consents/lookup",
+    summary="A subject's consents in force (or every record), by purpose",
+    openapi_extra=documented(body=c.ConsentLookupIn),
+)
 def consent_lookup(request):
     _read(request)
     body = _body(request)
+    _known(body, ("subject", "purpose", "history"))
     if not isinstance(body, dict) or not isinstance(body.get("subject"), str):
         raise ValidationError(
             'Send {"subject": ..., "purpose"?: ..., "history"?: true}.', fields={"subject": "required"}
@@ -204,10 +245,15 @@ def consent_lookup(request):
     return {"consents": found}
 
 
-@router.post("/consents/check", summary="Which of these subjects consent to a purpose now")
+@router.post(
+    "/consents/check",
+    summary="Which of these subjects consent to a purpose now",
+    openapi_extra=documented(body=c.ConsentCheckIn),
+)
 def consent_check(request):
     _read(request)
     body = _body(request)
+    _known(body, ("subjects", "purpose"))
     subjects = body.get("subjects") if isinstance(body, dict) else None
     purpose = body.get("purpose") if isinstance(body, dict) else None
     if (
@@ -232,13 +278,18 @@ def retention_list(request):
     "/retention/policies",
     response={201: dict},
     summary="Create a retention policy (a dry run until enforced)",
+    openapi_extra=documented(body=c.RetentionPolicyIn),
 )
 def retention_create(request):
     _manage(request)
     return Status(201, retention.policy_state(retention.policy_save(data=_body(request))))
 
 
-@router.patch("/retention/policies/{name}", summary="Change a retention policy (enforce: true to apply)")
+@router.patch(
+    "/retention/policies/{name}",
+    summary="Change a retention policy (enforce: true to apply)",
+    openapi_extra=documented(body=c.RetentionPolicyIn),
+)
 def retention_update(request, name: str):
     _manage(request)
     return retention.policy_state(retention.policy_save(data=_body(request), name=name))
@@ -269,6 +320,7 @@ def hold_list(request):
     "/legal-holds",
     response={201: dict},
     summary="Place a legal hold (retention never removes what it covers)",
+    openapi_extra=documented(body=c.LegalHoldIn),
 )
 def hold_create(request):
     _manage(request)

@@ -114,7 +114,7 @@ def consent_record(*, data: Any, actor: str | None = None) -> ConsentRecord:
 
 def consents_of(*, subject: str, purpose: str | None = None, history: bool = False) -> list[dict]:
     """The consents of a subject (in force per purpose, or every record with ``history``)."""
-    if purpose is not None and not PURPOSE.match(purpose):
+    if purpose is not None and (not isinstance(purpose, str) or not PURPOSE.match(purpose)):
         raise ValidationError("purpose is a slug.", fields={"purpose": "a slug"})
     rows = ConsentRecord.objects.filter(subject_hash=subject_hash(subject))
     if purpose:

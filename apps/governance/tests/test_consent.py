@@ -83,6 +83,11 @@ def test_bad_records_and_callers_are_refused(client, steward):
     )
     assert bad.status_code == 400
     assert set(bad.json()["fields"]) == {"subject", "purpose", "status", "version", "source", "x"}
+    # found by schemathesis from the documented body: a purpose that is not a string was a 500
+    not_a_slug = _post(client, f"{BASE}/lookup", {"subject": "a", "purpose": {}}, steward)
+    assert not_a_slug.status_code == 400 and not_a_slug.json()["fields"] == {"purpose": "a slug"}
+    unknown = _post(client, f"{BASE}/check", {"purpose": "p", "subjects": ["a"], "subject": "a"}, steward)
+    assert unknown.status_code == 400 and unknown.json()["fields"] == {"subject": "unknown field"}
     alice = person("alice")
     good = {"subject": "a", "purpose": "p", "status": "granted", "version": "1", "source": "s"}
     assert _post(client, BASE, good, alice).status_code == 403
