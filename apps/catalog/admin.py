@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from dictamesh.errors import DictaMeshError
 from dictamesh.events.context import user_principal
 
-from . import governed, selectors, services
+from . import governed, selectors, services, stewardship
 from .models import Classification, Domain, Entity, EntityOwner, OwnerRole, Relationship, SourceSystem
 from .relationships import relationship_add
 from .search import matching_ids
@@ -282,7 +282,7 @@ class EntityAdmin(admin.ModelAdmin):
     def assign_owner(self, request, queryset):
         return self._bulk(
             request, queryset, form_class=OwnerForm, title="Assign an owner",
-            apply=lambda urns, data, actor: services.entities_bulk_edit(
+            apply=lambda urns, data, actor: stewardship.entities_bulk_edit(
                 urns=urns, add_owner={"principal": data["principal"], "role": data["role"]}, actor=actor,
                 check=governed.write_check(request)
             ),
@@ -292,7 +292,7 @@ class EntityAdmin(admin.ModelAdmin):
     def add_tags(self, request, queryset):
         return self._bulk(
             request, queryset, form_class=TagForm, title="Add tags",
-            apply=lambda urns, data, actor: services.entities_bulk_edit(
+            apply=lambda urns, data, actor: stewardship.entities_bulk_edit(
                 urns=urns, add_tags=[t.strip() for t in data["tags"].split(",") if t.strip()], actor=actor,
                 check=governed.write_check(request)
             ),
@@ -302,7 +302,7 @@ class EntityAdmin(admin.ModelAdmin):
     def classify(self, request, queryset):
         return self._bulk(
             request, queryset, form_class=ClassifyForm, title="Classify",
-            apply=lambda urns, data, actor: services.entities_bulk_edit(
+            apply=lambda urns, data, actor: stewardship.entities_bulk_edit(
                 urns=urns, classification=data["classification"], actor=actor,
                 check=governed.write_check(request)
             ),

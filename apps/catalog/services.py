@@ -1,4 +1,4 @@
-"""Writes of the catalog: domains, sources, entities (one or in bulk), deprecation, deletion.
+"""Writes of the catalog: entities (one or in bulk), deprecation, deletion (domains and sources: domains.py).
 
 Every entity change, in the same transaction: the row and an event on ``dictamesh.catalog.entity.v1`` with
 the full state after it (outbox and event log; the event log is the entity's history) — and after commit,
@@ -25,6 +25,7 @@ from dictamesh.events.outbox import Change
 
 from . import events
 from .caching import drop_entity_refs, drop_schema_owners, invalidate_entities
+from .domains import domain_create, source_create  # noqa: F401 - the catalog's writes, by topic
 from .inputs import clean_changes, identify
 from .models import Domain, Entity, EntityOwner, SourceSystem
 from .rows import CREATE_COLUMNS, UPDATE_COLUMNS, new_row, remember_name_words, row
@@ -34,57 +35,6 @@ logger = logging.getLogger("dictamesh.catalog")
 BATCH = 1000
 Mode = Literal["upsert", "create", "update"]
 Check = Callable[[dict | None, dict], DictaMeshError | None]
-
-
-# -- domains and sources --------------------------------------------------------------------------------
-def _slug_problem(name: Any) -> str | None:
-    from .urns import SLUG
-
-    if not isinstance(name, str) or not SLUG.match(name):
-        return "a lower-case slug: letters, digits, _ . - (at most 100)"
-    return None
-
-
-@transaction.atomic
-def domain_create(*, name: str, display_name: str = "", description: str = "", owner: str = "") -> Domain:
-    if problem := _slug_problem(name):
-        raise ValidationError("The domain name is invalid.", fields={"name": problem})
-    if Domain.objects.filter(name=name).exists():
-        raise Conflict(f"Domain {name!r} already exists.", fields={"name": "exists"})
-    return Domain.objects.create(
-        name=name, display_name=display_name[:200], description=description, owner=owner[:200]
-    )
-
-
-@transaction.atomic
-def source_create(
-    *,
-    name: str,
-    kind: str,
-    display_name: str = "",
-    description: str = "",
-    connection_ref: str = "",
-    owner: str = "",
-) -> SourceSystem:
-    problems = {}
-    if problem := _slug_problem(name):
-        problems["name"] = problem
-    if not isinstance(kind, str) or not kind.strip() or len(kind) > 50:
-        problems["kind"] = "required, at most 50 characters"
-    if len(connection_ref or "") > 300:
-        problems["connection_ref"] = "at most 300 characters"
-    if problems:
-        raise ValidationError("The source system is invalid.", fields=problems)
-    if SourceSystem.objects.filter(name=name).exists():
-        raise Conflict(f"Source system {name!r} already exists.", fields={"name": "exists"})
-    return SourceSystem.objects.create(
-        name=name,
-        kind=kind.strip(),
-        display_name=display_name[:200],
-        description=description,
-        connection_ref=connection_ref,
-        owner=owner[:200],
-    )
 
 
 # -- entities ---------------------------------------------------------------------------------------------
@@ -142,7 +92,7 @@ def _apply_fields(entity: Entity, changes: dict, domains: dict[str, Domain]) -> 
     return changes.get("owners")
 
 
-def _owners_of(entity: Entity) -> list[dict]:
+def owners_of(entity: Entity) -> list[dict]:
     return sorted(
         ({"principal": o.principal, "role": o.role} for o in entity.owners.all()),
         key=lambda o: (o["principal"], o["role"]),
@@ -241,7 +191,7 @@ def _upsert_batch(
         if plan.source not in sources:
             problems["source"] = f"no source system {plan.source!r}"
         current = existing.get(plan.urn)
-        _owners_edited(plan.changes, _owners_of(current) if current is not None else [])
+        _owners_edited(plan.changes, owners_of(current) if current is not None else [])
         if current is None:
             if mode == "update":
                 results[plan.index] = ItemResult(
@@ -532,26 +482,3 @@ def entity_delete(*, urn: str, actor: str | None = None) -> Entity:
         entity.deleted_at = timezone.now()
 
     return _state_change(urn=urn, change="deleted", mutate=mutate, actor=actor)
-
-
-def entities_bulk_edit(
-    *, urns: list[str], add_owner: dict | None = None, add_tags: list[str] | None = None,
-    classification: str | None = None, actor: str | None = None, check: Check | None = None,
-) -> list[ItemResult]:  # fmt: skip
-    """The stewards' bulk actions (admin): add an owner, add tags, classify — each a normal versioned change."""
-    entities = (
-        Entity.objects.filter(urn__in=urns, deleted_at__isnull=True)
-        .select_related("domain", "source")
-        .prefetch_related("owners")
-    )
-    items = []
-    for entity in entities:
-        item: dict[str, Any] = {"urn": entity.urn}
-        if add_owner:
-            item["owners"] = [*_owners_of(entity), add_owner]
-        if add_tags:
-            item["tags"] = sorted(set(entity.tags) | set(add_tags))
-        if classification:
-            item["classification"] = classification
-        items.append(item)
-    return entities_upsert(items=items, mode="update", actor=actor, check=check)
