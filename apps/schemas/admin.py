@@ -19,7 +19,7 @@ from django.utils.safestring import mark_safe
 from dictamesh.errors import DictaMeshError
 from dictamesh.events.context import user_principal
 
-from . import policies, selectors, services
+from . import deletion, policies, selectors
 from .models import Compatibility, Config, Mode, Schema, Subject, SubjectVersion
 
 
@@ -139,7 +139,7 @@ class SubjectAdmin(admin.ModelAdmin):
         actor = user_principal(request.user)
         for subject in queryset:
             try:
-                services.subject_delete(subject=subject.name, actor=actor)
+                deletion.subject_delete(subject=subject.name, actor=actor)
             except DictaMeshError as exc:
                 self.message_user(request, f"{subject.name}: {exc.message}", messages.ERROR)
             else:

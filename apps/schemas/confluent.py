@@ -23,7 +23,7 @@ from dictamesh.api.base import SAFE_METHODS
 from dictamesh.errors import DictaMeshError
 from dictamesh.events.context import user_principal
 
-from . import errors, governed, policies, selectors, services
+from . import deletion, errors, governed, policies, selectors, services
 from .formats import get_format, supported_types
 from .models import Schema, SubjectVersion
 
@@ -199,7 +199,7 @@ def _subject_lookup(request, subject: str):
 
 def _subject_delete(request, subject: str):
     return respond(
-        services.subject_delete(subject=subject, permanent=_flag(request, "permanent"), actor=_actor(request))
+        deletion.subject_delete(subject=subject, permanent=_flag(request, "permanent"), actor=_actor(request))
     )
 
 
@@ -235,7 +235,7 @@ def _version_get(request, subject: str, version: str):
 
 def _version_delete(request, subject: str, version: str):
     return respond(
-        services.version_delete(
+        deletion.version_delete(
             subject=subject, version=version, permanent=_flag(request, "permanent"), actor=_actor(request)
         )
     )

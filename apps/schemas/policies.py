@@ -8,7 +8,7 @@ from django.db import transaction
 
 from . import errors, selectors
 from .models import Compatibility, Config, Mode, SubjectVersion
-from .services import _lock, _settings_changed
+from .services import registry_lock, settings_changed
 
 CONFIG_KEYS = {"compatibility", "compatibilityLevel"}
 
@@ -27,7 +27,7 @@ def config_set(*, subject: str = "", body: Any) -> dict:
         row.compatibility = level.upper()
         row.extra = {**row.extra, **extra}
         row.save()
-        _settings_changed(subject)
+        settings_changed(subject)
     return {**extra, "compatibility": row.compatibility}
 
 
@@ -37,7 +37,7 @@ def config_delete(*, subject: str = "") -> dict:
         previous = selectors.config_of(subject)  # a subject without its own level: 40408
         Config.objects.filter(subject=subject).update(compatibility=None, extra={})
         Config.objects.filter(subject=subject, mode__isnull=True, compatibility__isnull=True).delete()
-        _settings_changed(subject)
+        settings_changed(subject)
     return previous
 
 
@@ -47,7 +47,7 @@ def mode_set(*, subject: str = "", body: Any, force: bool = False) -> dict:
         raise errors.InvalidMode(f"Invalid mode. Valid values are {', '.join(Mode.values)}")
     mode = mode.upper()
     with transaction.atomic():
-        _lock()
+        registry_lock()
         if mode == Mode.IMPORT and not force:
             has_schemas = (
                 SubjectVersion.objects.filter(subject__name=subject).exists()
@@ -61,7 +61,7 @@ def mode_set(*, subject: str = "", body: Any, force: bool = False) -> dict:
         row, _ = Config.objects.select_for_update().get_or_create(subject=subject)
         row.mode = mode
         row.save()
-        _settings_changed(subject)
+        settings_changed(subject)
     return {"mode": mode}
 
 
@@ -70,7 +70,7 @@ def mode_delete(*, subject: str) -> dict:
         previous = selectors.mode_of(subject)
         Config.objects.filter(subject=subject).update(mode=None)
         Config.objects.filter(subject=subject, mode__isnull=True, compatibility__isnull=True).delete()
-        _settings_changed(subject)
+        settings_changed(subject)
     return {"mode": previous}
 
 
@@ -78,4 +78,4 @@ def settings_clear(*, subject: str) -> None:
     """Drop every setting of a scope (the admin's delete): the next scope's apply again."""
     with transaction.atomic():
         Config.objects.filter(subject=subject).delete()
-        _settings_changed(subject)
+        settings_changed(subject)

@@ -127,7 +127,7 @@ def schema_subjects(schema_id: int, *, deleted: bool = False) -> list[str]:
     """The subjects that use a schema (one statement). With ``deleted`` (what governance asks on every read
     by id) cached: a schema id gains a subject only when a version is registered with it and loses one only
     when a version is deleted for good, and both drop the entry in every process
-    (``services._schema_subjects_changed``)."""
+    (``services.schema_subjects_changed``)."""
     from django.db import connection
 
     schema_get(schema_id)
@@ -377,7 +377,7 @@ def settings_key(subject: str) -> str:
 
 def subject_versions(name: str) -> list[VersionRef]:
     """Every version of ``name`` (deleted ones flagged), oldest first; [] when there is none. Cached; every
-    write to the subject drops it in every process (``services._subject_changed``)."""
+    write to the subject drops it in every process (``services.subject_changed``)."""
 
     def load() -> list[VersionRef]:
         rows = SubjectVersion.objects.filter(subject__name=name).order_by("version")

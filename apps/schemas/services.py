@@ -28,7 +28,6 @@ from . import errors, events, selectors
 from .formats import Incompatibility, InvalidSchema, Parsed, get_format
 from .models import (
     Compatibility,
-    Config,
     Mode,
     Reference,
     Schema,
@@ -118,19 +117,19 @@ def prepare(data: SchemaInput, *, normalize: bool = False) -> Candidate:
     return Candidate(data, parsed, text, references, hashlib.sha256(key.encode()).hexdigest())
 
 
-def _subject_changed(subject: str) -> None:
+def subject_changed(subject: str) -> None:
     selectors.SUBJECT_CACHE.drop([subject])
 
 
-def _schema_subjects_changed(schema_ids: list[int]) -> None:
+def schema_subjects_changed(schema_ids: list[int]) -> None:
     selectors.SCHEMA_SUBJECTS_CACHE.drop([str(pk) for pk in schema_ids])
 
 
-def _settings_changed(subject: str) -> None:
+def settings_changed(subject: str) -> None:
     selectors.CONFIG_CACHE.drop([selectors.settings_key(subject)])
 
 
-def _lock(subject: str | None = None) -> None:
+def registry_lock(subject: str | None = None) -> None:
     """The registry's lock (mode switches), or one subject's (its versions are numbered under it)."""
     with connection.cursor() as cursor:
         if subject is None:
@@ -389,8 +388,8 @@ def _store(
             )
     else:
         _insert_version(subject, version, schema.pk, actor)
-    _subject_changed(subject.name)
-    _schema_subjects_changed([schema.pk])
+    subject_changed(subject.name)
+    schema_subjects_changed([schema.pk])
     publish_many(
         [
             Change(
@@ -451,107 +450,3 @@ def lookup(
     if not found:
         raise errors.SchemaNotFound("Schema not found")
     return found[-1]
-
-
-# -- delete ---------------------------------------------------------------------------------------------
-def _refuse_if_referenced(subject: str, versions: list[int]) -> None:
-    for version in versions:
-        if selectors.referenced_by(subject, version):
-            raise errors.ReferenceExists(
-                f"One or more references exist to the schema {{subject={subject}, version={version}}}."
-            )
-
-
-def subject_delete(*, subject: str, permanent: bool = False, actor: str | None = None) -> list[int]:
-    """Soft delete every live version (40404 if already soft-deleted); ``permanent`` removes a soft-deleted
-    subject for good (40405 if it is not soft-deleted first). Returns the versions deleted."""
-    with transaction.atomic():
-        _lock(subject)
-        if selectors.effective_mode(subject) == Mode.READONLY:
-            raise errors.OperationNotPermitted(f"Subject {subject} is in read-only mode")
-        row = selectors.subject_get(subject)
-        live = list(row.versions.filter(deleted_at__isnull=True).order_by("version"))
-        if permanent:
-            if live:
-                raise errors.SubjectNotSoftDeleted(
-                    f"Subject '{subject}' was not deleted first before being permanently deleted"
-                )
-            versions = list(row.versions.order_by("version").values_list("version", flat=True))
-            _refuse_if_referenced(subject, versions)
-            schema_ids = list(row.versions.values_list("schema_id", flat=True))
-            row.delete()
-            Config.objects.filter(subject=subject).delete()
-            _settings_changed(subject)
-            _drop_orphans(schema_ids)
-        else:
-            if not live:
-                raise errors.SubjectSoftDeleted(
-                    f"Subject '{subject}' was soft deleted.Set permanent=true to delete permanently"
-                )
-            versions = [v.version for v in live]
-            _refuse_if_referenced(subject, versions)
-            row.versions.filter(deleted_at__isnull=True).update(deleted_at=timezone.now())
-        _subject_changed(subject)
-        publish_many(
-            [
-                Change(
-                    type=events.SUBJECT_DELETED,
-                    subject=subject,
-                    data={"subject": subject, "versions": versions, "permanent": permanent},
-                    actor=actor or None,
-                )
-            ]
-        )
-    return versions
-
-
-def version_delete(
-    *, subject: str, version: str | int, permanent: bool = False, actor: str | None = None
-) -> int:
-    with transaction.atomic():
-        _lock(subject)
-        if selectors.effective_mode(subject) == Mode.READONLY:
-            raise errors.OperationNotPermitted(f"Subject {subject} is in read-only mode")
-        row = selectors.version_get(subject, version, deleted=True)
-        if selectors.parse_version(version) is None and row.deleted_at is not None:
-            raise errors.VersionNotFound(f"Version {version} not found.")
-        if permanent:
-            if row.deleted_at is None:
-                raise errors.VersionNotSoftDeleted(
-                    f"Subject '{subject}' Version {row.version} was not deleted first before being permanently deleted"
-                )
-            _refuse_if_referenced(subject, [row.version])
-            schema_id = row.schema_id
-            row.delete()
-            _drop_orphans([schema_id])
-        else:
-            if row.deleted_at is not None:
-                raise errors.VersionSoftDeleted(
-                    f"Subject '{subject}' Version {row.version} was soft deleted."
-                    "Set permanent=true to delete permanently"
-                )
-            _refuse_if_referenced(subject, [row.version])
-            row.deleted_at = timezone.now()
-            row.save(update_fields=["deleted_at"])
-        _subject_changed(subject)
-        publish_many(
-            [
-                Change(
-                    type=events.VERSION_DELETED,
-                    subject=subject,
-                    data={"subject": subject, "version": row.version, "permanent": permanent},
-                    actor=actor or None,
-                )
-            ]
-        )
-    return row.version
-
-
-def _drop_orphans(schema_ids: list[int]) -> None:
-    """Schemas no version uses any more are gone for good (their id answers 40403); the others lost a
-    subject's version."""
-    _schema_subjects_changed(schema_ids)
-    gone = list(Schema.objects.filter(pk__in=schema_ids, versions__isnull=True).values_list("pk", flat=True))
-    if gone:
-        Schema.objects.filter(pk__in=gone).delete()
-        selectors.SCHEMA_CACHE.drop([str(pk) for pk in gone])
