@@ -23,7 +23,7 @@ class LiveLoader(SyncDataLoader):
         super().__init__(self.batch)
 
     def batch(self, urns: list[str]):
-        from .live import fetch_live
+        from ..live import fetch_live
 
         found = fetch_live([self.states[urn] for urn in urns])
         return [found[urn] for urn in urns]
@@ -77,13 +77,13 @@ def live_for(info, state: dict):
 
 def _record_union():
     """The ``LiveRecord`` union as adapter instances are now (called when the schema is made)."""
-    from .typed import record_union
+    from ..typed import record_union
 
     return record_union()
 
 
 def _resolve_record(root, info):
-    from .typed import typed
+    from ..typed import typed
 
     return then(live_for(info, root), lambda live: typed(root, live["data"]))
 

@@ -7,7 +7,7 @@ from graphene.types.generic import GenericScalar
 
 from dictamesh.graphql.context import require_user
 
-from . import selectors, services, subscriptions
+from .. import selectors, services, subscriptions
 
 
 class InboxItemType(graphene.ObjectType):

@@ -7,11 +7,11 @@ from graphene.types.generic import GenericScalar
 
 from dictamesh.graphql.context import require_user
 
-from . import classification as classifications
-from . import explain, selectors, services
-from .access import Access
-from .contracts import ACTIONS
-from .explain import GOVERNANCE
+from .. import classification as classifications
+from .. import explain, selectors, services
+from ..access import Access
+from ..contracts import ACTIONS
+from ..explain import GOVERNANCE
 
 
 def _access(info, action: str) -> Access:

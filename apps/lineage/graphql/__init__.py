@@ -11,9 +11,9 @@ from dictamesh.errors import ValidationError
 from dictamesh.events.context import user_principal
 from dictamesh.graphql.context import require_user
 
-from . import governed, graph, impact, selectors, services
-from .api import _nodes
-from .models import DatasetField, Node
+from .. import governed, graph, impact, selectors, services
+from ..api import _nodes
+from ..models import DatasetField, Node
 
 
 class Direction(graphene.Enum):
