@@ -70,3 +70,15 @@ class ServiceUnavailable(DictaMeshError):
     code = "unavailable"
     status = 503
     default_message = "A service DictaMesh depends on is unavailable."
+
+
+UNKNOWN_FIELD = "unknown field"
+
+
+def unknown_fields(data: dict, allowed) -> dict[str, str]:
+    """{field: "unknown field"} for each key of ``data`` not in ``allowed`` (sorted): what every hand-read
+    body reports, so that a misspelt field is refused by name (docs/api.md), never ignored."""
+    if not isinstance(allowed, set | frozenset | dict):
+        allowed = set(allowed)
+    unknown = [key for key in data if key not in allowed]  # on the bulk path: nothing sorted when all known
+    return {str(key): UNKNOWN_FIELD for key in sorted(unknown, key=str)} if unknown else {}

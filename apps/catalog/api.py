@@ -10,7 +10,7 @@ from ninja.responses import Status
 
 from dictamesh.api.base import json_body, json_object
 from dictamesh.api.contract import Strict, documented
-from dictamesh.errors import NotFound, ValidationError
+from dictamesh.errors import NotFound, ValidationError, unknown_fields
 
 from . import contracts, documents, governed, graph, relationships, search, selectors, services
 from .selectors import EntityFilter
@@ -295,8 +295,7 @@ class RelationshipIn(Strict):
 )
 def relationship_add(request):
     body = _object(request)
-    allowed = set(RelationshipIn.model_fields)
-    unknown = {k: "unknown field" for k in body if k not in allowed}
+    unknown = unknown_fields(body, RelationshipIn.model_fields)
     if unknown:
         raise ValidationError("The relationship has unknown fields.", fields=unknown)
     governed.require_urn(request, "write", body.get("source"))

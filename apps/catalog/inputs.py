@@ -9,7 +9,7 @@ from typing import Any
 from django.utils.dateparse import parse_datetime
 
 from dictamesh.db import dumps
-from dictamesh.errors import ValidationError
+from dictamesh.errors import UNKNOWN_FIELD, ValidationError, unknown_fields
 
 from .models import CacheStrategy, Classification, OwnerRole
 from .urns import build_urn, parse_urn
@@ -128,7 +128,7 @@ def _clean_one(key: str, value: Any) -> tuple[Any, str | None]:  # noqa: PLR0911
             return value, None
         parsed = parse_datetime(value) if isinstance(value, str) else None
         return (parsed, None) if parsed else (None, "an ISO 8601 date-time")
-    return None, "unknown field"
+    return None, UNKNOWN_FIELD
 
 
 def clean_changes(raw: dict, *, required: tuple[str, ...] = ()) -> dict:
@@ -172,11 +172,10 @@ def identify(raw: dict) -> tuple[str, str, str, str]:
     """(urn, source, type, source_key) of an input: from ``urn`` or from ``source``/``type``/``source_key``."""
     if not isinstance(raw, dict):
         raise ValidationError("An entity is a JSON object.", fields={"body": "object"})
-    unknown = [key for key in raw if key not in FIELDS]
+    unknown = unknown_fields(raw, FIELDS)
     if unknown:  # before the identity: a misspelt `source` is reported as what it is
         raise ValidationError(
-            f"The entity has unknown field(s): {', '.join(map(str, unknown[:5]))}.",
-            fields={str(key): "unknown field" for key in unknown},
+            f"The entity has unknown field(s): {', '.join(list(unknown)[:5])}.", fields=unknown
         )
     entity_type = raw.get("type") or raw.get("entity_type")
     if raw.get("urn") is not None and not isinstance(raw["urn"], str):

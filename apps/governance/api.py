@@ -10,7 +10,7 @@ from ninja.responses import Status
 
 from dictamesh.api.base import json_body
 from dictamesh.api.contract import documented
-from dictamesh.errors import ValidationError
+from dictamesh.errors import ValidationError, unknown_fields
 
 from . import classification, consent, explain, reports, retention, selectors, services
 from . import contracts as c
@@ -121,9 +121,8 @@ def role_delete(request, name: str):
 
 
 def _known(body, fields: tuple[str, ...]) -> None:
-    unknown = sorted(set(body) - set(fields)) if isinstance(body, dict) else []
-    if unknown:
-        raise ValidationError("Unknown fields.", fields={k: "unknown field" for k in unknown})
+    if isinstance(body, dict) and (unknown := unknown_fields(body, fields)):
+        raise ValidationError("Unknown fields.", fields=unknown)
 
 
 # ---------------------------------------------------------------------------------------------- explain

@@ -13,7 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from dictamesh.errors import NotFound, ValidationError
+from dictamesh.errors import NotFound, ValidationError, unknown_fields
 from dictamesh.events import publish
 from dictamesh.events.context import current_actor
 
@@ -62,8 +62,7 @@ def field_list(*, urn: str | None = None, status: str | None = None, limit: int 
 def _clean(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValidationError("A field classification is a JSON object.", fields={"body": "object"})
-    unknown = sorted(set(data) - {"urn", "path", "classification", "pii_category", "evidence"})
-    errors = {k: "unknown field" for k in unknown}
+    errors = unknown_fields(data, ("urn", "path", "classification", "pii_category", "evidence"))
     urn, path = data.get("urn"), data.get("path")
     if not isinstance(urn, str) or not urn.startswith("dm:") or len(urn) > 512:
         errors["urn"] = "an entity URN (dm:…)"

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from dictamesh.errors import ValidationError
+from dictamesh.errors import ValidationError, unknown_fields
 from dictamesh.events import publish
 from dictamesh.events.context import current_actor
 
@@ -60,7 +60,7 @@ def _clean(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValidationError("A consent record is a JSON object.", fields={"body": "object"})
     allowed = {"subject", "purpose", "status", "version", "source", "evidence", "expires_at"}
-    errors: dict[str, str] = {k: "unknown field" for k in sorted(set(data) - allowed)}
+    errors: dict[str, str] = unknown_fields(data, allowed)
     subject = data.get("subject")
     if not isinstance(subject, str) or not subject.strip() or len(subject) > 500:
         errors["subject"] = "the subject's identifier (e-mail, customer id, …), at most 500 characters"

@@ -18,7 +18,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from dictamesh.errors import Conflict, NotFound, ValidationError
+from dictamesh.errors import Conflict, NotFound, ValidationError, unknown_fields
 from dictamesh.events import publish
 from dictamesh.events.context import current_actor
 
@@ -44,7 +44,7 @@ def policy_state(policy: RetentionPolicy) -> dict[str, Any]:
 def _clean(data: Any, *, partial: bool) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValidationError("A retention policy is a JSON object.", fields={"body": "object"})
-    errors = {k: "unknown field" for k in sorted(set(data) - set(POLICY_FIELDS))}
+    errors = unknown_fields(data, POLICY_FIELDS)
     out: dict[str, Any] = {}
     for key in () if partial else ("name", "keep_days", "action"):
         if key not in data:
@@ -130,7 +130,7 @@ def policy_save(*, data: Any, name: str | None = None, actor: str | None = None)
 def hold_save(*, data: Any, actor: str | None = None) -> LegalHold:
     if not isinstance(data, dict):
         raise ValidationError("A legal hold is a JSON object.", fields={"body": "object"})
-    errors = {k: "unknown field" for k in sorted(set(data) - {"name", "reason", "domain", "urn_pattern"})}
+    errors = unknown_fields(data, ("name", "reason", "domain", "urn_pattern"))
     if not isinstance(data.get("name"), str) or not SLUG.match(data["name"]):
         errors["name"] = "a slug"
     if not isinstance(data.get("reason"), str) or not data["reason"].strip():

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.utils import timezone
 
-from dictamesh.errors import Conflict, NotFound, ValidationError
+from dictamesh.errors import Conflict, NotFound, ValidationError, unknown_fields
 from dictamesh.events import publish
 from dictamesh.events.context import current_actor
 
@@ -82,9 +82,8 @@ def policy_clean(data: Any, *, partial: bool = False) -> dict[str, Any]:
     """The fields of a policy from client input, checked; every problem is reported at once."""
     if not isinstance(data, dict):
         raise ValidationError("A policy is a JSON object.", fields={"body": "object"})
-    unknown = sorted(set(data) - set(POLICY_FIELDS))
-    if unknown:
-        raise ValidationError("The policy has unknown fields.", fields={k: "unknown field" for k in unknown})
+    if unknown := unknown_fields(data, POLICY_FIELDS):
+        raise ValidationError("The policy has unknown fields.", fields=unknown)
     errors: dict[str, str] = {}
     out: dict[str, Any] = {}
     required = () if partial else ("name", "effect", "actors", "actions", "resources")
@@ -254,8 +253,7 @@ def role_save(*, name: str, data: Any, create: bool, actor: str | None = None) -
     policy_version_bump()  # roles are inputs of every decision: the actor caches move on
     if not isinstance(data, dict):
         raise ValidationError("A role is a JSON object.", fields={"body": "object"})
-    unknown = sorted(set(data) - {"name", "description", "users", "groups"})
-    errors: dict[str, str] = {k: "unknown field" for k in unknown}
+    errors: dict[str, str] = unknown_fields(data, ("name", "description", "users", "groups"))
     if not isinstance(name, str) or not SLUG.match(name):
         errors["name"] = "a slug: lower-case letters, digits, - and _, at most 100"
     description = data.get("description", "")

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from dictamesh.errors import Conflict, NotFound, ValidationError
+from dictamesh.errors import Conflict, NotFound, ValidationError, unknown_fields
 
 from . import matching
 from .models import Channel, Preference, Priority, Subscription
@@ -54,7 +54,7 @@ def _url_problem(channel, addresses: list[str]) -> str | None:
 def _clean(data: Any, *, partial: bool) -> tuple[dict, list | None, list | None]:
     if not isinstance(data, dict):
         raise ValidationError("A subscription is a JSON object.", fields={"body": "object"})
-    errors = {k: "unknown field" for k in sorted(set(data) - set(FIELDS))}
+    errors = unknown_fields(data, FIELDS)
     out: dict[str, Any] = {}
     for key in () if partial else ("name", "event_types", "channel"):
         if key not in data:
@@ -186,8 +186,9 @@ def preference_set(*, user, data: Any) -> Preference:
     """Create or replace the user's preference for a type (or prefix*) and channel (or any)."""
     if not isinstance(data, dict):
         raise ValidationError("A preference is a JSON object.", fields={"body": "object"})
-    errors = {k: "unknown field" for k in sorted(set(data) - {"type", "channel", "enabled", "quiet_from",
-                                                              "quiet_until", "timezone", "digest"})}  # fmt: skip
+    errors = unknown_fields(
+        data, ("type", "channel", "enabled", "quiet_from", "quiet_until", "timezone", "digest")
+    )
     type_ = data.get("type", "*")
     if not isinstance(type_, str) or not type_ or len(type_) > 200:
         errors["type"] = "a notification type, or a prefix ending in *"

@@ -8,7 +8,7 @@ from django.http import Http404
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from dictamesh.errors import DictaMeshError, Unauthenticated, ValidationError
+from dictamesh.errors import UNKNOWN_FIELD, DictaMeshError, Unauthenticated, ValidationError
 
 from .contract import SAFE_METHODS, ContractAPI
 from .guard import exception_problem, unexpected_error  # noqa: F401 - unexpected_error: used by fastroutes too
@@ -103,7 +103,7 @@ def build_api(*, title: str, version: str, description: str = "") -> ContractAPI
             ]
             message = error.get("msg", "invalid")
             fields[".".join(loc) or "body"] = (
-                "unknown field" if error.get("type") == "extra_forbidden" else message
+                UNKNOWN_FIELD if error.get("type") == "extra_forbidden" else message
             )
         named = "; ".join(f"{name}: {problem}" for name, problem in list(fields.items())[:3])
         problem = ValidationError(f"The request does not match the API ({named}).", fields=fields)

@@ -11,9 +11,8 @@ import pytest
 from apps.catalog import services
 from tests.conftest import bearer
 
-pytestmark = pytest.mark.django_db
 
-
+@pytest.mark.django_db
 def test_the_catalog_reads_through_the_decision_point_the_settings_name(client, settings):
     from dictamesh.auth.services import api_token_create, user_ensure
 
@@ -34,3 +33,17 @@ def test_the_catalog_reads_through_the_decision_point_the_settings_name(client, 
     assert client.get(urn, **bearer(token)).status_code == 404
     assert client.get("/api/v1/catalog/entities", **bearer(token)).json()["items"] == []
     assert client.get("/api/v1/catalog/search", {"q": "orders"}, **bearer(token)).json()["items"] == []
+
+
+def test_a_field_a_higher_app_adds_never_replaces_one_the_type_has():
+    """config/schema.py adds the registry's and adapters' fields to the catalog's Entity (ADR 0027)."""
+    import graphene
+
+    import config.schema  # noqa: F401 - the composition root, where the fields are added
+    from apps.catalog.graphql.types import EntityType
+    from dictamesh.graphql.schema import add_fields
+
+    assert {"schema", "live", "data", "record"} <= set(EntityType._meta.fields)  # added at start
+    with pytest.raises(ValueError, match="Entity.urn exists already"):
+        add_fields(EntityType, {"urn": graphene.Field(graphene.String)})
+    assert isinstance(EntityType._meta.fields["urn"].type, graphene.NonNull)  # still the catalog's own

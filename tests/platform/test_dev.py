@@ -19,6 +19,7 @@ import psutil
 import pytest
 
 from dictamesh.devservices.ports import free_port, port_is_free
+from tests.conftest import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 DICTAMESH = str(Path(sys.executable).parent / "dictamesh")
@@ -251,15 +252,16 @@ def _patch(dev: Dev, token: str, urn: str, body: dict) -> tuple[int, dict]:
 
 def _write_until_accepted(dev: Dev, token: str, urn: str, description: str) -> None:
     """A write after a service came back: accepted within a bounded time, and before that only 503 JSON."""
-    deadline = time.monotonic() + 60
-    while True:
-        status, body = _patch(dev, token, urn, {"description": description})
-        if status == 200:
-            assert body["description"] == description
-            return
-        assert status == 503 and body["code"], (status, body)
-        assert time.monotonic() < deadline, f"writes still refused: {body}\n{dev.output()[-3000:]}"
-        time.sleep(0.25)
+    answers: list[tuple[int, dict]] = []
+
+    def accepted() -> bool:
+        answers.append(_patch(dev, token, urn, {"description": description}))
+        status, body = answers[-1]
+        assert status in (200, 503) and body["code" if status == 503 else "description"], (status, body)
+        return status == 200
+
+    assert wait_until(accepted, timeout=60), f"writes still refused: {answers[-1]}\n{dev.output()[-3000:]}"
+    assert answers[-1][1]["description"] == description
 
 
 def _survives_kills(dev: Dev, token: str) -> None:
@@ -273,10 +275,8 @@ def _survives_kills(dev: Dev, token: str) -> None:
         restarts = dev.output().count(f"{name} restarted")
         _service(dev, needle).kill()
         killed = time.monotonic()
-        deadline = time.monotonic() + 60
-        while dev.output().count(f"{name} restarted") == restarts:
-            assert time.monotonic() < deadline, f"{name} not restarted:\n{dev.output()[-3000:]}"
-            time.sleep(0.2)
+        restarted = wait_until(lambda: dev.output().count(f"{name} restarted") > restarts, timeout=60)  # noqa: B023
+        assert restarted, f"{name} not restarted:\n{dev.output()[-3000:]}"
         dev.wait_ready(90)
         _write_until_accepted(dev, token, urn, f"written after {name} was killed")
         print(f"{name} SIGKILLed: ready and writing again after {time.monotonic() - killed:.1f}s")
@@ -288,14 +288,15 @@ def _survives_kills(dev: Dev, token: str) -> None:
             [urn],
         ).fetchone()
         written = time.monotonic()
-        deadline = written + 90
         handled = "SELECT count(*) FROM dictamesh_events_processed WHERE event_id = %s AND consumer = 'catalog-cache'"
-        while not db.execute(handled, [last]).fetchone()[0]:
-            assert time.monotonic() < deadline, (
-                f"the last write's event was not handled:\n{dev.output()[-3000:]}"
-            )
-            time.sleep(0.25)
-            db.commit()
+
+        def seen() -> bool:
+            db.commit()  # a fresh snapshot each time
+            return bool(db.execute(handled, [last]).fetchone()[0])
+
+        assert wait_until(seen, timeout=90), (
+            f"the last write's event was not handled:\n{dev.output()[-3000:]}"
+        )
         print(f"the write after the broker came back was handled {time.monotonic() - written:.1f}s later")
         unsent = "SELECT count(*) FROM dictamesh_events_outbox WHERE sent_at IS NULL AND id <= %s"
         assert db.execute(unsent, [last_id]).fetchone()[0] == 0  # nothing written before it was lost
