@@ -317,14 +317,15 @@ def reader_token() -> str:
     """A caller that policies allow to read every entity it measures (a fifth of them are restricted): a
     plain user, so every read still goes through the decision point, masking and the audit."""
     from apps.governance import services as governance
+    from apps.governance.contracts import PolicyIn
     from apps.governance.models import Policy
     from dictamesh.auth.services import api_token_create, user_ensure
 
     reader = user_ensure(username="catalog-reader")
     if not Policy.objects.filter(name="bench-catalog-reader").exists():
         governance.policy_create(
-            data={"name": "bench-catalog-reader", "effect": "allow", "actors": ["user:catalog-reader"],
-                  "actions": ["read"], "resources": ["entity"], "description": "the catalog benchmark's caller"}
+            policy=PolicyIn(name="bench-catalog-reader", effect="allow", actors=["user:catalog-reader"],
+                            actions=["read"], resources=["entity"], description="the catalog benchmark's caller")
         )  # fmt: skip
     return api_token_create(user=reader, name="bench").clear
 

@@ -53,6 +53,7 @@ def seed(entities: int, policies: int) -> None:
     from apps.catalog.relationships import relationships_add_many
     from apps.governance import classification
     from apps.governance import services as governance
+    from apps.governance.contracts import FieldClassificationIn, PolicyIn
 
     for name in DOMAINS:
         catalog.domain_create(name=name)
@@ -90,7 +91,9 @@ def seed(entities: int, policies: int) -> None:
             continue
         urn = f"dm:crm:table:t{i:06d}"
         for path, category in (("email", "email"), ("phone", "phone"), ("card", "credit_card")):
-            classification.field_classify(data={"urn": urn, "path": path, "pii_category": category})
+            classification.field_classify(
+                field=FieldClassificationIn(urn=urn, path=path, pii_category=category)
+            )
     shapes = [
         ("allow", ["group:finance-readers"], ["read"], "hasDomain('finance') && !matchAnyTag('secret')"),
         ("deny", ["group:contractors"], ["read"], "hasClassification('confidential') && hasDomain('hr')"),
@@ -101,11 +104,10 @@ def seed(entities: int, policies: int) -> None:
     for n in range(policies):
         effect, actors, actions, condition = shapes[n % len(shapes)]
         governance.policy_create(
-            data={
-                "name": f"policy-{n:02d}", "effect": effect, "actors": actors, "actions": actions,
-                "resources": ["entity", "field"],
-                "condition": f"({condition}) || resource.type == 'never-{n}'",
-            }
+            policy=PolicyIn(
+                name=f"policy-{n:02d}", effect=effect, actors=actors, actions=actions, resources=["entity", "field"],
+                condition=f"({condition}) || resource.type == 'never-{n}'",
+            )
         )  # fmt: skip
 
 

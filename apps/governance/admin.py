@@ -6,11 +6,12 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 
+from dictamesh.contracts import parse
 from dictamesh.errors import DictaMeshError
 from dictamesh.events.context import user_principal
 
 from . import classification, services
-from .contracts import ACTIONS, RESOURCE_KINDS
+from .contracts import ACTIONS, RESOURCE_KINDS, PolicyIn
 from .models import (
     AccessAudit,
     ConsentRecord,
@@ -55,7 +56,7 @@ class PolicyForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         try:
-            services.policy_clean({k: data.get(k) for k in self.Meta.fields if k in data})
+            self.contract = parse(PolicyIn, {k: data[k] for k in self.Meta.fields if k in data})
         except DictaMeshError as exc:
             for field, problem in (exc.fields or {}).items():
                 self.add_error(field if field in self.fields else None, problem)
@@ -81,13 +82,12 @@ class PolicyAdmin(admin.ModelAdmin):
     readonly_fields = ("version", "created_at", "updated_at", "updated_by")
 
     def save_model(self, request, obj, form, change):
-        data = {k: form.cleaned_data[k] for k in PolicyForm.Meta.fields}
         try:
             if change:
                 original = Policy.objects.get(pk=obj.pk).name
-                saved = services.policy_update(name=original, changes=data, actor=_actor(request))
+                saved = services.policy_update(name=original, changes=form.contract, actor=_actor(request))
             else:
-                saved = services.policy_create(data=data, actor=_actor(request))
+                saved = services.policy_create(policy=form.contract, actor=_actor(request))
             obj.pk = saved.pk
         except DictaMeshError as exc:
             self.message_user(request, f"Not saved: {exc.message} {exc.fields or ''}", messages.ERROR)

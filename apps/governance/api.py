@@ -10,7 +10,8 @@ from ninja.responses import Status
 
 from dictamesh.api.base import json_body
 from dictamesh.api.contract import documented
-from dictamesh.errors import ValidationError, unknown_fields
+from dictamesh.contracts import C, parse
+from dictamesh.errors import ValidationError
 
 from . import classification, consent, explain, reports, retention, selectors, services
 from . import contracts as c
@@ -21,6 +22,11 @@ router = Router(tags=["governance"])
 
 
 _body = json_body
+
+
+def _in(request, model: type[C], *, partial: bool = False) -> C:
+    """The request's body as the operation's contract (400 naming every bad field)."""
+    return parse(model, _body(request), partial=partial)
 
 
 def _manage(request) -> Access:
@@ -50,7 +56,7 @@ def policy_list(request):
 )
 def policy_create(request):
     _manage(request)
-    return Status(201, services.policy_state(services.policy_create(data=_body(request))))
+    return Status(201, services.policy_state(services.policy_create(policy=_in(request, c.PolicyIn))))
 
 
 @router.get(
@@ -68,7 +74,9 @@ def policy_get(request, name: str):
 )
 def policy_update(request, name: str):
     _manage(request)
-    return services.policy_state(services.policy_update(name=name, changes=_body(request)))
+    return services.policy_state(
+        services.policy_update(name=name, changes=_in(request, c.PolicyIn, partial=True))
+    )
 
 
 @router.delete("/policies/{name}", summary="Delete an access policy")
@@ -93,9 +101,10 @@ def role_list(request):
 )
 def role_create(request):
     _manage(request)
-    body = _body(request)
-    name = body.get("name") if isinstance(body, dict) else None
-    return Status(201, services.role_state(services.role_save(name=name, data=body, create=True)))
+    role = _in(request, c.RoleIn)
+    if role.name is None:
+        raise ValidationError("A role needs a name.", fields={"name": "required"})
+    return Status(201, services.role_state(services.role_save(name=role.name, role=role, create=True)))
 
 
 @router.put(
@@ -105,12 +114,12 @@ def role_create(request):
 )
 def role_replace(request, name: str):
     _manage(request)
-    body = _body(request)
-    if isinstance(body, dict) and body.get("name", name) != name:
+    role = _in(request, c.RoleIn)
+    if role.name not in (None, name):
         raise ValidationError(
             "A role is renamed by creating another.", fields={"name": "differs from the path"}
         )
-    return services.role_state(services.role_save(name=name, data=body, create=False))
+    return services.role_state(services.role_save(name=name, role=role, create=False))
 
 
 @router.delete("/roles/{name}", summary="Delete a role")
@@ -118,11 +127,6 @@ def role_delete(request, name: str):
     _manage(request)
     services.role_delete(name=name)
     return {"name": name, "deleted": True}
-
-
-def _known(body, fields: tuple[str, ...]) -> None:
-    if isinstance(body, dict) and (unknown := unknown_fields(body, fields)):
-        raise ValidationError("Unknown fields.", fields=unknown)
 
 
 # ---------------------------------------------------------------------------------------------- explain
@@ -150,7 +154,7 @@ def field_list(request, urn: str | None = None, status: str | None = None, limit
 )
 def field_classify(request):
     _manage(request)
-    return Status(201, classification.field_classify(data=_body(request)))
+    return Status(201, classification.field_classify(field=_in(request, c.FieldClassificationIn)))
 
 
 @router.post(
@@ -160,14 +164,9 @@ def field_classify(request):
 )
 def fields_detect(request):
     _manage(request)
-    body = _body(request)
-    if not isinstance(body, dict) or not isinstance(body.get("urn"), str):
-        raise ValidationError('Send {"urn": ..., "samples": [{...}, ...]}.', fields={"urn": "required"})
-    _known(body, ("urn", "samples", "properties"))
-    found = classification.fields_detect(
-        urn=body["urn"], rows=body.get("samples"), properties=body.get("properties", True) is not False
-    )
-    return {"urn": body["urn"], "suggestions": found}
+    ask = _in(request, c.DetectIn)
+    found = classification.fields_detect(urn=ask.urn, rows=ask.samples, properties=ask.properties)
+    return {"urn": ask.urn, "suggestions": found}
 
 
 @router.post("/fields/{pk}/confirm", summary="Confirm a suggested classification")
@@ -222,7 +221,7 @@ def access_report(
 )
 def consent_record(request):
     _manage(request)
-    return Status(201, consent.consent_state(consent.consent_record(data=_body(request))))
+    return Status(201, consent.consent_state(consent.consent_record(record=_in(request, c.ConsentIn))))
 
 
 @router.post(
@@ -232,16 +231,8 @@ def consent_record(request):
 )
 def consent_lookup(request):
     _read(request)
-    body = _body(request)
-    _known(body, ("subject", "purpose", "history"))
-    if not isinstance(body, dict) or not isinstance(body.get("subject"), str):
-        raise ValidationError(
-            'Send {"subject": ..., "purpose"?: ..., "history"?: true}.', fields={"subject": "required"}
-        )
-    found = consent.consents_of(
-        subject=body["subject"], purpose=body.get("purpose"), history=body.get("history") is True
-    )
-    return {"consents": found}
+    ask = _in(request, c.ConsentLookupIn)
+    return {"consents": consent.consents_of(subject=ask.subject, purpose=ask.purpose, history=ask.history)}
 
 
 @router.post(
@@ -251,19 +242,9 @@ def consent_lookup(request):
 )
 def consent_check(request):
     _read(request)
-    body = _body(request)
-    _known(body, ("subjects", "purpose"))
-    subjects = body.get("subjects") if isinstance(body, dict) else None
-    purpose = body.get("purpose") if isinstance(body, dict) else None
-    if (
-        not isinstance(subjects, list)
-        or not all(isinstance(x, str) for x in subjects)
-        or not isinstance(purpose, str)
-    ):
-        raise ValidationError(
-            'Send {"purpose": ..., "subjects": [...]}.', fields={"subjects": "list of strings"}
-        )
-    return {"purpose": purpose, "consents": consent.subjects_with_consent(purpose=purpose, subjects=subjects)}
+    ask = _in(request, c.ConsentCheckIn)
+    found = consent.subjects_with_consent(purpose=ask.purpose, subjects=ask.subjects)
+    return {"purpose": ask.purpose, "consents": found}
 
 
 # ---------------------------------------------------------------------------------------------- retention
@@ -281,7 +262,9 @@ def retention_list(request):
 )
 def retention_create(request):
     _manage(request)
-    return Status(201, retention.policy_state(retention.policy_save(data=_body(request))))
+    return Status(
+        201, retention.policy_state(retention.policy_save(policy=_in(request, c.RetentionPolicyIn)))
+    )
 
 
 @router.patch(
@@ -291,7 +274,9 @@ def retention_create(request):
 )
 def retention_update(request, name: str):
     _manage(request)
-    return retention.policy_state(retention.policy_save(data=_body(request), name=name))
+    return retention.policy_state(
+        retention.policy_save(policy=_in(request, c.RetentionPolicyIn, partial=True), name=name)
+    )
 
 
 @router.post(
@@ -323,7 +308,7 @@ def hold_list(request):
 )
 def hold_create(request):
     _manage(request)
-    return Status(201, retention.hold_state(retention.hold_save(data=_body(request))))
+    return Status(201, retention.hold_state(retention.hold_save(hold=_in(request, c.LegalHoldIn))))
 
 
 @router.post("/legal-holds/{name}/release", summary="Release a legal hold")

@@ -7,22 +7,18 @@ PII categories it holds (policies select entities by them). Suggestions change n
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from dictamesh.errors import NotFound, ValidationError, unknown_fields
+from dictamesh.errors import NotFound, ValidationError
 from dictamesh.events import publish
 from dictamesh.events.context import current_actor
 
 from . import events
-from .contracts import CLASSIFICATIONS
-from .expressions import PII_CATEGORIES
+from .contracts import FieldClassificationIn
 from .models import FieldClassification, Status
-
-PATH = re.compile(r"^[^.\s#][^\s#]{0,299}$")
 
 
 def field_state(row: FieldClassification) -> dict[str, Any]:
@@ -59,29 +55,6 @@ def field_list(*, urn: str | None = None, status: str | None = None, limit: int 
     return [field_state(r) for r in rows.order_by("urn", "path", "id")[:limit]]
 
 
-def _clean(data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise ValidationError("A field classification is a JSON object.", fields={"body": "object"})
-    errors = unknown_fields(data, ("urn", "path", "classification", "pii_category", "evidence"))
-    urn, path = data.get("urn"), data.get("path")
-    if not isinstance(urn, str) or not urn.startswith("dm:") or len(urn) > 512:
-        errors["urn"] = "an entity URN (dm:…)"
-    if not isinstance(path, str) or not PATH.match(path):
-        errors["path"] = "a dotted property path, at most 300 characters"
-    level = data.get("classification", "confidential")
-    if level not in CLASSIFICATIONS:
-        errors["classification"] = f"one of {', '.join(CLASSIFICATIONS)}"
-    category = data.get("pii_category") or ""
-    if category and category not in PII_CATEGORIES:
-        errors["pii_category"] = f"one of {', '.join(PII_CATEGORIES)}"
-    evidence = data.get("evidence", "")
-    if not isinstance(evidence, str) or len(evidence) > 2000:
-        errors["evidence"] = "a string of at most 2,000 characters"
-    if errors:
-        raise ValidationError("The field classification is invalid.", fields=errors)
-    return {"urn": urn, "path": path, "classification": level, "pii_category": category, "evidence": evidence}
-
-
 def sync_entity(urn: str, *, changed: bool = True) -> None:
     """Tell the catalog which property paths of ``urn`` are sensitive now, and the PII it holds; and, when
     a classification ``changed``, move the policy version, so every process drops what it cached of the
@@ -101,9 +74,9 @@ def sync_entity(urn: str, *, changed: bool = True) -> None:
 
 
 @transaction.atomic
-def field_classify(*, data: Any, actor: str | None = None) -> dict:
+def field_classify(*, field: FieldClassificationIn, actor: str | None = None) -> dict:
     """A steward classifies a field: confirmed at once (one manual row per field and category)."""
-    fields = _clean(data)
+    fields = field.model_dump()
     from apps.catalog.public import entity_ref
 
     if entity_ref(urn=fields["urn"]) is None:

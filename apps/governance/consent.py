@@ -6,24 +6,23 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
-from dictamesh.errors import ValidationError, unknown_fields
+from dictamesh.contracts import SLUG
+from dictamesh.errors import ValidationError
 from dictamesh.events import publish
 from dictamesh.events.context import current_actor
 
 from . import events
+from .contracts import ConsentIn
 from .masking import mask_value
 from .models import ConsentRecord, ConsentStatus
 
-PURPOSE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 MAX_SUBJECTS = 500
 
 
@@ -56,48 +55,17 @@ def consent_state(row: ConsentRecord, *, now: datetime | None = None) -> dict[st
     }
 
 
-def _clean(data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise ValidationError("A consent record is a JSON object.", fields={"body": "object"})
-    allowed = {"subject", "purpose", "status", "version", "source", "evidence", "expires_at"}
-    errors: dict[str, str] = unknown_fields(data, allowed)
-    subject = data.get("subject")
-    if not isinstance(subject, str) or not subject.strip() or len(subject) > 500:
-        errors["subject"] = "the subject's identifier (e-mail, customer id, …), at most 500 characters"
-    if not isinstance(data.get("purpose"), str) or not PURPOSE.match(data["purpose"]):
-        errors["purpose"] = "a slug: marketing-email, analytics, …"
-    if data.get("status") not in ConsentStatus.values:
-        errors["status"] = "granted or withdrawn"
-    for key, limit in (("version", 50), ("source", 100)):
-        value = data.get(key)
-        if not isinstance(value, str) or not value.strip() or len(value) > limit:
-            errors[key] = f"required, at most {limit} characters"
-    evidence = data.get("evidence", {})
-    if not isinstance(evidence, dict) or len(str(evidence)) > 10000:
-        errors["evidence"] = "a JSON object (IP, form id, recording id, …), at most 10 kB"
-    expires = data.get("expires_at")
-    when = None
-    if expires is not None:
-        when = parse_datetime(expires) if isinstance(expires, str) else None
-        if when is None:
-            errors["expires_at"] = "an ISO 8601 date-time"
-    if errors:
-        raise ValidationError("The consent record is invalid.", fields=errors)
-    return {**data, "evidence": evidence, "expires_at": when}
-
-
 @transaction.atomic
-def consent_record(*, data: Any, actor: str | None = None) -> ConsentRecord:
-    fields = _clean(data)
+def consent_record(*, record: ConsentIn, actor: str | None = None) -> ConsentRecord:
     row = ConsentRecord.objects.create(
-        subject_hash=subject_hash(fields["subject"]),
-        subject_hint=_hint(fields["subject"]),
-        purpose=fields["purpose"],
-        status=fields["status"],
-        version=fields["version"].strip(),
-        source=fields["source"].strip(),
-        evidence=fields["evidence"],
-        expires_at=fields["expires_at"],
+        subject_hash=subject_hash(record.subject),
+        subject_hint=_hint(record.subject),
+        purpose=record.purpose,
+        status=record.status,
+        version=record.version,
+        source=record.source,
+        evidence=record.evidence,
+        expires_at=record.expires_at,
         recorded_by=actor or current_actor(),
     )
     state = consent_state(row)
@@ -114,7 +82,7 @@ def consent_record(*, data: Any, actor: str | None = None) -> ConsentRecord:
 
 def consents_of(*, subject: str, purpose: str | None = None, history: bool = False) -> list[dict]:
     """The consents of a subject (in force per purpose, or every record with ``history``)."""
-    if purpose is not None and (not isinstance(purpose, str) or not PURPOSE.match(purpose)):
+    if purpose is not None and (not isinstance(purpose, str) or not SLUG.match(purpose)):
         raise ValidationError("purpose is a slug.", fields={"purpose": "a slug"})
     rows = ConsentRecord.objects.filter(subject_hash=subject_hash(subject))
     if purpose:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field, field_validator
+
+from dictamesh.contracts import SLUG_HINT, Contract, Slug, hinted, text
 
 ACTIONS = ("read", "read_sensitive", "write", "delete", "manage")
 RESOURCE_KINDS = ("entity", "field", "schema", "lineage", "domain", "governance")
@@ -119,29 +122,75 @@ class Decision:
         }
 
 
-# -- the REST API's request bodies (documented in the OpenAPI; docs/api.md) ---------------------------------
-# Read and cleaned by hand in services (every problem reported per field at once, an unknown field refused);
-# these models state what that cleaning accepts.
-_STRICT = ConfigDict(extra="forbid")
-_SLUG = r"^[a-z0-9][a-z0-9_-]{0,99}$"
+# -- the inputs of governance's writes (REST, GraphQL and the admin parse them alike: dictamesh.contracts) ------
+ACTOR_SPEC = re.compile(r"^(\*|authenticated|anonymous|owner|(user|group|role):[^\s:][^\s]{0,190})$")
+ACTOR_SPECS = "*, authenticated, anonymous, owner, user:<name>, group:<name>, role:<name>"
+PATH = re.compile(r"^[^.\s#][^\s#]{0,299}$")
+CLASSIFICATION_HINT = f"one of {', '.join(CLASSIFICATIONS)}"
+Classification = Literal[CLASSIFICATIONS]  # type: ignore[valid-type]
+Specs = Annotated[list[str], Field(min_length=1, max_length=100)]
+NON_EMPTY_LIST = "a non-empty list of strings, at most 100"
 
 
-class PolicyIn(BaseModel):
+def _each(values: list[str], ok, known: str) -> list[str]:
+    bad = [v for v in values if not ok(v)]
+    if bad:
+        raise ValueError(f"unknown {bad[0]!r}: each must be {known}")
+    return list(dict.fromkeys(values))
+
+
+class PolicyIn(Contract):
     """An access policy (PATCH: only the fields sent change; in force at the next request)"""
 
-    model_config = _STRICT
-    name: str | None = Field(default=None, pattern=_SLUG)
-    description: str | None = Field(default=None, max_length=5000)
-    effect: Literal["allow", "deny"] | None = None
-    actors: list[str] | None = Field(
-        default=None, examples=[["role:stewards", "group:finance", "owner"]],
-        description="*, authenticated, anonymous, owner, user:<name>, group:<name>, role:<name>",
-    )  # fmt: skip
-    actions: list[str] | None = Field(default=None, description=f"{', '.join(ACTIONS)} or *")
-    resources: list[str] | None = Field(default=None, description=f"{', '.join(RESOURCE_KINDS)} or *")
-    condition: str | None = Field(default=None, examples=["resource.domain == 'finance'"])
-    mask: str | None = Field(default=None, description=f"{', '.join(MASKS)} (for read_sensitive)")
-    enabled: bool | None = None
+    what: ClassVar[str] = "policy"
+    required: ClassVar[tuple[str, ...]] = ("name", "effect", "actors", "actions", "resources")
+    unknown_first: ClassVar[bool] = True  # a misspelt field name makes the rest of a policy a guess
+    name: Slug = hinted(SLUG_HINT)
+    description: str = hinted("a string of at most 5,000 characters", max_length=5000)
+    effect: Literal["allow", "deny"] = hinted("allow or deny")
+    actors: Specs = hinted(NON_EMPTY_LIST, examples=[["role:stewards", "group:finance", "owner"]],
+                           description=ACTOR_SPECS)  # fmt: skip
+    actions: Specs = hinted(NON_EMPTY_LIST, description=f"{', '.join(ACTIONS)} or *")
+    resources: Specs = hinted(NON_EMPTY_LIST, description=f"{', '.join(RESOURCE_KINDS)} or *")
+    condition: str | None = hinted("a string", examples=["resource.domain == 'finance'"])
+    mask: str | None = hinted(
+        f"one of {', '.join(MASKS)}", description=f"{', '.join(MASKS)} (for read_sensitive)"
+    )
+    enabled: bool = hinted("true or false")
+
+    @field_validator("actors")
+    @classmethod
+    def _actors(cls, value: list[str]) -> list[str]:
+        return _each(value, ACTOR_SPEC.match, ACTOR_SPECS)
+
+    @field_validator("actions")
+    @classmethod
+    def _actions(cls, value: list[str]) -> list[str]:
+        return _each(value, lambda v: v in (*ACTIONS, "*"), f"one of {', '.join((*ACTIONS, '*'))}")
+
+    @field_validator("resources")
+    @classmethod
+    def _resources(cls, value: list[str]) -> list[str]:
+        allowed = (*RESOURCE_KINDS, "*")
+        return _each(value, lambda v: v in allowed, f"one of {', '.join(allowed)}")
+
+    @field_validator("condition")
+    @classmethod
+    def _condition(cls, value: str | None) -> str:
+        from . import expressions  # expressions reads this module's types
+
+        try:
+            expressions.parse(value or "")
+        except expressions.ExpressionError as exc:
+            raise ValueError(exc.fields["condition"]) from None
+        return (value or "").strip()
+
+    @field_validator("mask")
+    @classmethod
+    def _mask(cls, value: str | None) -> str:
+        if value and value not in MASKS:
+            raise ValueError(f"one of {', '.join(MASKS)}")
+        return value or ""
 
 
 class Policy(BaseModel):
@@ -168,14 +217,14 @@ class Policies(BaseModel):
     items: list[Policy]
 
 
-class RoleIn(BaseModel):
+class RoleIn(Contract):
     """A role and its members (PUT replaces the description and the members named)"""
 
-    model_config = _STRICT
-    name: str | None = Field(default=None, pattern=_SLUG)
-    description: str | None = None
-    users: list[str] | None = None
-    groups: list[str] | None = None
+    what: ClassVar[str] = "role"
+    name: Slug = hinted(SLUG_HINT)
+    description: str = hinted("a string", max_length=5000)
+    users: list[str] = hinted("a list of user names")
+    groups: list[str] = hinted("a list of group names")
 
 
 class RoleOut(BaseModel):
@@ -193,77 +242,102 @@ class Roles(BaseModel):
     items: list[RoleOut]
 
 
-class FieldClassificationIn(BaseModel):
+class FieldClassificationIn(Contract):
     """A steward's classification of a field (confirmed at once)"""
 
-    model_config = _STRICT
-    urn: str
-    path: str = Field(examples=["properties.email", "email"])
-    classification: str = Field(description=", ".join(CLASSIFICATIONS))
-    pii_category: str | None = None
-    evidence: str | None = Field(default=None, max_length=2000)
+    what: ClassVar[str] = "field classification"
+    urn: str = hinted("an entity URN (dm:…)", ..., pattern=r"^dm:", max_length=512)
+    path: str = hinted("a dotted property path, at most 300 characters", ..., pattern=PATH.pattern,
+                       examples=["properties.email", "email"])  # fmt: skip
+    classification: Classification = hinted(CLASSIFICATION_HINT, "confidential")
+    pii_category: str | None = hinted("a PII category", "")
+    evidence: str = hinted("a string of at most 2,000 characters", "", max_length=2000)
+
+    @field_validator("pii_category")
+    @classmethod
+    def _category(cls, value: str | None) -> str:
+        from .expressions import PII_CATEGORIES
+
+        if value and value not in PII_CATEGORIES:
+            raise ValueError(f"one of {', '.join(PII_CATEGORIES)}")
+        return value or ""
 
 
-class DetectIn(BaseModel):
+class DetectIn(Contract):
     """An entity and sample rows to look for PII in"""
 
-    model_config = _STRICT
+    what: ClassVar[str] = "detection request"
     urn: str
-    samples: list[dict[str, Any]] | None = None
+    samples: list[dict[str, Any]] | None = hinted("list of objects")
     properties: bool = True
 
 
-class ConsentIn(BaseModel):
+class ConsentIn(Contract):
     """A consent given or withdrawn (the subject is kept as a keyed hash, never in clear)"""
 
-    model_config = _STRICT
-    subject: str
-    purpose: str
-    status: Literal["granted", "withdrawn"]
-    version: str | None = Field(default=None, max_length=50)
-    source: str | None = Field(default=None, max_length=100)
-    evidence: dict[str, Any] | None = None
-    expires_at: datetime | None = None
+    what: ClassVar[str] = "consent record"
+    subject: text(500) = hinted(
+        "the subject's identifier (e-mail, customer id, …), at most 500 characters", ...
+    )
+    purpose: Slug = hinted("a slug: marketing-email, analytics, …", ...)
+    status: Literal["granted", "withdrawn"] = hinted("granted or withdrawn", ...)
+    version: text(50) = hinted("required, at most 50 characters", ...)
+    source: text(100) = hinted("required, at most 100 characters", ...)
+    evidence: dict[str, Any] = hinted("a JSON object (IP, form id, recording id, …), at most 10 kB", {})
+    expires_at: datetime | None = hinted("an ISO 8601 date-time", strict=False)
+
+    @field_validator("evidence")
+    @classmethod
+    def _evidence(cls, value: dict) -> dict:
+        if len(str(value)) > 10000:
+            raise ValueError("a JSON object (IP, form id, recording id, …), at most 10 kB")
+        return value
 
 
-class ConsentLookupIn(BaseModel):
+class ConsentLookupIn(Contract):
     """A subject whose consents to look up"""
 
-    model_config = _STRICT
+    what: ClassVar[str] = "lookup"
     subject: str
-    purpose: str | None = None
+    purpose: Slug | None = hinted("a slug")
     history: bool = False
 
 
-class ConsentCheckIn(BaseModel):
+class ConsentCheckIn(Contract):
     """Subjects to check against a purpose"""
 
-    model_config = _STRICT
-    purpose: str
-    subjects: list[str]
+    what: ClassVar[str] = "check"
+    purpose: Slug = hinted("a slug", ...)
+    subjects: list[str] = hinted("a list of strings", ...)
 
 
-class RetentionPolicyIn(BaseModel):
+class RetentionPolicyIn(Contract):
     """A retention policy (PATCH: only the fields sent change; enforce: true to apply it)"""
 
-    model_config = _STRICT
-    name: str | None = Field(default=None, pattern=_SLUG)
-    description: str | None = None
-    domain: str | None = None
-    entity_type: str | None = None
-    classification: str | None = None
-    keep_days: int | None = Field(default=None, ge=1, le=36500)
-    basis: Literal["updated_at", "created_at", "last_synced_at"] | None = None
-    action: str | None = None
-    enforce: bool | None = None
-    enabled: bool | None = None
+    what: ClassVar[str] = "retention policy"
+    required: ClassVar[tuple[str, ...]] = ("name", "keep_days", "action")
+    name: Slug = hinted("a slug")
+    description: str = hinted("a string", max_length=5000)
+    domain: str = hinted("a string", max_length=5000)
+    entity_type: str = hinted("a string", max_length=5000)
+    classification: Literal[("", *CLASSIFICATIONS)] = hinted(f"{CLASSIFICATION_HINT}, or empty")  # type: ignore[valid-type]
+    keep_days: int = hinted("a whole number of days, 1..36500", ge=1, le=36500)
+    basis: Literal["updated_at", "created_at", "last_synced_at"] = hinted(
+        "updated_at, created_at or last_synced_at"
+    )
+    action: Literal["delete", "anonymize"] = hinted("delete or anonymize")
+    enforce: bool = hinted("true or false")
+    enabled: bool = hinted("true or false")
 
 
-class LegalHoldIn(BaseModel):
+class LegalHoldIn(Contract):
     """A legal hold: what it covers is kept whatever the retention policies say"""
 
-    model_config = _STRICT
-    name: str = Field(pattern=_SLUG)
-    reason: str
-    domain: str | None = None
-    urn_pattern: str | None = None
+    what: ClassVar[str] = "legal hold"
+    name: Slug = hinted("a slug", ...)
+    reason: text(5000) = hinted("required: the matter, the case", ...)
+    domain: str = hinted("a string", "", max_length=5000)
+    urn_pattern: str = hinted("a string", "", max_length=5000)
+
+    def invalid_fields(self) -> dict[str, str]:
+        return {} if self.domain or self.urn_pattern else {"domain": "name a domain or a URN pattern"}

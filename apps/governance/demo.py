@@ -11,8 +11,10 @@ from __future__ import annotations
 from django.contrib.auth.models import Group
 
 from apps.catalog.public import entities_upsert
+from dictamesh.contracts import parse
 
 from . import classification, retention, services
+from .contracts import LegalHoldIn, PolicyIn, RetentionPolicyIn, RoleIn
 from .models import FieldClassification, LegalHold, Policy, RetentionPolicy, Role, Status
 
 CONTACTS = "dm:crm:table:customer_contacts"
@@ -68,22 +70,23 @@ def load() -> str:
     for group in ("finance-analysts", "support", "sales-ops", "hr"):
         Group.objects.get_or_create(name=group)
     if not Role.objects.filter(name="data-stewards").exists():
-        services.role_save(name="data-stewards", data={"description": "Stewards of the demo"}, create=True,
+        services.role_save(name="data-stewards", role=RoleIn(description="Stewards of the demo"), create=True,
                            actor="system:demo")  # fmt: skip
     created = 0
     for policy in POLICIES:
         if not Policy.objects.filter(name=policy["name"]).exists():
-            services.policy_create(data=policy, actor="system:demo")
+            services.policy_create(policy=parse(PolicyIn, policy), actor="system:demo")
             created += 1
     if not RetentionPolicy.objects.filter(name="logistics-events-2y").exists():
         retention.policy_save(
-            data={"name": "logistics-events-2y", "domain": "logistics", "entity_type": "topic", "keep_days": 730,
-                  "action": "delete", "description": "Logistics event streams unchanged for two years (dry run)."},
+            policy=RetentionPolicyIn(name="logistics-events-2y", domain="logistics", entity_type="topic", keep_days=730,
+                                     action="delete",
+                                     description="Logistics event streams unchanged for two years (dry run)."),
             actor="system:demo",
         )  # fmt: skip
     if not LegalHold.objects.filter(name="audit-2026").exists():
         retention.hold_save(
-            data={"name": "audit-2026", "reason": "2026 financial audit", "domain": "finance"},
+            hold=LegalHoldIn(name="audit-2026", reason="2026 financial audit", domain="finance"),
             actor="system:demo",
         )
     return f"{suggestions} PII suggestions ({confirmed} confirmed), {created} new policies"

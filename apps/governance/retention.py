@@ -10,7 +10,6 @@ versioned, audited event whose actor is ``retention:<policy>``; the run itself i
 from __future__ import annotations
 
 import logging
-import re
 from datetime import timedelta
 from fnmatch import fnmatchcase
 from typing import Any
@@ -18,17 +17,16 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from dictamesh.errors import Conflict, NotFound, ValidationError, unknown_fields
+from dictamesh.errors import Conflict, NotFound, ValidationError
 from dictamesh.events import publish
 from dictamesh.events.context import current_actor
 
 from . import events
-from .contracts import CLASSIFICATIONS
+from .contracts import LegalHoldIn, RetentionPolicyIn
 from .masking import mask_value, masked_copy
 from .models import LegalHold, RetentionAction, RetentionPolicy, RetentionRun
 
 logger = logging.getLogger("dictamesh.governance")
-SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 MAX_ITEMS = 1000
 BATCH = 10000
 POLICY_FIELDS = (
@@ -41,114 +39,53 @@ def policy_state(policy: RetentionPolicy) -> dict[str, Any]:
     return {k: getattr(policy, k) for k in POLICY_FIELDS} | {"updated_at": policy.updated_at}
 
 
-def _clean(data: Any, *, partial: bool) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise ValidationError("A retention policy is a JSON object.", fields={"body": "object"})
-    errors = unknown_fields(data, POLICY_FIELDS)
-    out: dict[str, Any] = {}
-    for key in () if partial else ("name", "keep_days", "action"):
-        if key not in data:
-            errors[key] = "required"
-    if "name" in data:
-        if not isinstance(data["name"], str) or not SLUG.match(data["name"]):
-            errors["name"] = "a slug"
-        else:
-            out["name"] = data["name"]
-    for key in ("description", "domain", "entity_type"):
-        if key in data:
-            if not isinstance(data[key], str) or len(data[key]) > 5000:
-                errors[key] = "a string"
-            else:
-                out[key] = data[key]
-    if "classification" in data:
-        if data["classification"] not in ("", *CLASSIFICATIONS):
-            errors["classification"] = f"one of {', '.join(CLASSIFICATIONS)}, or empty"
-        else:
-            out["classification"] = data["classification"]
-    if "keep_days" in data:
-        days = data["keep_days"]
-        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 36500:
-            errors["keep_days"] = "a whole number of days, 1..36500"
-        else:
-            out["keep_days"] = days
-    if "basis" in data:
-        if data["basis"] not in ("updated_at", "created_at", "last_synced_at"):
-            errors["basis"] = "updated_at, created_at or last_synced_at"
-        else:
-            out["basis"] = data["basis"]
-    if "action" in data:
-        if data["action"] not in RetentionAction.values:
-            errors["action"] = "delete or anonymize"
-        else:
-            out["action"] = data["action"]
-    for key in ("enforce", "enabled"):
-        if key in data:
-            if not isinstance(data[key], bool):
-                errors[key] = "true or false"
-            else:
-                out[key] = data[key]
-    if errors:
-        raise ValidationError("The retention policy is invalid.", fields=errors)
-    return out
-
-
 def _selects_something(policy: dict | RetentionPolicy) -> bool:
     get = policy.get if isinstance(policy, dict) else lambda k, d="": getattr(policy, k, d)
     return bool(get("domain", "") or get("entity_type", "") or get("classification", ""))
 
 
 @transaction.atomic
-def policy_save(*, data: Any, name: str | None = None, actor: str | None = None) -> RetentionPolicy:
+def policy_save(
+    *, policy: RetentionPolicyIn, name: str | None = None, actor: str | None = None
+) -> RetentionPolicy:
     """Create (``name`` None) or change a retention policy; it must name a domain, a type or a classification."""
-    fields = _clean(data, partial=name is not None)
+    fields = policy.sent()
     if name is None:
         if RetentionPolicy.objects.filter(name=fields["name"]).exists():
             raise Conflict(f"A retention policy named {fields['name']} exists.", fields={"name": "taken"})
-        policy = RetentionPolicy(**fields)
+        row = RetentionPolicy(**fields)
         before = None
     else:
-        policy = RetentionPolicy.objects.select_for_update().filter(name=name).first()
-        if policy is None:
+        row = RetentionPolicy.objects.select_for_update().filter(name=name).first()
+        if row is None:
             raise NotFound(f"No retention policy {name}.")
-        before = policy_state(policy)
+        before = policy_state(row)
         for key, value in fields.items():
-            setattr(policy, key, value)
-    if not _selects_something(policy):
+            setattr(row, key, value)
+    if not _selects_something(row):
         raise ValidationError(
             "A retention policy names a domain, an entity type or a classification.",
             fields={"domain": "name one of domain, entity_type, classification"},
         )
-    policy.updated_at = timezone.now()
-    policy.save()
-    after = policy_state(policy)
-    publish(type=events.RETENTION_CHANGED, subject=f"retention:{policy.name}", data=after, before=before,
+    row.updated_at = timezone.now()
+    row.save()
+    after = policy_state(row)
+    publish(type=events.RETENTION_CHANGED, subject=f"retention:{row.name}", data=after, before=before,
             after=after, actor=actor, topic=events.POLICY_TOPIC.name)  # fmt: skip
-    return policy
+    return row
 
 
 @transaction.atomic
-def hold_save(*, data: Any, actor: str | None = None) -> LegalHold:
-    if not isinstance(data, dict):
-        raise ValidationError("A legal hold is a JSON object.", fields={"body": "object"})
-    errors = unknown_fields(data, ("name", "reason", "domain", "urn_pattern"))
-    if not isinstance(data.get("name"), str) or not SLUG.match(data["name"]):
-        errors["name"] = "a slug"
-    if not isinstance(data.get("reason"), str) or not data["reason"].strip():
-        errors["reason"] = "required: the matter, the case"
-    domain, pattern = data.get("domain", ""), data.get("urn_pattern", "")
-    if not isinstance(domain, str) or not isinstance(pattern, str) or not (domain or pattern):
-        errors["domain"] = "name a domain or a URN pattern"
-    if errors:
-        raise ValidationError("The legal hold is invalid.", fields=errors)
-    if LegalHold.objects.filter(name=data["name"]).exists():
-        raise Conflict(f"A legal hold named {data['name']} exists.", fields={"name": "taken"})
-    hold = LegalHold.objects.create(
-        name=data["name"], reason=data["reason"], domain=domain, urn_pattern=pattern,
+def hold_save(*, hold: LegalHoldIn, actor: str | None = None) -> LegalHold:
+    if LegalHold.objects.filter(name=hold.name).exists():
+        raise Conflict(f"A legal hold named {hold.name} exists.", fields={"name": "taken"})
+    row = LegalHold.objects.create(
+        name=hold.name, reason=hold.reason, domain=hold.domain, urn_pattern=hold.urn_pattern,
         created_by=actor or current_actor(),
     )  # fmt: skip
-    publish(type=events.LEGAL_HOLD_CHANGED, subject=f"hold:{hold.name}", data=hold_state(hold), actor=actor,
+    publish(type=events.LEGAL_HOLD_CHANGED, subject=f"hold:{row.name}", data=hold_state(row), actor=actor,
             topic=events.POLICY_TOPIC.name)  # fmt: skip
-    return hold
+    return row
 
 
 @transaction.atomic

@@ -4,7 +4,6 @@ an event on ``dictamesh.governance.policy.v1``), and field classifications."""
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -12,16 +11,15 @@ from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.utils import timezone
 
-from dictamesh.errors import Conflict, NotFound, ValidationError, unknown_fields
+from dictamesh.contracts import SLUG, SLUG_HINT
+from dictamesh.errors import Conflict, NotFound, ValidationError
 from dictamesh.events import publish
 from dictamesh.events.context import current_actor
 
-from . import events, expressions
-from .contracts import ACTIONS, CLASSIFICATIONS, MASKS, RESOURCE_KINDS
-from .models import Effect, Policy, Role
+from . import events
+from .contracts import CLASSIFICATIONS, PolicyIn, RoleIn
+from .models import Policy, Role
 
-SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
-ACTOR_SPEC = re.compile(r"^(\*|authenticated|anonymous|owner|(user|group|role):[^\s:][^\s]{0,190})$")
 POLICY_FIELDS = (
     "name",
     "description",
@@ -55,88 +53,6 @@ def policy_state(policy: Policy) -> dict[str, Any]:
     }
 
 
-def _strings(
-    data: dict, key: str, allowed: tuple[str, ...] | None, errors: dict, *, pattern=None
-) -> list[str]:
-    value = data.get(key)
-    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        errors[key] = "a non-empty list of strings"
-        return []
-    if len(value) > 100:
-        errors[key] = "at most 100 items"
-        return []
-    bad = [
-        v for v in value if (allowed is not None and v not in allowed) or (pattern and not pattern.match(v))
-    ]
-    if bad:
-        known = (
-            f"one of {', '.join(allowed)}"
-            if allowed
-            else "*, authenticated, anonymous, owner, user:<name>, group:<name>, role:<name>"
-        )
-        errors[key] = f"unknown {bad[0]!r}: each must be {known}"
-    return list(dict.fromkeys(value))
-
-
-def policy_clean(data: Any, *, partial: bool = False) -> dict[str, Any]:
-    """The fields of a policy from client input, checked; every problem is reported at once."""
-    if not isinstance(data, dict):
-        raise ValidationError("A policy is a JSON object.", fields={"body": "object"})
-    if unknown := unknown_fields(data, POLICY_FIELDS):
-        raise ValidationError("The policy has unknown fields.", fields=unknown)
-    errors: dict[str, str] = {}
-    out: dict[str, Any] = {}
-    required = () if partial else ("name", "effect", "actors", "actions", "resources")
-    for key in required:
-        if key not in data:
-            errors[key] = "required"
-    if "name" in data:
-        if not isinstance(data["name"], str) or not SLUG.match(data["name"]):
-            errors["name"] = "a slug: lower-case letters, digits, - and _, at most 100"
-        else:
-            out["name"] = data["name"]
-    if "description" in data:
-        if not isinstance(data["description"], str) or len(data["description"]) > 5000:
-            errors["description"] = "a string of at most 5,000 characters"
-        else:
-            out["description"] = data["description"]
-    if "effect" in data:
-        if data["effect"] not in Effect.values:
-            errors["effect"] = "allow or deny"
-        else:
-            out["effect"] = data["effect"]
-    if "actors" in data:
-        out["actors"] = _strings(data, "actors", None, errors, pattern=ACTOR_SPEC)
-    if "actions" in data:
-        out["actions"] = _strings(data, "actions", (*ACTIONS, "*"), errors)
-    if "resources" in data:
-        out["resources"] = _strings(data, "resources", (*RESOURCE_KINDS, "*"), errors)
-    if "condition" in data:
-        condition = data["condition"] if data["condition"] is not None else ""
-        if not isinstance(condition, str):
-            errors["condition"] = "a string"
-        else:
-            try:
-                expressions.parse(condition)
-                out["condition"] = condition.strip()
-            except expressions.ExpressionError as exc:
-                errors["condition"] = exc.fields["condition"]
-    if "mask" in data:
-        mask = data["mask"] or ""
-        if mask and mask not in MASKS:
-            errors["mask"] = f"one of {', '.join(MASKS)}"
-        else:
-            out["mask"] = mask
-    if "enabled" in data:
-        if not isinstance(data["enabled"], bool):
-            errors["enabled"] = "true or false"
-        else:
-            out["enabled"] = data["enabled"]
-    if errors:
-        raise ValidationError("The policy is invalid.", fields=errors)
-    return out
-
-
 def policy_version_bump() -> None:
     """A new version for the policy set. From a sequence, which a rollback does not rewind: a version a
     process compiled inside a transaction that rolled back is never given to another set of policies."""
@@ -159,21 +75,23 @@ def _actor(actor: str | None) -> str:
 
 
 @transaction.atomic
-def policy_create(*, data: Any, actor: str | None = None) -> Policy:
-    fields = policy_clean(data)
+def policy_create(*, policy: PolicyIn, actor: str | None = None) -> Policy:
+    fields = policy.sent()
     if Policy.objects.filter(name=fields["name"]).exists():
         raise Conflict(f"A policy named {fields['name']} exists.", fields={"name": "taken"})
     now = timezone.now()
-    policy = Policy.objects.create(**fields, created_at=now, updated_at=now, updated_by=_actor(actor))
+    created = Policy.objects.create(**fields, created_at=now, updated_at=now, updated_by=_actor(actor))
     policy_version_bump()
-    state = policy_state(policy)
-    publish(type=events.POLICY_CREATED, subject=f"policy:{policy.name}", data=state, after=state, actor=actor)
-    return policy
+    state = policy_state(created)
+    publish(
+        type=events.POLICY_CREATED, subject=f"policy:{created.name}", data=state, after=state, actor=actor
+    )
+    return created
 
 
 @transaction.atomic
-def policy_update(*, name: str, changes: Any, actor: str | None = None) -> Policy:
-    fields = policy_clean(changes, partial=True)
+def policy_update(*, name: str, changes: PolicyIn, actor: str | None = None) -> Policy:
+    fields = changes.sent()
     policy = Policy.objects.select_for_update().filter(name=name).first()
     if policy is None:
         raise NotFound(f"No policy {name}.")
@@ -223,61 +141,47 @@ def role_state(role: Role) -> dict[str, Any]:
     }
 
 
-def _members(data: dict, errors: dict) -> tuple[list | None, list | None]:
-    users = groups = None
+def _members(role: RoleIn) -> tuple[list | None, list | None]:
+    """The users and groups a role names, each of which must exist."""
     User = get_user_model()
-    if "users" in data:
-        names = data["users"]
-        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            errors["users"] = "a list of user names"
-        else:
-            users = list(User.objects.filter(**{f"{User.USERNAME_FIELD}__in": names}))
-            missing = sorted(set(names) - {u.get_username() for u in users})
-            if missing:
-                errors["users"] = f"unknown user {missing[0]!r}"
-    if "groups" in data:
-        names = data["groups"]
-        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            errors["groups"] = "a list of group names"
-        else:
-            groups = list(Group.objects.filter(name__in=names))
-            missing = sorted(set(names) - {g.name for g in groups})
-            if missing:
-                errors["groups"] = f"unknown group {missing[0]!r}"
+    users = groups = None
+    errors: dict[str, str] = {}
+    if role.users is not None:
+        users = list(User.objects.filter(**{f"{User.USERNAME_FIELD}__in": role.users}))
+        if missing := sorted(set(role.users) - {u.get_username() for u in users}):
+            errors["users"] = f"unknown user {missing[0]!r}"
+    if role.groups is not None:
+        groups = list(Group.objects.filter(name__in=role.groups))
+        if missing := sorted(set(role.groups) - {g.name for g in groups}):
+            errors["groups"] = f"unknown group {missing[0]!r}"
+    if errors:
+        raise ValidationError("The role names members that do not exist.", fields=errors)
     return users, groups
 
 
 @transaction.atomic
-def role_save(*, name: str, data: Any, create: bool, actor: str | None = None) -> Role:
+def role_save(*, name: str, role: RoleIn, create: bool, actor: str | None = None) -> Role:
     """Create a role, or replace its description and members (the ones named)."""
     policy_version_bump()  # roles are inputs of every decision: the actor caches move on
-    if not isinstance(data, dict):
-        raise ValidationError("A role is a JSON object.", fields={"body": "object"})
-    errors: dict[str, str] = unknown_fields(data, ("name", "description", "users", "groups"))
-    if not isinstance(name, str) or not SLUG.match(name):
-        errors["name"] = "a slug: lower-case letters, digits, - and _, at most 100"
-    description = data.get("description", "")
-    if not isinstance(description, str):
-        errors["description"] = "a string"
-    users, groups = _members(data, errors)
-    if errors:
-        raise ValidationError("The role is invalid.", fields=errors)
-    role = Role.objects.select_for_update().filter(name=name).first()
-    if create and role is not None:
+    if not SLUG.match(name):
+        raise ValidationError("The role is invalid (name).", fields={"name": SLUG_HINT})
+    users, groups = _members(role)
+    row = Role.objects.select_for_update().filter(name=name).first()
+    if create and row is not None:
         raise Conflict(f"A role named {name} exists.", fields={"name": "taken"})
-    if not create and role is None:
+    if not create and row is None:
         raise NotFound(f"No role {name}.")
-    before = role_state(role) if role else None
-    if role is None:
-        role = Role.objects.create(name=name, description=description)
-    elif "description" in data:
-        role.description = description
-        role.save(update_fields=["description"])
+    before = role_state(row) if row else None
+    if row is None:
+        row = Role.objects.create(name=name, description=role.description or "")
+    elif role.description is not None:
+        row.description = role.description
+        row.save(update_fields=["description"])
     if users is not None:
-        role.users.set(users)
+        row.users.set(users)
     if groups is not None:
-        role.groups.set(groups)
-    after = role_state(role)
+        row.groups.set(groups)
+    after = role_state(row)
     publish(
         type=events.ROLE_CHANGED,
         topic=events.POLICY_TOPIC.name,
@@ -287,7 +191,7 @@ def role_save(*, name: str, data: Any, create: bool, actor: str | None = None) -
         after=after,
         actor=actor,
     )
-    return role
+    return row
 
 
 @transaction.atomic

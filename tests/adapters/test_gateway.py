@@ -9,6 +9,7 @@ from apps.adapters import live, services
 from apps.adapters.tests.conftest import rest_config
 from apps.catalog.models import CacheStatus
 from apps.governance import classification
+from apps.governance.contracts import FieldClassificationIn
 from apps.governance.tests.helpers import gql, person
 from dictamesh.devservices.demo_source import DemoSource, demo_records
 
@@ -99,7 +100,9 @@ def test_a_slow_source_times_out_and_its_circuit_opens(client, crm, settings):
 
 
 def test_live_records_are_masked_per_caller(client, crm):
-    classification.field_classify(data={"urn": "dm:crm:customer:7", "path": "email", "pii_category": "email"})
+    classification.field_classify(
+        field=FieldClassificationIn(urn="dm:crm:customer:7", path="email", pii_category="email")
+    )
     analyst = person("ann")
     shown = gql(client, '{ entity(urn: "dm:crm:customer:7") { live { data } } }', analyst)
     email = shown["data"]["entity"]["live"]["data"]["email"]

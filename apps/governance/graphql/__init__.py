@@ -5,12 +5,13 @@ from __future__ import annotations
 import graphene
 from graphene.types.generic import GenericScalar
 
+from dictamesh.contracts import parse
 from dictamesh.graphql.context import require_user
 
 from .. import classification as classifications
 from .. import explain, selectors, services
 from ..access import Access
-from ..contracts import ACTIONS
+from ..contracts import ACTIONS, FieldClassificationIn, PolicyIn
 from ..explain import GOVERNANCE
 
 
@@ -117,7 +118,7 @@ class CreateAccessPolicy(graphene.Mutation):
     def mutate(root, info, input):  # noqa: A002 - GraphQL argument name
         require_user(info)
         _access(info, "manage")
-        return services.policy_state(services.policy_create(data=_plain(input)))
+        return services.policy_state(services.policy_create(policy=parse(PolicyIn, _plain(input))))
 
 
 class UpdateAccessPolicy(graphene.Mutation):
@@ -131,7 +132,9 @@ class UpdateAccessPolicy(graphene.Mutation):
     def mutate(root, info, name, changes):
         require_user(info)
         _access(info, "manage")
-        return services.policy_state(services.policy_update(name=name, changes=_plain(changes)))
+        return services.policy_state(
+            services.policy_update(name=name, changes=parse(PolicyIn, _plain(changes), partial=True))
+        )
 
 
 class DeleteAccessPolicy(graphene.Mutation):
@@ -164,7 +167,7 @@ class ClassifyField(graphene.Mutation):
         data = {"urn": urn, "path": path, "classification": classification}
         if pii_category:
             data["pii_category"] = pii_category
-        return classifications.field_classify(data=data)
+        return classifications.field_classify(field=parse(FieldClassificationIn, data))
 
 
 class DecideFieldClassification(graphene.Mutation):

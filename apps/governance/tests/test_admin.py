@@ -7,6 +7,7 @@ import pytest
 
 from apps.catalog.models import Entity
 from apps.governance import classification
+from apps.governance.contracts import FieldClassificationIn
 from apps.governance.models import FieldClassification, Policy
 from apps.governance.tests.helpers import EMAIL, admin_steward, make_world, urn
 from dictamesh.auth.services import user_ensure
@@ -81,7 +82,9 @@ def test_stewards_confirm_and_reject_suggestions(root):
 
 def test_the_entity_admin_shows_a_steward_what_it_may_read(steward):
     make_world()
-    classification.field_classify(data={"urn": urn("customers"), "path": "email", "pii_category": "email"})
+    classification.field_classify(
+        field=FieldClassificationIn(urn=urn("customers"), path="email", pii_category="email")
+    )
     listing = steward.get("/admin/catalog/entity/").content.decode()
     assert urn("customers") in listing and urn("salaries") not in listing
     hidden = Entity.objects.get(urn=urn("salaries"))
