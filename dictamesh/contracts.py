@@ -10,8 +10,9 @@ the error shape of every other refusal (docs/api.md). REST, GraphQL and the admi
 Unknown fields are reported with every other problem, or first and alone where the rest of a body cannot
 be judged without them (``unknown_first``: a policy whose field names are misspelt).
 
-A field's ``hint`` (``Field(json_schema_extra={"hint": ...})`` or :func:`hinted`) replaces pydantic's own
-message with a sentence a caller can act on; a validator's ``ValueError`` message is used as written.
+A field's ``hint`` (:func:`hinted`) replaces pydantic's own message with a sentence a caller can act on,
+and names the field itself rather than an item inside it (``users``, not ``users.0``); a validator's
+``ValueError`` message is used as written.
 """
 
 from __future__ import annotations
@@ -69,8 +70,9 @@ def problems(
     found: dict[str, str] = {}
     for error in errors:
         loc = [str(part) for part in error.get("loc", ())]
-        name = ".".join(loc) or "body"
         kind = error.get("type", "")
+        hint = _hint(model, loc)
+        name = loc[0] if hint is not None and kind != "extra_forbidden" else ".".join(loc) or "body"
         if kind == "extra_forbidden":
             unknown[name] = UNKNOWN_FIELD
             continue
@@ -80,7 +82,7 @@ def problems(
             found[name] = "required"
         elif kind == "value_error":
             found[name] = str(error.get("ctx", {}).get("error", error.get("msg", "invalid")))
-        elif (hint := _hint(model, loc)) is not None:
+        elif hint is not None:
             found[name] = hint
         elif kind in ("model_type", "dict_type") and not loc:
             found[name] = "object"

@@ -7,6 +7,7 @@ from ninja.responses import Status
 
 from dictamesh.api.base import json_body, require_user
 from dictamesh.api.contract import documented
+from dictamesh.contracts import parse
 from dictamesh.errors import ValidationError
 
 from . import contracts as c
@@ -78,7 +79,12 @@ def subscription_list(request):
 )
 def subscription_create(request):
     _steward(request)
-    return Status(201, subscriptions.subscription_state(subscriptions.subscription_save(data=_json(request))))
+    return Status(
+        201,
+        subscriptions.subscription_state(
+            subscriptions.subscription_save(subscription=parse(c.SubscriptionIn, _json(request)))
+        ),
+    )
 
 
 @router.patch(
@@ -88,7 +94,11 @@ def subscription_create(request):
 )
 def subscription_update(request, name: str):
     _steward(request)
-    return subscriptions.subscription_state(subscriptions.subscription_save(data=_json(request), name=name))
+    return subscriptions.subscription_state(
+        subscriptions.subscription_save(
+            subscription=parse(c.SubscriptionIn, _json(request), partial=True), name=name
+        )
+    )
 
 
 @router.delete(
@@ -119,7 +129,9 @@ def preference_list(request):
 )
 def preference_put(request):
     user = require_user(request)
-    return subscriptions.preference_state(subscriptions.preference_set(user=user, data=_json(request)))
+    return subscriptions.preference_state(
+        subscriptions.preference_set(user=user, preference=parse(c.PreferenceIn, _json(request)))
+    )
 
 
 @router.delete(

@@ -5,9 +5,11 @@ from __future__ import annotations
 import graphene
 from graphene.types.generic import GenericScalar
 
+from dictamesh.contracts import parse
 from dictamesh.graphql.context import require_user
 
 from .. import selectors, services, subscriptions
+from ..contracts import PreferenceIn, SubscriptionIn
 
 
 class InboxItemType(graphene.ObjectType):
@@ -90,7 +92,7 @@ class SetNotificationPreference(graphene.Mutation):
     @staticmethod
     def mutate(root, info, input):  # noqa: A002 - GraphQL argument name
         return subscriptions.preference_state(
-            subscriptions.preference_set(user=require_user(info), data=input)
+            subscriptions.preference_set(user=require_user(info), preference=parse(PreferenceIn, input))
         )
 
 
@@ -105,7 +107,9 @@ class SaveNotificationSubscription(graphene.Mutation):
     def mutate(root, info, input, name=None):  # noqa: A002 - GraphQL argument name
         require_user(info)
         _steward(info)
-        saved = subscriptions.subscription_save(data=input, name=name)
+        saved = subscriptions.subscription_save(
+            subscription=parse(SubscriptionIn, input, partial=name is not None), name=name
+        )
         return SaveNotificationSubscription(subscription=subscriptions.subscription_state(saved))
 
 
