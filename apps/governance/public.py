@@ -64,10 +64,11 @@ def authorize(*, action: str, resource: Resource, request=None, user=None) -> De
 
 ENTITY_TOPIC = "dictamesh.catalog.entity.v1"
 RELATIONSHIP_TOPIC = "dictamesh.catalog.relationship.v1"
-PRIVATE_TOPICS = (  # the audit, policies, tokens, adapter configurations: stewards only
+PRIVATE_TOPICS = (  # the audit, policies, tokens, adapter configurations, notification settings: stewards only
     "dictamesh.governance.",
     "dictamesh.auth.",
     "dictamesh.adapters.instance.",
+    "dictamesh.notifications.",
 )
 SCHEMA_TOPICS = "dictamesh.schemas."
 _REFERENCE_PREFIXES = ("dm:", "dataset:", "job:")
@@ -125,9 +126,9 @@ def _hidden_references(acc: Access, rows: list) -> dict[int, bool]:
 def event_log_guard(request, rows: list) -> list:
     """The event log rows (EventLog) the caller may see: entity events of entities it may read, their states
     masked as the catalog would show them; relationship events whose two ends it may read; audit, policy,
-    token and adapter-configuration events to those who may read governance; schema events of subjects it
-    may read; and other events only when nothing they name (an entity, or a lineage node linked to one) is
-    hidden from it."""
+    token, adapter-configuration and notification-settings events to those who may read governance; schema
+    events of subjects it may read; and other events only when nothing they name (an entity, or a lineage
+    node linked to one) is hidden from it."""
     return rows_out(Access.of(request), rows)
 
 

@@ -5,8 +5,17 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from . import services
+from dictamesh.contracts import parse
+from dictamesh.errors import DictaMeshError
+from dictamesh.events.context import user_principal
+
+from . import services, subscriptions
+from .contracts import SubscriptionIn
 from .models import DeliveryAttempt, Notification, Status, Subscription, Template
+
+
+def _actor(request) -> str | None:
+    return user_principal(request.user)
 
 
 class DeliveryInline(admin.TabularInline):
@@ -58,22 +67,21 @@ class SubscriptionForm(forms.ModelForm):
             "send_as", "priority", "enabled",
         )  # fmt: skip
 
-    def clean_filter(self):
-        import jmespath
-
-        value = self.cleaned_data["filter"]
-        if value:
-            try:
-                jmespath.compile(value)
-            except jmespath.exceptions.JMESPathError as exc:
-                raise forms.ValidationError(f"Not a JMESPath expression: {exc}") from exc
-        return value
-
-    def clean_event_types(self):
-        value = self.cleaned_data["event_types"]
-        if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
-            raise forms.ValidationError('A list of event types, e.g. ["dictamesh.schemas.subject.*"].')
-        return value
+    def clean(self):
+        """The admin's input checked by the same contract as REST and GraphQL (one set of rules)."""
+        data = super().clean()
+        names = {
+            "users": [u.get_username() for u in data.get("users") or ()],
+            "groups": [g.name for g in data.get("groups") or ()],
+            "send_as": data["send_as"].get_username() if data.get("send_as") else None,
+        }
+        sent = {k: names.get(k, data[k]) for k in self.Meta.fields if k in data}
+        try:
+            parse(SubscriptionIn, sent, partial=True)  # what the form requires it has refused already
+        except DictaMeshError as exc:
+            for field, problem in (exc.fields or {}).items():
+                self.add_error(field if field in self.fields else None, problem)
+        return data
 
 
 @admin.register(Subscription)
@@ -85,10 +93,22 @@ class SubscriptionAdmin(admin.ModelAdmin):
     raw_id_fields = ("send_as",)
 
     def save_model(self, request, obj, form, change):
+        obj._before = (
+            subscriptions.subscription_state(Subscription.objects.get(pk=obj.pk)) if change else None
+        )
         super().save_model(request, obj, form, change)
-        from .matching import reset_cache
 
-        reset_cache()
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)  # the members: the event says who is told
+        sub = form.instance
+        subscriptions.subscription_recorded(subscription=sub, before=sub._before, actor=_actor(request))
+
+    def delete_model(self, request, obj):
+        subscriptions.subscription_delete(name=obj.name, actor=_actor(request))
+
+    def delete_queryset(self, request, queryset):
+        for sub in queryset:
+            subscriptions.subscription_delete(name=sub.name, actor=_actor(request))
 
 
 SAMPLE = {
@@ -106,10 +126,16 @@ class TemplateAdmin(admin.ModelAdmin):
     readonly_fields = ("preview",)
 
     def save_model(self, request, obj, form, change):
+        before = subscriptions.template_state(Template.objects.get(pk=obj.pk)) if change else None
         super().save_model(request, obj, form, change)
-        from .matching import reset_cache
+        subscriptions.template_recorded(template=obj, before=before, actor=_actor(request))
 
-        reset_cache()
+    def delete_model(self, request, obj):
+        subscriptions.template_delete(template=obj, actor=_actor(request))
+
+    def delete_queryset(self, request, queryset):
+        for template in queryset:
+            subscriptions.template_delete(template=template, actor=_actor(request))
 
     @admin.display(description="preview (sample data)")
     def preview(self, obj) -> str:

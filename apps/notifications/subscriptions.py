@@ -1,18 +1,23 @@
-"""Writes of subscriptions and preferences (REST, GraphQL; the admin edits the same rows)."""
+"""Writes of the notifications' configuration: subscriptions, preferences and templates (REST, GraphQL and
+the admin). Each change is an event on ``dictamesh.notifications.config.v1``, in the transaction of the
+change; the consumers' compiled subscriptions and templates follow the config version (apps.py)."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
 from dictamesh.errors import Conflict, NotFound, ValidationError
+from dictamesh.events import publish
+from dictamesh.events.context import user_principal
 
-from . import matching
+from . import events, matching
 from .contracts import PreferenceIn, SubscriptionIn
-from .models import Preference, Subscription
+from .models import Preference, Subscription, Template
 
 
 def subscription_state(sub: Subscription) -> dict[str, Any]:
@@ -45,7 +50,9 @@ def _url_problem(channel, addresses: list[str]) -> str | None:
 
 
 @transaction.atomic
-def subscription_save(*, subscription: SubscriptionIn, name: str | None = None) -> Subscription:
+def subscription_save(
+    *, subscription: SubscriptionIn, name: str | None = None, actor: str | None = None
+) -> Subscription:
     """Create (``name`` None) or change a subscription: only the fields sent change."""
     fields = subscription.sent()
     users, groups = fields.pop("users", None), fields.pop("groups", None)
@@ -55,11 +62,12 @@ def subscription_save(*, subscription: SubscriptionIn, name: str | None = None) 
     if name is None:
         if Subscription.objects.filter(name=fields["name"]).exists():
             raise Conflict(f"A subscription named {fields['name']} exists.", fields={"name": "taken"})
-        sub = Subscription(**fields)
+        sub, before = Subscription(**fields), None
     else:
         sub = Subscription.objects.select_for_update().filter(name=name).first()
         if sub is None:
             raise NotFound(f"No subscription {name}.")
+        before = subscription_state(sub)
         for key, value in fields.items():
             setattr(sub, key, value)
     sent_to = "addresses" in fields or "channel" in fields  # the addresses as the channel they are sent on
@@ -70,14 +78,48 @@ def subscription_save(*, subscription: SubscriptionIn, name: str | None = None) 
         sub.users.set(User.objects.filter(**{f"{User.USERNAME_FIELD}__in": users}))
     if groups is not None:
         sub.groups.set(Group.objects.filter(name__in=groups))
-    transaction.on_commit(matching.reset_cache)
+    subscription_recorded(subscription=sub, before=before, actor=actor)
     return sub
 
 
-def subscription_delete(*, name: str) -> None:
-    if not Subscription.objects.filter(name=name).delete()[0]:
+@transaction.atomic
+def subscription_recorded(
+    *, subscription: Subscription, before: dict | None, actor: str | None = None
+) -> None:
+    """The event of a subscription saved (by the services, or by the admin with its members)."""
+    after = subscription_state(subscription)
+    if before == after:
+        return
+    kind = events.SUBSCRIPTION_CREATED if before is None else events.SUBSCRIPTION_UPDATED
+    changed = sorted(k for k in after if before is None or before.get(k) != after[k])
+    before, after = _without_secrets(before), _without_secrets(after)
+    publish(type=kind, subject=f"subscription:{subscription.name}", data={**after, "changed_fields": changed},
+            before=before, after=after, actor=actor, topic=events.CONFIG_TOPIC.name)  # fmt: skip
+
+
+def _without_secrets(state: dict | None) -> dict | None:
+    """A subscription's state as its events carry it: a webhook's or Slack's URL is a bearer secret (whoever
+    has it may post), so only its scheme and host are told."""
+    if state is None or state["channel"] not in URL_CHANNELS:
+        return state
+    shown = []
+    for address in state["addresses"]:
+        parts = urlsplit(address)
+        shown.append(address if address.startswith("#") else f"{parts.scheme}://{parts.hostname or ''}/…")
+    return {**state, "addresses": shown}
+    transaction.on_commit(matching.reset_cache)
+
+
+@transaction.atomic
+def subscription_delete(*, name: str, actor: str | None = None) -> None:
+    sub = Subscription.objects.select_for_update().filter(name=name).first()
+    if sub is None:
         raise NotFound(f"No subscription {name}.")
-    matching.reset_cache()
+    before = _without_secrets(subscription_state(sub))
+    sub.delete()
+    publish(type=events.SUBSCRIPTION_DELETED, subject=f"subscription:{name}", data={"name": name, "deleted": True},
+            before=before, actor=actor, topic=events.CONFIG_TOPIC.name)  # fmt: skip
+    transaction.on_commit(matching.reset_cache)
 
 
 def preference_state(p: Preference) -> dict[str, Any]:
@@ -88,6 +130,7 @@ def preference_state(p: Preference) -> dict[str, Any]:
     }  # fmt: skip
 
 
+@transaction.atomic
 def preference_set(*, user, preference: PreferenceIn) -> Preference:
     """Create or replace the user's preference for a type (or prefix*) and channel (or any)."""
     p = preference
@@ -96,9 +139,47 @@ def preference_set(*, user, preference: PreferenceIn) -> Preference:
         defaults={"enabled": p.enabled, "quiet_from": p.quiet_from, "quiet_until": p.quiet_until,
                   "timezone": p.timezone, "digest": p.digest},
     )  # fmt: skip
+    _preference_event(events.PREFERENCE_SET, user, preference_state(pref))
     return pref
 
 
+def _preference_event(kind: str, user, state: dict) -> None:
+    """Keyed by the user: their preferences change in order. Only the user and stewards read them."""
+    who = user_principal(user)
+    publish(type=kind, subject=f"preference:{who}:{state['id']}", key=who, data={**state, "user": who},
+            actor=who, topic=events.CONFIG_TOPIC.name)  # fmt: skip
+
+
+@transaction.atomic
 def preference_delete(*, user, pk: int) -> None:
-    if not Preference.objects.filter(user=user, pk=pk).delete()[0]:
+    pref = Preference.objects.filter(user=user, pk=pk).first()
+    if pref is None:
         raise NotFound(f"No preference {pk}.")
+    state = preference_state(pref)
+    pref.delete()
+    _preference_event(events.PREFERENCE_DELETED, user, {**state, "deleted": True})
+
+
+def template_state(template: Template) -> dict[str, Any]:
+    return {"type": template.type, "channel": template.channel or None, "language": template.language,
+            "subject": template.subject, "body": template.body}  # fmt: skip
+
+
+@transaction.atomic
+def template_recorded(*, template: Template, before: dict | None, actor: str | None = None) -> None:
+    """The event of a template the admin saved (templates are edited there, with a preview)."""
+    after = template_state(template)
+    if before != after:
+        publish(type=events.TEMPLATE_CHANGED, subject=f"template:{template}", data=after, before=before,
+                after=after, actor=actor, topic=events.CONFIG_TOPIC.name)  # fmt: skip
+    transaction.on_commit(matching.reset_cache)
+
+
+@transaction.atomic
+def template_delete(*, template: Template, actor: str | None = None) -> None:
+    before = template_state(template)
+    label = str(template)
+    template.delete()
+    publish(type=events.TEMPLATE_DELETED, subject=f"template:{label}", data={**before, "deleted": True},
+            before=before, actor=actor, topic=events.CONFIG_TOPIC.name)  # fmt: skip
+    transaction.on_commit(matching.reset_cache)
