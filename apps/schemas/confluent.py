@@ -65,12 +65,14 @@ def endpoint(*methods: str):
             try:
                 _governed(request, handler, kwargs.get("subject"))
                 return handler(request, **kwargs)
-            except errors.RegistryError as exc:
-                return _error(exc.status, exc.error_code, exc.message)
             except _HttpError as exc:
                 return _error(exc.status, exc.error_code, exc.message)
-            except DictaMeshError as exc:
-                return _error(exc.status, exc.status, exc.message)
+            except DictaMeshError as exc:  # a RegistryError carries Confluent's own error_code
+                status, body, headers = exc.wire("confluent")
+                answer = respond(body, status)
+                for name, value in headers:
+                    answer[name] = value
+                return answer
             except RecursionError:
                 return _error(422, 42201, "Invalid schema: it is nested too deeply.")
             except Exception as exc:

@@ -8,7 +8,7 @@ from django.http import Http404
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from dictamesh.errors import UNKNOWN_FIELD, DictaMeshError, Unauthenticated, ValidationError
+from dictamesh.errors import UNKNOWN_FIELD, DictaMeshError, Unauthenticated, ValidationError, http_response
 
 from .contract import SAFE_METHODS, ContractAPI
 from .guard import exception_problem, unexpected_error  # noqa: F401 - unexpected_error: used by fastroutes too
@@ -82,16 +82,13 @@ def build_api(*, title: str, version: str, description: str = "") -> ContractAPI
 
     @api.exception_handler(DictaMeshError)
     def domain_error(request, exc: DictaMeshError):
-        return api.create_response(request, exc.as_dict(), status=exc.status)
+        return http_response(exc)
 
     @api.exception_handler(AuthenticationError)
     def auth_error(request, exc):
-        body = Unauthenticated().as_dict()
-        if request.method not in SAFE_METHODS:
-            body["message"] = WRITES_NEED_A_TOKEN
-        response = api.create_response(request, body, status=401)
-        response["WWW-Authenticate"] = 'Bearer realm="dictamesh"'
-        return response
+        return http_response(
+            Unauthenticated(WRITES_NEED_A_TOKEN if request.method not in SAFE_METHODS else None)
+        )
 
     @api.exception_handler(NinjaValidationError)
     def validation_error(request, exc: NinjaValidationError):

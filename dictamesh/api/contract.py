@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from ninja import NinjaAPI, Schema
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from dictamesh.errors import ValidationError
 
@@ -40,6 +40,7 @@ class Problem(BaseModel):
     code: str
     message: str
     fields: dict[str, str] | None = None
+    retry_after: int | None = Field(default=None, description="429: seconds to wait (also in Retry-After)")
 
 
 _ERRORS = {

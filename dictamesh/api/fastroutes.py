@@ -37,8 +37,8 @@ from django.db import close_old_connections, connections
 from dictamesh.api.base import WRITES_NEED_A_TOKEN
 from dictamesh.api.guard import unexpected_error
 from dictamesh.auth import throttle
-from dictamesh.auth.middleware import CHALLENGE, REASONS, authenticate, throttled_for
-from dictamesh.errors import DictaMeshError
+from dictamesh.auth.middleware import REASONS, authenticate, throttled_for
+from dictamesh.errors import DictaMeshError, RateLimited, Unauthenticated
 from dictamesh.events.context import actor_var, user_principal
 from dictamesh.observability import tracing
 from dictamesh.observability.context import request_id_var
@@ -131,11 +131,9 @@ def _handle(route: FastRoute, environ: dict, method: str) -> tuple[int, Any, lis
         client = throttle.client_address(environ)
         token, reason = authenticate(header, client) if header else (None, None)
         if reason == "throttled":
-            wait = str(throttled_for(header, client) or 60)
-            return 429, {"code": "rate_limited", "message": REASONS[reason]}, [("Retry-After", wait)]
+            return RateLimited(REASONS[reason], retry_after=throttled_for(header, client) or 60).wire()
         if token is None:
-            message = REASONS[reason] if reason else WRITES_NEED_A_TOKEN
-            return 401, {"code": "unauthenticated", "message": message}, [("WWW-Authenticate", CHALLENGE)]
+            return Unauthenticated(REASONS[reason] if reason else WRITES_NEED_A_TOKEN).wire()
         request = FastRequest(method, path, environ, b"", token.user, token)
         request.body = environ["wsgi.input"].read(route.max_body() + 1)
         actor_token = actor_var.set(user_principal(token.user))
@@ -145,7 +143,7 @@ def _handle(route: FastRoute, environ: dict, method: str) -> tuple[int, Any, lis
             actor_var.reset(actor_token)
         return status, body, []
     except DictaMeshError as exc:
-        return exc.status, exc.as_dict(), []
+        return exc.wire()
     except Exception as exc:  # noqa: BLE001 - a JSON 500, as the API answers; the error is logged and reported
         return 500, unexpected_error(method, path, exc), []
 

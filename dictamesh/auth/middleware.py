@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import JsonResponse
 
+from dictamesh.errors import DictaMeshError, RateLimited, Unauthenticated, http_response
+
 from . import throttle
 from .selectors import api_token_check
 from .services import api_token_touch
@@ -29,26 +31,16 @@ REASONS = {
 }
 
 
-CHALLENGE = 'Bearer realm="dictamesh", Basic realm="dictamesh"'  # WWW-Authenticate of every 401
-
-
 def unauthenticated(
     reason: str, *, graphql: bool = False, confluent: bool = False, retry_after: int | None = None
 ) -> JsonResponse:
+    """The refusal of a request's credential, in the wire shape its client reads."""
     message = REASONS[reason]
-    status, code = (429, "rate_limited") if reason == "throttled" else (401, "unauthenticated")
-    if graphql:  # GraphQL clients read {"errors": [...]}
-        body = {"errors": [{"message": message, "extensions": {"code": code}}]}
-    elif confluent:  # Schema Registry clients read {"error_code", "message"}
-        body = {"error_code": status, "message": message}
+    if reason == "throttled":
+        error: DictaMeshError = RateLimited(message, retry_after=retry_after or 60)
     else:
-        body = {"code": code, "message": message}
-    response = JsonResponse(body, status=status)
-    if status == 429:
-        response["Retry-After"] = str(retry_after or 60)
-    else:
-        response["WWW-Authenticate"] = CHALLENGE
-    return response
+        error = Unauthenticated(message)
+    return http_response(error, shape="graphql" if graphql else "confluent" if confluent else "rest")
 
 
 def authenticate(header: str, client: str | None = None):

@@ -28,7 +28,7 @@ from graphql import (
 )
 from graphql.error import GraphQLSyntaxError
 
-from dictamesh.errors import DictaMeshError
+from dictamesh.errors import DictaMeshError, RateLimited, Unauthenticated, http_response
 
 from .execution import DataLoaderExecutionContext
 from .limits import max_aliases_rule, max_depth_rule, query_cost, representations
@@ -66,21 +66,8 @@ def _rate_limited(request) -> JsonResponse | None:
     if wait <= 0:
         return None
     seconds = max(1, math.ceil(wait))
-    response = JsonResponse(
-        {"errors": [{"message": f"Rate limit: {per_minute} requests a minute; retry in {seconds} s.",
-                     "extensions": {"code": "rate_limited", "retry_after": seconds}}]},
-        status=429,
-    )  # fmt: skip
-    response["Retry-After"] = str(seconds)
-    return response
-
-
-def _response_401(message: str) -> JsonResponse:
-    response = JsonResponse(
-        {"errors": [{"message": message, "extensions": {"code": "unauthenticated"}}]}, status=401
-    )
-    response["WWW-Authenticate"] = 'Bearer realm="dictamesh"'
-    return response
+    message = f"Rate limit: {per_minute} requests a minute; retry in {seconds} s."
+    return http_response(RateLimited(message, retry_after=seconds), shape="graphql")
 
 
 def _input_problem(error: BaseException):
@@ -95,11 +82,7 @@ def format_graphql_error(error: Exception) -> dict:
         formatted = dict(error.formatted)
         original = error.original_error
         if isinstance(original, DictaMeshError):
-            formatted["message"] = original.message
-            extensions = {"code": original.code}
-            if original.fields:
-                extensions["fields"] = original.fields
-            formatted["extensions"] = extensions
+            formatted.update(original.wire("graphql")[1]["errors"][0])
         elif original is not None and (problem := _input_problem(original)) is not None:
             formatted["message"] = problem.message
             formatted["extensions"] = {"code": problem.code}
@@ -197,7 +180,7 @@ class DictaMeshGraphQLView(GraphQLView):
         try:
             return super().dispatch(request, *args, **kwargs)
         except _Unauthenticated as exc:
-            return _response_401(exc.message)
+            return http_response(Unauthenticated(exc.message), shape="graphql")
 
     def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):
         """graphene-django's, with each query's document parsed and validated once per schema

@@ -59,3 +59,31 @@ def test_basic_with_an_empty_user_name_is_refused(db, client):
     response = client.get(ENTITIES, **basic("", token))
     assert response.status_code == 401 and response.json()["code"] == "unauthenticated"
     assert client.get(ENTITIES, **bearer(token)).status_code == 200
+
+
+def test_a_throttled_client_is_told_when_to_retry_in_each_door_s_own_shape(limited, client):
+    """One mapping (``DictaMeshError.wire``): REST, GraphQL, the Confluent API and the WSGI fast route each
+    answer 429 with Retry-After, and the same wait in the body their clients read."""
+    from tests.platform.test_fast_routes import call
+
+    _hammer(client)
+    rest = client.get(ENTITIES, **GARBAGE)
+    graphql = client.post("/graphql", {"query": "{ __typename }"}, content_type="application/json", **GARBAGE)
+    confluent = client.get("/schema-registry/subjects", **GARBAGE)
+    fast_status, fast_headers, fast_body = call("/api/v1/lineage", b"{}", **GARBAGE)
+    waits = [int(r["Retry-After"]) for r in (rest, graphql, confluent)] + [int(fast_headers["Retry-After"])]
+    assert max(waits) - min(waits) <= 1 and 1 <= min(waits) <= 60  # the same minute, counted down
+    assert rest.status_code == graphql.status_code == confluent.status_code == fast_status == 429
+    assert rest.json()["code"] == fast_body["code"] == "rate_limited"
+    assert int(rest.json()["retry_after"]) == int(rest["Retry-After"])
+    assert graphql.json()["errors"][0]["extensions"] == {
+        "code": "rate_limited",
+        "retry_after": int(rest["Retry-After"]),
+    }
+    assert confluent.json()["error_code"] == 429 and "message" in confluent.json()
+    # a 401 carries the same challenge on every door
+    ok = client.get(ENTITIES, HTTP_AUTHORIZATION="Bearer another-bad-token", REMOTE_ADDR="198.51.100.9")
+    assert (
+        ok.status_code == 401
+        and ok["WWW-Authenticate"] == 'Bearer realm="dictamesh", Basic realm="dictamesh"'
+    )
