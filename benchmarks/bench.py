@@ -39,6 +39,7 @@ SMALLEST = {
     "lineage_scale.py": ["--nodes", "300", "--edges", "900", "--queries", "5", "--rounds", "1", "--seconds", "0.5",
                          "--clients", "2", "--few-clients", "0"],
     "soak.py": ["--minutes", "0.1", "--rate", "10", "--clients", "2", "--sample", "2", "--warmup", "2"],
+    "contract_parsing.py": ["--items", "200", "--runs", "1"],
 }  # fmt: skip
 # the small scale of `make bench`: every headline figure in about 6 minutes on 2 cores
 SMALL = {
@@ -53,6 +54,7 @@ SMALL = {
     "lineage_scale.py": ["--nodes", "10000", "--edges", "50000", "--queries", "50", "--rounds", "1", "--seconds",
                          "3"],
     "soak.py": ["--minutes", "0.25", "--rate", "20", "--sample", "5", "--warmup", "10"],
+    "contract_parsing.py": ["--items", "20000", "--runs", "5"],
 }  # fmt: skip
 
 _NUMBER = re.compile(r"^[+-]?[\d,]*\.?\d+")
