@@ -27,6 +27,7 @@ from .errors import UNKNOWN_FIELD, ValidationError
 
 C = TypeVar("C", bound="Contract")
 
+HINT = "x-hint"  # an OpenAPI extension: what a valid value is, as a refusal says it
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,99}$"
 SLUG = re.compile(SLUG_PATTERN)
 SLUG_HINT = "a slug: lower-case letters, digits, - and _, at most 100"
@@ -57,9 +58,11 @@ class Contract(BaseModel):
 
 
 def hinted(hint: str, default: Any = None, **kwargs) -> Any:
-    """A field whose every problem is reported as ``hint`` (what a valid value is)."""
+    """A field whose every problem is reported as ``hint`` (what a valid value is). The OpenAPI document
+    shows it as the field's description (unless it has one) and as the extension ``x-hint``."""
     extra = kwargs.pop("json_schema_extra", {}) or {}
-    return Field(default, json_schema_extra={**extra, "hint": hint}, **kwargs)
+    kwargs.setdefault("description", hint)
+    return Field(default, json_schema_extra={**extra, HINT: hint}, **kwargs)
 
 
 def problems(
@@ -71,8 +74,8 @@ def problems(
     for error in errors:
         loc = [str(part) for part in error.get("loc", ())]
         kind = error.get("type", "")
-        hint = _hint(model, loc)
-        name = loc[0] if hint is not None and kind != "extra_forbidden" else ".".join(loc) or "body"
+        field, hint = _locate(model, error.get("loc", ()))
+        name = field if hint is not None and kind != "extra_forbidden" else ".".join(loc) or "body"
         if kind == "extra_forbidden":
             unknown[name] = UNKNOWN_FIELD
             continue
@@ -93,12 +96,31 @@ def problems(
     return {**found, **dict(sorted(unknown.items()))}
 
 
-def _hint(model: type[BaseModel] | None, loc: list[str]) -> str | None:
-    if model is None or not loc:
-        return None
-    info = model.model_fields.get(loc[0])
-    extra = info.json_schema_extra if info is not None else None
-    return extra.get("hint") if isinstance(extra, dict) else None
+def _locate(model: type[BaseModel] | None, loc) -> tuple[str, str | None]:
+    """The field a problem is reported on, and its hint: the path through nested models' fields, stopping
+    at a list's item or a dict's key (``owners``, not ``owners.0.principal``; ``cache.ttl_seconds``)."""
+    parts: list[str] = []
+    hint = None
+    current = model
+    for part in loc:
+        info = current.model_fields.get(part) if current is not None and isinstance(part, str) else None
+        if info is None:
+            break
+        parts.append(part)
+        extra = info.json_schema_extra
+        hint = extra.get(HINT) if isinstance(extra, dict) else None
+        current = _model_in(info.annotation)
+    return ".".join(parts), hint
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model a field holds directly (``Cache`` or ``Cache | None``), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    return None
 
 
 def parse(model: type[C], data: Any, *, partial: bool = False) -> C:

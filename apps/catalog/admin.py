@@ -11,10 +11,12 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 
+from dictamesh.contracts import parse
 from dictamesh.errors import DictaMeshError
 from dictamesh.events.context import user_principal
 
 from . import governed, selectors, services, stewardship
+from .contracts import EntityChanges
 from .models import Classification, Domain, Entity, EntityOwner, OwnerRole, Relationship, SourceSystem
 from .relationships import relationship_add
 from .search import matching_ids
@@ -224,7 +226,7 @@ class EntityAdmin(admin.ModelAdmin):
             try:
                 services.entity_update(
                     urn=obj.urn,
-                    changes=changes,
+                    changes=parse(EntityChanges, changes, partial=True),
                     actor=user_principal(request.user),
                     check=governed.write_check(request),
                 )

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils.dateparse import parse_datetime
 from ninja import Query, Router, Schema
 from ninja.responses import Status
 
 from dictamesh.api.base import json_body, json_object
 from dictamesh.api.contract import Strict, documented
-from dictamesh.errors import NotFound, ValidationError, unknown_fields
+from dictamesh.contracts import parse
+from dictamesh.errors import NotFound, ValidationError
 
 from . import contracts, documents, governed, graph, relationships, search, selectors, services
+from .inputs import entity_input
 from .selectors import EntityFilter
 from .state import relationship_state
 
@@ -109,7 +109,9 @@ def _filters(request, q) -> EntityFilter:
     ),
 )
 def entity_register(request):
-    entity, status = services.entity_register(data=_object(request), check=governed.write_check(request))
+    entity, status = services.entity_register(
+        entity=entity_input(_object(request)), check=governed.write_check(request)
+    )
     state = governed.entity(request, selectors.entity_get(urn=entity.urn, use_cache=False))
     return Status(201 if status == "created" else 200, state)
 
@@ -136,16 +138,16 @@ def entity_bulk(request):
     from django.conf import settings
 
     body = _body(request)
-    items = body.get("entities") if isinstance(body, dict) else body
-    if not isinstance(items, list):
+    if isinstance(body, list):  # a bare array of entities
+        body = {"entities": body}
+    if not isinstance(body, dict) or not isinstance(body.get("entities"), list):
         raise ValidationError('Send {"entities": [...]} or a JSON array.', fields={"entities": "array"})
     limit = settings.DICTAMESH_CATALOG_BULK_MAX
-    if len(items) > limit:
+    if len(body["entities"]) > limit:
         raise ValidationError(f"At most {limit} entities per call.", fields={"entities": f"at most {limit}"})
+    bulk = parse(contracts.BulkRequest, body)
     results = services.entities_upsert(
-        items=items,
-        synced=bool(isinstance(body, dict) and body.get("synced")),
-        check=governed.write_check(request),
+        items=bulk.entities, synced=bulk.synced, check=governed.write_check(request)
     )
     counts: dict[str, int] = {}
     for result in results:
@@ -209,28 +211,30 @@ def entity_neighbors(request, urn: str, q: Query[NeighborQuery]):
     )
 
 
-@router.post("/entities/{path:urn}/deprecate", summary="Deprecate (or, with deprecated=false, undeprecate)")
+@router.post(
+    "/entities/{path:urn}/deprecate",
+    summary="Deprecate (or, with deprecated=false, undeprecate)",
+    openapi_extra=documented(
+        body=contracts.DeprecateIn, responses={200: contracts.Entity}, body_required=False
+    ),
+)
 def entity_deprecate(request, urn: str):
-    body = _object(request) if request.body else {}
+    body = parse(contracts.DeprecateIn, _object(request) if request.body else {})
     governed.require(request, "write", selectors.entity_get(urn=urn))
-    services.entity_deprecate(
-        urn=urn, note=body.get("note", ""), deprecated=body.get("deprecated", True) is not False
-    )
+    services.entity_deprecate(urn=urn, note=body.note, deprecated=body.deprecated)
     return governed.entity(request, selectors.entity_get(urn=urn, use_cache=False))
 
 
 @router.post(
-    "/entities/{path:urn}/documents", response={201: dict}, summary="Attach a document for retrieval"
+    "/entities/{path:urn}/documents",
+    response={201: dict},
+    summary="Attach a document for retrieval",
+    openapi_extra=documented(body=contracts.DocumentIn, responses={201: contracts.DocumentAttached}),
 )
 def document_attach(request, urn: str):
-    body = _object(request)
+    body = parse(contracts.DocumentIn, _object(request))
     governed.require(request, "write", selectors.entity_get(urn=urn))
-    document = documents.document_attach(
-        urn=urn,
-        title=body.get("title"),
-        content=body.get("content"),
-        content_type=body.get("content_type", "markdown"),
-    )
+    document = documents.document_attach(urn=urn, document=body)
     return Status(201, {"id": document.pk, "title": document.title, "chunks": document.chunks.count()})
 
 
@@ -249,7 +253,9 @@ def entity_get(request, urn: str):
     openapi_extra=documented(body=contracts.EntityChanges, responses={200: contracts.Entity}),
 )
 def entity_update(request, urn: str):
-    services.entity_update(urn=urn, changes=_object(request), check=governed.write_check(request))
+    services.entity_update(
+        urn=urn, changes=entity_input(_object(request)), check=governed.write_check(request)
+    )
     return governed.entity(request, selectors.entity_get(urn=urn, use_cache=False))
 
 
@@ -275,56 +281,35 @@ def _version_out(v) -> dict:
     }
 
 
-class RelationshipIn(Strict):
-    source: str
-    target: str
-    predicate: str
-    bidirectional: Any = False
-    metadata: Any = None
-    confidence: Any = 1.0
-    provenance: str = "manual"
-
-
 @router.post(
     "/relationships",
     response={201: dict, 200: dict},
     summary="Add (or update) a relationship",
     openapi_extra=documented(
-        body=RelationshipIn, responses={201: contracts.Relationship, 200: contracts.Relationship}
+        body=contracts.RelationshipIn, responses={201: contracts.Relationship, 200: contracts.Relationship}
     ),
 )
 def relationship_add(request):
-    body = _object(request)
-    unknown = unknown_fields(body, RelationshipIn.model_fields)
-    if unknown:
-        raise ValidationError("The relationship has unknown fields.", fields=unknown)
-    governed.require_urn(request, "write", body.get("source"))
-    governed.require_urn(request, "read", body.get("target"))
-    rel, status = relationships.relationship_add(
-        source=body.get("source"),
-        target=body.get("target"),
-        predicate=body.get("predicate"),
-        bidirectional=body.get("bidirectional", False),
-        metadata=body.get("metadata"),
-        confidence=body.get("confidence", 1.0),
-        provenance=body.get("provenance", "manual"),
-    )
-    state = relationship_state(rel, source_urn=body["source"], target_urn=body["target"])
+    body = parse(contracts.RelationshipIn, _object(request))
+    governed.require_urn(request, "write", body.source)
+    governed.require_urn(request, "read", body.target)
+    rel, status = relationships.relationship_add(**body.model_dump())
+    state = relationship_state(rel, source_urn=body.source, target_urn=body.target)
     return Status(201 if status == "created" else 200, {**state, "status": status})
 
 
 @router.delete(
-    "/relationships", summary="Remove a relationship (source, target, predicate in the query or body)"
+    "/relationships",
+    summary="Remove a relationship (source, target, predicate in the query or body)",
+    openapi_extra=documented(
+        body=contracts.RelationshipKey, responses={200: contracts.RelationshipRemoved}, body_required=False
+    ),
 )
 def relationship_remove(
     request, source: str | None = None, target: str | None = None, predicate: str | None = None
 ):
-    body = _object(request) if request.body else {}
-    source, target, predicate = (
-        source or body.get("source"),
-        target or body.get("target"),
-        predicate or body.get("predicate"),
-    )
+    body = parse(contracts.RelationshipKey, _object(request) if request.body else {})
+    source, target, predicate = source or body.source, target or body.target, predicate or body.predicate
     missing = {
         k: "required" for k, v in (("source", source), ("target", target), ("predicate", predicate)) if not v
     }
@@ -390,12 +375,5 @@ def entity_search(request, q: Query[SearchQuery]):
     openapi_extra=documented(body=contracts.RetrieveIn),
 )
 def retrieve(request):
-    body = _object(request)
-    return {
-        "results": documents.retrieve(
-            query=body.get("query"),
-            k=body.get("k", 5),
-            domain=body.get("domain"),
-            visible=governed.visible(request),
-        )
-    }
+    body = parse(contracts.RetrieveIn, _object(request))
+    return {"results": documents.retrieve(question=body, visible=governed.visible(request))}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 
+from .contracts import DocumentIn
 from .documents import document_attach
 from .models import Document, Domain, SourceSystem
 from .relationships import relationships_add_many
@@ -148,13 +149,8 @@ def load() -> str:
         urn = f"dm:{entity['source']}:{entity['type']}:{entity['source_key']}"
         title = f"Runbook: {entity['display_name']}"
         if not Document.objects.filter(entity__urn=urn, title=title).exists():
-            document_attach(
-                urn=urn,
-                title=title,
-                content=RUNBOOK.format(
-                    title=title, description=entity["description"], source=entity["source"]
-                ),
-            )
+            content = RUNBOOK.format(title=title, description=entity["description"], source=entity["source"])
+            document_attach(urn=urn, document=DocumentIn(title=title, content=content))
             documents += 1
     return (
         f"{len(entities)} entities ({created} new), {rel_counts['created']} new relationships, "

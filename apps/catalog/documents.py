@@ -6,8 +6,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from dictamesh.embeddings import get_embedder, to_pgvector
-from dictamesh.errors import NotFound, ValidationError
+from dictamesh.errors import NotFound
 
+from .contracts import DocumentIn, RetrieveIn
 from .models import Document, DocumentChunk, Entity
 from .selectors import EntityFilter
 from .vectors import embed_query
@@ -48,25 +49,15 @@ def chunk_text(text: str, *, size: int = CHUNK_SIZE, overlap: int = CHUNK_OVERLA
 
 
 @transaction.atomic
-def document_attach(*, urn: str, title: str, content: str, content_type: str = "markdown") -> Document:
+def document_attach(*, urn: str, document: DocumentIn) -> Document:
     """Attach (or replace, by title) a document on an entity; its chunks are embedded at once."""
-    problems = {}
-    if not isinstance(title, str) or not title.strip() or len(title) > 300:
-        problems["title"] = "1 to 300 characters"
-    if not isinstance(content, str) or not content.strip():
-        problems["content"] = "required"
-    elif len(content) > MAX_DOCUMENT:
-        problems["content"] = f"at most {MAX_DOCUMENT} characters"
-    if content_type not in ("markdown", "text"):
-        problems["content_type"] = "markdown or text"
-    if problems:
-        raise ValidationError("The document is invalid.", fields=problems)
+    title, content, content_type = document.title, document.content, document.content_type
     entity = Entity.objects.filter(urn=urn, deleted_at__isnull=True).first()
     if entity is None:
         raise NotFound(f"No entity {urn}.")
     document, _ = Document.objects.update_or_create(
         entity=entity,
-        title=title.strip(),
+        title=title,
         defaults={"content": content, "content_type": content_type, "updated_at": timezone.now()},
     )
     document.chunks.all().delete()
@@ -87,15 +78,10 @@ def document_attach(*, urn: str, title: str, content: str, content_type: str = "
     return document
 
 
-def retrieve(
-    *, query: str, k: int = 5, domain: str | None = None, visible: tuple[str, tuple] | None = None
-) -> list[dict]:
-    """The ``k`` chunks closest in meaning to ``query``, with their entity and a cosine similarity score;
-    with ``visible`` (EntityFilter.visible), only from entities the caller may read."""
-    if not isinstance(query, str) or not query.strip():
-        raise ValidationError("A query is required.", fields={"query": "required"})
-    if not isinstance(k, int) or not 1 <= k <= MAX_K:
-        raise ValidationError(f"k must be from 1 to {MAX_K}.", fields={"k": f"1..{MAX_K}"})
+def retrieve(*, question: RetrieveIn, visible: tuple[str, tuple] | None = None) -> list[dict]:
+    """The ``k`` chunks closest in meaning to the question's ``query``, with their entity and a cosine
+    similarity score; with ``visible`` (EntityFilter.visible), only from entities the caller may read."""
+    query, k, domain = question.query, question.k, question.domain
     vector = embed_query(query)
     sql = (
         "SELECT c.id, c.text, c.ordinal, c.start, d.title, e.urn, e.name, 1 - (c.embedding <=> %s::vector) AS score"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from contextlib import suppress
 
-from .contracts import EntityRef
+from dictamesh.contracts import parse
+
+from .contracts import EntityChanges, EntityRef
 from .models import Entity
 
 
@@ -59,7 +61,7 @@ def entity_link_schema(*, urn: str, subject: str, actor: str | None = None) -> N
 
     if entity_ref(urn=urn) is None:
         raise NotFound(f"No entity {urn}.")
-    entity_update(urn=urn, changes={"schema_subject": subject}, actor=actor)
+    entity_update(urn=urn, changes=EntityChanges(schema_subject=subject), actor=actor)
 
 
 def entities_with_schema(*, subject: str) -> list[str]:
@@ -236,7 +238,7 @@ def entity_properties_replace(*, urn: str, properties: dict, actor: str) -> None
     """Replace a live entity's properties: a new version, an event (anonymization)."""
     from .services import entity_update
 
-    entity_update(urn=urn, changes={"properties": properties}, actor=actor)
+    entity_update(urn=urn, changes=parse(EntityChanges, {"properties": properties}), actor=actor)
 
 
 def entity_keys(*, source: str, types: list[str]) -> list[tuple[str, str]]:

@@ -2,61 +2,20 @@
 
 from __future__ import annotations
 
-import math
-import re
-from typing import Any
-
 from django.db import connection, transaction
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
+from dictamesh.contracts import parse
 from dictamesh.db import jsonable
 from dictamesh.errors import NotFound, ValidationError
 from dictamesh.events import publish_many
 from dictamesh.events.outbox import Change
 
 from . import events
+from .contracts import RelationshipIn
 from .models import Entity, Provenance, Relationship
 from .state import relationship_state
-
-PREDICATE = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
-CARDINALITIES = ("one_to_one", "one_to_many", "many_to_many")
-
-
-def _clean(
-    *,
-    source: Any,
-    target: Any,
-    predicate: Any,
-    confidence: Any,
-    provenance: Any,
-    metadata: Any,
-    bidirectional: Any,
-) -> dict[str, str]:
-    problems = {}
-    for key, value in (("source", source), ("target", target)):
-        if not isinstance(value, str) or not value.startswith("dm:"):
-            problems[key] = "an entity URN"
-    if source == target and "source" not in problems:
-        problems["target"] = "a relationship joins two different entities (no self-loops)"
-    if not isinstance(predicate, str) or not PREDICATE.match(predicate):
-        problems["predicate"] = (
-            f"{', '.join(CARDINALITIES)} or a named predicate (lower_snake_case, at most 100)"
-        )
-    if (
-        isinstance(confidence, bool)
-        or not isinstance(confidence, int | float)
-        or math.isnan(confidence)
-        or not 0.0 <= confidence <= 1.0
-    ):
-        problems["confidence"] = "a number from 0 to 1"
-    if provenance not in Provenance.values:
-        problems["provenance"] = f"one of {', '.join(Provenance.values)}"
-    if not isinstance(metadata, dict):
-        problems["metadata"] = "a JSON object"
-    if not isinstance(bidirectional, bool):
-        problems["bidirectional"] = "true or false"
-    return problems
 
 
 @transaction.atomic
@@ -70,14 +29,13 @@ def relationship_add(
     confidence: float = 1.0,
     provenance: str = Provenance.MANUAL,
 ) -> tuple[Relationship, str]:
-    """Add a relationship, or update the one with the same (source, target, predicate). Returns (rel, status)."""
-    metadata = {} if metadata is None else metadata
-    problems = _clean(
-        source=source, target=target, predicate=predicate, confidence=confidence,
-        provenance=provenance, metadata=metadata, bidirectional=bidirectional,
-    )  # fmt: skip
-    if problems:
-        raise ValidationError("The relationship is invalid.", fields=problems)
+    """Add a relationship, or update the one with the same (source, target, predicate). Returns (rel, status).
+    The arguments are checked by the relationship's contract (``contracts.RelationshipIn``)."""
+    checked = parse(RelationshipIn, {
+        "source": source, "target": target, "predicate": predicate, "bidirectional": bidirectional,
+        "metadata": metadata, "confidence": confidence, "provenance": provenance,
+    })  # fmt: skip
+    metadata, confidence = checked.metadata or {}, checked.confidence
     found = {e.urn: e for e in Entity.objects.filter(urn__in=[source, target], deleted_at__isnull=True)}
     missing = {
         key: f"no entity {urn}" for key, urn in (("source", source), ("target", target)) if urn not in found
@@ -140,6 +98,14 @@ def relationship_remove(*, source: str, target: str, predicate: str) -> dict:
     return before
 
 
+def _valid(values: dict) -> bool:
+    try:
+        parse(RelationshipIn, values)
+    except ValidationError:
+        return False
+    return True
+
+
 def relationships_add_many(*, items: list[dict], provenance: str = Provenance.ADAPTER) -> dict[str, int]:
     """Bulk add (adapters, demo data): new ones created with one event each; existing or invalid ones skipped."""
     urns = {i.get("source") for i in items} | {i.get("target") for i in items}
@@ -152,7 +118,7 @@ def relationships_add_many(*, items: list[dict], provenance: str = Provenance.AD
             "confidence": item.get("confidence", 1.0), "provenance": item.get("provenance", provenance),
             "metadata": item.get("metadata", {}), "bidirectional": item.get("bidirectional", False),
         }  # fmt: skip
-        if _clean(**values) or values["source"] not in ids or values["target"] not in ids:
+        if values["source"] not in ids or values["target"] not in ids or not _valid(values):
             continue
         row = (
             ids[values["source"]], ids[values["target"]], values["predicate"], values["bidirectional"],

@@ -25,8 +25,9 @@ from dictamesh.events.outbox import Change
 
 from . import events
 from .caching import drop_entity_refs, drop_schema_owners, invalidate_entities
+from .contracts import EntityChanges, EntityIn
 from .domains import domain_create, source_create  # noqa: F401 - the catalog's writes, by topic
-from .inputs import clean_changes, identify
+from .inputs import entity_input, identify
 from .models import Domain, Entity, EntityOwner, SourceSystem
 from .rows import CREATE_COLUMNS, UPDATE_COLUMNS, new_row, remember_name_words, row
 from .state import changed_fields, entity_state, json_state, row_state
@@ -101,7 +102,7 @@ def owners_of(entity: Entity) -> list[dict]:
 
 def entities_upsert(
     *,
-    items: list[dict],
+    items: list[dict | EntityIn],
     mode: Mode = "upsert",
     actor: str | None = None,
     synced: bool = False,
@@ -133,8 +134,9 @@ def _plan_items(items: list[dict], results: dict[int, ItemResult]) -> list[_Plan
     plans, seen = [], set()
     for i, raw in enumerate(items):
         try:
-            urn, source, entity_type, source_key = identify(raw)
-            changes = clean_changes(raw)
+            item = raw if isinstance(raw, EntityIn) else entity_input(raw)
+            urn, source, entity_type, source_key = identify(item)
+            changes = item.changes()
         except DictaMeshError as exc:
             given = raw.get("urn") if isinstance(raw, dict) else None
             results[i] = ItemResult(i, given if isinstance(given, str) else None, "error", error=exc)
@@ -397,29 +399,31 @@ def _single(result: ItemResult) -> Entity:
 
 
 def entity_register(
-    *, data: dict, actor: str | None = None, check: Check | None = None
+    *, entity: EntityIn, actor: str | None = None, check: Check | None = None
 ) -> tuple[Entity, str]:
     """Register one entity (409 if its URN is taken; a deleted one is restored). Returns (entity, status)."""
-    result = entities_upsert(items=[data], mode="create", actor=actor, check=check)[0]
+    result = entities_upsert(items=[entity], mode="create", actor=actor, check=check)[0]
     return _single(result), result.status
 
 
 def entity_update(
-    *, urn: str, changes: dict, actor: str | None = None, check: Check | None = None
+    *, urn: str, changes: EntityChanges, actor: str | None = None, check: Check | None = None
 ) -> tuple[Entity, str]:
-    if not isinstance(changes, dict):
-        raise ValidationError("A change is a JSON object.", fields={"body": "object"})
+    """Change the fields ``changes`` sets. A change that names the identity (parsed as an ``EntityIn``) is
+    refused: the URN of an entity never changes."""
     forbidden = {
         k: "cannot change: it is part of the URN"
-        for k in ("urn", "source", "type", "source_key")
-        if k in changes
+        for k in ("urn", "source", "type", "entity_type", "source_key")
+        if k in changes.model_fields_set
     }
     if forbidden:
         raise ValidationError("The URN of an entity never changes.", fields=forbidden)
     current = Entity.objects.filter(urn=urn).only("deleted_at").first()
     if current is None or current.deleted_at is not None:
         raise NotFound(f"No entity {urn}.")
-    result = entities_upsert(items=[{**changes, "urn": urn}], mode="update", actor=actor, check=check)[0]
+    sent = {k: getattr(changes, k) for k in changes.model_fields_set}
+    item = EntityIn.model_construct(_fields_set={*changes.model_fields_set, "urn"}, **sent, urn=urn)
+    result = entities_upsert(items=[item], mode="update", actor=actor, check=check)[0]
     return _single(result), result.status
 
 

@@ -64,14 +64,20 @@ def _ref(model: type[BaseModel]) -> dict:
 
 
 def documented(
-    *, body: type[BaseModel] | None = None, responses: dict[int, type[BaseModel] | Any] | None = None
+    *,
+    body: type[BaseModel] | None = None,
+    responses: dict[int, type[BaseModel] | Any] | None = None,
+    body_required: bool = True,
 ) -> dict:
     """``openapi_extra`` for an operation whose body and answers are read and written by hand (for
     speed, or because governance shapes them): the request body and the success responses as the
     models say. A response may be ``list[Model]``."""
     extra: dict[str, Any] = {}
     if body is not None:
-        extra["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(body)}}}
+        extra["requestBody"] = {
+            "required": body_required,
+            "content": {"application/json": {"schema": _ref(body)}},
+        }
     if responses:
         extra["responses"] = {
             str(status): {

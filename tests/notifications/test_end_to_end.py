@@ -10,6 +10,7 @@ import uuid
 import pytest
 
 from apps.catalog import services as catalog
+from apps.catalog.inputs import entity_input
 from apps.notifications import matching
 from apps.notifications.models import Notification, Subscription, Template
 from config.events import REGISTRY
@@ -47,7 +48,7 @@ def test_an_entity_change_reaches_its_owner_by_email(smtp, celery_worker):
         items=[{"source": "crm", "type": "table", "source_key": key, "name": key, "domain": "sales",
                 "owners": [{"principal": f"user:{owner.username}", "role": "technical"}]}]
     )  # fmt: skip
-    catalog.entity_update(urn=urn, changes={"description": "now documented"})
+    catalog.entity_update(urn=urn, changes=entity_input({"description": "now documented"}))
     OutboxRelay().drain()
     _consume_until(key, lambda: Notification.objects.filter(address=owner.email).exists())
     sent = Notification.objects.get(address=owner.email)

@@ -19,6 +19,7 @@ from django.db import connection
 
 from apps.catalog import selectors
 from apps.catalog import services as catalog
+from apps.catalog.inputs import entity_input
 from dictamesh.auth.services import api_token_create, user_ensure
 from dictamesh.devservices.ports import free_port
 from tests.conftest import wait_until
@@ -76,7 +77,9 @@ def test_postgres_gone_and_back_answers_503_json_and_recovers(web, proxy):
     catalog.domain_create(name="sales")
     catalog.source_create(name="crm", kind="postgres")
     catalog.entity_register(
-        data={"source": "crm", "type": "table", "source_key": "orders", "name": "one", "domain": "sales"}
+        entity=entity_input(
+            {"source": "crm", "type": "table", "source_key": "orders", "name": "one", "domain": "sales"}
+        )
     )
     steward = user_ensure(username="stella", superuser=True)
     admin = {"Authorization": f"Bearer {api_token_create(user=steward, name='ops').clear}"}

@@ -19,6 +19,7 @@ import pytest
 from django.db import connection
 
 from apps.catalog import services as catalog
+from apps.catalog.inputs import entity_input
 from dictamesh.auth.services import api_token_create, user_ensure
 from dictamesh.devservices.ports import free_port
 from dictamesh.devservices.redis import EmbeddedRedis
@@ -113,7 +114,9 @@ def test_redis_killed_and_back_loses_nothing_and_leaves_nothing_stale(web, redis
     catalog.domain_create(name="sales")
     catalog.source_create(name="crm", kind="postgres")
     catalog.entity_register(
-        data={"source": "crm", "type": "table", "source_key": "accounts", "name": "one", "domain": "sales"}
+        entity=entity_input(
+            {"source": "crm", "type": "table", "source_key": "accounts", "name": "one", "domain": "sales"}
+        )
     )
     steward = user_ensure(username="stella", superuser=True)
     admin = {"Authorization": f"Bearer {api_token_create(user=steward, name='ops').clear}"}

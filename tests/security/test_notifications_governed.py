@@ -12,6 +12,7 @@ import uuid
 import pytest
 
 from apps.catalog import services as catalog
+from apps.catalog.inputs import entity_input
 from apps.governance.tests.helpers import CARD, person, urn
 from apps.governance.tests.test_masking import classify
 from apps.notifications import matching
@@ -62,8 +63,10 @@ def changed(world, client):
     hook.save()
     matching.reset_cache()
     sync_topics(REGISTRY.topics)
-    catalog.entity_update(urn=urn("salaries"), changes={"properties": {"ssn": SSN, "amount": 4200}})
-    catalog.entity_update(urn=urn("customers"), changes={"description": f"changed {key}"})
+    catalog.entity_update(
+        urn=urn("salaries"), changes=entity_input({"properties": {"ssn": SSN, "amount": 4200}})
+    )
+    catalog.entity_update(urn=urn("customers"), changes=entity_input({"description": f"changed {key}"}))
     OutboxRelay().drain()
     consume_until("notifications", key, lambda: Notification.objects.filter(address__endswith=key).count() >= 2
                   and Notification.objects.filter(address__endswith=f"root-{key}").count() >= 2)  # fmt: skip

@@ -8,6 +8,7 @@ from graphene.types.generic import GenericScalar
 from dictamesh.graphql.context import require_user
 
 from .. import governed, relationships, selectors, services
+from ..inputs import entity_input
 
 
 class OwnerInput(graphene.InputObjectType):
@@ -71,7 +72,9 @@ class RegisterEntity(graphene.Mutation):
     def mutate(root, info, input):  # noqa: A002 - GraphQL argument name
         require_user(info)
         request = info.context
-        entity, status = services.entity_register(data=_plain(input), check=governed.write_check(request))
+        entity, status = services.entity_register(
+            entity=entity_input(_plain(input)), check=governed.write_check(request)
+        )
         state = governed.entity(request, selectors.entity_get(urn=entity.urn, use_cache=False))
         return EntityPayload(status=status, entity=state)
 
@@ -88,7 +91,7 @@ class UpdateEntity(graphene.Mutation):
         require_user(info)
         request = info.context
         _, status = services.entity_update(
-            urn=urn, changes=_plain(changes), check=governed.write_check(request)
+            urn=urn, changes=entity_input(_plain(changes)), check=governed.write_check(request)
         )
         return EntityPayload(
             status=status, entity=governed.entity(request, selectors.entity_get(urn=urn, use_cache=False))

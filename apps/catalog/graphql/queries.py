@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import graphene
 
+from dictamesh.contracts import parse
 from dictamesh.errors import NotFound
 
 from .. import documents, governed, graph, search, selectors
+from ..contracts import RetrieveIn
 from ..selectors import EntityFilter
 from .types import (
     EntityConnection,
@@ -146,4 +148,6 @@ class CatalogQuery:
         from dictamesh.graphql.context import require_user
 
         require_user(info)  # as POST /catalog/retrieve: retrieval is for callers with an identity
-        return documents.retrieve(query=query, k=k, visible=governed.visible(info.context))
+        return documents.retrieve(
+            question=parse(RetrieveIn, {"query": query, "k": k}), visible=governed.visible(info.context)
+        )

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
 from apps.catalog import demo, selectors, services
+from apps.catalog.inputs import entity_input
 from apps.catalog.models import Domain, Entity, Relationship, SourceSystem
 from apps.catalog.tests.conftest import entity, urn
 from dictamesh.auth.services import user_ensure
@@ -37,14 +38,14 @@ def test_changelist_searches_by_words_typos_and_urn_and_filters(world, steward):
 
 
 def test_history_view_shows_versions_with_diffs(world, steward):
-    created, _ = services.entity_register(data=entity("orders", description="first text"))
-    services.entity_update(urn=created.urn, changes={"description": "second text"})
+    created, _ = services.entity_register(entity=entity_input(entity("orders", description="first text")))
+    services.entity_update(urn=created.urn, changes=entity_input({"description": "second text"}))
     page = steward.get(f"{CHANGELIST}{created.pk}/history/").content.decode()
     assert "v2 — updated" in page and "first text" in page and "second text" in page
 
 
 def test_editing_in_the_admin_makes_a_version(world, steward):
-    created, _ = services.entity_register(data=entity("orders"))
+    created, _ = services.entity_register(entity=entity_input(entity("orders")))
     response = steward.post(
         f"{CHANGELIST}{created.pk}/change/",
         {"display_name": "Orders", "description": "Edited by a steward", "classification": "restricted",

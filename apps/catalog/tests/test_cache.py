@@ -10,6 +10,7 @@ from prometheus_client import REGISTRY
 from apps.catalog import selectors, services
 from apps.catalog.caching import ENTITY_CACHE
 from apps.catalog.consumers import invalidate_cache
+from apps.catalog.inputs import entity_input
 from apps.catalog.models import CacheStatus
 from apps.catalog.tests.conftest import entity, urn
 from dictamesh.cache import TwoLevelCache
@@ -22,7 +23,7 @@ def metric(name, **labels):
 
 def test_reads_fill_l2_then_l1_and_a_change_invalidates_both(world, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        services.entity_register(data=entity("orders", description="v1"))
+        services.entity_register(entity=entity_input(entity("orders", description="v1")))
     misses = metric("dictamesh_cache_misses_total", cache="catalog.entity")
     l1_hits = metric("dictamesh_cache_hits_total", cache="catalog.entity", level="l1")
     assert selectors.entity_get(urn=urn("orders"))["description"] == "v1"
@@ -34,7 +35,7 @@ def test_reads_fill_l2_then_l1_and_a_change_invalidates_both(world, django_captu
     assert status.fills == 1 and status.ttl_seconds == 300 and status.fresh_until > status.cached_at
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.entity_update(urn=urn("orders"), changes={"description": "v2"})
+        services.entity_update(urn=urn("orders"), changes=entity_input({"description": "v2"}))
     assert ENTITY_CACHE.peek(urn("orders")) == (False, False)
     assert selectors.entity_get(urn=urn("orders"))["description"] == "v2"
     status.refresh_from_db()
@@ -43,17 +44,17 @@ def test_reads_fill_l2_then_l1_and_a_change_invalidates_both(world, django_captu
 
 def test_a_rolled_back_change_invalidates_nothing(world, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        services.entity_register(data=entity("orders"))
+        services.entity_register(entity=entity_input(entity("orders")))
     selectors.entity_get(urn=urn("orders"))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.entity_update(urn=urn("orders"), changes={"description": "never committed"})
+        services.entity_update(urn=urn("orders"), changes=entity_input({"description": "never committed"}))
     assert callbacks  # the invalidation waits for a commit that (here) never comes
     assert ENTITY_CACHE.peek(urn("orders")) == (True, True)
 
 
 def test_entities_with_strategy_none_or_zero_ttl_are_never_cached(world):
-    services.entity_register(data=entity("live", cache={"strategy": "none"}))
-    services.entity_register(data=entity("zero", cache={"ttl_seconds": 0}))
+    services.entity_register(entity=entity_input(entity("live", cache={"strategy": "none"})))
+    services.entity_register(entity=entity_input(entity("zero", cache={"ttl_seconds": 0})))
     for key in ("live", "zero"):
         selectors.entity_get(urn=urn(key))
         assert ENTITY_CACHE.peek(urn(key)) == (False, False)
@@ -87,7 +88,7 @@ def test_l1_evicts_least_recently_used_and_counts_it(db):
 
 def test_the_cache_consumer_invalidates_from_the_event(world, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        services.entity_register(data=entity("orders"))
+        services.entity_register(entity=entity_input(entity("orders")))
     selectors.entity_get(urn=urn("orders"))
     assert ENTITY_CACHE.peek(urn("orders"))[1]
     event = Event(type="dictamesh.catalog.entity.updated", source="elsewhere", subject=urn("orders"), data={})

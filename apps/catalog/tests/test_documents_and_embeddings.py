@@ -10,10 +10,13 @@ import pytest
 from django.core.management import call_command
 
 from apps.catalog import services
+from apps.catalog.contracts import DocumentIn, RetrieveIn
 from apps.catalog.documents import chunk_text, document_attach, retrieve
+from apps.catalog.inputs import entity_input
 from apps.catalog.models import Entity
 from apps.catalog.tests.conftest import entity, urn
 from apps.catalog.vectors import entity_embeddings_refresh
+from dictamesh.contracts import parse
 from dictamesh.embeddings import DIMENSIONS, HashingEmbedder, get_embedder, words
 from dictamesh.errors import NotFound, ValidationError
 
@@ -44,9 +47,11 @@ def test_refresh_only_recomputes_changed_text(world):
     [result] = services.entities_upsert(items=[entity("orders", description="Orders")])
     assert entity_embeddings_refresh(ids=[result.id]) == 1
     assert entity_embeddings_refresh(ids=[result.id]) == 0
-    services.entity_update(urn=urn("orders"), changes={"description": "All the orders"})
+    services.entity_update(urn=urn("orders"), changes=entity_input({"description": "All the orders"}))
     assert entity_embeddings_refresh(ids=[result.id]) == 1
-    services.entity_update(urn=urn("orders"), changes={"properties": {"a": 1}})  # not embedded text
+    services.entity_update(
+        urn=urn("orders"), changes=entity_input({"properties": {"a": 1}})
+    )  # not embedded text
     assert entity_embeddings_refresh(ids=[result.id]) == 0
 
 
@@ -91,20 +96,33 @@ def test_chunks_overlap_and_cover_the_text():
 def test_retrieve_returns_the_closest_chunks_with_their_entity(world):
     services.entities_upsert(items=[entity("orders"), entity("payments")])
     document_attach(
-        urn=urn("orders"), title="Runbook", content="When the nightly load fails, rerun the order sync."
+        urn=urn("orders"),
+        document=parse(
+            DocumentIn, {"title": "Runbook", "content": "When the nightly load fails, rerun the order sync."}
+        ),
     )
-    document_attach(urn=urn("payments"), title="Glossary", content="A chargeback is a disputed card payment.")
-    hits = retrieve(query="disputed card payment chargeback", k=2)
+    document_attach(
+        urn=urn("payments"),
+        document=parse(
+            DocumentIn, {"title": "Glossary", "content": "A chargeback is a disputed card payment."}
+        ),
+    )
+    hits = retrieve(question=parse(RetrieveIn, {"query": "disputed card payment chargeback", "k": 2}))
     assert hits[0]["entity"]["urn"] == urn("payments")
     assert hits[0]["score"] > hits[1]["score"]
-    document_attach(urn=urn("payments"), title="Glossary", content="Replaced text about refunds.")
-    assert "chargeback" not in " ".join(h["text"] for h in retrieve(query="chargeback", k=5))
+    document_attach(
+        urn=urn("payments"),
+        document=parse(DocumentIn, {"title": "Glossary", "content": "Replaced text about refunds."}),
+    )
+    assert "chargeback" not in " ".join(
+        h["text"] for h in retrieve(question=parse(RetrieveIn, {"query": "chargeback", "k": 5}))
+    )
     with pytest.raises(ValidationError):
-        retrieve(query="x", k=0)
+        retrieve(question=parse(RetrieveIn, {"query": "x", "k": 0}))
     with pytest.raises(NotFound):
-        document_attach(urn=urn("missing"), title="t", content="c")
+        document_attach(urn=urn("missing"), document=parse(DocumentIn, {"title": "t", "content": "c"}))
     with pytest.raises(ValidationError):
-        document_attach(urn=urn("orders"), title="", content="")
+        document_attach(urn=urn("orders"), document=parse(DocumentIn, {"title": "", "content": ""}))
 
 
 def test_asking_for_minilm_without_its_package_is_a_clear_error(settings):

@@ -9,6 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from apps.catalog import selectors, services
+from apps.catalog.inputs import entity_input
 from apps.catalog.models import Entity, EntityOwner
 from apps.catalog.tests.conftest import entity, urn
 from apps.catalog.urns import build_urn, parse_urn
@@ -46,7 +47,7 @@ def test_register_stores_every_field_a_first_version_and_an_event(world):
         properties={"row_count": 10},
         cache={"ttl_seconds": 60, "strategy": "ttl"},
     )
-    created, status = services.entity_register(data=data)
+    created, status = services.entity_register(entity=entity_input(data))
     assert status == "created"
     state = selectors.entity_get(urn=created.urn, use_cache=False)
     assert state["urn"] == "dm:crm:table:customers"
@@ -84,23 +85,27 @@ def test_register_stores_every_field_a_first_version_and_an_event(world):
 def test_bad_input_is_a_field_error_and_writes_nothing(world, changes, field):
     before = counts()
     with pytest.raises(ValidationError) as excinfo:
-        services.entity_register(data={**entity("orders"), **changes})
+        services.entity_register(entity=entity_input({**entity("orders"), **changes}))
     assert field in excinfo.value.fields
     assert counts() == before
 
 
 def test_duplicate_urn_is_a_conflict(world):
-    services.entity_register(data=entity("orders"))
+    services.entity_register(entity=entity_input(entity("orders")))
     before = counts()
     with pytest.raises(Conflict):
-        services.entity_register(data=entity("orders", description="again"))
+        services.entity_register(entity=entity_input(entity("orders", description="again")))
     assert counts() == before
 
 
 def test_update_makes_a_version_with_the_changed_fields_and_no_change_makes_none(world):
-    created, _ = services.entity_register(data=entity("orders", description="v1", properties={"a": 1}))
-    services.entity_update(urn=created.urn, changes={"description": "v2", "properties": {"a": 2, "b": 3}})
-    _, status = services.entity_update(urn=created.urn, changes={"description": "v2"})
+    created, _ = services.entity_register(
+        entity=entity_input(entity("orders", description="v1", properties={"a": 1}))
+    )
+    services.entity_update(
+        urn=created.urn, changes=entity_input({"description": "v2", "properties": {"a": 2, "b": 3}})
+    )
+    _, status = services.entity_update(urn=created.urn, changes=entity_input({"description": "v2"}))
     assert status == "unchanged"
     versions = selectors.entity_history(urn=created.urn)
     assert [v.version for v in versions] == [1, 2]
@@ -111,14 +116,14 @@ def test_update_makes_a_version_with_the_changed_fields_and_no_change_makes_none
     assert {"field": "properties.b", "before": None, "after": 3} in diff
     assert OutboxMessage.objects.filter(subject=created.urn).count() == 2
     with pytest.raises(ValidationError):
-        services.entity_update(urn=created.urn, changes={"source_key": "other"})
+        services.entity_update(urn=created.urn, changes=entity_input({"source_key": "other"}))
 
 
 def test_as_of_returns_the_version_current_at_a_time(world):
     before = timezone.now()
-    created, _ = services.entity_register(data=entity("orders", description="first"))
+    created, _ = services.entity_register(entity=entity_input(entity("orders", description="first")))
     between = timezone.now()
-    services.entity_update(urn=created.urn, changes={"description": "second"})
+    services.entity_update(urn=created.urn, changes=entity_input({"description": "second"}))
     then = selectors.entity_as_of(urn=created.urn, at=between)
     assert then.version == 1 and then.state["description"] == "first"
     assert selectors.entity_as_of(urn=created.urn, at=timezone.now()).state["description"] == "second"
@@ -129,7 +134,7 @@ def test_as_of_returns_the_version_current_at_a_time(world):
 
 
 def test_deprecate_delete_and_restore(world):
-    created, _ = services.entity_register(data=entity("orders"))
+    created, _ = services.entity_register(entity=entity_input(entity("orders")))
     services.entity_deprecate(urn=created.urn, note="use orders_v2")
     state = selectors.entity_get(urn=created.urn, use_cache=False)
     assert state["deprecated"] and state["deprecation_note"] == "use orders_v2"
@@ -137,8 +142,8 @@ def test_deprecate_delete_and_restore(world):
     with pytest.raises(NotFound):
         selectors.entity_get(urn=created.urn, use_cache=False)
     with pytest.raises(NotFound):
-        services.entity_update(urn=created.urn, changes={"description": "x"})
-    restored, status = services.entity_register(data=entity("orders", description="back"))
+        services.entity_update(urn=created.urn, changes=entity_input({"description": "x"}))
+    restored, status = services.entity_register(entity=entity_input(entity("orders", description="back")))
     assert status == "restored" and restored.version == 4
     changes = [v.change for v in selectors.entity_history(urn=created.urn)]
     assert changes == ["registered", "deprecated", "deleted", "restored"]
@@ -154,7 +159,7 @@ def test_deprecate_delete_and_restore(world):
 
 
 def test_the_database_refuses_a_second_row_with_the_same_urn(world):
-    services.entity_register(data=entity("orders"))
+    services.entity_register(entity=entity_input(entity("orders")))
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO dictamesh_catalog_entity (urn, entity_type, name, display_name, description,"
@@ -170,7 +175,9 @@ def test_json_state_is_what_the_json_encoder_would_write(world):
     from apps.catalog.state import entity_state, json_state
     from dictamesh.db import jsonable
 
-    created, _ = services.entity_register(data=entity("orders", properties={"a": [1, {"b": None}]}))
+    created, _ = services.entity_register(
+        entity=entity_input(entity("orders", properties={"a": [1, {"b": None}]}))
+    )
     services.entity_deprecate(urn=created.urn, note="old")
     state = entity_state(selectors.entity_by_urn(urn=created.urn))
     assert state["deprecated_at"] is not None

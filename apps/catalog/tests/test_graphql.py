@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.catalog import services
+from apps.catalog.inputs import entity_input
 from apps.catalog.relationships import relationships_add_many
 from apps.catalog.tests.conftest import entity, urn
 from tests.conftest import bearer
@@ -67,8 +68,8 @@ def test_100_entities_with_owners_relationships_and_targets_take_a_constant_numb
 
 
 def test_entity_by_urn_with_history(world, client):
-    services.entity_register(data=entity("orders", description="v1"))
-    services.entity_update(urn=urn("orders"), changes={"description": "v2"})
+    services.entity_register(entity=entity_input(entity("orders", description="v1")))
+    services.entity_update(urn=urn("orders"), changes=entity_input({"description": "v2"}))
     status, body = gql(
         client,
         'query { entity(urn: "dm:crm:table:orders") { name description version'

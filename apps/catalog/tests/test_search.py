@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from apps.catalog import services
+from apps.catalog.inputs import entity_input
 from apps.catalog.models import Entity
 from apps.catalog.search import search
 from apps.catalog.selectors import EntityFilter
@@ -133,7 +134,7 @@ def test_a_query_that_matches_nothing_is_corrected_from_the_names_dictionary(cor
     assert result.total == 1
     assert search(query="shipments").corrected is None
     assert search(query="zzzqqqxx").items == []
-    services.entity_register(data=entity("warehouse_stock", description="Units on hand"))
+    services.entity_register(entity=entity_input(entity("warehouse_stock", description="Units on hand")))
     assert names(search(query="warehuose"))[0] == "warehouse_stock"  # new names join the dictionary
 
 

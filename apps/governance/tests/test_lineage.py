@@ -8,6 +8,7 @@ import json
 import pytest
 
 from apps.catalog import services as catalog
+from apps.catalog.inputs import entity_input
 from apps.governance.tests.helpers import gql, pay_chain, person
 from apps.lineage.ingestion import dataset_urn
 from apps.lineage.tests.conftest import PG
@@ -20,7 +21,7 @@ def world(db):
     """raw_pay → job load → salaries (restricted) → job report → pay_report."""
     pay_chain()
     urn = dataset_urn(PG, SECRET)
-    catalog.entity_update(urn=urn, changes={"classification": "restricted"})
+    catalog.entity_update(urn=urn, changes=entity_input({"classification": "restricted"}))
     return urn
 
 
