@@ -103,7 +103,7 @@ def _locate(model: type[BaseModel] | None, loc) -> tuple[str, str | None]:
     hint = None
     current = model
     for part in loc:
-        info = current.model_fields.get(part) if current is not None and isinstance(part, str) else None
+        info = _field(current, part) if current is not None and isinstance(part, str) else None
         if info is None:
             break
         parts.append(part)
@@ -111,6 +111,18 @@ def _locate(model: type[BaseModel] | None, loc) -> tuple[str, str | None]:
         hint = extra.get(HINT) if isinstance(extra, dict) else None
         current = _model_in(info.annotation)
     return ".".join(parts), hint
+
+
+def _field(model: type[BaseModel], name: str):
+    """A model's field by its name or by one of the names it is read under (``schema`` for ``schema_``)."""
+    if name in model.model_fields:
+        return model.model_fields[name]
+    for info in model.model_fields.values():
+        alias = info.validation_alias
+        names = getattr(alias, "choices", None) or [alias]
+        if name in names or info.alias == name:
+            return info
+    return None
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:

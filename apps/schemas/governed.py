@@ -32,3 +32,14 @@ def require_schema(request, schema_id: int) -> None:
     subjects = selectors.schema_subjects(schema_id, deleted=True)
     if subjects and not readable(request, subjects):
         raise errors.SchemaNotFound(f"Schema {schema_id} not found")
+
+
+def subject_detail(request, detail: dict) -> dict:
+    """A subject's detail with only the linked entities this caller may read: a subject readable through
+    one entity names no other entity the caller may not see."""
+    from apps.catalog.public import urns_visible
+
+    access = governance.access(request)
+    sql = governance.entity_visible_sql(access, "{e}")
+    shown = urns_visible(urns=detail["entities"], visible=None if sql is None else (sql[0], tuple(sql[1])))
+    return {**detail, "entities": [urn for urn in detail["entities"] if urn in shown]}

@@ -84,3 +84,21 @@ def test_writes_to_subjects_can_be_denied(registry, client):
         content_type="application/vnd.schemaregistry.v1+json", **alice,
     )  # fmt: skip
     assert fresh.status_code == 200  # other subjects: allowed by default
+
+
+def test_a_subject_names_only_the_linked_entities_its_reader_may_see(registry, client):
+    """A subject readable through one entity (olga owns salaries) names no other entity she may not read
+    (bob's restricted bonuses, linked to the same contract); a steward sees both."""
+    catalog.entities_upsert(
+        items=[{"source": "crm", "type": "table", "source_key": "bonuses", "name": "bonuses", "domain": "finance",
+                "classification": "restricted", "owners": [{"principal": "user:bob", "role": "business"}]}]
+    )  # fmt: skip
+    catalog.entity_link_schema(urn=urn("bonuses"), subject="payroll-value")
+    olga, root = person("olga"), person("root", superuser=True)
+    assert client.get(f"/api/v1/catalog/entities/{urn('bonuses')}", **olga).status_code == 404
+    seen = client.get("/api/v1/schemas/subjects/payroll-value", **olga)
+    assert seen.status_code == 200 and seen.json()["entities"] == [urn("salaries")]
+    query = '{ schemaSubject(name: "payroll-value") { entities } }'
+    assert gql(client, query, olga)["data"]["schemaSubject"]["entities"] == [urn("salaries")]
+    everything = client.get("/api/v1/schemas/subjects/payroll-value", **root).json()["entities"]
+    assert sorted(everything) == [urn("bonuses"), urn("salaries")]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import graphene
 from graphene.types.generic import GenericScalar
 
+from dictamesh.contracts import parse
 from dictamesh.events.context import user_principal
 from dictamesh.graphql.context import require_user
 
 from .. import errors, governed, selectors, services
+from ..contracts import SchemaIn
 
 
 class SchemaVersionType(graphene.ObjectType):
@@ -51,13 +53,8 @@ class SchemaInput(graphene.InputObjectType):
 
 
 def _input(value) -> services.SchemaInput:
-    return services.SchemaInput.from_body(
-        {
-            "schema": value.get("schema"),
-            "schemaType": value.get("schema_type"),
-            "references": value.get("references"),
-        }
-    )
+    sent = {k: value.get(k) for k in ("schema", "schema_type", "references") if value.get(k) is not None}
+    return parse(SchemaIn, sent).as_input()
 
 
 class SchemasQuery:
@@ -85,7 +82,7 @@ class SchemasQuery:
             governed.require(info.context, "read", name)
         except errors.SubjectNotFound:
             return None
-        return selectors.subject_detail(name)
+        return governed.subject_detail(info.context, selectors.subject_detail(name))
 
     @staticmethod
     def resolve_check_schema_compatibility(root, info, subject, input):  # noqa: A002 - GraphQL argument name
