@@ -79,7 +79,11 @@ def policy_update(request, name: str):
     )
 
 
-@router.delete("/policies/{name}", summary="Delete an access policy")
+@router.delete(
+    "/policies/{name}",
+    summary="Delete an access policy",
+    openapi_extra=documented(responses={200: c.Deleted}),
+)
 def policy_delete(request, name: str):
     _manage(request)
     services.policy_delete(name=name)
@@ -122,7 +126,7 @@ def role_replace(request, name: str):
     return services.role_state(services.role_save(name=name, role=role, create=False))
 
 
-@router.delete("/roles/{name}", summary="Delete a role")
+@router.delete("/roles/{name}", summary="Delete a role", openapi_extra=documented(responses={200: c.Deleted}))
 def role_delete(request, name: str):
     _manage(request)
     services.role_delete(name=name)
@@ -131,7 +135,9 @@ def role_delete(request, name: str):
 
 # ---------------------------------------------------------------------------------------------- explain
 @router.get(
-    "/explain", summary="Which policies decide whether an actor may do an action to a resource, and why"
+    "/explain",
+    summary="Which policies decide whether an actor may do an action to a resource, and why",
+    openapi_extra=documented(responses={200: c.Explanation}),
 )
 def explain_decision(request, action: str, resource: str, actor: str | None = None):
     return explain.explain_for(Access.of(request), action=action, resource=resource, actor=actor)
@@ -139,7 +145,9 @@ def explain_decision(request, action: str, resource: str, actor: str | None = No
 
 # ---------------------------------------------------------------------------------------------- fields
 @router.get(
-    "/fields", summary="Field classifications of an entity (or all suggestions waiting for a steward)"
+    "/fields",
+    summary="Field classifications of an entity (or all suggestions waiting for a steward)",
+    openapi_extra=documented(responses={200: c.FieldClassifications}),
 )
 def field_list(request, urn: str | None = None, status: str | None = None, limit: int = 200):
     _read(request)
@@ -150,7 +158,7 @@ def field_list(request, urn: str | None = None, status: str | None = None, limit
     "/fields",
     response={201: dict},
     summary="Classify a field (a steward's decision: confirmed)",
-    openapi_extra=documented(body=c.FieldClassificationIn),
+    openapi_extra=documented(body=c.FieldClassificationIn, responses={201: c.FieldClassification}),
 )
 def field_classify(request):
     _manage(request)
@@ -160,7 +168,7 @@ def field_classify(request):
 @router.post(
     "/detect",
     summary="Detect PII in an entity's properties and sample rows: suggestions to confirm",
-    openapi_extra=documented(body=c.DetectIn),
+    openapi_extra=documented(body=c.DetectIn, responses={200: c.Suggestions}),
 )
 def fields_detect(request):
     _manage(request)
@@ -169,13 +177,21 @@ def fields_detect(request):
     return {"urn": ask.urn, "suggestions": found}
 
 
-@router.post("/fields/{pk}/confirm", summary="Confirm a suggested classification")
+@router.post(
+    "/fields/{pk}/confirm",
+    summary="Confirm a suggested classification",
+    openapi_extra=documented(responses={200: c.FieldClassification}),
+)
 def field_confirm(request, pk: int):
     _manage(request)
     return classification.field_decide(pk=pk, confirm=True)
 
 
-@router.post("/fields/{pk}/reject", summary="Reject a classification (it stops masking; lineage copies go)")
+@router.post(
+    "/fields/{pk}/reject",
+    summary="Reject a classification (it stops masking; lineage copies go)",
+    openapi_extra=documented(responses={200: c.FieldClassification}),
+)
 def field_reject(request, pk: int):
     _manage(request)
     return classification.field_decide(pk=pk, confirm=False)
@@ -183,7 +199,9 @@ def field_reject(request, pk: int):
 
 # ---------------------------------------------------------------------------------------------- reports
 @router.get(
-    "/audit/access", summary="Who read which sensitive fields, or was denied: rows, per user or per entity"
+    "/audit/access",
+    summary="Who read which sensitive fields, or was denied: rows, per user or per entity (format=csv: a file)",
+    openapi_extra=documented(responses={200: c.AccessReport}),
 )
 def access_report(
     request,
@@ -217,7 +235,7 @@ def access_report(
     "/consents",
     response={201: dict},
     summary="Record a data subject's consent (granted or withdrawn)",
-    openapi_extra=documented(body=c.ConsentIn),
+    openapi_extra=documented(body=c.ConsentIn, responses={201: c.Consent}),
 )
 def consent_record(request):
     _manage(request)
@@ -227,7 +245,7 @@ def consent_record(request):
 @router.post(
     "/consents/lookup",
     summary="A subject's consents in force (or every record), by purpose",
-    openapi_extra=documented(body=c.ConsentLookupIn),
+    openapi_extra=documented(body=c.ConsentLookupIn, responses={200: c.Consents}),
 )
 def consent_lookup(request):
     _read(request)
@@ -238,7 +256,7 @@ def consent_lookup(request):
 @router.post(
     "/consents/check",
     summary="Which of these subjects consent to a purpose now",
-    openapi_extra=documented(body=c.ConsentCheckIn),
+    openapi_extra=documented(body=c.ConsentCheckIn, responses={200: c.ConsentCheck}),
 )
 def consent_check(request):
     _read(request)
@@ -248,7 +266,11 @@ def consent_check(request):
 
 
 # ---------------------------------------------------------------------------------------------- retention
-@router.get("/retention/policies", summary="Retention policies")
+@router.get(
+    "/retention/policies",
+    summary="Retention policies",
+    openapi_extra=documented(responses={200: c.RetentionPolicies}),
+)
 def retention_list(request):
     _read(request)
     return {"items": [retention.policy_state(p) for p in selectors.retention_policies()]}
@@ -258,7 +280,7 @@ def retention_list(request):
     "/retention/policies",
     response={201: dict},
     summary="Create a retention policy (a dry run until enforced)",
-    openapi_extra=documented(body=c.RetentionPolicyIn),
+    openapi_extra=documented(body=c.RetentionPolicyIn, responses={201: c.RetentionPolicy}),
 )
 def retention_create(request):
     _manage(request)
@@ -270,7 +292,7 @@ def retention_create(request):
 @router.patch(
     "/retention/policies/{name}",
     summary="Change a retention policy (enforce: true to apply)",
-    openapi_extra=documented(body=c.RetentionPolicyIn),
+    openapi_extra=documented(body=c.RetentionPolicyIn, responses={200: c.RetentionPolicy}),
 )
 def retention_update(request, name: str):
     _manage(request)
@@ -280,7 +302,9 @@ def retention_update(request, name: str):
 
 
 @router.post(
-    "/retention/policies/{name}/run", summary="Run a retention policy now (dry_run=true to only report)"
+    "/retention/policies/{name}/run",
+    summary="Run a retention policy now (dry_run=true to only report)",
+    openapi_extra=documented(responses={200: c.RetentionRun}),
 )
 def retention_run(request, name: str, dry_run: bool = True):
     access = _manage(request)
@@ -288,13 +312,17 @@ def retention_run(request, name: str, dry_run: bool = True):
     return retention.run_state(retention.run(policy, dry_run=dry_run, actor=access.actor.label))
 
 
-@router.get("/retention/runs", summary="Runs of retention policies, newest first")
+@router.get(
+    "/retention/runs",
+    summary="Runs of retention policies, newest first",
+    openapi_extra=documented(responses={200: c.RetentionRuns}),
+)
 def retention_runs(request, policy: str | None = None, limit: int = 50):
     _read(request)
     return {"items": [retention.run_state(r) for r in selectors.retention_runs(policy=policy, limit=limit)]}
 
 
-@router.get("/legal-holds", summary="Legal holds")
+@router.get("/legal-holds", summary="Legal holds", openapi_extra=documented(responses={200: c.LegalHolds}))
 def hold_list(request):
     _read(request)
     return {"items": [retention.hold_state(h) for h in selectors.legal_holds()]}
@@ -304,14 +332,18 @@ def hold_list(request):
     "/legal-holds",
     response={201: dict},
     summary="Place a legal hold (retention never removes what it covers)",
-    openapi_extra=documented(body=c.LegalHoldIn),
+    openapi_extra=documented(body=c.LegalHoldIn, responses={201: c.LegalHold}),
 )
 def hold_create(request):
     _manage(request)
     return Status(201, retention.hold_state(retention.hold_save(hold=_in(request, c.LegalHoldIn))))
 
 
-@router.post("/legal-holds/{name}/release", summary="Release a legal hold")
+@router.post(
+    "/legal-holds/{name}/release",
+    summary="Release a legal hold",
+    openapi_extra=documented(responses={200: c.LegalHold}),
+)
 def hold_release(request, name: str):
     _manage(request)
     return retention.hold_state(retention.hold_release(name=name))

@@ -341,3 +341,169 @@ class LegalHoldIn(Contract):
 
     def invalid_fields(self) -> dict[str, str]:
         return {} if self.domain or self.urn_pattern else {"domain": "name a domain or a URN pattern"}
+
+
+# -- answers (documented in the OpenAPI, not validated on the way out: docs/api.md) ------------------------
+class Deleted(BaseModel):
+    """What was deleted"""
+
+    name: str
+    deleted: bool
+
+
+class ExplainedActor(BaseModel):
+    name: str
+    groups: list[str]
+    roles: list[str]
+    superuser: bool
+    staff: bool
+
+
+class Explanation(BaseModel):
+    """Which policies decided whether the actor may do the action to the resource, and why (a caller who may
+    not read the resource learns the decision, not its attributes)"""
+
+    actor: ExplainedActor
+    action: str
+    resource: dict[str, Any]
+    decision: dict[str, Any]
+    policies: list[dict[str, Any]]
+    default: str
+    policy_version: int
+    resource_kinds: list[str]
+
+
+class FieldClassification(BaseModel):
+    """A field's classification: suggested by a detector or lineage, or a steward's decision"""
+
+    id: int
+    urn: str
+    path: str
+    classification: str
+    pii_category: str | None
+    status: Literal["suggested", "confirmed", "rejected"]
+    confidence: float
+    detector: str
+    evidence: str
+    origin: int | None
+    hops: int
+    decided_by: str | None
+    decided_at: datetime | None
+    created_at: datetime
+
+
+class FieldClassifications(BaseModel):
+    """Field classifications"""
+
+    items: list[FieldClassification]
+
+
+class Suggestions(BaseModel):
+    """The PII suggestions a detection made (decided fields keep their decision)"""
+
+    urn: str
+    suggestions: list[FieldClassification]
+
+
+class AccessReport(BaseModel):
+    """Sensitive reads or denials: rows, newest first, or groups per user or per entity with counts"""
+
+    kind: str
+    group: str | None = None
+    since: datetime | None
+    until: datetime | None
+    rows: list[dict[str, Any]] | None = None
+    truncated: bool | None = None
+    groups: list[dict[str, Any]] | None = None
+
+
+class Consent(BaseModel):
+    """A consent record (the subject shown only as a partial mask)"""
+
+    id: int
+    subject: str
+    purpose: str
+    status: Literal["granted", "withdrawn"]
+    in_force: bool
+    version: str
+    source: str
+    evidence: dict[str, Any]
+    recorded_at: datetime
+    recorded_by: str
+    expires_at: datetime | None
+
+
+class Consents(BaseModel):
+    """A subject's consents: in force per purpose, or every record"""
+
+    consents: list[Consent]
+
+
+class ConsentCheck(BaseModel):
+    """Whether each subject consents to the purpose now"""
+
+    purpose: str
+    consents: dict[str, bool]
+
+
+class RetentionPolicy(BaseModel):
+    """A retention policy"""
+
+    name: str
+    description: str
+    domain: str
+    entity_type: str
+    classification: str
+    keep_days: int
+    basis: str
+    action: Literal["delete", "anonymize"]
+    enforce: bool
+    enabled: bool
+    updated_at: datetime
+
+
+class RetentionPolicies(BaseModel):
+    """Retention policies"""
+
+    items: list[RetentionPolicy]
+
+
+class RetentionRun(BaseModel):
+    """A run of a retention policy: what it found, kept for a legal hold, applied or failed to"""
+
+    id: int
+    policy: str
+    dry_run: bool
+    started_at: datetime
+    finished_at: datetime | None
+    started_by: str
+    candidates: int
+    held: int
+    applied: int
+    failed: int
+    items: list[dict[str, Any]]
+
+
+class RetentionRuns(BaseModel):
+    """Runs of retention policies, newest first"""
+
+    items: list[RetentionRun]
+
+
+class LegalHold(BaseModel):
+    """A legal hold"""
+
+    name: str
+    reason: str
+    domain: str
+    urn_pattern: str
+    active: bool
+    created_by: str
+    created_at: datetime
+    released_at: datetime | None
+
+
+class LegalHolds(BaseModel):
+    """Legal holds"""
+
+    items: list[LegalHold]
