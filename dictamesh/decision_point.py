@@ -76,3 +76,8 @@ def linked_decide(acc, action: str, urn: str, *, kind: str = "lineage") -> Any:
 
 def linked_refused(acc, action: str, urns: list[str], *, kind: str = "lineage") -> list[str]:
     return _point().linked_refused(acc, action, urns, kind=kind)
+
+
+def structure_decide(acc, action: str, *, domain: str = "", source: str = "") -> Any:
+    """A decision on the catalog's structure: a domain (``domain``) or a source system (``source``)."""
+    return _point().structure_decide(acc, action, domain=domain, source=source)

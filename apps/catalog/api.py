@@ -56,6 +56,7 @@ class SourceIn(Strict):
 
 @router.post("/domains", response={201: dict}, summary="Create a domain")
 def domain_create(request, payload: DomainIn):
+    governed.require_structure(request, domain=payload.name)
     return Status(201, _domain_out(services.domain_create(**payload.dict())))
 
 
@@ -66,6 +67,7 @@ def domain_list(request):
 
 @router.post("/sources", response={201: dict}, summary="Register a source system")
 def source_create(request, payload: SourceIn):
+    governed.require_structure(request, source=payload.name)
     return Status(201, _source_out(services.source_create(**payload.dict())))
 
 

@@ -115,3 +115,12 @@ def require_urn(request, action: str, urn) -> None:
     except NotFound:
         return
     require(request, action, state)
+
+
+def require_structure(request, *, domain: str = "", source: str = "") -> None:
+    """PermissionDenied unless the caller may create this domain or source system (``manage``)."""
+    from dictamesh.errors import PermissionDenied
+
+    decision = governance.structure_decide(governance.access(request), "manage", domain=domain, source=source)
+    if not decision.allowed:
+        raise PermissionDenied(decision.message)

@@ -310,6 +310,15 @@ def schema_decide(acc: Access, action: str, subject: str) -> Decision:
     return acc.decide(action, schema_resources([subject])[subject])
 
 
+def structure_decide(acc: Access, action: str, *, domain: str = "", source: str = "") -> Decision:
+    """The catalog's structure: creating a domain is ``manage`` on the domain; registering a source system
+    (which adapters and entities then name) is ``manage`` on governance's ``catalog:sources``. Both are
+    stewards' (staff) by default; a policy may allow others."""
+    if domain:
+        return acc.decide(action, Resource(kind="domain", urn=f"domain:{domain}", domain=domain))
+    return acc.decide(action, Resource(kind="governance", urn="catalog:sources", source=source))
+
+
 def _ref_resource(ref, kind: str) -> Resource:
     from dataclasses import replace
 

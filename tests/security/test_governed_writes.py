@@ -119,3 +119,32 @@ def test_owners_are_added_and_removed_by_name_not_replaced(classified, client, w
     )
     owners = data["data"]["updateEntity"]["entity"]["owners"]
     assert sorted(o["principal"] for o in owners) == ["user:alice", "user:olga"]
+
+
+def test_the_catalog_s_structure_is_stewards_to_change(db, client):
+    """A domain or a source system is the catalog's structure (entities, adapters and policies name them):
+    a plain token holder may not create one, on REST or GraphQL; a steward may, and so may a user a policy
+    allows."""
+    from apps.catalog.models import Domain, SourceSystem
+
+    alice, stella = person("alice"), person("stella", staff=True)
+    for path, body in (("/api/v1/catalog/domains", {"name": "shadow"}),
+                       ("/api/v1/catalog/sources", {"name": "shadow", "kind": "postgres"})):  # fmt: skip
+        refused = client.post(path, json.dumps(body), content_type="application/json", **alice)
+        assert refused.status_code == 403 and refused.json()["code"] == "permission_denied"
+    mutation = 'mutation { createDomain(name: "shadow2") { name } createSource(name: "shadow2", kind: "x") { name } }'
+    answer = gql(client, mutation, alice)
+    assert {e["extensions"]["code"] for e in answer["errors"]} == {"permission_denied"}
+    assert not Domain.objects.filter(name__startswith="shadow").exists()
+    assert not SourceSystem.objects.filter(name__startswith="shadow").exists()
+
+    assert client.post("/api/v1/catalog/domains", json.dumps({"name": "shadow"}), content_type="application/json",
+                       **stella).status_code == 201  # fmt: skip
+    root = person("root", superuser=True)
+    policy = {"name": "alice-domains", "effect": "allow", "actors": ["user:alice"], "actions": ["manage"],
+              "resources": ["domain"]}  # fmt: skip
+    assert client.post("/api/v1/governance/policies", json.dumps(policy), content_type="application/json",
+                       **root).status_code == 201  # fmt: skip
+    assert gql(client, 'mutation { createDomain(name: "alices") { name } }', alice)["data"] == {
+        "createDomain": {"name": "alices"}
+    }

@@ -219,6 +219,7 @@ class CreateDomain(graphene.Mutation):
     @staticmethod
     def mutate(root, info, **kwargs):
         require_user(info)
+        governed.require_structure(info.context, domain=kwargs["name"])
         return CreateDomain(name=services.domain_create(**kwargs).name)
 
 
@@ -236,6 +237,7 @@ class CreateSource(graphene.Mutation):
     @staticmethod
     def mutate(root, info, **kwargs):
         require_user(info)
+        governed.require_structure(info.context, source=kwargs["name"])
         return CreateSource(name=services.source_create(**kwargs).name)
 
 

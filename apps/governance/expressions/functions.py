@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..contracts import CLASSIFICATIONS, Actor, Resource, rank
+from ..decisions import CLASSIFICATIONS, Actor, Resource, rank
 from .sqlparts import Sql, join, like_pattern
 
 OWNS = "owns"  # not an attribute: whether the actor owns the resource (isOwner, the "owner" actor spec)

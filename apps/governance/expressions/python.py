@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..contracts import Actor, Resource
+from ..decisions import Actor, Resource
 from .functions import FUNCTIONS
 from .language import RESOURCE_ATTRIBUTES
 

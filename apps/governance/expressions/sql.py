@@ -3,7 +3,7 @@ totals and facet counts never count what the caller cannot see. What ``evaluate`
 
 from __future__ import annotations
 
-from ..contracts import Actor, Resource
+from ..decisions import Actor, Resource
 from .functions import FUNCTIONS
 from .python import _attr, _call, _value
 from .sqlparts import FALSE, TRUE, Sql, _const, join
