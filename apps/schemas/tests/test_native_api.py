@@ -68,15 +68,21 @@ def test_register_check_diff_and_migrations(api):
 
 
 def test_a_subject_is_the_data_contract_of_an_entity(api, client, token):
-    def catalog(path: str, body: dict) -> dict:  # set up through the catalog's API, as a user would
+    from dictamesh.auth.services import api_token_create, user_ensure
+
+    steward = api_token_create(user=user_ensure(username="stella", superuser=True), name="t").clear
+
+    def catalog(
+        path: str, body: dict, as_token: str = token
+    ) -> dict:  # through the catalog's API, as users would
         response = client.post(
-            f"/api/v1/catalog/{path}", json.dumps(body), content_type="application/json", **bearer(token)
+            f"/api/v1/catalog/{path}", json.dumps(body), content_type="application/json", **bearer(as_token)
         )
         assert response.status_code == 201, response.content
         return json.loads(response.content)
 
-    catalog("domains", {"name": "sales"})
-    catalog("sources", {"name": "shop", "kind": "kafka"})
+    catalog("domains", {"name": "sales"}, steward)  # the catalog's structure is stewards'
+    catalog("sources", {"name": "shop", "kind": "kafka"}, steward)
     created = catalog(
         "entities",
         {"source": "shop", "type": "topic", "source_key": "orders", "name": "orders", "domain": "sales"},
