@@ -14,9 +14,12 @@ from django.http import HttpResponse
 from ninja import Router
 from ninja.responses import Status
 
+from dictamesh.api.contract import documented
 from dictamesh.api.fastroutes import FastRequest, FastRoute
+from dictamesh.contracts import parse
 from dictamesh.errors import DictaMeshError, ValidationError
 
+from . import contracts as c
 from . import governed, graph, impact, selectors, services
 from .models import NodeKind
 from .openlineage import PayloadTooLarge, decode
@@ -97,7 +100,8 @@ def _node(node_id: str | None):
             "content": {
                 "application/json": {"schema": {"type": "object", "description": "an OpenLineage event"}}
             },
-        }
+        },
+        **documented(responses={201: c.Ingested}),
     },
 )
 def lineage_ingest(request):
@@ -139,13 +143,21 @@ FAST_ROUTES = {"/api/v1/lineage": FastRoute(ingest_fast, max_body=_max_body, pat
 # -- Marquez graphs --------------------------------------------------------------------------------------------
 
 
-@router.get("/lineage", summary="The lineage graph around a dataset or job (Marquez)")
+@router.get(
+    "/lineage",
+    summary="The lineage graph around a dataset or job (Marquez)",
+    openapi_extra=documented(responses={200: c.LineageGraph}),
+)
 @caught_up
 def lineage_get(request, nodeId: str | None = None, depth: int | None = None):  # noqa: N803 - Marquez's names
     return _fast_json(graph.lineage_graph(_node(nodeId), _depth(depth)))
 
 
-@router.get("/column-lineage", summary="Column lineage of a field or of every field of a dataset (Marquez)")
+@router.get(
+    "/column-lineage",
+    summary="Column lineage of a field or of every field of a dataset (Marquez)",
+    openapi_extra=documented(responses={200: c.LineageGraph}),
+)
 @caught_up
 def column_lineage_get(
     request, nodeId: str | None = None, depth: int | None = None, withDownstream: bool = False
@@ -167,7 +179,9 @@ def column_lineage_get(
 
 
 @router.get(
-    "/lineage/impact", summary="Everything downstream of a dataset, job or field, with paths and owners"
+    "/lineage/impact",
+    summary="Everything downstream of a dataset, job or field, with paths and owners",
+    openapi_extra=documented(responses={200: c.Impact}),
 )
 @caught_up
 def impact_get(request, nodeId: str | None = None, depth: int | None = None):  # noqa: N803
@@ -179,24 +193,27 @@ def impact_get(request, nodeId: str | None = None, depth: int | None = None):  #
     return impact.of_nodes([_node(nodeId)], depth)
 
 
-@router.post("/lineage/impact", summary="What a proposed schema for a subject would break downstream")
+@router.post(
+    "/lineage/impact",
+    summary="What a proposed schema for a subject would break downstream",
+    openapi_extra=documented(body=c.SchemaImpactIn, responses={200: c.SchemaImpact}),
+)
 @caught_up
 def impact_of_schema(request):
-    body = _object(request)
-    problems = {
-        k: "required" for k in ("subject", "schema") if not isinstance(body.get(k), str) or not body.get(k)
-    }
-    if problems:
-        raise ValidationError("A proposed schema needs subject and schema.", fields=problems)
+    body = parse(c.SchemaImpactIn, _object(request))
     return impact.of_schema(
-        subject=body["subject"],
-        schema=body["schema"],
-        schema_type=body.get("schemaType") or "AVRO",
-        depth=_depth(body.get("depth"), default=5),
+        subject=body.subject,
+        schema=body.schema_,
+        schema_type=body.schemaType,
+        depth=_depth(body.depth, default=5),
     )
 
 
-@router.get("/lineage/paths", summary="A shortest path between two nodes")
+@router.get(
+    "/lineage/paths",
+    summary="A shortest path between two nodes",
+    openapi_extra=documented(responses={200: c.LineagePath}),
+)
 @caught_up
 def paths_get(request, origin: str, destination: str, depth: int | None = None):
     return graph.shortest_path(_node(origin), _node(destination), max_depth=_depth(depth, default=10))
@@ -206,20 +223,15 @@ def paths_get(request, origin: str, destination: str, depth: int | None = None):
 
 
 @router.post(
-    "/lineage/edges", response={201: dict}, summary="Add a steward's edge (dataset → job or job → dataset)"
+    "/lineage/edges",
+    response={201: dict},
+    summary="Add a steward's edge (dataset → job or job → dataset)",
+    openapi_extra=documented(body=c.EdgeIn, responses={201: c.Edge}),
 )
 def edge_add(request):
-    body = _object(request)
-    governed.require_write(request, *_nodes(body.get("origin"), body.get("destination")))
-    return Status(
-        201,
-        services.edge_add(
-            origin=str(body.get("origin") or ""),
-            destination=str(body.get("destination") or ""),
-            confidence=body.get("confidence", 1.0),
-            note=str(body.get("note") or ""),
-        ),
-    )
+    body = parse(c.EdgeIn, _object(request))
+    governed.require_write(request, *_nodes(body.origin, body.destination))
+    return Status(201, services.edge_add(**body.model_dump()))
 
 
 @router.delete("/lineage/edges", response={204: None}, summary="Remove an edge")
@@ -229,33 +241,44 @@ def edge_remove(request, origin: str, destination: str):
     return Status(204, None)
 
 
-@router.post("/lineage/column-edges", response={201: dict}, summary="Add a steward's column lineage")
+@router.post(
+    "/lineage/column-edges",
+    response={201: dict},
+    summary="Add a steward's column lineage",
+    openapi_extra=documented(body=c.ColumnEdgeIn, responses={201: c.ColumnEdge}),
+)
 def column_edge_add(request):
-    body = _object(request)
-    governed.require_write(request, *_fields(body.get("input"), body.get("output")))
+    body = parse(c.ColumnEdgeIn, _object(request))
+    governed.require_write(request, *_fields(body.input, body.output))
     return Status(
         201,
         services.column_edge_add(
-            input_field=str(body.get("input") or ""),
-            output_field=str(body.get("output") or ""),
-            transformation_type=str(body.get("transformationType") or "DIRECT"),
-            description=str(body.get("description") or ""),
+            input_field=body.input, output_field=body.output, transformation_type=body.transformationType,
+            description=body.description,
         ),
-    )
+    )  # fmt: skip
 
 
-@router.put("/lineage/entity-link", summary="Link a dataset to another catalog entity (an adapter's table)")
+@router.put(
+    "/lineage/entity-link",
+    summary="Link a dataset to another catalog entity (an adapter's table)",
+    openapi_extra=documented(body=c.EntityLinkIn, responses={200: c.EntityLink}),
+)
 def dataset_link(request):
-    body = _object(request)
-    governed.require_write(request, *_nodes(body.get("nodeId")))
-    services.dataset_link(node_id=str(body.get("nodeId") or ""), urn=str(body.get("urn") or ""))
-    return {"nodeId": body["nodeId"], "urn": body["urn"]}
+    body = parse(c.EntityLinkIn, _object(request))
+    governed.require_write(request, *_nodes(body.nodeId))
+    services.dataset_link(node_id=body.nodeId, urn=body.urn)
+    return {"nodeId": body.nodeId, "urn": body.urn}
 
 
 # -- freshness SLAs ----------------------------------------------------------------------------------------------
 
 
-@router.get("/lineage/freshness", summary="Datasets' freshness SLAs, late or on time")
+@router.get(
+    "/lineage/freshness",
+    summary="Datasets' freshness SLAs, late or on time",
+    openapi_extra=documented(responses={200: c.FreshnessSlas}),
+)
 @caught_up
 def freshness_list(request, late: bool | None = None, limit: int = 100, offset: int = 0):
     slas, total = selectors.freshness_list(
@@ -267,19 +290,25 @@ def freshness_list(request, late: bool | None = None, limit: int = 100, offset: 
     return {"totalCount": total, "slas": slas}
 
 
-@router.get("/lineage/freshness/sla", summary="A dataset's freshness SLA")
+@router.get(
+    "/lineage/freshness/sla",
+    summary="A dataset's freshness SLA",
+    openapi_extra=documented(responses={200: c.FreshnessSla}),
+)
 @caught_up
 def freshness_get(request, nodeId: str):  # noqa: N803 - Marquez's name
     return selectors.freshness_of(_node(nodeId))
 
 
 @router.put(
-    "/lineage/freshness/sla", summary="Set a dataset's freshness SLA (seconds between completed writes)"
+    "/lineage/freshness/sla",
+    summary="Set a dataset's freshness SLA (seconds between completed writes)",
+    openapi_extra=documented(body=c.FreshnessSlaIn, responses={200: c.FreshnessSla}),
 )
 def freshness_set(request):
-    body = _object(request)
-    governed.require_write(request, *_nodes(body.get("nodeId")))
-    return services.freshness_set(node_id=str(body.get("nodeId") or ""), sla_seconds=body.get("slaSeconds"))
+    body = parse(c.FreshnessSlaIn, _object(request))
+    governed.require_write(request, *_nodes(body.nodeId))
+    return services.freshness_set(node_id=body.nodeId, sla_seconds=body.slaSeconds)
 
 
 @router.delete("/lineage/freshness/sla", response={204: None}, summary="Remove a dataset's freshness SLA")
@@ -321,7 +350,11 @@ def _page(limit: int, offset: int) -> tuple[int, int]:
     return limit, offset
 
 
-@router.get("/jobs/runs/{run_id}", summary="A run (Marquez)")
+@router.get(
+    "/jobs/runs/{run_id}",
+    summary="A run (Marquez)",
+    openapi_extra=documented(responses={200: c.MarquezObject}),
+)
 @caught_up
 def run_get(request, run_id: str):
     run = selectors.run_by_id(run_id)
@@ -340,7 +373,11 @@ def job_runs(request, namespace: str, name: str, limit: int = 100, offset: int =
     return {"totalCount": total, "runs": runs}
 
 
-@router.get("/namespaces/{path:namespace}/jobs/{path:name}", summary="A job (Marquez)")
+@router.get(
+    "/namespaces/{path:namespace}/jobs/{path:name}",
+    summary="A job (Marquez)",
+    openapi_extra=documented(responses={200: c.MarquezObject}),
+)
 @caught_up
 def job_get(request, namespace: str, name: str):
     node = selectors.node_in(namespace, NodeKind.JOB, name)
@@ -348,7 +385,11 @@ def job_get(request, namespace: str, name: str):
     return selectors.node_dicts([node])[node.pk]
 
 
-@router.get("/namespaces/{path:namespace}/jobs", summary="The jobs of a namespace (Marquez)")
+@router.get(
+    "/namespaces/{path:namespace}/jobs",
+    summary="The jobs of a namespace (Marquez)",
+    openapi_extra=documented(responses={200: c.MarquezPage}),
+)
 @caught_up
 def jobs_list(request, namespace: str, limit: int = 100, offset: int = 0):
     jobs, total = selectors.nodes_in(
@@ -361,7 +402,11 @@ def jobs_list(request, namespace: str, limit: int = 100, offset: int = 0):
     return {"totalCount": total, "jobs": jobs}
 
 
-@router.get("/namespaces/{path:namespace}/datasets/{path:name}", summary="A dataset (Marquez)")
+@router.get(
+    "/namespaces/{path:namespace}/datasets/{path:name}",
+    summary="A dataset (Marquez)",
+    openapi_extra=documented(responses={200: c.MarquezObject}),
+)
 @caught_up
 def dataset_get(request, namespace: str, name: str):
     node = selectors.node_in(namespace, NodeKind.DATASET, name)
@@ -369,7 +414,11 @@ def dataset_get(request, namespace: str, name: str):
     return selectors.node_dicts([node])[node.pk]
 
 
-@router.get("/namespaces/{path:namespace}/datasets", summary="The datasets of a namespace (Marquez)")
+@router.get(
+    "/namespaces/{path:namespace}/datasets",
+    summary="The datasets of a namespace (Marquez)",
+    openapi_extra=documented(responses={200: c.MarquezPage}),
+)
 @caught_up
 def datasets_list(request, namespace: str, limit: int = 100, offset: int = 0):
     datasets, total = selectors.nodes_in(
@@ -382,13 +431,19 @@ def datasets_list(request, namespace: str, limit: int = 100, offset: int = 0):
     return {"totalCount": total, "datasets": datasets}
 
 
-@router.get("/namespaces/{path:namespace}", summary="A namespace (Marquez)")
+@router.get(
+    "/namespaces/{path:namespace}",
+    summary="A namespace (Marquez)",
+    openapi_extra=documented(responses={200: c.MarquezObject}),
+)
 @caught_up
 def namespace_get(request, namespace: str):
     return selectors.namespace(namespace)
 
 
-@router.get("/namespaces", summary="Namespaces (Marquez)")
+@router.get(
+    "/namespaces", summary="Namespaces (Marquez)", openapi_extra=documented(responses={200: c.MarquezPage})
+)
 @caught_up
 def namespaces_list(request):
     return {"namespaces": selectors.namespaces()}
