@@ -119,6 +119,7 @@ def main() -> None:
         from django.test import Client
 
         from apps.adapters import services
+        from apps.adapters.contracts import InstanceIn
         from apps.catalog import public as catalog
         from dictamesh.auth.services import api_token_create, user_ensure
         from dictamesh.devservices.ports import free_port
@@ -132,7 +133,7 @@ def main() -> None:
             "type": "customer", "path": "customers", "items": "/customers", "key": "/id", "name": "/name",
             "pagination": {"kind": "page", "size": 50}, "fetch_many_param": "ids"}]}  # fmt: skip
         for name, kind, config in (("crm", "rest", rest), ("warehouse", "postgresql", _sample_database())):
-            services.instance_create(fields={"name": name, "kind": kind, "domain": "bench", "config": config})
+            services.instance_create(instance=InstanceIn(name=name, kind=kind, domain="bench", config=config))
             run = services.sync_execute(run_id=services.sync_request(name=name).pk)
             print(f"{name}: {run.status}, {run.counts.get('created')} entities", flush=True)
         analyst = user_ensure(username="analyst")

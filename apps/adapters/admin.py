@@ -6,10 +6,12 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
+from dictamesh.contracts import parse
 from dictamesh.errors import DictaMeshError, ValidationError
 from dictamesh.events.context import user_principal
 
 from . import services
+from .contracts import InstanceIn
 from .forms import InstanceForm, pretty
 from .models import AdapterInstance, SyncRun
 
@@ -68,11 +70,10 @@ class AdapterInstanceAdmin(admin.ModelAdmin):
             "sync_interval_seconds": form.cleaned_data.get("sync_interval_seconds"),
         }  # fmt: skip
         if change:
-            saved = services.instance_update(name=obj.name, fields=fields, actor=actor)
+            saved = services.instance_update(name=obj.name, changes=parse(InstanceIn, fields), actor=actor)
         else:
-            saved = services.instance_create(
-                fields={"name": form.cleaned_data["name"], **fields}, actor=actor
-            )
+            instance = parse(InstanceIn, {"name": form.cleaned_data["name"], **fields})
+            saved = services.instance_create(instance=instance, actor=actor)
         obj.__dict__.update(saved.__dict__)
 
     def delete_model(self, request, obj):

@@ -12,6 +12,7 @@ from ninja.responses import Status
 from dictamesh.api.base import json_object
 from dictamesh.api.contract import documented
 from dictamesh.api.cursors import decode_cursor, encode_cursor, invalid_cursor
+from dictamesh.contracts import parse
 from dictamesh.errors import ValidationError
 from dictamesh.events.context import user_principal
 
@@ -44,7 +45,11 @@ def _body(request) -> dict:
     return json_object(request, empty={})
 
 
-@router.get("/kinds", summary="Adapter kinds: capabilities and the JSON Schema of their configuration")
+@router.get(
+    "/kinds",
+    summary="Adapter kinds: capabilities and the JSON Schema of their configuration",
+    openapi_extra=documented(responses={200: c.Kinds}),
+)
 def kinds(request):
     _steward(request)
     return {"kinds": selectors.kinds()}
@@ -64,7 +69,9 @@ def instance_list(request):
 )
 def instance_create(request):
     _steward(request)
-    return Status(201, selectors.instance_dict(services.instance_create(fields=_body(request))))
+    return Status(
+        201, selectors.instance_dict(services.instance_create(instance=parse(c.InstanceIn, _body(request))))
+    )
 
 
 @router.get("/{name}", summary="An adapter instance", openapi_extra=documented(responses={200: c.Instance}))
@@ -80,7 +87,9 @@ def instance_get(request, name: str):
 )
 def instance_update(request, name: str):
     _steward(request)
-    return selectors.instance_dict(services.instance_update(name=name, fields=_body(request)))
+    return selectors.instance_dict(
+        services.instance_update(name=name, changes=parse(c.InstanceIn, _body(request), partial=True))
+    )
 
 
 @router.delete("/{name}", response={204: None}, summary="Remove an adapter instance (its entities stay)")
@@ -90,14 +99,20 @@ def instance_delete(request, name: str):
     return Status(204, None)
 
 
-@router.post("/{name}/test", summary="Test the connection: the adapter's health")
+@router.post(
+    "/{name}/test",
+    summary="Test the connection: the adapter's health",
+    openapi_extra=documented(responses={200: c.Health}),
+)
 def connection_test(request, name: str):
     _steward_or_owner(request, name)
     return services.connection_test(name=name)
 
 
 @router.get(
-    "/{name}/discover", summary="What the source holds: entity types, their schemas, keys and relationships"
+    "/{name}/discover",
+    summary="What the source holds: entity types, their schemas, keys and relationships",
+    openapi_extra=documented(responses={200: c.Discovered}),
 )
 def discover(request, name: str):
     _steward_or_owner(request, name)
@@ -112,9 +127,7 @@ def discover(request, name: str):
 )
 def sync_start(request, name: str):
     _steward_or_owner(request, name)
-    full = _body(request).get("full", False)
-    if not isinstance(full, bool):
-        raise ValidationError("full is true or false.", fields={"full": "boolean"})
+    full = parse(c.SyncIn, _body(request)).full
     return Status(202, selectors.run_dict(services.sync_request(name=name, full=full, trigger="api")))
 
 

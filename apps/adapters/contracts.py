@@ -5,22 +5,29 @@ kind's JSON Schema); secrets in it are environment references, never values."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, StringConstraints
+
+from dictamesh.contracts import Contract, hinted
 
 
-class InstanceIn(BaseModel):
-    """An adapter instance to configure (PATCH: only the fields sent change; name and kind are fixed)"""
+class InstanceIn(Contract):
+    """An adapter instance to configure (PATCH: only the fields sent change; the name is fixed)"""
 
-    model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, examples=["crm"])
-    kind: str | None = Field(default=None, examples=["rest", "postgresql", "kafka"])
-    config: dict[str, Any] | None = Field(default=None, description="as the kind's JSON Schema says")
-    enabled: bool | None = None
-    domain: str | None = None
-    owners: list[str] | None = Field(default=None, examples=[["user:olga", "group:crm-team"]])
-    sync_interval_seconds: int | None = Field(default=None, ge=0)
+    what: ClassVar[str] = "adapter instance"
+    name: str = hinted("2-100 lowercase letters, digits, - or _, starting with a letter",
+                       pattern=r"^[a-z][a-z0-9_-]{1,99}$", examples=["crm"])  # fmt: skip
+    kind: str = hinted(
+        "an adapter kind's name (GET /adapters/kinds)", examples=["rest", "postgresql", "kafka"]
+    )
+    config: dict[str, Any] = hinted("a JSON object, as the kind's JSON Schema says")
+    enabled: bool = hinted("true or false")
+    domain: str = hinted("required: the catalog domain of its entities", min_length=1, max_length=100)
+    owners: list[Annotated[str, StringConstraints(pattern=r"^(user|group):[^\s:][^\s]*$")]] = hinted(
+        "a list of principals: user:<name> or group:<name>", examples=[["user:olga", "group:crm-team"]]
+    )
+    sync_interval_seconds: int | None = hinted("whole seconds, at least 60 (or null: on demand only)", ge=60)
 
 
 class Instance(BaseModel):
@@ -47,11 +54,11 @@ class Instances(BaseModel):
     instances: list[Instance]
 
 
-class SyncIn(BaseModel):
+class SyncIn(Contract):
     """A sync to start"""
 
-    model_config = ConfigDict(extra="forbid")
-    full: bool = Field(default=False, description="from the start instead of the last checkpoint")
+    what: ClassVar[str] = "sync"
+    full: bool = hinted("true or false", False, description="from the start instead of the last checkpoint")
 
 
 class Run(BaseModel):
@@ -82,3 +89,32 @@ class RunPage(BaseModel):
     total: int
     items: list[Run]
     next_cursor: str | None
+
+
+class Kind(BaseModel):
+    """An adapter kind: its capabilities and the JSON Schema of its configuration"""
+
+    kind: str
+    title: str
+    capabilities: list[str]
+    config_schema: dict[str, Any]
+
+
+class Kinds(BaseModel):
+    """The adapter kinds this deployment has"""
+
+    kinds: list[Kind]
+
+
+class Health(BaseModel):
+    """A connection test: whether the source answered, and how fast"""
+
+    ok: bool
+    detail: str
+    latency_ms: float | None
+
+
+class Discovered(BaseModel):
+    """What the source holds: entity types, their schemas, keys and relationships"""
+
+    entity_types: list[dict[str, Any]]

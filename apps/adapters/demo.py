@@ -70,6 +70,7 @@ def _warehouse() -> dict:
 
 def load() -> str:
     from . import services
+    from .contracts import InstanceIn
     from .models import AdapterInstance
 
     made = []
@@ -81,8 +82,8 @@ def load() -> str:
         row = AdapterInstance.objects.filter(name=name).first()
         if row is None:
             row = services.instance_create(
-                fields={"name": name, "kind": kind, "domain": domain, "config": config(),
-                        "owners": ["user:admin"], "sync_interval_seconds": 3600},
+                instance=InstanceIn(name=name, kind=kind, domain=domain, config=config(), owners=["user:admin"],
+                                    sync_interval_seconds=3600),
                 actor="demo",
             )  # fmt: skip
         if row.last_success_at is None:

@@ -29,6 +29,7 @@ from dictamesh.events.outbox import Change as Event
 from dictamesh.tasks import registered
 
 from . import events, metrics
+from .contracts import InstanceIn
 from .models import AdapterInstance, RunStatus, SyncRun
 
 logger = logging.getLogger("dictamesh.adapters")
@@ -41,11 +42,8 @@ EDITABLE = ("kind", "config", "enabled", "domain", "owners", "sync_interval_seco
 
 
 def _validated(fields: dict[str, Any], current: AdapterInstance | None) -> dict[str, Any]:
-    unknown = sorted(set(fields) - set(EDITABLE) - {"name"})
-    if unknown:
-        raise ValidationError(
-            f"Unknown field(s): {', '.join(unknown)}.", fields=dict.fromkeys(unknown, "unknown")
-        )
+    """The instance as it would be with ``fields`` (sent, each valid on its own: ``InstanceIn``): what needs
+    the whole of it (a name and a domain to create one; the kind and its configuration) checked here."""
     defaults = {
         "kind": "",
         "config": {},
@@ -57,30 +55,14 @@ def _validated(fields: dict[str, Any], current: AdapterInstance | None) -> dict[
     merged = {k: getattr(current, k) for k in EDITABLE} if current else defaults
     merged.update({k: v for k, v in fields.items() if k != "name"})
     problems: dict[str, str] = {}
-    if current is None:
-        name = fields.get("name")
-        if not isinstance(name, str) or not _NAME.match(name):
-            problems["name"] = "2-100 lowercase letters, digits, - or _, starting with a letter"
-    if not isinstance(merged.get("domain"), str) or not merged.get("domain"):
+    if current is None and not fields.get("name"):
+        problems["name"] = "required: 2-100 lowercase letters, digits, - or _, starting with a letter"
+    if not merged.get("domain"):
         problems["domain"] = "required: the catalog domain of its entities"
-    owners = merged.get("owners", [])
-    if not isinstance(owners, list) or not all(isinstance(o, str) and _PRINCIPAL.match(o) for o in owners):
-        problems["owners"] = "a list of principals: user:<name> or group:<name>"
-    interval = merged.get("sync_interval_seconds")
-    if interval is not None and (
-        isinstance(interval, bool) or not isinstance(interval, int) or interval < 60
-    ):
-        problems["sync_interval_seconds"] = "whole seconds, at least 60 (or null: on demand only)"
-    if not isinstance(merged.get("enabled", True), bool):
-        problems["enabled"] = "true or false"
-    kind = merged.get("kind") or ""
-    if not isinstance(kind, str):
-        problems["kind"] = "an adapter kind's name (GET /adapters/kinds)"
-    else:
-        try:
-            adapter_registry.get(kind)
-        except AdapterError as exc:
-            problems["kind"] = exc.message
+    try:
+        adapter_registry.get(merged.get("kind") or "")
+    except AdapterError as exc:
+        problems["kind"] = exc.message
     if problems:
         raise ValidationError("The adapter instance is invalid.", fields=problems)
     try:
@@ -99,7 +81,8 @@ def _state(row: AdapterInstance) -> dict:
     }  # fmt: skip
 
 
-def instance_create(*, fields: dict[str, Any], actor: str | None = None) -> AdapterInstance:
+def instance_create(*, instance: InstanceIn, actor: str | None = None) -> AdapterInstance:
+    fields = instance.sent()
     merged = _validated(fields, None)
     actor = actor or current_actor() or ""
     with transaction.atomic():
@@ -112,7 +95,8 @@ def instance_create(*, fields: dict[str, Any], actor: str | None = None) -> Adap
     return row
 
 
-def instance_update(*, name: str, fields: dict[str, Any], actor: str | None = None) -> AdapterInstance:
+def instance_update(*, name: str, changes: InstanceIn, actor: str | None = None) -> AdapterInstance:
+    fields = changes.sent()
     actor = actor or current_actor() or ""
     with transaction.atomic():
         row = AdapterInstance.objects.select_for_update().filter(name=name).first()

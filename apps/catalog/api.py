@@ -54,24 +54,36 @@ class SourceIn(Strict):
     owner: str = ""
 
 
-@router.post("/domains", response={201: dict}, summary="Create a domain")
+@router.post(
+    "/domains", response={201: dict}, summary="Create a domain",
+    openapi_extra=documented(responses={201: contracts.DomainOut}),
+)  # fmt: skip
 def domain_create(request, payload: DomainIn):
     governed.require_structure(request, domain=payload.name)
     return Status(201, _domain_out(services.domain_create(**payload.dict())))
 
 
-@router.get("/domains", summary="All domains")
+@router.get(
+    "/domains", summary="All domains", openapi_extra=documented(responses={200: list[contracts.DomainOut]})
+)
 def domain_list(request):
     return [_domain_out(d) for d in selectors.domain_list()]
 
 
-@router.post("/sources", response={201: dict}, summary="Register a source system")
+@router.post(
+    "/sources", response={201: dict}, summary="Register a source system",
+    openapi_extra=documented(responses={201: contracts.SourceOut}),
+)  # fmt: skip
 def source_create(request, payload: SourceIn):
     governed.require_structure(request, source=payload.name)
     return Status(201, _source_out(services.source_create(**payload.dict())))
 
 
-@router.get("/sources", summary="All source systems")
+@router.get(
+    "/sources",
+    summary="All source systems",
+    openapi_extra=documented(responses={200: list[contracts.SourceOut]}),
+)
 def source_list(request):
     return [_source_out(s) for s in selectors.source_list()]
 
@@ -157,7 +169,11 @@ def entity_bulk(request):
     return {"counts": counts, "results": [r.as_dict() for r in results]}
 
 
-@router.get("/entities/{path:urn}/history", summary="Versions of an entity; ?at= for the one current then")
+@router.get(
+    "/entities/{path:urn}/history",
+    summary="Versions of an entity; ?at= for the one current then",
+    openapi_extra=documented(responses={200: contracts.EntityHistory | contracts.EntityVersion}),
+)
 def entity_history(request, urn: str, at: str | None = None):
     if at:
         when = parse_datetime(at)
@@ -178,7 +194,11 @@ def _live(urn: str) -> dict | None:
         return None
 
 
-@router.get("/entities/{path:urn}/diff", summary="Field-level diff between two versions")
+@router.get(
+    "/entities/{path:urn}/diff",
+    summary="Field-level diff between two versions",
+    openapi_extra=documented(responses={200: contracts.EntityDiff}),
+)
 def entity_diff(
     request, urn: str, from_version: int = Query(..., alias="from"), to_version: int = Query(..., alias="to")
 ):
@@ -200,7 +220,9 @@ class NeighborQuery(Schema):
 
 
 @router.get(
-    "/entities/{path:urn}/neighbors", summary="Entities within N hops, and the relationships among them"
+    "/entities/{path:urn}/neighbors",
+    summary="Entities within N hops, and the relationships among them",
+    openapi_extra=documented(responses={200: contracts.Subgraph}),
 )
 def entity_neighbors(request, urn: str, q: Query[NeighborQuery]):
     return graph.subgraph(
@@ -325,7 +347,11 @@ def relationship_remove(
     }
 
 
-@router.get("/path", summary="A shortest path between two entities")
+@router.get(
+    "/path",
+    summary="A shortest path between two entities",
+    openapi_extra=documented(responses={200: contracts.EntityPath}),
+)
 def path(request, source: str, target: str, max_depth: int = 6, direction: str = "both"):
     found = graph.shortest_path(
         source=source,
@@ -374,7 +400,7 @@ def entity_search(request, q: Query[SearchQuery]):
 @router.post(
     "/retrieve",
     summary="The document chunks closest in meaning to a query (RAG)",
-    openapi_extra=documented(body=contracts.RetrieveIn),
+    openapi_extra=documented(body=contracts.RetrieveIn, responses={200: contracts.Retrieved}),
 )
 def retrieve(request):
     body = parse(contracts.RetrieveIn, _object(request))

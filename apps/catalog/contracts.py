@@ -378,3 +378,73 @@ class BulkRequest(Contract):
     what: ClassVar[str] = "bulk request"
     entities: list[Any] = hinted("array", ...)
     synced: bool = hinted("true or false", False)
+
+
+class DomainOut(BaseModel):
+    """A domain of the catalog"""
+
+    name: str
+    display_name: str
+    description: str
+    owner: str
+
+
+class SourceOut(BaseModel):
+    """A source system"""
+
+    name: str
+    kind: str
+    display_name: str
+    description: str
+    connection_ref: str
+    owner: str
+
+
+class EntityVersion(BaseModel):
+    """A version of an entity: the change, who made it, and the state after it (as this caller may see it)"""
+
+    version: int
+    change: str
+    changed_fields: list[str]
+    actor: str
+    changed_at: datetime
+    state: dict[str, Any]
+
+
+class EntityHistory(BaseModel):
+    """The versions of an entity, oldest first"""
+
+    urn: str
+    versions: list[EntityVersion]
+
+
+class EntityDiff(BaseModel):
+    """The field-level changes between two versions"""
+
+    model_config = ConfigDict(populate_by_name=True)
+    urn: str
+    from_: int = Field(alias="from")
+    to: int
+    changes: list[dict[str, Any]]
+
+
+class Subgraph(BaseModel):
+    """The entities within N hops of one, and the relationships among them"""
+
+    root: str
+    nodes: list[dict[str, Any]]
+    edges: list[dict[str, Any]]
+    truncated: bool
+
+
+class EntityPath(BaseModel):
+    """A shortest path between two entities (found: false when there is none within max_depth)"""
+
+    found: bool
+    path: dict[str, Any] | None
+
+
+class Retrieved(BaseModel):
+    """The document chunks closest in meaning to a question, with their entity and score"""
+
+    results: list[dict[str, Any]]

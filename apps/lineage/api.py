@@ -363,7 +363,9 @@ def run_get(request, run_id: str):
 
 
 @router.get(
-    "/namespaces/{path:namespace}/jobs/{path:name}/runs", summary="A job's runs, newest first (Marquez)"
+    "/namespaces/{path:namespace}/jobs/{path:name}/runs",
+    summary="A job's runs, newest first (Marquez)",
+    openapi_extra=documented(responses={200: c.MarquezPage}),
 )
 @caught_up
 def job_runs(request, namespace: str, name: str, limit: int = 100, offset: int = 0):

@@ -16,6 +16,7 @@ is measured (docs/benchmarks.md), and a contract test checks live answers agains
 
 from __future__ import annotations
 
+import types
 from typing import Any
 
 from django.conf import settings
@@ -99,6 +100,8 @@ def _schema_of(model: Any) -> dict:
     args = getattr(model, "__args__", ())
     if getattr(model, "__origin__", None) is list and args:
         return {"type": "array", "items": _schema_of(args[0])}
+    if isinstance(model, types.UnionType):  # one of several shapes (a query parameter picks which)
+        return {"anyOf": [_schema_of(arg) for arg in args]}
     raise TypeError(f"not a documented response model: {model!r}")
 
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 import pytest
 
 from apps.adapters import live, services
+from apps.adapters.contracts import InstanceIn
 from apps.adapters.tests.conftest import rest_config
 from apps.catalog.models import CacheStatus
 from apps.governance import classification
 from apps.governance.contracts import FieldClassificationIn
 from apps.governance.tests.helpers import gql, person
+from dictamesh.contracts import parse
 from dictamesh.devservices.demo_source import DemoSource, demo_records
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +31,9 @@ def crm(monkeypatch, settings):
     live.reset()
     _forget_live_records()
     services.instance_create(
-        fields={"name": "crm", "kind": "rest", "domain": "sales", "config": rest_config(source.url)}
+        instance=parse(
+            InstanceIn, {"name": "crm", "kind": "rest", "domain": "sales", "config": rest_config(source.url)}
+        )
     )
     services.sync_execute(run_id=services.sync_request(name="crm").pk)
     source.calls.clear()
@@ -137,9 +141,11 @@ def test_live_records_are_typed_by_their_schema(client, crm, sample_db):
     config["resources"][0]["schema"] = {"type": "object", "properties": {
         "id": {"type": "integer"}, "email": {"type": "string", "description": "where invoices go"},
         "tier": {"type": ["string", "null"]}, "first-seen": {"type": "string"}}}  # fmt: skip
-    services.instance_update(name="crm", fields={"config": config})
+    services.instance_update(name="crm", changes=parse(InstanceIn, {"config": config}, partial=True))
     services.instance_create(
-        fields={"name": "crmdb", "kind": "postgresql", "domain": "sales", "config": sample_db}
+        instance=parse(
+            InstanceIn, {"name": "crmdb", "kind": "postgresql", "domain": "sales", "config": sample_db}
+        )
     )
     services.sync_execute(run_id=services.sync_request(name="crmdb").pk)
     query = """{ a: entity(urn: "dm:crm:customer:2") {
@@ -162,8 +168,10 @@ def test_an_instance_disabled_now_serves_no_live_data_at_the_next_request(client
     query = '{ entity(urn: "dm:crm:customer:4") { live { data source } } }'
     assert gql(client, query, root)["data"]["entity"]["live"]["data"]["id"] == 4  # the instance list is kept
     _forget_live_records()
-    services.instance_update(name="crm", fields={"enabled": False})  # no reset, no timer: its config version
+    services.instance_update(
+        name="crm", changes=parse(InstanceIn, {"enabled": False}, partial=True)
+    )  # no reset, no timer: its config version
     assert gql(client, query, root)["data"]["entity"]["live"] == {"data": None, "source": "crm"}
     assert len(crm.calls) == 1  # the source is not asked again once its instance is disabled
-    services.instance_update(name="crm", fields={"enabled": True})
+    services.instance_update(name="crm", changes=parse(InstanceIn, {"enabled": True}, partial=True))
     assert gql(client, query, root)["data"]["entity"]["live"]["data"]["id"] == 4

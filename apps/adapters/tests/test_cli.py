@@ -13,7 +13,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from apps.adapters import services
+from apps.adapters.contracts import InstanceIn
 from apps.catalog import public as catalog
+from dictamesh.contracts import parse
 
 from .conftest import rest_config
 
@@ -23,7 +25,9 @@ ROOT = Path(__file__).resolve().parents[3]
 @pytest.mark.django_db
 def test_sync_list_and_test_from_the_command_line(source, crm_token):
     services.instance_create(
-        fields={"name": "crm", "kind": "rest", "domain": "sales", "config": rest_config(source.url)}
+        instance=parse(
+            InstanceIn, {"name": "crm", "kind": "rest", "domain": "sales", "config": rest_config(source.url)}
+        )
     )
     out, err = io.StringIO(), io.StringIO()
     call_command("adapter", "sync", "crm", stdout=out, stderr=err)

@@ -10,7 +10,9 @@ from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 from django.conf import settings
 
+from apps.adapters.contracts import InstanceIn
 from dictamesh.adapters import PermanentError, create
+from dictamesh.contracts import parse
 
 
 @pytest.fixture
@@ -65,7 +67,9 @@ def test_a_kafka_sync_links_topics_to_their_registered_subjects(cluster):
     config, names = cluster
     schemas.register_schema(subject=f"{names[0]}-value", schema_type="JSON", schema='{"type": "object"}')
     services.instance_create(
-        fields={"name": "events", "kind": "kafka", "domain": "platform", "config": config}
+        instance=parse(
+            InstanceIn, {"name": "events", "kind": "kafka", "domain": "platform", "config": config}
+        )
     )
     run = services.sync_execute(run_id=services.sync_request(name="events").pk)
     assert run.status == "succeeded", run.error

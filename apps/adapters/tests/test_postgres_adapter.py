@@ -7,7 +7,9 @@ import json
 import psycopg
 import pytest
 
+from apps.adapters.contracts import InstanceIn
 from dictamesh.adapters import ConfigError, PermanentError, create
+from dictamesh.contracts import parse
 
 
 def test_tables_become_entities_with_schemas_and_foreign_keys(sample_db):
@@ -110,7 +112,9 @@ def test_discovery_lists_tables_and_each_tables_rows_with_schema_key_and_relatio
     assert customers.schema["properties"]["email"]["description"] == "Where invoices go"
     assert orders.relationships == (("references", "crm.customers"),) and types["crm.audit_log"].key == ()
     services.instance_create(
-        fields={"name": "crmdb", "kind": "postgresql", "domain": "sales", "config": sample_db}
+        instance=parse(
+            InstanceIn, {"name": "crmdb", "kind": "postgresql", "domain": "sales", "config": sample_db}
+        )
     )
     from apps.governance.tests.helpers import person
 
@@ -121,6 +125,9 @@ def test_discovery_lists_tables_and_each_tables_rows_with_schema_key_and_relatio
         "number",
         "null",
     ]
-    services.instance_update(name="crmdb", fields={"config": {**sample_db, "port": 9, "connect_timeout": 1}})
+    services.instance_update(
+        name="crmdb",
+        changes=parse(InstanceIn, {"config": {**sample_db, "port": 9, "connect_timeout": 1}}, partial=True),
+    )
     down = client.get("/api/v1/adapters/crmdb/discover", **person("root", superuser=True))
     assert down.status_code == 502 and down.json()["code"] == "source_unavailable"

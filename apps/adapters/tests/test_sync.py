@@ -8,10 +8,12 @@ import json
 import pytest
 
 from apps.adapters import services
+from apps.adapters.contracts import InstanceIn
 from apps.adapters.models import AdapterInstance, SyncRun
 from apps.catalog import public as catalog
 from apps.governance.tests.helpers import person
 from apps.schemas import public as schemas
+from dictamesh.contracts import parse
 from dictamesh.events.models import OutboxMessage
 
 from .conftest import rest_config
@@ -27,7 +29,7 @@ def _post(client, path, body, headers):
 def _crm(source, **extra) -> AdapterInstance:
     fields = {"name": "crm", "kind": "rest", "domain": "sales", "owners": ["user:olivia"],
               "config": rest_config(source.url), **extra}  # fmt: skip
-    return services.instance_create(fields=fields, actor="test")
+    return services.instance_create(instance=parse(InstanceIn, fields), actor="test")
 
 
 def _run(name: str = "crm", *, full: bool = False, **kwargs) -> SyncRun:
@@ -147,7 +149,9 @@ def test_cancelling_a_queued_or_running_sync(source, crm_token):
 
 def test_a_postgresql_source_registers_schemas_and_relationships(sample_db):
     services.instance_create(
-        fields={"name": "crmdb", "kind": "postgresql", "domain": "sales", "config": sample_db}
+        instance=parse(
+            InstanceIn, {"name": "crmdb", "kind": "postgresql", "domain": "sales", "config": sample_db}
+        )
     )
     run = _run("crmdb")
     assert run.status == "succeeded", run.error
@@ -170,7 +174,10 @@ def test_scheduled_syncs_are_queued_when_their_interval_has_passed(
 
     _crm(source, sync_interval_seconds=3600)
     services.instance_create(
-        fields={"name": "manual", "kind": "rest", "domain": "sales", "config": rest_config(source.url)}
+        instance=parse(
+            InstanceIn,
+            {"name": "manual", "kind": "rest", "domain": "sales", "config": rest_config(source.url)},
+        )
     )  # fmt: skip  (no interval: on demand)
     with django_capture_on_commit_callbacks() as queued:
         assert services.sync_due() == 1  # crm never synced; manual has no schedule
