@@ -22,28 +22,23 @@ Metrics: ``dictamesh_cache_hits_total{cache,level}``, ``dictamesh_cache_misses_t
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import json
-import logging
 import os
 import threading
-import time
-import weakref
 from collections.abc import Callable, Iterable
-from collections.abc import Set as AbstractSet
 from typing import Any
 
 from cachetools import TTLCache
 from django.core.cache import cache as django_cache
 from prometheus_client import Counter
-from redis.exceptions import ConnectionError as RedisConnectionError
 
-from dictamesh.redis_state import REDIS, RETRY_SECONDS
+from dictamesh.redis_state import REDIS
 
-logger = logging.getLogger("dictamesh.cache")
-CHANNEL = "dictamesh:cache:invalidate"
-EVERY_KEY = "*"  # dropped (``drop_all``), it stands for every key of a cache without L2
+from .delivery import CHANNEL, EVERY_KEY, LISTENER, PROCESS, l2_key, queue_invalidation, replay_missed, send
+from .transactions import CommitBatch
+from .transactions import pending as pending_keys
+
+__all__ = ["CHANNEL", "EVERY_KEY", "LISTENER", "TwoLevelCache", "replay_missed"]
 _MISSING = object()
 
 HITS = Counter("dictamesh_cache_hits_total", "Cache hits.", ["cache", "level"])
@@ -75,326 +70,6 @@ class _CountingTTLCache(TTLCache):
         return item
 
 
-class _Listener:
-    """The process's one subscriber to the invalidation channel, for every cache it has used: each message is
-    read and decoded once, and handed to the caches of its name (a thread per cache would wake them all at
-    every message)."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._caches: dict[str, weakref.WeakSet[TwoLevelCache]] = {}
-        self._thread: threading.Thread | None = None
-        self._pid = 0
-        self.ok = False  # subscribed, and the invalidations missed while Redis was away sent
-        self.replay_pending = True  # at the first subscription too: a process gone meanwhile left some
-        self._replay_at = 0.0  # monotonic: after PostgreSQL failed us, not before this
-
-    def listening(self, cache: TwoLevelCache) -> bool:
-        """Whether ``cache`` hears its invalidations in this process now (``ensure``'s fast path)."""
-        thread = self._thread
-        return (
-            self.ok
-            and cache._listening
-            and self._pid == _PROCESS.pid
-            and thread is not None
-            and thread.is_alive()
-        )
-
-    def ensure(self, cache: TwoLevelCache) -> None:
-        """``cache`` hears its invalidations from now on (the listener subscribed before this returns)."""
-        thread = self._thread
-        if thread is not None and self._pid == os.getpid() and cache._listening and thread.is_alive():
-            return
-        with self._lock:
-            self._caches.setdefault(cache.name, weakref.WeakSet()).add(cache)
-            cache._listening = True
-            if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
-                return
-            ready = threading.Event()
-            self._pid = os.getpid()  # a forked child (gunicorn, celery) starts its own
-            self._thread = threading.Thread(
-                target=self._listen, args=(ready,), name="dictamesh-cache-listener", daemon=True
-            )
-            self._thread.start()
-        ready.wait(2.0)  # subscribed before the first read is cached, so no invalidation slips between
-
-    def _caches_named(self, name: str) -> list[TwoLevelCache]:
-        with self._lock:
-            return list(self._caches.get(name, ()))
-
-    def _everyone(self) -> list[TwoLevelCache]:
-        with self._lock:
-            return [cache for caches in self._caches.values() for cache in caches]
-
-    def _listen(self, ready: threading.Event) -> None:
-        from django_redis import get_redis_connection
-
-        while True:
-            pubsub = None
-            try:
-                pubsub = get_redis_connection("default").pubsub(ignore_subscribe_messages=True)
-                pubsub.subscribe(CHANNEL)
-                self._replay()
-                self.ok = True
-                REDIS.succeeded()
-                ready.set()
-                while not REDIS.down:  # a request that found Redis gone: listen again, from a clean L1
-                    message = pubsub.get_message(timeout=1.0)
-                    if message is not None:
-                        self.dispatch(message.get("data"))
-                    if self.replay_pending and time.monotonic() >= self._replay_at:
-                        self._replay()
-                raise RedisConnectionError("a request found Redis unavailable")
-            except Exception as exc:  # the connection dropped: we may have missed invalidations
-                self.ok = False
-                REDIS.failed(exc)
-                for cache in self._everyone():
-                    cache.clear_local()
-                ready.set()
-                time.sleep(RETRY_SECONDS)
-            finally:
-                if pubsub is not None:
-                    with contextlib.suppress(Exception):  # a connection already gone
-                        pubsub.close()
-
-    def _replay(self) -> None:
-        """Send the invalidations this or another process could not send while Redis was away (kept in
-        PostgreSQL by ``_missed``); a failure to reach PostgreSQL leaves them for the next pass."""
-        self.replay_pending = False
-        try:
-            sent = replay_missed()
-        except REDIS.errors:
-            self.replay_pending = True
-            raise
-        except Exception:  # noqa: BLE001 - PostgreSQL away or not allowed (tests): tried again later
-            logger.info("missed cache invalidations not sent yet", exc_info=True)
-            self.replay_pending = True
-            self._replay_at = time.monotonic() + 10.0
-            sent = 0
-        finally:
-            from django.db import connection
-
-            connection.close()  # this thread holds no connection between passes
-        if sent:
-            logger.warning("sent %d cache invalidations missed while Redis was unavailable", sent)
-
-    def dispatch(self, data: Any) -> None:
-        try:
-            payload = json.loads(data)
-            name = payload.get("cache")
-        except (TypeError, ValueError, AttributeError):
-            return
-        for cache in self._caches_named(name) if isinstance(name, str) else ():
-            cache._on_message(payload)
-
-
-_LISTENER = _Listener()
-REPLAY_BATCH = 1000
-
-
-def _l2_key(name: str, key: str) -> str:
-    return f"{name}:{key}"
-
-
-def _queue_invalidation(pipe, name: str, keys: list[str], *, shared: bool = True) -> None:
-    """Queue on ``pipe`` what invalidating ``keys`` of cache ``name`` sends: their L2 deletes, then their
-    broadcast."""
-    if shared:
-        pipe.delete(*[django_cache.make_key(_l2_key(name, k)) for k in keys])
-    for start in range(0, len(keys), 500):
-        pipe.publish(CHANNEL, json.dumps({"cache": name, "keys": keys[start : start + 500]}))
-
-
-def _send(fill: Callable[[Any], None], drops: list[tuple[TwoLevelCache, list[str]]]) -> None:
-    """One pipeline to Redis, filled by ``fill``. Should Redis not take it, the invalidations among
-    ``drops`` are kept for later (``_missed``) and Redis is marked down."""
-    from django_redis import get_redis_connection
-
-    try:
-        if REDIS.down:
-            raise RedisConnectionError("Redis is unavailable")
-        pipe = get_redis_connection("default").pipeline(transaction=False)
-        fill(pipe)
-        pipe.execute()
-    except REDIS.errors as exc:
-        REDIS.failed(exc)
-        _missed(drops)
-
-
-def _missed(drops: list[tuple[TwoLevelCache, list[str]]]) -> None:
-    """Keep in PostgreSQL the invalidations Redis did not take, for the listener to send when it is back
-    (from whichever process is alive then)."""
-    rows = [(cache.name, key) for cache, keys in drops for key in dict.fromkeys(keys)]
-    if not rows:
-        return
-    from django.db import connection
-
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO dictamesh_core_cache_missed (cache, key, created_at) "
-                "SELECT c, k, now() FROM unnest(%s::text[], %s::text[]) AS t(c, k)",
-                [[c for c, _ in rows], [k for _, k in rows]],
-            )
-    except Exception:  # noqa: BLE001 - PostgreSQL too: the L1 TTLs and L2 TTLs bound what is missed
-        logger.exception("could not keep %d missed cache invalidations", len(rows))
-        return
-    _LISTENER.replay_pending = True
-
-
-def replay_missed() -> int:
-    """Send the kept invalidations (L2 deletes and broadcasts), deleting what was sent; how many."""
-    from django.db import connection, transaction
-    from django_redis import get_redis_connection
-
-    total = 0
-    while True:
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "DELETE FROM dictamesh_core_cache_missed WHERE id IN (SELECT id FROM "
-                    "dictamesh_core_cache_missed ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) "
-                    "RETURNING cache, key",
-                    [REPLAY_BATCH],
-                )
-                rows = cursor.fetchall()
-            if not rows:
-                return total
-            by_cache: dict[str, dict[str, None]] = {}
-            for name, key in rows:
-                by_cache.setdefault(name, {})[key] = None
-            pipe = get_redis_connection("default").pipeline(transaction=False)
-            for name, unique in by_cache.items():
-                _queue_invalidation(pipe, name, list(unique))
-            pipe.execute()  # a failure rolls the DELETE back: the rows wait for the next pass
-        total += len(rows)
-        if len(rows) < REPLAY_BATCH:
-            return total
-
-
-class _Process:
-    """This process's id, kept by a fork hook rather than asked of the kernel at every read."""
-
-    pid = os.getpid()
-
-    @classmethod
-    def forked(cls) -> None:
-        cls.pid = os.getpid()
-
-
-_PROCESS = _Process
-os.register_at_fork(after_in_child=_Process.forked)
-_TLS = threading.local()  # this thread's open _CommitBatches
-
-
-class _CommitBatch:
-    """What one transaction did to the caches at one savepoint level, sent when it commits: one Redis round
-    trip (L2 deletes and puts, then a broadcast per cache), then this process's L1. Its commit hook is
-    registered with the savepoints open when it was made, so PostgreSQL and the caches agree: a savepoint
-    rolled back takes its batch (and only its batch) with it."""
-
-    def __init__(self, savepoints: set[str]):
-        self.savepoints = savepoints
-        # (cache, "drop", keys) or (cache, "put", (key, value, ttl)), in the transaction's order
-        self.ops: list[tuple[TwoLevelCache, str, Any]] = []
-        self.dropped: dict[str, set[str]] = {}  # cache name -> keys dropped (not to be read or stored)
-
-    @staticmethod
-    def open_batches() -> list[_CommitBatch]:
-        """This thread's batches whose transaction (and savepoint) is still open."""
-        batches = getattr(_TLS, "batches", None)
-        if not batches:
-            return []
-        from django.db import connection
-
-        hooks = {id(getattr(entry[1], "__self__", None)) for entry in connection.run_on_commit}
-        live = [batch for batch in batches if id(batch) in hooks] if connection.in_atomic_block else []
-        if len(live) != len(batches):  # the others were rolled back: what they held never happened
-            _TLS.batches = live
-        return live
-
-    @staticmethod
-    def current() -> _CommitBatch:
-        from django.db import connection, transaction
-
-        savepoints = set(connection.savepoint_ids)
-        for batch in _CommitBatch.open_batches():
-            if batch.savepoints == savepoints:
-                return batch
-        batch = _CommitBatch(savepoints)
-        _TLS.batches = [*getattr(_TLS, "batches", ()), batch]
-        transaction.on_commit(batch.flush, robust=True)  # Redis down: L1 TTL bounds what is missed
-        return batch
-
-    def drop(self, cache: TwoLevelCache, keys: list[str]) -> None:
-        self.ops.append((cache, "drop", keys))
-        self.dropped.setdefault(cache.name, set()).update(keys)
-
-    def put(self, cache: TwoLevelCache, key: str, value: Any, ttl: int) -> None:
-        self.ops.append((cache, "put", (key, value, ttl)))
-
-    def flush(self) -> None:
-        batches = getattr(_TLS, "batches", None)
-        if batches and self in batches:
-            _TLS.batches = [batch for batch in batches if batch is not self]
-        ops, self.ops, self.dropped = self.ops, [], {}
-        if not ops:
-            return
-        broadcast: dict[TwoLevelCache, list[str]] = {}
-        for cache, kind, arg in ops:
-            if kind == "drop":
-                broadcast.setdefault(cache, []).extend(arg)
-
-        def fill(pipe) -> None:
-            for cache, kind, arg in ops:
-                if kind == "put" and cache.shared and arg[2] > 0:
-                    key, value, ttl = arg
-                    pipe.set(
-                        django_cache.make_key(cache._l2_key(key)), django_cache.client.encode(value), ex=ttl
-                    )
-            for cache, dropped in broadcast.items():
-                cache._invalidation(pipe, list(dict.fromkeys(dropped)))
-
-        try:  # what Redis does not take is kept and sent when it is back; the puts are only lost
-            _send(fill, list(broadcast.items()))
-        finally:
-            for cache, kind, arg in ops:  # this process at once, in the transaction's order
-                if kind == "drop":
-                    cache._drop_local(arg)
-                elif arg[2] > 0:
-                    cache._put_local({arg[0]: arg[1]})
-
-
-def _pending(name: str) -> AbstractSet[str]:
-    """The keys of cache ``name`` this thread's open transaction has dropped (not to be read or stored)."""
-    if not getattr(_TLS, "batches", None):
-        return _NONE
-    found = [batch.dropped[name] for batch in _CommitBatch.open_batches() if name in batch.dropped]
-    if any(EVERY_KEY in keys for keys in found):
-        return _EVERYTHING
-    return _NONE if not found else found[0] if len(found) == 1 else set().union(*found)
-
-
-class _Everything(AbstractSet):
-    """The keys pending after ``drop_all``: every key."""
-
-    def __contains__(self, key: object) -> bool:
-        return True
-
-    def __iter__(self):
-        return iter(())
-
-    def __len__(self) -> int:
-        return 0
-
-    def __bool__(self) -> bool:  # ``if pending := _pending(...)`` must see it
-        return True
-
-
-_NONE: frozenset[str] = frozenset()
-_EVERYTHING = _Everything()
-
-
 class TwoLevelCache:
     def __init__(
         self, name: str, *, l1_size: Callable[[], int], l1_ttl: Callable[[], float], shared: bool = True
@@ -412,7 +87,7 @@ class TwoLevelCache:
     # -- L1 and its listener -------------------------------------------------------------------------
     def _local(self) -> _CountingTTLCache | None:
         local = self._l1
-        if local is not None and self._pid == _PROCESS.pid and _LISTENER.listening(self) and not REDIS.down:
+        if local is not None and self._pid == PROCESS.pid and LISTENER.listening(self) and not REDIS.down:
             return local  # every read asks: the common case first
         size = self._l1_size()
         if size <= 0:
@@ -423,8 +98,8 @@ class TwoLevelCache:
                 if self._l1 is None or self._pid != pid:
                     self._l1 = _CountingTTLCache(self.name, size, self._l1_ttl())
                     self._pid = pid
-        _LISTENER.ensure(self)
-        return self._l1 if _LISTENER.ok and not REDIS.down else None  # deaf to invalidations: no L1
+        LISTENER.ensure(self)
+        return self._l1 if LISTENER.ok and not REDIS.down else None  # deaf to invalidations: no L1
 
     def _on_message(self, payload: dict) -> None:
         if self._l1 is None:
@@ -442,11 +117,11 @@ class TwoLevelCache:
 
     # -- reads and writes ----------------------------------------------------------------------------
     def _l2_key(self, key: str) -> str:
-        return _l2_key(self.name, key)
+        return l2_key(self.name, key)
 
     def _l2(self, call: Callable[[], Any], default: Any = _MISSING) -> Any:
         """A call to L2, or ``default`` while Redis is unavailable (the failure marks it so)."""
-        if not self.shared or REDIS.down or (self._listening and not _LISTENER.ok):
+        if not self.shared or REDIS.down or (self._listening and not LISTENER.ok):
             return default  # away, or back but its missed invalidations not sent yet
         try:
             return call()
@@ -461,7 +136,7 @@ class TwoLevelCache:
         returning None (nothing there) is not cached either. A key this thread's open transaction has
         dropped is loaded and not stored.
         """
-        if key in _pending(self.name):
+        if key in pending_keys(self.name):
             _counter(MISSES, self.name).inc()
             return loader()
         local = self._local()
@@ -502,15 +177,15 @@ class TwoLevelCache:
         if not keys:
             return
         self._drop_local(keys)
-        _send(lambda pipe: self._invalidation(pipe, keys), [(self, keys)])  # one round trip for it all
+        send(lambda pipe: self._invalidation(pipe, keys), [(self, keys)])  # one round trip for it all
 
     def _invalidation(self, pipe, keys: list[str]) -> None:
         """Queue on ``pipe`` what invalidating ``keys`` sends: their L2 deletes, then their broadcast."""
-        _queue_invalidation(pipe, self.name, keys, shared=self.shared)
+        queue_invalidation(pipe, self.name, keys, shared=self.shared)
 
     def cached(self, key: str) -> Any:
         """The cached value of ``key`` (L1, then L2), or None: never runs a loader."""
-        if key in _pending(self.name):
+        if key in pending_keys(self.name):
             return None
         local = self._local()
         if local is not None:
@@ -531,7 +206,7 @@ class TwoLevelCache:
     def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         """The cached values among ``keys``: L1, then one L2 round trip for the rest. Never runs a loader."""
         keys = list(dict.fromkeys(keys))
-        if pending := _pending(self.name):
+        if pending := pending_keys(self.name):
             keys = [key for key in keys if key not in pending]
         found: dict[str, Any] = {}
         local = self._local()
@@ -567,7 +242,7 @@ class TwoLevelCache:
         ``generation`` (taken before the values were loaded), nothing is stored if it has moved since."""
         if generation is not None and generation != self._generation:
             return
-        if pending := _pending(self.name):
+        if pending := pending_keys(self.name):
             values = {k: v for k, v in values.items() if k not in pending}
         if self.shared:
             by_ttl: dict[int, dict[str, Any]] = {}
@@ -607,7 +282,7 @@ class TwoLevelCache:
     def put(self, key: str, value: Any, *, ttl: int) -> None:
         """Store a value known to be current in L2 and this process's L1 (in a transaction, see
         ``put_after_commit``)."""
-        if key in _pending(self.name):
+        if key in pending_keys(self.name):
             return
         self._l2(lambda: django_cache.set(self._l2_key(key), value, ttl), None)
         self._put_local({key: value})
@@ -620,7 +295,7 @@ class TwoLevelCache:
         if not connection.in_atomic_block:
             self.put(key, value, ttl=ttl)
             return
-        _CommitBatch.current().put(self, key, value, ttl)
+        CommitBatch.current().put(self, key, value, ttl)
 
     def _put_local(self, values: dict[str, Any]) -> None:
         local = self._local() if values else None
@@ -642,7 +317,7 @@ class TwoLevelCache:
             self.invalidate(keys)
             return
         self._drop_local(keys)
-        _CommitBatch.current().drop(self, keys)
+        CommitBatch.current().drop(self, keys)
 
     def _drop_local(self, keys: list[str]) -> None:
         if EVERY_KEY in keys and not self.shared:
