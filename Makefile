@@ -19,8 +19,11 @@ run: install
 	$(VENV)/bin/dictamesh dev
 
 ## run the whole test suite against services of its own (or DATABASE_URL / REDIS_URL / KAFKA_BOOTSTRAP_SERVERS)
+## with coverage measured (the processes the tests start included), reported by module, held at COVERAGE_FLOOR %
+COVERAGE_FLOOR ?= 90
 test: install
-	$(VENV)/bin/dictamesh test
+	rm -rf .dictamesh/coverage && mkdir -p .dictamesh/coverage
+	$(VENV)/bin/dictamesh test --cov --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
 ## every headline benchmark at a small scale (about 6 minutes), against its target and the last recorded figure
 bench: install

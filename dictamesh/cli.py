@@ -184,6 +184,7 @@ def cmd_test(args: argparse.Namespace, pytest_args: list[str]) -> int:
         for k in ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS")
         if os.environ.get(k)
     }
+    (PROJECT_DIR / ".dictamesh" / "coverage").mkdir(parents=True, exist_ok=True)  # where --cov writes
     tmp = Path(tempfile.mkdtemp(prefix="dictamesh-test-"))
     tmp.chmod(0o755)  # PostgreSQL may run as another user
     service_log_path = tmp / "services.log"
