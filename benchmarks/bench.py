@@ -40,6 +40,7 @@ SMALLEST = {
                          "--clients", "2", "--few-clients", "0"],
     "soak.py": ["--minutes", "0.1", "--rate", "10", "--clients", "2", "--sample", "2", "--warmup", "2"],
     "contract_parsing.py": ["--items", "200", "--runs", "1"],
+    "semantic_recall.py": ["--runs", "1"],
 }  # fmt: skip
 # the small scale of `make bench`: every headline figure in about 6 minutes on 2 cores
 SMALL = {
@@ -55,6 +56,7 @@ SMALL = {
                          "3"],
     "soak.py": ["--minutes", "0.25", "--rate", "20", "--sample", "5", "--warmup", "10"],
     "contract_parsing.py": ["--items", "20000", "--runs", "5"],
+    "semantic_recall.py": ["--runs", "3"],
 }  # fmt: skip
 
 _NUMBER = re.compile(r"^[+-]?[\d,]*\.?\d+")

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from dictamesh.api.cursors import decode_cursor, encode_cursor, invalid_cursor
+from dictamesh.embeddings import get_embedder
 from dictamesh.errors import ValidationError
 
 from .selectors import EntityFilter, entities_queryset, page_size
@@ -223,6 +224,7 @@ def _browse_ids(filters: EntityFilter, sort: str, offset: int, limit: int) -> li
 def _semantic_ids(query: str, filters: EntityFilter, limit: int) -> list[tuple[int, float]]:
     where, params = _filter_sql(filters)
     vector = embed_query(query)
+    floor = get_embedder().min_similarity  # below it a neighbour is noise: nonsense finds nothing
     ef = max(settings.DICTAMESH_CATALOG_SEARCH_EF, limit)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL hnsw.ef_search = {int(ef)}")
@@ -231,8 +233,8 @@ def _semantic_ids(query: str, filters: EntityFilter, limit: int) -> list[tuple[i
             "SELECT id, score FROM (SELECT e.id, 1 - (e.embedding <=> %s::vector) AS score,"
             f" e.embedding <=> %s::vector AS distance FROM dictamesh_catalog_entity e WHERE {where}"
             " AND e.embedding IS NOT NULL ORDER BY e.embedding <=> %s::vector LIMIT %s) AS nearest"
-            " ORDER BY distance, id",
-            [vector, vector, *params, vector, limit],
+            " WHERE score >= %s ORDER BY distance, id",
+            [vector, vector, *params, vector, limit, floor],
         )
         return [(pk, float(score)) for pk, score in cursor.fetchall()]
 

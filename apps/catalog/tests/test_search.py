@@ -107,6 +107,26 @@ def test_hybrid_fuses_both_rankings(corpus):
     assert set(names(result)) >= {"customer_orders", "invoices"}
 
 
+def test_the_default_embedder_finds_meaning_not_only_shared_words(corpus, settings):
+    from dictamesh.embeddings import minilm_available
+
+    assert minilm_available(), "the default install ships the ONNX model and its tokenizer"
+    settings.DICTAMESH_EMBEDDER = "auto"
+    results = services.entities_upsert(
+        items=[entity("refunds", description="Refund records of the finance domain.", domain="finance")]
+    )
+    entity_embeddings_refresh(ids=[r.id for r in results])
+    assert names(search(query="money paid back to clients", mode="semantic"))[0] == "refunds"
+    assert names(search(query="bills we send out", mode="semantic"))[0] == "invoices"
+
+
+@pytest.mark.parametrize("mode", ["semantic", "hybrid"])
+def test_nonsense_finds_nothing_rather_than_the_nearest_hundred(corpus, mode):
+    result = search(query="zzzzqqq", mode=mode)
+    assert result.items == [] and result.total == 0
+    assert names(search(query="parcels and carriers", mode=mode))[0] == "shipments"  # the floor keeps answers
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [{"mode": "magic"}, {"mode": "semantic"}, {"query": "x" * 501}, {"sort": "colour"}, {"first": 0}],
