@@ -1,10 +1,14 @@
 from django.contrib import admin
+from django.contrib.auth.views import LoginView, LogoutView
 from django.urls import path
 
+from apps.catalog.pages import search_page
 from apps.lineage.views import lineage_view
+from dictamesh.auth.views import tokens_page
 from dictamesh.health.views import healthz, readyz
 from dictamesh.observability.views import metrics_view
 
+from .home import home
 from .lean_urls import API_PATTERNS
 
 admin.site.site_header = "DictaMesh"
@@ -20,4 +24,13 @@ urlpatterns = [
     *API_PATTERNS,  # the GraphQL endpoint, the REST API and the schema registry (config/lean_urls.py)
     path("lineage/<path:node>", lineage_view, name="lineage-view"),
     path("admin/", admin.site.urls),
+    path("", home, name="home"),
+    path("search", search_page, name="search"),
+    path("account/tokens/", tokens_page, name="account-tokens"),
+    path(
+        "accounts/login/",
+        LoginView.as_view(template_name="admin/login.html", extra_context={"site_header": "DictaMesh"}),
+        name="login",
+    ),
+    path("accounts/logout/", LogoutView.as_view(next_page="/"), name="logout"),
 ]

@@ -68,3 +68,14 @@ def kinds() -> list[dict]:
         }  # fmt: skip
         for kind, cls in sorted(adapter_registry.available().items())
     ]
+
+
+def sync_runs_failed_recently(*, days: int) -> int:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .models import RunStatus
+
+    since = timezone.now() - timedelta(days=days)
+    return SyncRun.objects.filter(status=RunStatus.FAILED, queued_at__gte=since).count()

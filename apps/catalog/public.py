@@ -288,3 +288,14 @@ def cache_filled(*, ttls: dict[int, int]) -> None:
             " ttl_seconds = excluded.ttl_seconds, fills = s.fills + 1",
             [ids, seconds],
         )
+
+
+def entities_recently_changed(*, request, limit: int = 10) -> list[dict]:
+    """The live entities most recently changed that the request's caller may read (masked as they see them)."""
+    from . import governed
+    from .search import search
+    from .selectors import EntityFilter
+
+    found = search(query="", sort="-updated_at", first=limit, facets=False,
+                   filters=EntityFilter(visible=governed.visible(request)))  # fmt: skip
+    return [hit["entity"] for hit in governed.hits(request, found.items)]

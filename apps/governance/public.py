@@ -350,3 +350,16 @@ def linked_refused(acc: Access, action: str, urns: list[str], *, kind: str = "li
         return []
     refs = entity_refs(urns=sorted(set(urns)))
     return sorted(urn for urn, ref in refs.items() if not acc.can(action, _ref_resource(ref, kind)))
+
+
+def attention() -> list[dict]:
+    """What waits for a steward in governance: the home page's "needs attention" (``{what, count, href}``)."""
+    from .selectors import suggestions_waiting
+
+    return [
+        {
+            "what": "PII suggestions to confirm",
+            "count": suggestions_waiting(),
+            "href": "/admin/governance/fieldclassification/?status__exact=suggested",
+        }
+    ]

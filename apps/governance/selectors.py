@@ -76,3 +76,8 @@ def legal_holds() -> list:
     from .models import LegalHold
 
     return list(LegalHold.objects.order_by("name"))
+
+
+def suggestions_waiting() -> int:
+    """Field classifications a detector suggested and no steward has confirmed or rejected yet."""
+    return FieldClassification.objects.filter(status=Status.SUGGESTED).count()

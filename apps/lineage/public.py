@@ -63,3 +63,16 @@ def node_entity_urns(*, keys: list[str]) -> dict[str, str]:
             [list(col) for col in zip(*candidates, strict=True)],
         )
         return dict(cursor.fetchall())
+
+
+def attention() -> list[dict]:
+    """Datasets late against their freshness SLA, for the home page's "needs attention"."""
+    from .selectors import freshness_breached_count
+
+    return [
+        {
+            "what": "freshness breaches",
+            "count": freshness_breached_count(),
+            "href": "/admin/lineage/freshness/",
+        }
+    ]

@@ -469,3 +469,10 @@ def freshness_of(node: Node) -> dict:
     if row is None:
         raise NotFound(f"No freshness SLA on {node.node_id!r}.")
     return freshness_state(row, last_written([node.pk]).get(node.pk), timezone.now())
+
+
+def freshness_breached_count() -> int:
+    """Datasets whose freshness check finds them late."""
+    from .models import Freshness
+
+    return Freshness.objects.filter(breached_at__isnull=False).count()

@@ -23,3 +23,15 @@ def preferences_of(*, user) -> list[Preference]:
 
 def subscription_list() -> list[Subscription]:
     return list(Subscription.objects.prefetch_related("users", "groups").order_by("name"))
+
+
+def notifications_failed_recently(*, days: int) -> int:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .models import Notification, Status
+
+    return Notification.objects.filter(
+        status=Status.FAILED, created_at__gte=timezone.now() - timedelta(days=days)
+    ).count()

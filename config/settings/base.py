@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "graphene_django",
+    "graphene_django_graphiql_static",  # GraphiQL's assets, served by DictaMesh (no CDN)
     "ninja",
     # core library apps
     "dictamesh.core",
@@ -82,12 +83,13 @@ if ENV.name == "prod":  # runserver serves static files in dev; WhiteNoise behin
     )
 
 ROOT_URLCONF = "config.urls"
+LOGIN_URL = "/accounts/login/"  # any signed-up user (the admin's own login admits staff only)
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "config" / "templates"],  # the composition root's pages (the home page)
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -8,12 +8,13 @@ from django.http import Http404
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from dictamesh.auth.browser import session_write_allowed
 from dictamesh.errors import UNKNOWN_FIELD, DictaMeshError, Unauthenticated, ValidationError, http_response
 
 from .contract import SAFE_METHODS, ContractAPI
 from .guard import exception_problem, unexpected_error  # noqa: F401 - unexpected_error: used by fastroutes too
 
-WRITES_NEED_A_TOKEN = "Writes need a DictaMesh API token: send `Authorization: Bearer <token>`."  # noqa: S105 - a message, not a secret
+WRITES_NEED_A_TOKEN = "Writes need a DictaMesh API token (Bearer) or a signed-in session with its CSRF token."  # noqa: S105
 
 
 class Anonymous:
@@ -26,11 +27,14 @@ class Anonymous:
 
 
 class TokenAuth:
-    """Reads: a token, a session, or nobody when DICTAMESH_ALLOW_ANONYMOUS_READ. Writes: a token, always."""
+    """Reads: a token, a session, or nobody when DICTAMESH_ALLOW_ANONYMOUS_READ. Writes: a token, or a
+    signed-in session whose request passes the CSRF check (dictamesh.auth.browser)."""
 
     def __call__(self, request):
         user = getattr(request, "user", None)
         if getattr(request, "auth_token", None) is not None:
+            return user
+        if request.method not in SAFE_METHODS and session_write_allowed(request):
             return user
         if request.method in SAFE_METHODS:
             if user is not None and user.is_authenticated:

@@ -14,7 +14,8 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.constants import MUTATION_ERRORS_FLAG
 from graphene_django.settings import graphene_settings
-from graphene_django.views import GraphQLView, HttpError
+from graphene_django.views import HttpError
+from graphene_django_graphiql_static.views import GraphiQLOfflineView
 from graphql import (
     ExecutionResult,
     GraphQLError,
@@ -28,7 +29,7 @@ from graphql import (
 )
 from graphql.error import GraphQLSyntaxError
 
-from dictamesh.errors import DictaMeshError, RateLimited, Unauthenticated, http_response
+from dictamesh.errors import DictaMeshError, PermissionDenied, RateLimited, Unauthenticated, http_response
 
 from .execution import DataLoaderExecutionContext
 from .limits import max_aliases_rule, max_depth_rule, query_cost, representations
@@ -152,8 +153,10 @@ def _check_params(query, variables, operation_name) -> None:
         raise HttpError(HttpResponseBadRequest(), "; ".join(problems) + ".")
 
 
-@method_decorator(csrf_exempt, name="dispatch")
-class DictaMeshGraphQLView(GraphQLView):
+@method_decorator(csrf_exempt, name="dispatch")  # a session's mutations are checked for CSRF in _authorize
+class DictaMeshGraphQLView(GraphiQLOfflineView):
+    """GraphiQL from assets installed with DictaMesh (graphene-django-graphiql-static), never a CDN."""
+
     execution_context_class = DataLoaderExecutionContext
     # the schema of the moment (made again when what it is made from changes): config.schema.current_schema
     schema_provider = None
@@ -181,6 +184,8 @@ class DictaMeshGraphQLView(GraphQLView):
             return super().dispatch(request, *args, **kwargs)
         except _Unauthenticated as exc:
             return http_response(Unauthenticated(exc.message), shape="graphql")
+        except PermissionDenied as exc:  # a session's mutation without its CSRF token
+            return http_response(exc, shape="graphql")
 
     def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):
         """graphene-django's, with each query's document parsed and validated once per schema
@@ -268,13 +273,20 @@ class DictaMeshGraphQLView(GraphQLView):
         )
         return ExecutionResult(data=None, errors=[error])
 
+    @staticmethod
+    def _session_may_write(request) -> bool:
+        from dictamesh.auth.browser import session_write_allowed
+
+        return session_write_allowed(request)  # PermissionDenied (a session without its CSRF token): 403
+
     def _authorize(self, request, document, operation_name: str | None) -> None:
         operation = get_operation_ast(document, operation_name)
         is_write = operation is not None and operation.operation != OperationType.QUERY
         has_token = getattr(request, "auth_token", None) is not None
-        if is_write and not has_token:
+        if is_write and not has_token and not self._session_may_write(request):
             raise _Unauthenticated(
-                "Mutations need a DictaMesh API token: send `Authorization: Bearer <token>`."
+                "Mutations need a DictaMesh API token (`Authorization: Bearer <token>`) or a signed-in "
+                "session with its CSRF token."
             )
         if not is_write and not has_token:
             user = getattr(request, "user", None)

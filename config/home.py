@@ -1,0 +1,34 @@
+"""``/``: the home page. The composition root gathers what each app says needs a steward's attention."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.shortcuts import render
+
+from apps.adapters import public as adapters
+from apps.catalog import public as catalog
+from apps.governance import public as governance
+from apps.lineage import public as lineage
+from apps.notifications import public as notifications
+
+
+def home(request):
+    signed_in = request.user.is_authenticated
+    context = {
+        **admin.site.each_context(request),
+        "title": "DictaMesh",
+        "signed_in": signed_in,
+        "graphql_path": "/" + settings.DICTAMESH_GRAPHQL_PATH.strip("/"),
+        "is_nav_sidebar_enabled": False,
+    }
+    if signed_in or settings.DICTAMESH_ALLOW_ANONYMOUS_READ:
+        context["recent"] = catalog.entities_recently_changed(request=request, limit=10)
+    if signed_in and request.user.is_staff:  # counts across everyone's work: stewards only
+        context["attention"] = [
+            *governance.attention(),
+            *adapters.attention(),
+            *lineage.attention(),
+            *notifications.attention(),
+        ]
+    return render(request, "config/home.html", context)
