@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from dictamesh.errors import NotFound, ValidationError
@@ -118,6 +118,10 @@ def field_decide(*, pk: int, confirm: bool, actor: str | None = None) -> dict:
 
 
 def _decided(row: FieldClassification, actor: str) -> None:
+    if row.origin_id is None:
+        FieldClassification.objects.filter(  # the steward's word settles what detectors suggested for it
+            urn=row.urn, path=row.path, pii_category=row.pii_category, origin=None, status=Status.SUGGESTED
+        ).exclude(pk=row.pk).delete()
     if row.origin_id is None:  # a field's own classification: its copies downstream follow it
         if row.status == Status.CONFIRMED:
             propagate(row)
@@ -143,24 +147,33 @@ def _decided(row: FieldClassification, actor: str) -> None:
 @transaction.atomic
 def field_suggest(*, urn: str, path: str, pii_category: str, classification: str, confidence: float,
                   detector: str, evidence: str = "") -> FieldClassification:  # fmt: skip
-    """A detector's suggestion (kept unless a steward already decided this one)."""
-    row, created = FieldClassification.objects.get_or_create(
-        urn=urn,
-        path=path,
-        pii_category=pii_category,
-        detector=detector,
-        origin=None,
-        defaults={
-            "classification": classification,
-            "confidence": confidence,
-            "evidence": evidence,
-            "status": Status.SUGGESTED,
-        },
+    """A detector's suggestion: one per field and category whichever detector makes it. A field a steward
+    already decided (confirmed, rejected or classified by hand) keeps that decision; a waiting suggestion
+    takes the stronger evidence."""
+    with connection.cursor() as cursor:  # two scans of one entity must not both add a row for one field
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [SUGGEST_LOCK, f"{urn}#{path}#{pii_category}"]
+        )
+    rows = list(
+        FieldClassification.objects.filter(urn=urn, path=path, pii_category=pii_category, origin=None)
     )
-    if not created and row.status == Status.SUGGESTED and confidence > row.confidence:
-        row.confidence, row.evidence, row.updated_at = confidence, evidence, timezone.now()
-        row.save(update_fields=["confidence", "evidence", "updated_at"])
-    return row
+    decided = next((r for r in rows if r.status != Status.SUGGESTED), None)
+    if decided is not None:
+        return decided
+    if rows:
+        row = max(rows, key=lambda r: r.confidence)
+        if confidence > row.confidence or (detector != row.detector and "+" in detector):
+            row.confidence, row.evidence, row.detector = max(confidence, row.confidence), evidence, detector
+            row.classification, row.updated_at = classification, timezone.now()
+            row.save(update_fields=["confidence", "evidence", "detector", "classification", "updated_at"])
+        return row
+    return FieldClassification.objects.create(
+        urn=urn, path=path, pii_category=pii_category, detector=detector, origin=None,
+        classification=classification, confidence=confidence, evidence=evidence, status=Status.SUGGESTED,
+    )  # fmt: skip
+
+
+SUGGEST_LOCK = 0x4447  # "DG": first key of the advisory lock one field's suggestion is written under
 
 
 MAX_ROWS = 1000

@@ -64,7 +64,9 @@ def load() -> str:
     )  # fmt: skip
     suggestions = len(classification.fields_detect(urn=CONTACTS, rows=[], properties=True))
     confirmed = 0
-    for row in FieldClassification.objects.filter(urn=CONTACTS, detector="value", status=Status.SUGGESTED):
+    for row in FieldClassification.objects.filter(
+        urn=CONTACTS, detector__contains="value", status=Status.SUGGESTED
+    ):
         classification.field_decide(pk=row.pk, confirm=True, actor="system:demo")
         confirmed += 1
     for group in ("finance-analysts", "support", "sales-ops", "hr"):

@@ -25,6 +25,8 @@ from stdnum.fr import nir
 from stdnum.it import codicefiscale
 from stdnum.us import ssn
 
+from .decisions import CLASSIFICATIONS
+
 MIN_VALUE_SHARE = 0.6  # at least this share of a field's non-empty samples must pass
 MAX_SAMPLES = 1000
 MAX_FIELDS = 500
@@ -275,10 +277,31 @@ def by_values(rows: Iterable[dict]) -> list[Suggestion]:
 
 
 def detect(rows: list[dict]) -> list[Suggestion]:
-    """Name and value suggestions for the fields of ``rows``: one per field, category and detector."""
+    """One suggestion per field and category, however many detectors agree: when the name and the values
+    both point at a category, the suggestion says so (detector ``name+value``), its confidence is the
+    chance that not both are wrong, and its evidence holds both reasons. A steward confirms it once."""
     columns: dict[str, list] = {}
     for row in rows[:MAX_SAMPLES]:
         if isinstance(row, dict):
             _leaves(row, "", columns)
-    found = [s for path in sorted(columns) for s in by_name(path)]
-    return found + by_values(rows)
+    merged: dict[tuple[str, str], Suggestion] = {}
+    for found in [s for path in sorted(columns) for s in by_name(path)] + by_values(rows):
+        key = (found.path, found.category)
+        seen = merged.get(key)
+        merged[key] = found if seen is None else _agree(seen, found)
+    return list(merged.values())
+
+
+def _agree(one: Suggestion, other: Suggestion) -> Suggestion:
+    level = max(
+        (one.classification, other.classification),
+        key=lambda c: CLASSIFICATIONS.index(c) if c in CLASSIFICATIONS else 0,
+    )
+    return Suggestion(
+        one.path,
+        one.category,
+        level,
+        round(1 - (1 - one.confidence) * (1 - other.confidence), 3),
+        "+".join(sorted({*one.detector.split("+"), *other.detector.split("+")})),
+        f"{one.evidence}; {other.evidence}",
+    )

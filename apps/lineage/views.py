@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import admin
@@ -20,7 +19,7 @@ DEPTHS = (1, 2, 3, 4, 5, 6, 8, 10)
 
 
 def view_url(node_id: str, depth: int | None = None) -> str:
-    url = reverse("lineage-view", args=[quote(node_id, safe=":")])
+    url = reverse("lineage-view", args=[node_id])  # reverse() quotes once; quoting here too broke `://` ids
     return f"{url}?depth={depth}" if depth else url
 
 

@@ -92,3 +92,18 @@ def test_stewards_set_and_remove_freshness_slas_through_the_services(steward, ch
     )
     assert response.status_code == 200 and not Freshness.objects.exists()
     assert OutboxMessage.objects.filter(type="dictamesh.lineage.freshness.sla_removed").count() == 1
+
+
+def test_the_graph_link_of_a_dataset_whose_namespace_holds_a_scheme_opens_its_graph(steward, chain):
+    import re
+
+    from apps.lineage import services
+
+    services.catch_up()
+    datasets = steward.get("/admin/lineage/dataset/").content.decode()
+    links = re.findall(r'<a href="(/lineage/[^"]+)">graph</a>', datasets)
+    assert links and all("%25" not in link for link in links)  # quoted once, by reverse()
+    staged = next(link for link in links if link.endswith(":staged"))
+    page = steward.get(staged)
+    assert page.status_code == 200, page.content.decode()[:500]
+    assert "Lineage of staged" in page.content.decode()
