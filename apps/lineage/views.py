@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
