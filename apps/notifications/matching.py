@@ -8,6 +8,7 @@ a redelivered event asks for the same notifications again, and gets the ones it 
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import threading
 import time
@@ -28,8 +29,9 @@ ENGINE = Engine(autoescape=False, builtins=["django.templatetags.i18n"])  # plai
 DEFAULT_SUBJECT = "{{ event.type }}: {{ event.subject }}"
 DEFAULT_BODY = (
     "{{ event.type }} on {{ event.subject }}{% if event.actor %} by {{ event.actor }}{% endif %}, "
-    "at {{ event.time }}.\n\n{% for key, value in event.data.items %}{{ key }}: {{ value }}\n{% endfor %}"
+    "at {{ event.time }}.\n\n{% for key, value in fields %}{{ key }}: {{ value }}\n{% endfor %}"
 )
+MAX_FIELDS, MAX_VALUE = 40, 200  # what the default body lists of an event's data
 CACHE_SECONDS = 60.0  # a safety net: a change is seen at once through its config version
 SUBSCRIPTIONS = "notifications.subscriptions"  # the config version of subscriptions and their recipients
 TEMPLATES = "notifications.templates"
@@ -160,12 +162,44 @@ def language_of(user) -> str:
     return profile.language if profile else "en"
 
 
+def readable(data: dict, prefix: str = "", out: list | None = None) -> list[tuple[str, str]]:
+    """An event's data as ``(dotted key, text)`` lines a person reads: nested objects give dotted keys, lists
+    their items joined, long values cut; at most MAX_FIELDS lines."""
+    out = [] if out is None else out
+    for key, value in data.items():
+        if len(out) >= MAX_FIELDS:
+            break
+        label = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict) and value and prefix.count(".") < 3:
+            readable(value, label, out)
+            continue
+        if isinstance(value, dict | list):
+            text = (
+                ", ".join(_scalar(v) for v in value)
+                if isinstance(value, list) and all(not isinstance(v, dict | list) for v in value)
+                else json.dumps(value, default=str, ensure_ascii=False)
+            )
+        else:
+            text = _scalar(value)
+        out.append((label, text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"))
+    return out
+
+
+def _scalar(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
 def render(event, channel: str, recipient: str, language: str = "en") -> tuple[str, str]:
     """Subject and body in ``language``: its template, and gettext (``{% translate %}``) in that language."""
     from django.utils import translation
 
     subject_text, body_text = _template(event.type, channel, language)
-    context = Context({"event": event.as_dict() | {"data": event.data if isinstance(event.data, dict) else {}},
+    data = event.data if isinstance(event.data, dict) else {}
+    context = Context({"event": event.as_dict() | {"data": data}, "fields": readable(data),
                        "recipient": recipient, "language": language})  # fmt: skip
     with translation.override(language):
         subject = " ".join(_compiled(subject_text).render(context).split())

@@ -133,3 +133,19 @@ def test_a_late_dataset_reaches_its_owners_inbox(celery_worker):
         "Due 2026-11-26T11:00:00Z" in item.body
         and sla["urn"] in item.notification.payload["event"]["subject"]
     )
+
+
+def test_the_default_body_lists_an_events_data_as_a_person_reads_it(db):
+    from dictamesh.events.envelope import Event
+
+    matching.reset_cache()
+    event = Event(type="dictamesh.example.thing.changed", source="t", subject="dm:x:t:y", actor="user:ada",
+                  data={"entity": {"id": 714, "name": "orders", "owners": ["ada", "bob"]},
+                        "changed_fields": ["owners"], "deleted": False, "note": None, "long": "x" * 500})  # fmt: skip
+    subject, body = matching.render(event, "in_app", "ada")
+    assert subject == "dictamesh.example.thing.changed: dm:x:t:y"
+    assert "{'" not in body and "[" not in body  # no Python repr
+    lines = body.splitlines()
+    assert "entity.id: 714" in lines and "entity.name: orders" in lines and "entity.owners: ada, bob" in lines
+    assert "changed_fields: owners" in lines and "deleted: no" in lines and "note: —" in lines
+    assert f"long: {'x' * 199}…" in lines  # long values are cut
