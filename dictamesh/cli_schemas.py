@@ -17,6 +17,7 @@ import argparse
 import difflib
 import json
 import os
+import re
 import sys
 import urllib.error
 import urllib.parse
@@ -53,14 +54,32 @@ def _request(args, method: str, path: str, body: dict | None = None):
     request = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310 - the user's URL
     try:
         with urllib.request.urlopen(request, timeout=args.timeout) as response:  # noqa: S310
-            return json.loads(response.read() or b"null")
+            raw, status = response.read(), response.status
     except urllib.error.HTTPError as exc:
-        raw = exc.read()
-        try:
-            payload = json.loads(raw)
-        except ValueError:
-            payload = raw.decode(errors="replace")[:500]
-        raise RegistryError(exc.code, payload) from None
+        raw, status = exc.read(), exc.code
+    try:
+        payload = json.loads(raw or b"null")
+    except ValueError:
+        raise RegistryError(status, _not_the_api(args.url, status, raw)) from None
+    if status >= 400:
+        raise RegistryError(status, payload)
+    return payload
+
+
+def _not_the_api(url: str, status: int, raw: bytes) -> str:
+    """What to say when ``url`` answered something other than the Schema Registry API's JSON (an HTML page,
+    a proxy's error): never the page itself."""
+    text = raw.decode(errors="replace")
+    title = re.search(r"<title[^>]*>([^<]{1,120})</title>", text, re.IGNORECASE)
+    what = (
+        f"an HTML page ({title.group(1).strip()!r})"
+        if title
+        else ("an HTML page" if "<" in text[:200] else "no JSON")
+    )
+    return (
+        f"{url} is not a schema registry: it answered HTTP {status} with {what}. "
+        "Pass --url the registry's root, e.g. http://localhost:8000/schema-registry"
+    )
 
 
 def _schema_body(args) -> dict:

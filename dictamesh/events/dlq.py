@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from dictamesh.errors import NotFound
+
 from .consumers import DLQ_PREFIX
 from .envelope import header_dict, parse_time
 from .producer import consumer_config, make_producer
@@ -46,6 +48,13 @@ def replay_dead_letters(
             **{"group.id": group, "enable.auto.commit": False, "auto.offset.reset": "earliest"},
         )
     )
+    known = consumer.list_topics(timeout=10).topics  # every topic: asking for one could create it
+    if dlq not in known or known[dlq].error is not None:
+        consumer.close()
+        dead = sorted(name for name in known if name.endswith(".dlq"))
+        raise NotFound(
+            f"No dead-letter topic {dlq!r} on the broker. Dead-letter topics: {', '.join(dead) or 'none yet'}."
+        )
     producer = make_producer()
     result = ReplayResult(topics=set())
     consumer.subscribe([dlq])

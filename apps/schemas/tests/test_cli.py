@@ -56,3 +56,17 @@ def test_errors_exit_2_with_the_registry_message(live_server, token, tmp_path, c
         )
         == 2
     )
+
+
+def test_a_wrong_url_says_so_without_dumping_the_page(live_server, token, tmp_path, capsys):
+    schema = tmp_path / "v1.avsc"
+    schema.write_text('{"type": "record", "name": "O", "fields": []}')
+    for wrong in (
+        f"{live_server.url}/nowhere",
+        f"{live_server.url}/admin/login/",
+    ):  # an HTML 404, an HTML 200
+        code = main(["schemas", "check", str(schema), "--subject", "s", "--url", wrong, "--token", token])
+        err = capsys.readouterr().err
+        assert code == 2
+        assert f"{wrong} is not a schema registry" in err and "/schema-registry" in err
+        assert "<html" not in err.lower() and len(err) < 400

@@ -1,4 +1,4 @@
-"""``manage.py adapter list | sync NAME [--full] | test NAME``: adapters from the command line.
+"""``dictamesh adapter list | sync NAME [--full] | test NAME | new NAME``: adapters from the command line.
 
 ``sync`` runs the sync in this process, with a progress bar, and exits 0 when it succeeded, 1 when it failed
 or was cancelled (Ctrl-C cancels it after the current batch).
@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import signal
 
-from django.core.management.base import BaseCommand, CommandError
-
 from apps.adapters import selectors, services
-from dictamesh.errors import DictaMeshError
+from dictamesh.core.commands import CliCommand
 
 
-class Command(BaseCommand):
+class Command(CliCommand):
     help = __doc__.split("\n\n")[0]
 
     def add_arguments(self, parser):
@@ -25,12 +23,15 @@ class Command(BaseCommand):
         sync.add_argument("--full", action="store_true", help="everything, and remove what the source lost")
         test = sub.add_parser("test", help="test an instance's connection")
         test.add_argument("name")
+        new = sub.add_parser("new", help="scaffold a new adapter package (`dictamesh adapter new --help`)")
+        new.add_argument("rest", nargs="*", metavar="NAME")
 
     def handle(self, *args, **options):
-        try:
-            return {"list": self._list, "sync": self._sync, "test": self._test}[options["action"]](options)
-        except DictaMeshError as exc:
-            raise CommandError(exc.message) from exc
+        if options["action"] == "new":  # `dictamesh adapter new` runs the scaffold without Django
+            from dictamesh.adapters.scaffold import main as scaffold_main
+
+            raise SystemExit(scaffold_main(options["rest"]))
+        return {"list": self._list, "sync": self._sync, "test": self._test}[options["action"]](options)
 
     def _list(self, options) -> None:
         for row in selectors.instances():

@@ -21,6 +21,8 @@ def variables_table(env) -> str:
 
 class Command(BaseCommand):
     help = "Print the effective configuration (secrets redacted) and every problem; exit 1 when there are problems."
+    requires_system_checks: list = []  # handle() runs every check itself, once
+    requires_migrations_checks = False
 
     def add_arguments(self, parser):
         parser.add_argument("--markdown", action="store_true", help="print the variables as a Markdown table")

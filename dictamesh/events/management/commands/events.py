@@ -3,10 +3,11 @@ import signal
 import time
 import uuid
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.dateparse import parse_datetime
 
+from dictamesh.core.commands import CliCommand
 from dictamesh.errors import NotFound
 from dictamesh.events.dlq import replay_dead_letters
 from dictamesh.events.envelope import EnvelopeError
@@ -23,8 +24,9 @@ def _matches(event_type: str, pattern: str | None) -> bool:
     return event_type.startswith(pattern[:-1]) if pattern.endswith("*") else event_type == pattern
 
 
-class Command(BaseCommand):
+class Command(CliCommand):
     help = "Inspect events: `tail` the topics, `show` one event of the log, `replay` dead letters."
+    requires_migrations_checks = False
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
