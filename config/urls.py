@@ -8,6 +8,7 @@ from dictamesh.auth.views import tokens_page
 from dictamesh.health.views import healthz, readyz
 from dictamesh.observability.views import metrics_view
 
+from .entity_page import entity_page
 from .home import home
 from .lean_urls import API_PATTERNS
 
@@ -26,6 +27,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", home, name="home"),
     path("search", search_page, name="search"),
+    path("entities/<path:urn>/", entity_page, name="entity-page"),
     path("account/tokens/", tokens_page, name="account-tokens"),
     path(
         "accounts/login/",

@@ -10,6 +10,8 @@ from django.contrib import admin, messages
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
 
 from dictamesh.contracts import parse
 from dictamesh.errors import DictaMeshError
@@ -84,20 +86,46 @@ class OwnerInline(admin.TabularInline):
 
 
 class RelationshipInline(admin.TabularInline):
+    """The entity's relationships, named and linked to the other entity's page; only those whose other end the
+    steward may read."""
+
     model = Relationship
     fk_name = "source"
+    other = "target"
     extra = 0
-    fields = ("predicate", "target", "bidirectional", "confidence", "provenance")
+    fields = ("predicate", "other_entity", "bidirectional", "confidence", "provenance")
     readonly_fields = fields
     can_delete = False
     show_change_link = False
-    verbose_name_plural = "relationships (outgoing)"
+    verbose_name_plural = "relationships out (this → predicate → other)"
 
     def has_add_permission(self, request, obj=None):
         return False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("target")
+        queryset = super().get_queryset(request).select_related(self.other)
+        visible = governed.visible(request)
+        if visible:
+            readable = Entity.objects.filter(selectors.EntityFilter(visible=visible).q()).values("pk")
+            queryset = queryset.filter(**{f"{self.other}__in": readable})
+        return queryset
+
+    @admin.display(description="other entity")
+    def other_entity(self, rel: Relationship) -> str:
+        entity = getattr(rel, self.other)
+        return format_html(
+            '<a href="{}">{}</a> <span class="quiet">{} · {}</span>',
+            reverse("entity-page", args=[entity.urn]),
+            entity.display_name or entity.name,
+            entity.entity_type,
+            entity.urn,
+        )
+
+
+class IncomingRelationshipInline(RelationshipInline):
+    fk_name = "target"
+    other = "source"
+    verbose_name_plural = "relationships in (other → predicate → this)"
 
 
 class EntityForm(forms.ModelForm):
@@ -154,13 +182,17 @@ class EntityAdmin(admin.ModelAdmin):
         "urn", "entity_type", "name", "domain", "source", "source_key", "version", "created_at",
         "updated_at", "deprecated_at", "deprecation_note", "deleted_at", "last_synced_at",
     )  # fmt: skip
-    inlines = [OwnerInline, RelationshipInline]
+    inlines = [OwnerInline, RelationshipInline, IncomingRelationshipInline]
     actions = ["assign_owner", "add_tags", "classify", "relate", "deprecate"]
     show_full_result_count = False
     list_per_page = 50
 
     def has_add_permission(self, request):
         return False  # entities arrive through the API, bulk upsert and adapters
+
+    def view_on_site(self, obj: Entity) -> str:
+        """The admin's "view on site": the entity's page (columns, PII, lineage, live data, history)."""
+        return reverse("entity-page", args=[obj.urn])
 
     def get_queryset(self, request):
         """Only the entities the steward may read (governance policies), deleted ones included."""

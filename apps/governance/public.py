@@ -363,3 +363,28 @@ def attention() -> list[dict]:
             "href": "/admin/governance/fieldclassification/?status__exact=suggested",
         }
     ]
+
+
+def sensitive_readers(request, *, urn: str, limit: int = 20) -> list[dict] | None:
+    """Who read ``urn``'s sensitive fields (per user: how many reads, first and last), for a caller who may read
+    governance's audit; None for one who may not (the page then says nothing of it)."""
+    from .explain import GOVERNANCE
+    from .reports import ReportQuery, access_report
+
+    if not Access.of(request).can("read", GOVERNANCE):
+        return None
+    return access_report(ReportQuery(kind="sensitive_read", group="user", urn=urn, limit=limit))["groups"]
+
+
+def fields_detect(*, urn: str, rows: list[dict]) -> list[dict]:
+    """Run the PII detectors over sample rows of an entity; the suggestions kept (a decided field keeps its
+    decision)."""
+    from .classification import fields_detect as detect
+
+    return detect(urn=urn, rows=rows, properties=False)
+
+
+def field_confirm(*, pk: int, actor: str) -> dict:
+    from .classification import field_decide
+
+    return field_decide(pk=pk, confirm=True, actor=actor)

@@ -76,3 +76,17 @@ def attention() -> list[dict]:
             "href": "/admin/lineage/freshness/",
         }
     ]
+
+
+def openlineage_ingest(*, event: dict, actor: str) -> str:
+    """Store one OpenLineage run event as the ingestion API would; its status (stored, duplicate)."""
+    from .services import ingest
+
+    return ingest(event, actor=actor).status
+
+
+def dataset_link(*, node_id: str, urn: str) -> None:
+    """Point a lineage dataset at the catalog entity it really is (an adapter's table)."""
+    from . import services
+
+    services.dataset_link(node_id=node_id, urn=urn)

@@ -31,7 +31,7 @@ def view_graph(start: Node, depth: int) -> dict:
     for n in answer["graph"]:
         urn = n["data"].get("urn")
         if n["type"] == "DATASET" and urn in entity_ids:
-            href = reverse("admin:catalog_entity_change", args=[entity_ids[urn]])
+            href = reverse("entity-page", args=[urn])  # the entity's page (the composition root's)
         else:
             href = view_url(n["id"], depth)
         nodes.append({"id": n["id"], "type": n["type"], "label": n["data"]["name"],
@@ -75,8 +75,6 @@ def _lineage_page(request, node: str):
         "depth": depth,
         "depths": sorted({*DEPTHS, depth}),
         "graph": view_graph(start, depth),
-        "entity_url": reverse("admin:catalog_entity_change", args=[entity[start.entity_urn]])
-        if entity
-        else "",
+        "entity_url": reverse("entity-page", args=[start.entity_urn]) if entity else "",
     }
     return render(request, "lineage/graph.html", context)

@@ -13,13 +13,13 @@ from django.contrib import admin, messages
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from dictamesh.errors import DictaMeshError
 from dictamesh.events.context import user_principal
 
-from . import deletion, policies, selectors
+from . import deletion, governed, policies, selectors
 from .models import Compatibility, Config, Mode, Schema, Subject, SubjectVersion
 
 
@@ -48,10 +48,51 @@ class VersionInline(admin.TabularInline):
 class SubjectAdmin(admin.ModelAdmin):
     list_display = ("name", "latest", "compatibility", "mode", "created_at")
     search_fields = ("name",)
-    readonly_fields = ("name", "last_version", "created_at", "policy", "compare")
+    readonly_fields = (
+        "name",
+        "last_version",
+        "created_at",
+        "policy",
+        "compare",
+        "latest_schema",
+        "linked_entities",
+    )
     fields = readonly_fields
     inlines = [VersionInline]
     actions = ["soft_delete"]
+
+    def get_queryset(self, request):
+        """Only the subjects the steward may read (a subject carries its entities' governed attributes)."""
+        queryset = super().get_queryset(request)
+        names = list(queryset.values_list("name", flat=True))
+        return queryset.filter(name__in=governed.readable(request, names))
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:  # the linked entities as this steward may see them
+            obj.detail = governed.subject_detail(request, selectors.subject_detail(obj.name))
+        return obj
+
+    @admin.display(description="latest schema")
+    def latest_schema(self, obj: Subject) -> str:
+        row = (
+            obj.versions.filter(deleted_at__isnull=True).select_related("schema").order_by("-version").first()
+        )
+        if row is None:
+            return "—"
+        return format_html(
+            '<pre style="max-height: 30em; overflow: auto">{}</pre>',
+            "\n".join(selectors.schema_lines(row.schema.text)),
+        )
+
+    @admin.display(description="linked entities (data contract of)")
+    def linked_entities(self, obj: Subject) -> str:
+        urns = getattr(obj, "detail", {}).get("entities", [])
+        if not urns:
+            return "none you may read"
+        return format_html_join(
+            mark_safe("<br>"), '<a href="{}">{}</a>', ((reverse("entity-page", args=[u]), u) for u in urns)
+        )
 
     def has_add_permission(self, request):
         return False

@@ -102,3 +102,38 @@ def _graphql(text: str) -> dict[str, str]:
         for field_name, f in kind.fields.items():
             out[f"{name}.{field_name}"] = str(f.type)
     return out
+
+
+def descriptions_of(schema_type: str, text: str) -> dict[str, str]:
+    """What a schema says of its fields (Avro ``doc``, JSON Schema ``description``), by the same flattened
+    names as ``fields_of``; other formats (and undocumented fields) say nothing."""
+    try:
+        tree = json.loads(text) if schema_type in ("AVRO", "JSON") else None
+    except ValueError:
+        return {}
+    out: dict[str, str] = {}
+
+    def avro(node: Any, prefix: str, depth: int) -> None:
+        if depth > MAX_DEPTH or not isinstance(node, dict) or node.get("type") != "record":
+            return
+        for f in node.get("fields", []):
+            if isinstance(f, dict) and isinstance(f.get("name"), str):
+                if isinstance(f.get("doc"), str):
+                    out[prefix + f["name"]] = f["doc"]
+                for inner in f["type"] if isinstance(f.get("type"), list) else [f.get("type")]:
+                    avro(inner, prefix + f["name"] + ".", depth + 1)
+
+    def json_schema(node: Any, prefix: str, depth: int) -> None:
+        if depth > MAX_DEPTH or not isinstance(node, dict):
+            return
+        for name, prop in (node.get("properties") or {}).items():
+            if isinstance(prop, dict):
+                if isinstance(prop.get("description"), str):
+                    out[prefix + name] = prop["description"]
+                json_schema(prop, prefix + name + ".", depth + 1)
+
+    if schema_type == "AVRO":
+        avro(tree, "", 0)
+    elif schema_type == "JSON":
+        json_schema(tree, "", 0)
+    return out

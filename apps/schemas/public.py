@@ -37,6 +37,22 @@ def fields_of(*, schema_type: str, schema: str) -> dict[str, str]:
     return extract(schema_type, schema)
 
 
+def columns_of(*, schema_type: str, schema: str) -> dict[str, dict]:
+    """The fields a schema declares (as ``fields_of``), each as ``{type, description}``; a schema that cannot be
+    read declares none here (the registry refused it when it was registered)."""
+    from dictamesh.errors import ValidationError
+
+    from .fields import descriptions_of
+    from .fields import fields_of as extract
+
+    try:
+        types = extract(schema_type, schema)
+    except ValidationError:
+        return {}
+    docs = descriptions_of(schema_type, schema)
+    return {name: {"type": kind, "description": docs.get(name, "")} for name, kind in types.items()}
+
+
 def latest_schema(*, subject: str) -> tuple[str, str] | None:
     """(schema type, text) of a subject's latest live version, or None."""
     versions = [ref for ref in selectors.subject_versions(subject) if not ref.deleted]

@@ -51,7 +51,8 @@ def test_editing_in_the_admin_makes_a_version(world, steward):
         {"display_name": "Orders", "description": "Edited by a steward", "classification": "restricted",
          "tags": "gold, pii", "properties": "{}", "schema_subject": "",
          "owners-TOTAL_FORMS": "0", "owners-INITIAL_FORMS": "0",
-         "outgoing-TOTAL_FORMS": "0", "outgoing-INITIAL_FORMS": "0"},
+         "outgoing-TOTAL_FORMS": "0", "outgoing-INITIAL_FORMS": "0",
+         "incoming-TOTAL_FORMS": "0", "incoming-INITIAL_FORMS": "0"},
     )  # fmt: skip
     assert response.status_code == 302, response.content.decode()[:2000]
     latest = selectors.entity_history(urn=created.urn)[-1]

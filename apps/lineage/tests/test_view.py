@@ -43,10 +43,8 @@ def test_the_page_draws_the_graph_in_chromium(live_server, chain, settings, tmp_
     assert "6 nodes, 5 edges" in html
     for node in (f"dataset:{PG}:raw", "job:airflow:load", "dataset:warehouse:mart"):
         assert f'data-id="{node}"' in html
-    # a dataset opens its catalog entity; the start is the raw dataset
-    assert re.search(
-        r'href="/admin/catalog/entity/\d+/change/"[^>]*data-id="dataset:postgres://db:5432:raw"', html
-    )
+    # a dataset opens its catalog entity's page; the start is the raw dataset
+    assert re.search(r'href="/entities/dm:[^"]+/"[^>]*data-id="dataset:postgres://db:5432:raw"', html)
     shallow = chromium("--dump-dom", f"{live_server.url}/lineage/{urn}?depth=1").stdout
     assert 'data-rendered-nodes="3"' in shallow  # the depth control narrows the graph
     picture = tmp_path / "lineage.png"

@@ -1,0 +1,113 @@
+"""The workspace in Chromium, as a steward and as an engineer meet it on the demo data of `make run`: sign in,
+search with a typo and a facet, the entity page (columns, PII, lineage, live data), the lineage link, the
+admin, a token made and used from the page, GraphiQL — and a user who must not see payroll does not."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CUSTOMERS = "dm:demo-warehouse:table:sales.customers"
+PAYROLL = "dm:erp:table:finance.payroll"
+PASSWORD = "a long browser-test password"  # noqa: S105 - a test user's
+
+
+@pytest.fixture
+def demo(monkeypatch):
+    monkeypatch.delenv("DICTAMESH_DEMO_SOURCE_URL", raising=False)  # the demo CRM API is not served here
+    call_command("load_demo_data")
+    call_command("reindex_embeddings")  # what the worker does after the entities' events, done now
+    users = get_user_model()
+    steward = users.objects.create_user("steward", password=PASSWORD, is_staff=True, is_superuser=True)
+    engineer = users.objects.create_user("engineer", password=PASSWORD)
+    return {"steward": steward, "engineer": engineer}
+
+
+def test_a_steward_finds_an_entity_with_a_typo_and_sees_everything_about_it(browser, demo):
+    browser.sign_in("steward", PASSWORD)
+    browser.wait_for("#attention")
+    browser.wait_for("#recent")
+    browser.screenshot("home")
+
+    search = browser.find("input[name=q]")
+    search.send_keys("custmers nightly export")  # a typo, as people type
+    search.submit()
+    browser.wait_for("#total")
+    browser.screenshot("search")
+    facet = browser.wait_for(".dm-facet a[data-value='demo-warehouse']")
+    facet.click()
+    hit = browser.wait_for(f".dm-hit[data-urn='{CUSTOMERS}'] a")
+    assert all(h.get_attribute("data-urn").startswith("dm:demo-warehouse:") for h in browser.all(".dm-hit"))
+    hit.click()
+
+    browser.wait_for("#urn", text=CUSTOMERS)
+    email = browser.wait_for("#columns tr[data-column='email']")
+    assert "character varying(200)" in email.text and "Where invoices go" in email.text
+    assert "PII email" in email.text and "confirmed" in email.text
+    assert "PII" not in browser.find("#columns tr[data-column='country']").text
+    browser.wait_for("#lineage .dm-node.job", text="warehouse.crm_nightly_export")
+    assert browser.find("#lineage .dm-node.centre").text == "sales.customers"
+    assert browser.wait_for("#live tr[data-field='live_rows']").text.split()[-1] == "50"
+    assert "references" in browser.find("#relationships").text  # orders → references → this, by name
+    assert "demo-warehouse.table.sales.customers" in browser.find("#schema").text
+    browser.wait_for("#readers")  # a steward sees who read the sensitive fields
+    browser.screenshot("entity")
+
+    browser.find("#lineage-link").click()
+    browser.wait_for("[data-lineage-ready='true']")
+    assert any("sales.customers" in n.text for n in browser.all("a.lineage-node"))
+    assert any("warehouse.crm_nightly_export" in n.text for n in browser.all("a.lineage-node"))
+    browser.screenshot("lineage")
+
+    browser.open("/admin/")
+    browser.wait_for("#content-main")
+    browser.screenshot("admin")
+    browser.open("/admin/schemas/subject/?q=sales.customers")
+    browser.wait_for("#result_list tbody th a").click()
+    browser.wait_for(".field-linked_entities", text=CUSTOMERS)
+    assert '"name": "email"' in browser.find(".field-latest_schema").text
+    browser.screenshot("subject")
+    assert browser.outside_requests() == []
+
+
+def test_an_engineer_makes_a_token_uses_it_from_the_page_and_queries_graphiql(browser, demo):
+    browser.sign_in("engineer", PASSWORD, next_path="/account/tokens/")
+    browser.find("#token-name").send_keys("browser test")
+    browser.find("#create-token [type=submit]").click()
+    token = browser.wait_for("#token-secret").text
+    assert token.startswith("dmt_")
+    browser.screenshot("tokens")
+
+    def call(path: str) -> dict:
+        return browser.driver.execute_async_script(
+            """const [path, token, done] = arguments;
+            fetch(path, {headers: {Authorization: 'Bearer ' + token}, credentials: 'omit'})
+              .then(async r => done({status: r.status, body: await r.text()}))
+              .catch(e => done({status: 0, body: String(e)}));""",
+            path,
+            token,
+        )
+
+    browser.driver.set_script_timeout(60)
+    mine = call(f"/api/v1/catalog/entities/{CUSTOMERS}")
+    assert mine["status"] == 200 and json.loads(mine["body"])["urn"] == CUSTOMERS
+    refused = call(f"/api/v1/catalog/entities/{PAYROLL}")  # restricted: finance analysts only
+    assert refused["status"] == 404 and "salar" not in refused["body"].lower()
+
+    browser.open(f"/entities/{PAYROLL}/")  # the page tells nothing either
+    assert "Salaries" not in browser.driver.page_source and "payroll" not in browser.find("body").text.lower()
+    browser.open(f"/entities/{CUSTOMERS}/")
+    browser.wait_for("#columns tr[data-column='email']")
+    assert not browser.all("#readers") and not browser.all("#edit")  # the audit and the admin are stewards'
+
+    query = f'{{ entity(urn: "{CUSTOMERS}") {{ name columns: schema }} }}'
+    browser.open("/graphql?query=" + query.replace(" ", "%20").replace('"', "%22"))
+    browser.wait_for(".graphiql-execute-button, .execute-button").click()
+    browser.wait_for(".result-window, .graphiql-response", text='"name": "customers"')
+    browser.screenshot("graphiql")
+    assert browser.outside_requests() == []
