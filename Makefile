@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench install lint constraints docs-config clean
+.PHONY: run test bench install lint constraints docs-config screenshots clean
 
 $(STAMP): requirements/base.txt requirements/embedded.txt requirements/dev.txt requirements/prod.txt requirements/constraints.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ test: install
 ## every headline benchmark at a small scale (about 6 minutes), against its target and the last recorded figure
 bench: install
 	$(PY) benchmarks/bench.py
+
+## the browser tests (Chromium through chromium-driver), keeping a 1400 px screenshot of each page in docs/screenshots/
+screenshots: install
+	DICTAMESH_SCREENSHOTS=docs/screenshots $(VENV)/bin/dictamesh test tests/browser -p no:randomly
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -4,6 +4,7 @@ from django.urls import path
 
 from apps.catalog.pages import search_page
 from apps.lineage.views import lineage_view
+from dictamesh.auth import oidc
 from dictamesh.auth.views import tokens_page
 from dictamesh.health.views import healthz, readyz
 from dictamesh.observability.views import metrics_view
@@ -34,5 +35,7 @@ urlpatterns = [
         LoginView.as_view(template_name="admin/login.html", extra_context={"site_header": "DictaMesh"}),
         name="login",
     ),
+    path("oidc/authenticate/", oidc.authenticate_view, name="oidc_authentication_init"),
+    path("oidc/callback/", oidc.callback_view, name="oidc_authentication_callback"),
     path("accounts/logout/", LogoutView.as_view(next_page="/"), name="logout"),
 ]

@@ -35,6 +35,16 @@ INSERT INTO sales.daily_revenue SELECT placed, sum(total) FROM sales.orders GROU
 """
 
 
+CUSTOMER_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"}, "name": {"type": "string"}, "email": {"type": "string"},
+        "phone": {"type": "string"}, "country": {"type": "string"},
+        "tier": {"type": "string", "description": "gold, silver or bronze"}, "updated_at": {"type": "string"},
+    },
+}  # fmt: skip
+
+
 def crm_config(url: str) -> dict:
     return {
         "base_url": url,
@@ -42,6 +52,7 @@ def crm_config(url: str) -> dict:
         "resources": [
             {"type": "customer", "path": "customers", "items": "/customers", "key": "/id", "name": "/name",
              "fields": {"country": "/country", "tier": "/tier"}, "owners": ["group:sales"],
+             "schema": CUSTOMER_SCHEMA,  # typed in GraphQL: `... on DemoCrmCustomerRecord { email tier }`
              "pagination": {"kind": "page", "size": 50}, "fetch_many_param": "ids",
              "updated_since_param": "updated_since", "updated": "/updated_at"},
             {"type": "order", "path": "orders", "items": "/data", "key": "/id",

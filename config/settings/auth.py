@@ -47,3 +47,48 @@ DICTAMESH_TRUSTED_PROXIES = ENV.list(
         "proxy. Empty: REMOTE_ADDR, and X-Forwarded-For is ignored."
     ),
 )
+
+# -- single sign-on (OpenID Connect; dictamesh/auth/oidc.py, ADR 0030) ---------------------------------------
+DICTAMESH_OIDC_ISSUER = ENV.str(
+    "DICTAMESH_OIDC_ISSUER",
+    default="",
+    doc=(
+        "The OpenID Connect provider's issuer URL (https://login.example.com/realms/acme): its endpoints and "
+        "keys come from its discovery document. Empty: no single sign-on, passwords only."
+    ),
+)
+DICTAMESH_OIDC_CLIENT_ID = ENV.str(
+    "DICTAMESH_OIDC_CLIENT_ID", default="", doc="DictaMesh's client id at the provider."
+)
+DICTAMESH_OIDC_CLIENT_SECRET = ENV.str(
+    "DICTAMESH_OIDC_CLIENT_SECRET", default="", doc="DictaMesh's client secret at the provider.", secret=True
+)
+DICTAMESH_OIDC_PROVIDER_NAME = ENV.str(
+    "DICTAMESH_OIDC_PROVIDER_NAME",
+    default="single sign-on",
+    doc="What the sign-in button calls the provider.",
+)
+DICTAMESH_OIDC_SCOPES = ENV.str(
+    "DICTAMESH_OIDC_SCOPES",
+    default="openid email profile",
+    doc="The scopes asked for (add `groups` if needed).",
+)
+DICTAMESH_OIDC_SIGN_ALGORITHM = ENV.str(
+    "DICTAMESH_OIDC_SIGN_ALGORITHM", default="RS256", doc="How the provider signs ID tokens (RS256, ES256…)."
+)
+DICTAMESH_OIDC_USERNAME_CLAIM = ENV.str(
+    "DICTAMESH_OIDC_USERNAME_CLAIM",
+    default="preferred_username",
+    doc="The claim that names the DictaMesh user (policies say `user:<it>`).",
+)
+DICTAMESH_OIDC_GROUPS_CLAIM = ENV.str(
+    "DICTAMESH_OIDC_GROUPS_CLAIM",
+    default="groups",
+    doc="The claim listing the user's groups; they become its DictaMesh groups at each sign-in.",
+)
+DICTAMESH_OIDC_STAFF_GROUPS = ENV.list(
+    "DICTAMESH_OIDC_STAFF_GROUPS",
+    default=["data-stewards"],
+    doc="Groups whose members are staff (may open the admin; what they may do there is the group's permissions).",
+)
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend", "dictamesh.auth.oidc.Backend"]

@@ -96,6 +96,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "dictamesh.auth.oidc.context",  # the single sign-on button, when a provider is configured
             ],
         },
     },

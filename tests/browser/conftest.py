@@ -76,15 +76,14 @@ class Browser:
         self.driver.set_window_size(WIDTH, HEIGHT)
 
     def outside_requests(self) -> list[str]:
-        """Every URL the pages asked for that is not this server's (read from Chromium's network log)."""
+        """Every URL the pages asked for outside this machine (read from Chromium's network log)."""
         for entry in self.driver.get_log("performance"):
             message = json.loads(entry["message"])["message"]
             if message.get("method") == "Network.requestWillBeSent":
                 self.requested.append(message["params"]["request"]["url"])
-        mine = urlsplit(self.base).netloc
         return [
             url for url in self.requested
-            if urlsplit(url).scheme not in LOCAL_SCHEMES and urlsplit(url).netloc != mine
+            if urlsplit(url).scheme not in LOCAL_SCHEMES and urlsplit(url).hostname not in ("127.0.0.1", "localhost")
         ]  # fmt: skip
 
 

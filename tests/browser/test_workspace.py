@@ -1,6 +1,7 @@
-"""The workspace in Chromium, as a steward and as an engineer meet it on the demo data of `make run`: sign in,
-search with a typo and a facet, the entity page (columns, PII, lineage, live data), the lineage link, the
-admin, a token made and used from the page, GraphiQL — and a user who must not see payroll does not."""
+"""The workspace in Chromium, as a steward and as an engineer meet it on the demo data of `make run`: single
+sign-on through OpenID Connect, search with a typo and a facet, the entity page (columns, PII, lineage, live
+data), the lineage link, the admin, a token made and used from the page, GraphiQL — and a user who must not
+see payroll does not."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ import json
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
+
+from tests.fake_oidc import FakeOIDCProvider
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -18,18 +22,38 @@ PASSWORD = "a long browser-test password"  # noqa: S105 - a test user's
 
 
 @pytest.fixture
+def idp(settings):
+    """The organisation's identity provider (a local one speaking OpenID Connect): olivia is a steward."""
+    with FakeOIDCProvider() as provider:
+        provider.users = {
+            "olivia": {"email": "olivia@example.com", "groups": ["data-stewards", "finance-analysts"]}
+        }
+        for name, value in provider.settings().items():
+            setattr(settings, name, value)
+        yield provider
+
+
+@pytest.fixture
 def demo(monkeypatch):
     monkeypatch.delenv("DICTAMESH_DEMO_SOURCE_URL", raising=False)  # the demo CRM API is not served here
     call_command("load_demo_data")
     call_command("reindex_embeddings")  # what the worker does after the entities' events, done now
     users = get_user_model()
-    steward = users.objects.create_user("steward", password=PASSWORD, is_staff=True, is_superuser=True)
+    stewards, _ = Group.objects.get_or_create(name="data-stewards")  # the operator gave stewards the admin
+    stewards.permissions.set(Permission.objects.all())
     engineer = users.objects.create_user("engineer", password=PASSWORD)
-    return {"steward": steward, "engineer": engineer}
+    return {"engineer": engineer}
 
 
-def test_a_steward_finds_an_entity_with_a_typo_and_sees_everything_about_it(browser, demo):
-    browser.sign_in("steward", PASSWORD)
+def test_a_steward_signs_in_with_sso_finds_an_entity_with_a_typo_and_sees_everything_about_it(
+    browser, demo, idp
+):
+    browser.open("/accounts/login/?next=/")
+    browser.screenshot("sign-in")
+    browser.find("#sso-button").click()
+    browser.wait_for("#idp-username").send_keys("olivia")  # at the identity provider
+    browser.find("#idp-submit").click()
+    browser.wait_for("#user-tools", text="olivia")  # back, signed in, a steward (the admin's user tools)
     browser.wait_for("#attention")
     browser.wait_for("#recent")
     browser.screenshot("home")
