@@ -13,10 +13,6 @@ from .entity_page import entity_page
 from .home import home
 from .lean_urls import API_PATTERNS
 
-admin.site.site_header = "DictaMesh"
-admin.site.site_title = "DictaMesh admin"
-admin.site.index_title = "Data stewardship"
-
 handler500 = "dictamesh.api.guard.server_error"
 
 urlpatterns = [

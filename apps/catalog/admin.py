@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Q
+from django.contrib.postgres.fields import ArrayField
+from django.db.models import BigIntegerField, F, Func, IntegerField, Q, Value
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -250,7 +251,18 @@ class EntityAdmin(admin.ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        return queryset.filter(Q(urn=term) | Q(pk__in=matching_ids(term))), False
+        ranked = matching_ids(term)
+        position = Func(  # the full-text rank, so the best match comes first (not the first URN)
+            Value(ranked, output_field=ArrayField(BigIntegerField())), F("pk"),
+            function="array_position", output_field=IntegerField(),
+        )  # fmt: skip
+        return queryset.filter(Q(urn=term) | Q(pk__in=ranked)).annotate(dm_rank=position), False
+
+    def get_ordering(self, request):
+        """Searched: by relevance (a column's header still sorts by it); else the default."""
+        if request.GET.get("q", "").strip():
+            return [F("dm_rank").asc(nulls_first=True)]  # an exact URN (no rank) first
+        return super().get_ordering(request)
 
     def save_model(self, request, obj, form, change):
         changes = {field: form.cleaned_data[field] for field in form.changed_data}

@@ -7,9 +7,12 @@ are listed too: one that failed alone waits there with its error for a steward's
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.contrib import admin
-from django.utils.html import format_html
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
 from dictamesh.errors import DictaMeshError
 from dictamesh.events.context import user_principal
@@ -50,10 +53,23 @@ class ViewLinkMixin:
     def lineage_view(self, obj) -> str:
         return format_html('<a href="{}">graph</a>', view_url(node_key(obj)))
 
+    @admin.display(description="facets")
+    def facets_shown(self, obj) -> str:
+        """Each facet on its own, named and indented (not one JSON blob)."""
+        facets = obj.facets if isinstance(obj.facets, dict) else {}
+        if not facets:
+            return "—"
+        return format_html_join(
+            "",
+            '<details open><summary><strong>{}</strong></summary><pre style="max-height: 20em; overflow: auto">'
+            "{}</pre></details>",
+            ((name, json.dumps(value, indent=2, default=str)) for name, value in sorted(facets.items())),
+        )
+
 
 @admin.register(Dataset)
 class DatasetAdmin(ViewLinkMixin, ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("name", "namespace", "entity_urn", "version", "updated_at", "lineage_view")
+    list_display = ("name", "namespace", "entity", "version", "updated_at", "lineage_view")
     list_filter = ("namespace",)
     search_fields = ("name", "entity_urn")
     list_select_related = ("namespace",)
@@ -64,11 +80,18 @@ class DatasetAdmin(ViewLinkMixin, ReadOnlyMixin, admin.ModelAdmin):
         "description",
         "source_name",
         "version",
-        "facets",
+        "facets_shown",
         "created_at",
     )
     readonly_fields = fields
     inlines = [FieldInline]
+
+    @admin.display(description="catalog entity")
+    def entity(self, obj: Dataset) -> str:
+        if not obj.entity_urn:
+            return "—"
+        return format_html('<a href="{}" title="{}">entity page</a>', reverse("entity-page", args=[obj.entity_urn]),
+                           obj.entity_urn)  # fmt: skip
 
 
 class RunInline(ReadOnlyMixin, admin.TabularInline):
@@ -86,7 +109,7 @@ class JobAdmin(ViewLinkMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ("namespace", "job_type")
     search_fields = ("name",)
     list_select_related = ("namespace",)
-    fields = ("lineage_view", "namespace", "name", "job_type", "description", "facets", "created_at")
+    fields = ("lineage_view", "namespace", "name", "job_type", "description", "facets_shown", "created_at")
     readonly_fields = fields
     inlines = [RunInline]
 

@@ -34,7 +34,7 @@ CSRF_TRUSTED_ORIGINS = ENV.list(
 
 INSTALLED_APPS = [
     "django_prometheus",
-    "django.contrib.admin",
+    "config.admin_site.DictaMeshAdminConfig",  # django.contrib.admin, its index arranged by stewards' tasks
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -128,3 +128,59 @@ def _ends(consumer) -> dict[tuple[str, int], int] | None:
         return left
     except KafkaException:
         return None
+
+
+_waiting_memo: dict[str, tuple[float, dict[str, int] | None]] = {}
+WAITING_TTL = 30.0
+
+
+def waiting_dead_letters(*, timeout: float = 2.0) -> dict[str, int] | None:
+    """Per dead-letter topic holding any, the letters not replayed yet: its end offsets past what its replay
+    group committed (everything, if it never replayed). None when the broker cannot be asked within
+    ``timeout`` (a page showing this must not wait for Kafka). Kept 30 s in the process."""
+    kept = _waiting_memo.get("all")
+    if kept and time.monotonic() - kept[0] < WAITING_TTL:
+        return kept[1]
+    try:
+        answer = _waiting(timeout)
+    except Exception:  # noqa: BLE001 - the broker away or refusing: not counted, and said so
+        answer = None
+    _waiting_memo["all"] = (time.monotonic(), answer)
+    return answer
+
+
+def _waiting(timeout: float) -> dict[str, int] | None:
+    from confluent_kafka import Consumer, KafkaException, TopicPartition
+
+    probe = Consumer(consumer_config(**{"group.id": "dictamesh.dlq-inspect", "enable.auto.commit": False}))
+    try:
+        try:
+            topics = probe.list_topics(timeout=timeout).topics
+        except KafkaException:
+            return None
+        ends: dict[str, dict[int, tuple[int, int]]] = {}
+        for name, meta in topics.items():
+            if not name.endswith(".dlq") or meta.error is not None:
+                continue
+            marks = {
+                p: probe.get_watermark_offsets(TopicPartition(name, p), timeout=timeout)
+                for p in meta.partitions
+            }
+            if any(high > low for low, high in marks.values()):
+                ends[name] = marks
+    finally:
+        probe.close()
+    out = {}
+    for name, marks in ends.items():
+        replay = Consumer(
+            consumer_config(**{"group.id": f"dictamesh.dlq-replay.{name}", "enable.auto.commit": False})
+        )
+        try:
+            committed = replay.committed([TopicPartition(name, p) for p in marks], timeout=timeout)
+        finally:
+            replay.close()
+        done = {tp.partition: tp.offset for tp in committed}
+        waiting = sum(high - max(low, done.get(p, -1)) for p, (low, high) in marks.items())
+        if waiting > 0:
+            out[name] = waiting
+    return out

@@ -89,8 +89,28 @@ def test_a_steward_signs_in_with_sso_finds_an_entity_with_a_typo_and_sees_everyt
     browser.screenshot("lineage")
 
     browser.open("/admin/")
-    browser.wait_for("#content-main")
+    tasks = browser.wait_for("#tasks")
+    assert "PII suggestions to confirm" in tasks.text and "Failed syncs" in tasks.text
+    assert "dead letters" in browser.find("#attention").text.lower()
     browser.screenshot("admin")
+    for changelist in (
+        "catalog/entity",
+        "governance/fieldclassification",
+        "lineage/dataset",
+        "adapters/syncrun",
+    ):
+        browser.open(f"/admin/{changelist}/")
+        browser.wait_for("#result_list")
+        overflow = browser.driver.execute_script(
+            "const r = document.querySelector('.results');"
+            "return [r.scrollWidth, r.clientWidth, document.documentElement.scrollWidth, window.innerWidth];"
+        )
+        assert overflow[0] <= overflow[1] and overflow[2] <= overflow[3], (
+            changelist,
+            overflow,
+        )  # nothing cut off
+    browser.open("/admin/catalog/entity/")
+    browser.screenshot("admin-entities")
     browser.open("/admin/schemas/subject/?q=sales.customers")
     browser.wait_for("#result_list tbody th a").click()
     browser.wait_for(".field-linked_entities", text=CUSTOMERS)
@@ -99,7 +119,7 @@ def test_a_steward_signs_in_with_sso_finds_an_entity_with_a_typo_and_sees_everyt
     assert browser.outside_requests() == []
 
 
-def test_an_engineer_makes_a_token_uses_it_from_the_page_and_queries_graphiql(browser, demo):
+def test_an_engineer_makes_a_token_uses_it_from_the_page_and_swagger_and_queries_graphiql(browser, demo):
     browser.sign_in("engineer", PASSWORD, next_path="/account/tokens/")
     browser.find("#token-name").send_keys("browser test")
     browser.find("#create-token [type=submit]").click()
@@ -128,6 +148,22 @@ def test_an_engineer_makes_a_token_uses_it_from_the_page_and_queries_graphiql(br
     browser.open(f"/entities/{CUSTOMERS}/")
     browser.wait_for("#columns tr[data-column='email']")
     assert not browser.all("#readers") and not browser.all("#edit")  # the audit and the admin are stewards'
+
+    browser.open("/api/v1/docs")  # Swagger: Authorize with the token, then try an operation
+    browser.wait_for(".btn.authorize").click()
+    bearer = browser.wait_for(".auth-container input[type=text], .auth-container input:not([type])")
+    bearer.send_keys(token)
+    browser.find(".auth-container .btn.modal-btn.auth.authorize").click()
+    browser.wait_for(".auth-container .btn.modal-btn.auth", text="Logout")
+    browser.find(".btn-done, .close-modal").click()
+    operation = browser.wait_for(".opblock-get .opblock-summary-path[data-path='/api/v1/catalog/entities']")
+    operation.click()
+    browser.wait_for(".try-out__btn").click()
+    browser.wait_for(".btn.execute").click()
+    status = browser.wait_for(".live-responses-table tbody .response-col_status")
+    assert status.text.strip().startswith("200"), browser.find(".live-responses-table tbody").text
+    assert f"Authorization: Bearer {token}" in browser.find(".curl-command").text  # sent with the token
+    browser.screenshot("swagger")
 
     query = f'{{ entity(urn: "{CUSTOMERS}") {{ name columns: schema }} }}'
     browser.open("/graphql?query=" + query.replace(" ", "%20").replace('"', "%22"))

@@ -67,6 +67,27 @@ def test_dlq_replay_command_replays_only_new_letters(stream):
     assert "replayed 0" in out.getvalue()
 
 
+def test_the_home_page_tells_stewards_of_dead_letters_until_they_are_replayed(stream, client):
+    from django.contrib.auth import get_user_model
+
+    from dictamesh.events import dlq
+
+    publish_many([Change(stream.type("created"), "dm:o:1", {"poison": True})])
+    OutboxRelay().drain()
+    ConsumerRunner(stream.consumer).run(idle_timeout=2)
+    dlq._waiting_memo.clear()
+    letters = f"{stream.topic.name}.dlq"
+    assert dlq.waiting_dead_letters()[letters] == 1
+    client.force_login(get_user_model().objects.create_user("sam", password="x" * 20, is_staff=True))
+    page = client.get("/").content.decode()
+    assert f"{letters} (1)" in page and "dictamesh events replay --from-dlq" in page
+    replay_dead_letters(stream.topic.name)
+    dlq._waiting_memo.clear()
+    assert letters not in dlq.waiting_dead_letters()  # replayed: nothing waits
+    client.force_login(get_user_model().objects.create_user("pat", password="x" * 20))
+    assert "dead letters" not in client.get("/").content.decode()  # counts across everyone's work: stewards'
+
+
 def test_events_show(stream):
     (event,) = publish_many([Change(stream.type("created"), "dm:o:5", {"n": 5}, after={"n": 5})])
     out = StringIO()
@@ -154,3 +175,22 @@ def test_dictamesh_events_console_script(stream):
     assert json.loads(shown.stdout)["subject"] == "dm:o:9"
     missing = subprocess.run([dictamesh, "events", "show", "nope"], env=env, capture_output=True, text=True)
     assert missing.returncode != 0 and "No event with id nope" in missing.stderr
+
+
+def test_dead_letters_are_not_counted_when_the_broker_does_not_answer(settings, client):
+    import socket
+
+    from django.contrib.auth import get_user_model
+
+    from dictamesh.events import dlq
+
+    with socket.socket() as probe:  # a port nothing listens on any more
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.DICTAMESH_KAFKA = {**settings.DICTAMESH_KAFKA, "bootstrap.servers": f"127.0.0.1:{port}"}
+    dlq._waiting_memo.clear()
+    assert dlq.waiting_dead_letters(timeout=1.0) is None
+    client.force_login(get_user_model().objects.create_user("sam", password="x" * 20, is_staff=True))
+    page = client.get("/")
+    assert page.status_code == 200 and "Kafka did not answer: not counted" in page.content.decode()
+    dlq._waiting_memo.clear()

@@ -37,6 +37,25 @@ def test_changelist_searches_by_words_typos_and_urn_and_filters(world, steward):
     assert "customer_orders" in filtered and "dm:crm:table:shipments" not in filtered
 
 
+def test_changelist_search_lists_the_best_match_first_not_the_first_urn(world, steward):
+    services.entities_upsert(
+        items=[
+            entity("aaa_misc", description="Various things, refunds mentioned once"),
+            entity(
+                "zzz_refunds",
+                display_name="Refunds",
+                description="Refunds: every refund paid back to clients",
+            ),
+        ]
+    )
+    page = steward.get(CHANGELIST, {"q": "refunds"}).content.decode()
+    assert page.index(urn("zzz_refunds")) < page.index(urn("aaa_misc"))  # relevance, not alphabetical URN
+    by_header = steward.get(
+        CHANGELIST, {"q": "refunds", "o": "1"}
+    ).content.decode()  # sorted by URN on demand
+    assert by_header.index(urn("aaa_misc")) < by_header.index(urn("zzz_refunds"))
+
+
 def test_history_view_shows_versions_with_diffs(world, steward):
     created, _ = services.entity_register(entity=entity_input(entity("orders", description="first text")))
     services.entity_update(urn=created.urn, changes=entity_input({"description": "second text"}))
