@@ -173,6 +173,10 @@ def entity_page(request, urn: str):
     live = ask(request, LIVE, urn)
     lineage = ask(request, LINEAGE, urn, depth=LINEAGE_DEPTH)
     linked = not any(e["code"] == "not_found" for e in lineage.errors) and bool(lineage.data)
+    centre = next((n for n in (lineage.data.get("up") or {}).get("nodes", []) if n["hops"] == 0), None)
+    dataset = (
+        centre["id"].removeprefix("dataset:") if linked and centre and centre["type"] == "DATASET" else None
+    )
     history = list(reversed(entity["history"]))[:HISTORY_SHOWN]
     edit = history_href = None
     if request.user.is_staff:  # the admin is the stewards' (it checks again, with the same policies)
@@ -194,6 +198,11 @@ def entity_page(request, urn: str):
         "lineage": lineage_columns(lineage.data) if linked else [],
         "lineage_href": view_url(urn) if linked else None,
         "impact": lineage.data.get("impact") if linked else None,
+        "lineage_dataset": dataset,
+        "column_lineage_src": "/api/v1/column-lineage?"
+        + urlencode({"nodeId": f"dataset:{dataset}", "depth": 3})
+        if dataset
+        else None,
         "edit_href": edit,
         "history_href": history_href,
         "subject_href": reverse("admin:schemas_subject_changelist") + "?" + urlencode({"q": subject})

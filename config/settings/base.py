@@ -108,6 +108,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "config" / "static"]  # the composition root's pages' scripts (the entity page)
 STATIC_ROOT = ENV.path(
     "DJANGO_STATIC_ROOT",
     default=BASE_DIR / "staticfiles",

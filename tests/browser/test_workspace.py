@@ -76,6 +76,9 @@ def test_a_steward_signs_in_with_sso_finds_an_entity_with_a_typo_and_sees_everyt
     assert "PII" not in browser.find("#columns tr[data-column='country']").text
     browser.wait_for("#lineage .dm-node.job", text="warehouse.crm_nightly_export")
     assert browser.find("#lineage .dm-node.centre").text == "sales.customers"
+    browser.find("#column-lineage summary").click()  # column lineage on demand
+    derived = browser.wait_for("#column-lineage tr[data-field='full_name']")
+    assert "customers.name" in derived.text
     assert browser.wait_for("#live tr[data-field='live_rows']").text.split()[-1] == "50"
     assert "references" in browser.find("#relationships").text  # orders → references → this, by name
     assert "demo-warehouse.table.sales.customers" in browser.find("#schema").text
