@@ -208,24 +208,23 @@ def _unavailable(request, exc: Exception):
     return HttpResponseRedirect(reverse("login"))
 
 
-def authenticate_view(request):
-    """``/oidc/authenticate/``: off to the provider's sign-in page."""
-    if not enabled():
-        raise Http404("Single sign-on is not configured.")
-    try:
-        return _Request.as_view()(request)
-    except ProviderUnavailable as exc:
-        return _unavailable(request, exc)
+def _guarded(view_class, doc: str):
+    def view(request):
+        if not enabled():
+            raise Http404("Single sign-on is not configured.")
+        try:
+            return view_class.as_view()(request)
+        except ProviderUnavailable as exc:
+            return _unavailable(request, exc)
+
+    view.__doc__ = doc
+    return view
 
 
-def callback_view(request):
-    """``/oidc/callback/``: back from the provider, signed in (or told why not)."""
-    if not enabled():
-        raise Http404("Single sign-on is not configured.")
-    try:
-        return _Callback.as_view()(request)
-    except ProviderUnavailable as exc:
-        return _unavailable(request, exc)
+authenticate_view = _guarded(_Request, "``/oidc/authenticate/``: off to the provider's sign-in page.")
+callback_view = _guarded(
+    _Callback, "``/oidc/callback/``: back from the provider, signed in (or told why not)."
+)
 
 
 def context(request) -> dict:

@@ -45,3 +45,26 @@ def test_the_admin_lists_only_relationships_whose_other_end_the_steward_may_read
     page = steward.get(f"/admin/catalog/entity/{opened.pk}/change/").content.decode()
     assert "references" in page and f"/entities/{urn('customers')}/" in page
     assert urn("salaries") not in page
+
+
+def test_the_subject_admin_lists_and_opens_only_subjects_the_steward_may_read(world, client):
+    from django.contrib.auth.models import Permission
+
+    from apps.catalog import public as catalog
+    from apps.schemas import public as schemas
+    from apps.schemas.models import Subject
+
+    avro = '{"type": "record", "name": "R", "fields": [{"name": "id", "type": "int"}]}'
+    for key in ("customers", "salaries"):
+        schemas.register_schema(subject=f"crm.{key}-value", schema_type="AVRO", schema=avro)
+        catalog.entity_link_schema(urn=urn(key), subject=f"crm.{key}-value")
+    steward = admin_steward(client)
+    user = get_user_model().objects.get(username="stella")
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="schemas"))
+    listed = steward.get("/admin/schemas/subject/").content.decode()
+    assert "crm.customers-value" in listed and "crm.salaries-value" not in listed  # salaries is restricted
+    hidden = Subject.objects.get(name="crm.salaries-value")
+    assert steward.get(f"/admin/schemas/subject/{hidden.pk}/change/").status_code in (302, 404)
+    shown = Subject.objects.get(name="crm.customers-value")
+    page = steward.get(f"/admin/schemas/subject/{shown.pk}/change/").content.decode()
+    assert f"/entities/{urn('customers')}/" in page and urn("salaries") not in page
