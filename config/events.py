@@ -6,14 +6,16 @@ from apps.catalog.events import TOPICS as CATALOG_TOPICS
 from apps.governance.events import TOPICS as GOVERNANCE_TOPICS
 from apps.lineage.events import TOPICS as LINEAGE_TOPICS
 from apps.notifications.events import TOPICS as NOTIFICATION_TOPICS
+from apps.privacy.events import TOPICS as PRIVACY_TOPICS
 from apps.schemas.events import SUBJECT_TOPIC
 from apps.schemas.events import TOPICS as SCHEMA_TOPICS
 from dictamesh.auth.events import TOPICS as AUTH_TOPICS
 from dictamesh.events.registry import ConsumerSpec, Registry
+from dictamesh.saga.events import TOPICS as SAGA_TOPICS
 
 TOPICS = [
     *AUTH_TOPICS, *CATALOG_TOPICS, *SCHEMA_TOPICS, *LINEAGE_TOPICS, *GOVERNANCE_TOPICS, *ADAPTER_TOPICS,
-    *NOTIFICATION_TOPICS,
+    *NOTIFICATION_TOPICS, *PRIVACY_TOPICS, *SAGA_TOPICS,
 ]  # fmt: skip
 
 REGISTRY = Registry(

@@ -69,6 +69,7 @@ PRIVATE_TOPICS = (  # the audit, policies, tokens, adapter configurations, notif
     "dictamesh.auth.",
     "dictamesh.adapters.instance.",
     "dictamesh.notifications.",
+    "dictamesh.saga.",  # sagas run data-subject requests: what they are about is the stewards' business
 )
 SCHEMA_TOPICS = "dictamesh.schemas."
 _REFERENCE_PREFIXES = ("dm:", "dataset:", "job:")

@@ -16,6 +16,7 @@ from .lineage import *  # noqa: F403
 from .notifications import *  # noqa: F403
 from .observability import *  # noqa: F403
 from .outbound import *  # noqa: F403
+from .privacy import *  # noqa: F403
 from .redis import *  # noqa: F403
 from .schemas import *  # noqa: F403
 

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "dictamesh.observability",
     "dictamesh.auth",
     "dictamesh.events",
+    "dictamesh.saga",
     # product apps
     "apps.catalog",
     "apps.schemas",
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "apps.governance",
     "apps.notifications",
     "apps.adapters",
+    "apps.privacy",
 ]
 
 MIDDLEWARE = [

@@ -38,5 +38,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "dictamesh-governance-retention": {"task": "dictamesh.governance.retention", "schedule": 86400.0},
     "dictamesh-notifications-sweep": {"task": "dictamesh.notifications.sweep", "schedule": 60.0},
     "dictamesh-notifications-digests": {"task": "dictamesh.notifications.digests", "schedule": 300.0},
+    "dictamesh-saga-sweep": {"task": "dictamesh.saga.sweep", "schedule": 15.0},
+    "dictamesh-privacy-deadlines": {"task": "dictamesh.privacy.deadlines", "schedule": 3600.0},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
