@@ -5,6 +5,7 @@ from apps.catalog.api import router as catalog_router
 from apps.governance.api import router as governance_router
 from apps.lineage.api import router as lineage_router
 from apps.notifications.api import router as notifications_router
+from apps.privacy.api import router as privacy_router
 from apps.schemas.api import router as schemas_router
 from dictamesh import __version__
 from dictamesh.api import build_api
@@ -26,5 +27,6 @@ api.add_router("/schemas", schemas_router)
 api.add_router("/governance", governance_router)
 api.add_router("/notifications", notifications_router)
 api.add_router("/adapters", adapters_router)
+api.add_router("/privacy", privacy_router)
 
 reject_unknown_query_parameters(api)  # after every router: what each operation declares is all it takes

@@ -54,7 +54,8 @@ def crm_config(url: str) -> dict:
              "fields": {"country": "/country", "tier": "/tier"}, "owners": ["group:sales"],
              "schema": CUSTOMER_SCHEMA,  # typed in GraphQL: `... on DemoCrmCustomerRecord { email tier }`
              "pagination": {"kind": "page", "size": 50}, "fetch_many_param": "ids",
-             "updated_since_param": "updated_since", "updated": "/updated_at"},
+             "updated_since_param": "updated_since", "updated": "/updated_at",
+             "search_param": "q", "erase_method": "DELETE", "erase_path": "customers/{key}"},  # data-subject requests
             {"type": "order", "path": "orders", "items": "/data", "key": "/id",
              "fields": {"amount": "/amount", "currency": "/currency", "status": "/status"},
              "pagination": {"kind": "cursor", "size": 50, "size_param": "limit", "next_cursor": "/next"}},
@@ -76,7 +77,43 @@ def _warehouse() -> dict:
             with psycopg.connect(**{**server, "dbname": WAREHOUSE}) as db:
                 db.execute(WAREHOUSE_SQL)
     return {"host": server["host"], "port": int(server["port"]), "database": WAREHOUSE, "user": server["user"],
-            "schemas": ["sales"], "owners": ["group:data-platform"]}  # fmt: skip
+            "schemas": ["sales"], "owners": ["group:data-platform"], "erasure": WAREHOUSE_ERASURE}  # fmt: skip
+
+
+# what a data-subject erasure does in the warehouse: a customer's row is anonymized (its orders keep their
+# foreign key), the orders pointing at it are deleted
+WAREHOUSE_ERASURE = {"tables": {
+    "sales.customers": {"mode": "anonymize", "set": {"full_name": "erased", "email": None}},
+    "sales.orders": {"mode": "delete"},
+}}  # fmt: skip
+EVENTS_TOPIC = "demo.crm.customers"  # a compacted topic of the CRM's customers, keyed by customer id
+
+
+def _events() -> dict:
+    """The demo Kafka topic (made once, with a message per customer) and a Kafka adapter's config for it."""
+    import json
+
+    from confluent_kafka import Producer
+    from confluent_kafka.admin import AdminClient, NewTopic
+    from django.conf import settings
+
+    servers = settings.KAFKA_BOOTSTRAP_SERVERS
+    admin = AdminClient({"bootstrap.servers": servers})
+    if EVENTS_TOPIC not in admin.list_topics(timeout=10).topics:
+        futures = admin.create_topics([NewTopic(EVENTS_TOPIC, 1, 1, config={"cleanup.policy": "compact"})])
+        for future in futures.values():
+            future.result(timeout=30)
+        producer = Producer({"bootstrap.servers": servers})
+        for i in range(1, 51):
+            value = {
+                "id": i,
+                "email": f"customer{i}@example.com",
+                "tier": ["gold", "silver", "bronze"][i % 3],
+            }
+            producer.produce(EVENTS_TOPIC, key=str(i).encode(), value=json.dumps(value).encode())
+        producer.flush(30)
+    return {"bootstrap_servers": servers, "include": ["demo.*"], "owners": ["group:sales"],
+            "erasure_keys": {EVENTS_TOPIC: "customer_id"}}  # fmt: skip
 
 
 # how the demo warehouse's tables came to be, as its scheduler would report it (OpenLineage), so their entity
@@ -139,7 +176,10 @@ def load() -> str:
 
     made = []
     url = os.environ.get("DICTAMESH_DEMO_SOURCE_URL")
-    wanted = [("demo-warehouse", "postgresql", "sales", _warehouse)]
+    wanted = [
+        ("demo-warehouse", "postgresql", "sales", _warehouse),
+        ("demo-events", "kafka", "sales", _events),
+    ]
     if url:
         wanted.insert(0, ("demo-crm", "rest", "sales", lambda: crm_config(url)))
     for name, kind, domain, config in wanted:

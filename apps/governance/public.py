@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 
 from cachetools import TTLCache
+from django.db.models import Q
 
 from .access import Access
 from .contracts import Actor, Decision, Resource
@@ -162,7 +163,7 @@ def rows_out(acc: Access, rows: list) -> list:
         if row.topic.startswith(PRIVATE_TOPICS):
             if governance_ok is None:
                 governance_ok = acc.can("read", Resource(kind="governance", urn="governance"))
-            if governance_ok:
+            if governance_ok or _named_on_request(acc, row):
                 shown.append(row)
         elif row.topic == ENTITY_TOPIC:
             state = row.after or row.before
@@ -193,6 +194,21 @@ def rows_out(acc: Access, rows: list) -> list:
         else:
             shown.append(row)
     return shown
+
+
+DSR_TOPIC = "dictamesh.governance.dsr.v1"
+
+
+def _named_on_request(acc: Access, row) -> bool:
+    """A data-subject request's event is also shown to those it names (its steward, the owners of the
+    sources it involves): its reminders reach them. It never carries the subject's identifiers."""
+    if (
+        row.topic != DSR_TOPIC
+        or not isinstance(row.data, dict)
+        or not isinstance(row.data.get("owners"), list)
+    ):
+        return False
+    return not acc.actor.principals.isdisjoint(p for p in row.data["owners"] if isinstance(p, str))
 
 
 def topic_of(event_type: str) -> str:
@@ -389,3 +405,68 @@ def field_confirm(*, pk: int, actor: str) -> dict:
     from .classification import field_decide
 
     return field_decide(pk=pk, confirm=True, actor=actor)
+
+
+# ------------------------------------------------------------------------------ data-subject requests
+def dsr_decide(*, action: str, reference: str, assignee: str = "", request=None, user=None) -> Decision:
+    """May the caller ``read`` or ``manage`` the data-subject request ``reference``? A request is governance's:
+    stewards (staff) by default, and any policy on ``governance`` resources (its steward is its owner,
+    ``user:<assignee>``, for policies that allow owners)."""
+    owners = (f"user:{assignee}",) if assignee else ()
+    resource = Resource(kind="governance", urn=f"dsr:{reference}", owners=owners, classification="restricted")
+    return authorize(action=action, resource=resource, request=request, user=user)
+
+
+def pii_fields(*, categories: list[str]) -> list[dict]:
+    """The fields classified as one of these PII categories, confirmed by a steward or copied along lineage
+    from a confirmed one: ``{urn, path, category, via, origin}`` (``via``: the detector, or lineage)."""
+    from .models import FieldClassification, Status
+
+    rows = (
+        FieldClassification.objects.filter(pii_category__in=categories)
+        .exclude(status=Status.REJECTED)
+        .filter(Q(status=Status.CONFIRMED) | Q(origin__isnull=False))
+        .select_related("origin")
+        .order_by("urn", "path")
+    )
+    return [
+        {"urn": r.urn, "path": r.path, "category": r.pii_category, "via": "lineage" if r.origin_id else r.detector,
+         "origin": f"{r.origin.urn}#{r.origin.path}" if r.origin_id else ""}
+        for r in rows
+    ]  # fmt: skip
+
+
+def legal_hold_on(*, urn: str, domain: str = "") -> str | None:
+    """The active legal hold that covers this entity (its name), or None."""
+    from .models import LegalHold
+    from .retention import _held
+
+    return _held({"urn": urn, "domain": domain}, list(LegalHold.objects.filter(active=True).order_by("name")))
+
+
+def consents_withdraw(*, subject: str, evidence: str, actor: str, purpose: str | None = None) -> list[str]:
+    """Withdraw every consent of ``subject`` in force (a data-subject request), or only ``purpose`` (recorded
+    as withdrawn even if it was never given: an opt-out): the purposes withdrawn."""
+    from .consent import consent_record, consents_of
+    from .contracts import ConsentIn
+
+    def withdraw(name: str, version: str) -> None:
+        consent_record(record=ConsentIn(subject=subject, purpose=name, status="withdrawn", version=version,
+                                        source="data-subject request", evidence={"request": evidence}),
+                       actor=actor)  # fmt: skip
+
+    in_force = {state["purpose"]: state for state in consents_of(subject=subject) if state["in_force"]}
+    if purpose is not None:
+        withdraw(purpose, in_force[purpose]["version"] if purpose in in_force else "opt-out")
+        return [purpose]
+    for name, state in in_force.items():
+        withdraw(name, state["version"])
+    return sorted(in_force)
+
+
+def subject_key(value: str) -> tuple[str, str]:
+    """A data subject's identifier as governance keeps it: its keyed hash (how consents are looked up) and a
+    masked hint for people (``c*****@example.com``)."""
+    from .consent import _hint, subject_hash
+
+    return subject_hash(value), _hint(value)

@@ -141,9 +141,19 @@ class Adapter:
         """Some records, for PII detection."""
         raise NotImplementedError
 
-    def erase(self, entity_type: str, keys: list[str]) -> int:
-        """Erase records (data-subject requests): how many were erased."""
+    def erase(self, entity_type: str, keys: list[str]) -> dict:
+        """Erase records by key (data-subject requests) as the source's configuration says (delete,
+        anonymize, tombstone): ``{"action": …, "records": n, …}`` — what was done, for the certificate."""
         raise NotImplementedError
+
+    def record_key(self, entity_type: str, record: dict) -> str | None:
+        """The key of a record ``search`` or ``fetch`` returned (its ``id`` unless the source says otherwise)."""
+        key = record.get("id") if isinstance(record, dict) else None
+        return None if key is None else str(key)
+
+    def related(self, entity_type: str, keys: list[str]) -> dict[str, list[str]]:
+        """Records of other types in this source that point at these (foreign keys): ``{type: [keys]}``."""
+        return {}
 
     @classmethod
     def capabilities(cls) -> list[str]:

@@ -30,6 +30,10 @@ class KafkaConfig(AdapterConfig):
     subject_suffix: str = Field("-value", description="a topic's contract is the subject <topic><suffix>")
     owners: list[str] = Field(default_factory=list)
     timeout_seconds: float = Field(10.0, gt=0, le=120)
+    erasure_keys: dict[str, str] = Field(
+        default_factory=dict,
+        description="data-subject requests: topic pattern → the identifier its message keys are (customer_id…)",
+    )
 
 
 class KafkaAdapter(Adapter):
@@ -86,7 +90,8 @@ class KafkaAdapter(Adapter):
             return {}
         found: dict[str, dict] = {}
         try:
-            futures = self._admin().describe_configs([ConfigResource("topic", n) for n in names])
+            admin = self._admin()  # held while the futures resolve: a dropped client fails them
+            futures = admin.describe_configs([ConfigResource("topic", n) for n in names])
             for resource, future in futures.items():
                 entries = future.result(timeout=self.config.timeout_seconds)
                 found[resource.name] = {
@@ -181,6 +186,48 @@ class KafkaAdapter(Adapter):
             return out[:limit]
         finally:
             consumer.close()
+
+    def subject_topics(self, identifier_types: list[str]) -> dict[str, str]:
+        """The topics whose message keys are one of these identifiers: ``{topic: identifier type}``."""
+        found = {}
+        for name in sorted(self._metadata().topics):
+            for pattern, kind in self.config.erasure_keys.items():
+                if kind in identifier_types and fnmatch.fnmatchcase(name, pattern) and self._wanted(name):
+                    found[name] = kind
+                    break
+        return found
+
+    def erase(self, entity_type: str, keys: list[str]) -> dict:
+        """A tombstone (a null value) for each key on a compacted topic: compaction removes the key's
+        messages. A topic that is not compacted keeps them until its retention ends: reported with that date."""
+        from datetime import UTC, datetime, timedelta
+
+        from confluent_kafka import KafkaException, Producer
+
+        topic = self._metadata().topics.get(entity_type)
+        if topic is None or topic.error is not None:
+            raise PermanentError(f"No topic {entity_type!r} in this cluster.")
+        config = self._configs([entity_type]).get(entity_type, {})
+        if "compact" not in config.get("cleanup.policy", "delete"):
+            retention = int(config.get("retention.ms") or 7 * 24 * 3600 * 1000)
+            until = datetime.now(UTC) + timedelta(milliseconds=retention) if retention >= 0 else None
+            return {"action": "kept", "records": 0, "kept_until": until.isoformat() if until else "forever",
+                    "reason": f"not compacted (cleanup.policy={config.get('cleanup.policy', 'delete')}): its "
+                              "messages stay until retention removes them"}  # fmt: skip
+        producer = Producer(self._client_config(**{"enable.idempotence": True, "acks": "all"}))
+        failures: list[str] = []
+        for key in keys:
+            try:
+                producer.produce(entity_type, key=str(key).encode(), value=None,
+                                 on_delivery=lambda err, _msg: failures.append(str(err)) if err else None)  # fmt: skip
+            except (KafkaException, BufferError) as exc:
+                raise RetryableError(f"Producing tombstones to {entity_type} failed: {exc}") from exc
+        left = producer.flush(self.config.timeout_seconds)
+        if left or failures:
+            raise RetryableError(
+                f"{left} tombstone(s) to {entity_type} not acknowledged: {'; '.join(failures)[:300]}"
+            )
+        return {"action": "tombstoned", "records": len(keys)}
 
 
 def _decoded(value: bytes | None) -> dict:

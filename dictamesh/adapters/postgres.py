@@ -15,9 +15,9 @@ import json
 import re
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .base import (
     Adapter,
@@ -63,6 +63,28 @@ SELECT n.nspname, c.relname, c.relkind, obj_description(c.oid, 'pg_class'), c.re
 KINDS = {"r": "table", "p": "table", "v": "view", "m": "materialized view"}
 
 
+class ErasureTable(AdapterConfig):
+    mode: Literal["delete", "anonymize"] = Field(
+        "delete", description="delete the rows, or overwrite columns"
+    )
+    set: dict[str, Any] = Field(
+        default_factory=dict, description="anonymize: column → the value it gets (null allowed)"
+    )
+
+    @model_validator(mode="after")
+    def _columns(self):
+        if self.mode == "anonymize" and not self.set:
+            raise ValueError("anonymize needs set: {column: value}")
+        return self
+
+
+class Erasure(AdapterConfig):
+    """Which tables data-subject erasure may change, and how (nothing is written to a table not listed).
+    The user needs the rights: DELETE or UPDATE on them."""
+
+    tables: dict[str, ErasureTable] = Field(default_factory=dict, description="schema.table → how")
+
+
 class PostgresConfig(AdapterConfig):
     host: str = Field("", description="the server (or use dsn)")
     port: int = Field(5432, ge=1, le=65535)
@@ -79,6 +101,9 @@ class PostgresConfig(AdapterConfig):
     owners: list[str] = Field(default_factory=list, description="owner principals of every table")
     connect_timeout: int = Field(10, ge=1, le=300)
     statement_timeout_ms: int = Field(30_000, ge=100, le=3_600_000)
+    erasure: Erasure = Field(
+        default_factory=Erasure, description="data-subject erasure (off unless tables listed)"
+    )
 
 
 def _pascal(name: str) -> str:
@@ -457,3 +482,81 @@ class PostgresAdapter(Adapter):
             schema=sql.Identifier(table["schema"]), table=sql.Identifier(table["name"])
         )
         return [row for (row,) in self._query(query, (limit,))]
+
+    def _key_column(self, table: dict) -> tuple[str, str]:
+        if len(table["primary_key"]) != 1:
+            raise PermanentError(f"{table['key']}: records by key need a single-column primary key.")
+        pk = table["primary_key"][0]
+        return pk, next(c["type"] for c in table["columns"] if c["name"] == pk)
+
+    def record_key(self, entity_type: str, record: dict) -> str | None:
+        pk, _ = self._key_column(self._table(entity_type))
+        value = record.get(pk) if isinstance(record, dict) else None
+        return None if value is None else str(value)
+
+    def related(self, entity_type: str, keys: list[str]) -> dict[str, list[str]]:
+        """Rows of the other tables whose foreign keys point at these rows (one query per such table)."""
+        from psycopg import sql
+
+        target = self._table(entity_type)
+        pk, pk_type = self._key_column(target)
+        found: dict[str, list[str]] = {}
+        for table in self.tables():
+            if table["key"] == target["key"] or len(table["primary_key"]) != 1:
+                continue
+            for fk in table["foreign_keys"]:
+                if (fk["schema"], fk["table"]) != (target["schema"], target["name"]) or fk["references"] != [
+                    pk
+                ]:
+                    continue
+                own_pk, _ = self._key_column(table)
+                query = sql.SQL("SELECT t.{pk}::text FROM {schema}.{table} t WHERE t.{col} = ANY(%s::{type}[])").format(
+                    pk=sql.Identifier(own_pk), schema=sql.Identifier(table["schema"]),
+                    table=sql.Identifier(table["name"]), col=sql.Identifier(fk["columns"][0]), type=sql.SQL(pk_type),
+                )  # fmt: skip
+                rows = [k for (k,) in self._query(query, (list(keys),))]
+                if rows:
+                    found.setdefault(table["key"], []).extend(rows)
+        return found
+
+    def erase(self, entity_type: str, keys: list[str]) -> dict:
+        """Delete or anonymize the rows by primary key as ``erasure.tables`` says, in one read-write
+        transaction (the connection is read-only otherwise)."""
+        import psycopg
+        from psycopg import sql
+
+        rule = self.config.erasure.tables.get(entity_type)
+        if rule is None:
+            raise PermanentError(
+                f"{entity_type} is not configured for erasure (erasure.tables of this source)."
+            )
+        table = self._table(entity_type)
+        pk, pk_type = self._key_column(table)
+        columns = {c["name"] for c in table["columns"]}
+        unknown = sorted(set(rule.set) - columns)
+        if unknown:
+            raise PermanentError(f"{entity_type}: erasure sets unknown columns {', '.join(unknown)}.")
+        where = sql.SQL("{pk} = ANY(%s::{type}[])").format(pk=sql.Identifier(pk), type=sql.SQL(pk_type))
+        name = sql.SQL("{}.{}").format(sql.Identifier(table["schema"]), sql.Identifier(table["name"]))
+        if rule.mode == "delete":
+            statement, params = sql.SQL("DELETE FROM {} WHERE {}").format(name, where), [list(keys)]
+        else:
+            assignments = sql.SQL(", ").join(
+                sql.SQL("{} = %s").format(sql.Identifier(column)) for column in rule.set
+            )
+            statement = sql.SQL("UPDATE {} SET {} WHERE {}").format(name, assignments, where)
+            params = [*rule.set.values(), list(keys)]
+        connection = self._db()
+        try:
+            with connection.transaction():
+                connection.execute("SET TRANSACTION READ WRITE")
+                count = connection.execute(statement, params).rowcount
+        except psycopg.OperationalError as exc:
+            self.stop()
+            raise RetryableError(f"The database connection failed: {str(exc).strip()[:300]}") from exc
+        except psycopg.errors.QueryCanceled as exc:
+            raise RetryableError(f"Erasure took longer than {self.config.statement_timeout_ms} ms") from exc
+        except psycopg.Error as exc:
+            raise PermanentError(f"The database refused the erasure: {str(exc).strip()[:300]}") from exc
+        return {"action": "deleted" if rule.mode == "delete" else "anonymized", "records": count,
+                "columns": sorted(rule.set) if rule.mode == "anonymize" else []}  # fmt: skip

@@ -75,6 +75,13 @@ class Resource(AdapterConfig):
     )
     updated: str = Field("", description="JSON pointer to a record's update time (the next checkpoint)")
     search_param: str = Field("", description="search: the query parameter the list path filters on (?q=…)")
+    erase_method: Literal["", "DELETE", "PATCH"] = Field(
+        "", description="erasure (data-subject requests): DELETE the record, or PATCH it with erase_body"
+    )
+    erase_path: str = Field("", description="erasure: a path with {key}, e.g. /customers/{key}")
+    erase_body: dict = Field(
+        default_factory=dict, description="erasure by PATCH: the JSON body (anonymized fields)"
+    )
     schema_: dict | None = Field(None, alias="schema", description="JSON Schema of a record (typed GraphQL)")
     pagination: Pagination | None = None
 
@@ -84,10 +91,16 @@ class Resource(AdapterConfig):
         pointers.parse(value)
         return value
 
-    @field_validator("path", "fetch_path")
+    @field_validator("path", "fetch_path", "erase_path")
     @classmethod
     def _path(cls, value: str) -> str:
         return relative_path(value) if value else value
+
+    @model_validator(mode="after")
+    def _erasure(self):
+        if self.erase_method and "{key}" not in self.erase_path:
+            raise ValueError("erase_method needs erase_path with {key}")
+        return self
 
     @field_validator("fields")
     @classmethod
@@ -172,8 +185,12 @@ class RestAdapter(Adapter):
         return url
 
     def _get(self, url: str, params: dict | None = None) -> requests.Response:
-        """GET with retries: 429 and 5xx after Retry-After or exponential backoff, timeouts and refused
-        connections too; 401/403 are configuration errors; other 4xx permanent."""
+        return self._request("GET", url, params)
+
+    def _request(self, method: str, url: str, params: dict | None = None, body=None) -> requests.Response:
+        """A call with retries (GET, and the idempotent DELETE and fixed-body PATCH of erasure): 429 and 5xx
+        after Retry-After or exponential backoff, timeouts and refused connections too; 401/403 are
+        configuration errors; other 4xx permanent."""
         params = dict(params or {})
         auth = self.config.auth
         if auth.kind == "api_key" and auth.query_param:
@@ -183,7 +200,9 @@ class RestAdapter(Adapter):
             attempt += 1
             wait = None
             try:
-                response = self._session().get(url, params=params, timeout=self.config.timeout_seconds)
+                response = self._session().request(
+                    method, url, params=params, json=body, timeout=self.config.timeout_seconds
+                )
             except requests.RequestException as exc:
                 problem = RetryableError(f"{type(exc).__name__} calling {url}: {exc}"[:500])
             else:
@@ -363,3 +382,28 @@ class RestAdapter(Adapter):
             if len(out) >= limit:
                 break
         return out[:limit]
+
+    def record_key(self, entity_type: str, record: dict) -> str | None:
+        key = pointers.resolve(record, self._resource(entity_type).key)
+        return None if key is None or key == "" else str(key)
+
+    def erase(self, entity_type: str, keys: list[str]) -> dict:
+        """DELETE (or PATCH with ``erase_body``) each record at ``erase_path``; a record the source no longer
+        has (404, 410) counts as absent."""
+        resource = self._resource(entity_type)
+        if not resource.erase_method:
+            raise PermanentError(f"{entity_type}: erasure needs erase_method and erase_path in its resource.")
+        done, absent = 0, 0
+        for key in keys:
+            url = self._url(resource.erase_path.replace("{key}", requests.utils.quote(str(key), safe="")))
+            try:
+                body = (resource.erase_body or None) if resource.erase_method == "PATCH" else None
+                self._request(resource.erase_method, url, body=body)
+            except PermanentError as exc:
+                if exc.status in (404, 410):
+                    absent += 1
+                    continue
+                raise
+            done += 1
+        return {"action": "deleted" if resource.erase_method == "DELETE" else "anonymized", "records": done,
+                "absent": absent}  # fmt: skip

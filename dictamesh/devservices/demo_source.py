@@ -6,6 +6,8 @@ counterpart in tests (with failure injection).
     GET /api/orders?cursor=&limit=                           cursor-paginated: {"data": [...], "next": "…"}
     GET /api/invoices?page=                                  paginated by the Link header
     GET /api/health
+    DELETE /api/customers/{id}                              erasure (data-subject requests)
+    PATCH /api/customers/{id}                               a JSON object merged into the record
 
 With a token set, every call needs ``Authorization: Bearer <token>`` (401 otherwise).
 """
@@ -136,25 +138,69 @@ class DemoSource:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def do_GET(self):  # noqa: N802 - http.server's hook name
+            def _guarded(self) -> tuple[list[str], dict] | None:
+                """The path's parts under /api and the query, or None when the call was answered here
+                (an injected failure, a refused token, a path outside /api)."""
                 url = urlparse(self.path)
                 query = {k: v[-1] for k, v in parse_qs(url.query).items()}
                 with source.lock:
-                    source.calls.append(self.path)
+                    source.calls.append(f"{self.command} {self.path}" if self.command != "GET" else self.path)
                 if source.delay:
                     time.sleep(source.delay)
                 failure = source._failure(url.path)
                 if failure is not None:
                     self._send(failure[0], {"error": "injected"}, failure[1])
-                    return
+                    return None
                 if source.token and not source._allowed(self.headers, query):
                     self._send(401, {"error": "unauthorized"})
-                    return
+                    return None
                 parts = [p for p in url.path.split("/") if p]
                 if parts[:1] != ["api"]:
                     self._send(404, {"error": "not found"})
+                    return None
+                return parts[1:], query
+
+            def do_GET(self):  # noqa: N802 - http.server's hook name
+                found = self._guarded()
+                if found is not None:
+                    self._route(*found)
+
+            def _customer(self, parts: list[str]) -> dict | None:
+                if len(parts) == 2 and parts[0] == "customers":
+                    for row in source.records["customers"]:
+                        if str(row["id"]) == parts[1]:
+                            return row
+                self._send(404, {"error": "no such customer"})
+                return None
+
+            def do_DELETE(self):  # noqa: N802
+                found = self._guarded()
+                if found is None:
                     return
-                self._route(parts[1:], query)
+                row = self._customer(found[0])
+                if row is not None:
+                    with source.lock:
+                        source.records["customers"] = [r for r in source.records["customers"] if r is not row]
+                    self._send(204, {})
+
+            def do_PATCH(self):  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b"{}"
+                found = self._guarded()
+                if found is None:
+                    return
+                try:
+                    changes = json.loads(body)
+                except ValueError:
+                    changes = None
+                if not isinstance(changes, dict):
+                    self._send(400, {"error": "a JSON object"})
+                    return
+                row = self._customer(found[0])
+                if row is not None:
+                    with source.lock:
+                        row.update(changes)
+                    self._send(200, row)
 
             def _route(self, parts: list[str], query: dict) -> None:
                 records = source.records

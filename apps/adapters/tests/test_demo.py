@@ -18,11 +18,13 @@ def test_the_demo_configures_and_syncs_both_sources_once(monkeypatch, client):
     try:
         first = demo.load()
         assert (
-            "demo-crm succeeded (170 entities)" in first and "demo-warehouse succeeded (3 entities)" in first
+            "demo-crm succeeded (170 entities)" in first
+            and "demo-warehouse succeeded (3 entities)" in first
+            and "demo-events succeeded (1 entities)" in first  # its topic keyed by customer id (erasure)
         )
         again = demo.load()
         assert again.startswith(
-            "demo-crm synced before, demo-warehouse synced before, warehouse lineage (0 new"
+            "demo-crm synced before, demo-warehouse synced before, demo-events synced before, warehouse lineage (0 new"
         )
         # the README's typed record: the demo CRM's customers have a schema, so a type of their own
         from django.contrib.auth import get_user_model
@@ -42,7 +44,11 @@ def test_the_demo_configures_and_syncs_both_sources_once(monkeypatch, client):
     assert catalog.entity_schema_subject(urn="dm:demo-warehouse:table:sales.orders") == (
         "demo-warehouse.table.sales.orders"
     )
-    assert set(AdapterInstance.objects.values_list("name", flat=True)) == {"demo-crm", "demo-warehouse"}
+    assert set(AdapterInstance.objects.values_list("name", flat=True)) == {
+        "demo-crm",
+        "demo-warehouse",
+        "demo-events",
+    }
     # the warehouse's lineage is reported and linked, and detection found its customers' e-mail addresses
     from apps.governance.models import FieldClassification
     from apps.lineage.models import Node

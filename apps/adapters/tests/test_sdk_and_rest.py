@@ -44,7 +44,7 @@ def test_the_registry_knows_the_builtin_kinds_and_installed_plugins(tmp_path, mo
     finally:
         registry.available.cache_clear()
         sys.modules.pop("acme_adapter", None)
-    assert registry.get("rest").capabilities() == ["search", "sample"]
+    assert registry.get("rest").capabilities() == ["search", "sample", "erase"]
 
 
 def test_configurations_are_validated_field_by_field(source):

@@ -68,7 +68,7 @@ def test_stewards_configure_instances_over_rest(client, source, crm_token):
     kinds = {k["kind"]: k for k in client.get(f"{BASE}/kinds", **steward).json()["kinds"]}
     assert {"rest", "postgresql"} <= set(kinds)
     assert "base_url" in kinds["rest"]["config_schema"]["properties"]
-    assert kinds["postgresql"]["capabilities"] == ["search", "sample"]
+    assert kinds["postgresql"]["capabilities"] == ["search", "sample", "erase"]
     assert client.post(f"{BASE}/crm/test", **steward).json()["ok"] is True
     changed = client.patch(f"{BASE}/crm", json.dumps({"sync_interval_seconds": 3600}), content_type="application/json",
                            **steward)  # fmt: skip
