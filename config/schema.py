@@ -8,6 +8,7 @@ from apps.catalog.graphql.types import EntityType
 from apps.governance.graphql import GovernanceMutation, GovernanceQuery
 from apps.lineage.graphql import LineageMutation, LineageQuery
 from apps.notifications.graphql import NotificationsMutation, NotificationsQuery
+from apps.privacy.graphql import PrivacyMutation, PrivacyQuery
 from apps.schemas.graphql import SchemasMutation, SchemasQuery
 from apps.schemas.graphql import entity_fields as registry_entity_fields
 from dictamesh.auth.graphql import AuthMutation, AuthQuery
@@ -29,6 +30,7 @@ def make_schema():
             LineageQuery,
             GovernanceQuery,
             NotificationsQuery,
+            PrivacyQuery,
         ],
         mutations=[
             AuthMutation,
@@ -37,6 +39,7 @@ def make_schema():
             LineageMutation,
             GovernanceMutation,
             NotificationsMutation,
+            PrivacyMutation,
         ],
     )
 

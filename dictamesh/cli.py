@@ -1,5 +1,5 @@
 """The `dictamesh` command: `dev` (everything at once), `test` (the suite), `check-config`, `events` (inspector),
-`schemas` (the registry from CI pipelines)."""
+`adapter`, `dsr` (data-subject requests), `schemas` (the registry from CI pipelines)."""
 
 from __future__ import annotations
 
@@ -285,6 +285,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="source adapters: list | sync NAME [--full] | test NAME | new NAME (`adapter --help`)",
     )
     sub.add_parser(
+        "dsr",
+        help="data-subject requests: list | show | new | verify | discover | approve | certificate | demo "
+        "(`dsr --help`)",
+    )
+    sub.add_parser(
         "schemas",
         help="the schema registry from CI: register | check | diff FILE --subject S (`schemas --help`)",
     )
@@ -303,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         from .adapters.scaffold import main as scaffold_main
 
         return scaffold_main(argv[2:])
-    if argv[:1] in (["adapter"], ["events"]):
+    if argv[:1] in (["adapter"], ["events"], ["dsr"]):
         return _in_process(*argv)
     args = build_parser().parse_args(argv)
     if args.command == "dev":

@@ -37,8 +37,10 @@ class RequestIn(Contract):
     identifiers: dict[str, list[str]] = hinted(
         "{email|phone|customer_id|account_id: [values]}: at least one, at most 10 values each", ...
     )
-    assignee: text(150) = hinted("the user name of the steward who works it", "")
-    note: text(2000) = hinted("at most 2000 characters", "")
+    assignee: str = Field(
+        "", max_length=150, json_schema_extra={"x-hint": "the user name of the steward who works it"}
+    )
+    note: str = Field("", max_length=2000, json_schema_extra={"x-hint": "at most 2000 characters"})
     received_at: datetime | None = hinted("an ISO 8601 date-time (default: now)", strict=False)
 
     @field_validator("identifiers", mode="before")

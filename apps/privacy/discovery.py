@@ -78,9 +78,16 @@ def discover(*, values: dict[str, list[str]], exporting: bool, confirming: bool)
         for item in found:
             entity_type = item["entity_type"]
             action = "confirm" if confirming else _action(source["kind"], source["capabilities"], exporting)
+            problem = ""
+            if action == MANUAL and source["kind"] == "kafka":
+                problem = "its messages are not exported: read them from the topic by these keys"
+            elif action == MANUAL:
+                problem = (
+                    f"a {source['kind']} source's adapter cannot {'fetch' if exporting else 'erase'} them"
+                )
             place = _place(len(places), source, name, entity_type, len(item["keys"]), item["matched"],
                            vias.get((name, entity_type), item["via"]), fields.get((name, entity_type), []),
-                           action)  # fmt: skip
+                           action, problem=problem)  # fmt: skip
             places.append(place)
             keys[place["id"]] = item["keys"]
     for (name, entity_type), info in sorted(unsearchable.items()):

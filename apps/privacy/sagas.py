@@ -172,12 +172,20 @@ def close(ctx: StepContext) -> dict:
         else:
             result = step.result if isinstance(step.result, dict) else {}
             result = {k: v for k, v in result.items() if k != "sealed"}
-            line |= {"done": result.get("action") or step.kind, "detail": result, "attempts": step.attempts}
+            done = "exported" if step.kind == "collect" else result.get("action") or step.kind
+            line |= {"done": done, "detail": result, "attempts": step.attempts}
         outcome.append(line)
-    extra = {name: result for name, result in ctx.results.items() if name in ("withdraw consent", "bundle")}
-    if extra:
-        outcome.append({"place": "-", "source": "dictamesh", "entity_type": "-", "urn": "", "found": 0,
-                        "done": "; ".join(extra), "detail": extra})  # fmt: skip
+    if isinstance(ctx.results.get("bundle"), dict):
+        bundled = ctx.results["bundle"]
+        done = f"bundled: {bundled['files']} files, downloadable once"
+        outcome.append({"place": "-", "source": "dictamesh", "entity_type": "export", "urn": "", "found": 0,
+                        "done": done, "detail": bundled})  # fmt: skip
+    if isinstance(ctx.results.get("withdraw consent"), dict):
+        withdrawn = ctx.results["withdraw consent"]["withdrawn"]
+        purposes = sorted({p for ps in withdrawn.values() for p in ps})
+        done = f"withdrawn: {', '.join(purposes) or 'none was in force'}"
+        outcome.append({"place": "-", "source": "dictamesh", "entity_type": "consent", "urn": "", "found": 0,
+                        "done": done, "detail": withdrawn})  # fmt: skip
     for step in SagaStep.objects.filter(instance_id=ctx.instance_id, kind="collect"):
         if isinstance(step.result, dict) and "sealed" in step.result:
             step.result = {k: v for k, v in step.result.items() if k != "sealed"}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 
 from dictamesh.devservices.demo_source import DemoSource, demo_records
-from tests.conftest import client, fresh_read_caches  # noqa: F401 - shared fixtures
+from tests.conftest import celery_worker, client, fresh_read_caches  # noqa: F401 - shared fixtures
 
 
 @dataclass
