@@ -53,13 +53,13 @@ def test_a_near_deadline_reaches_the_stewards_inbox(transactional_db, celery_wor
     Celery worker into the assigned steward's inbox; a user the request does not name gets nothing."""
     from apps.notifications import matching
     from apps.notifications.models import InboxItem, Subscription
-    from config.events import REGISTRY
     from dictamesh.auth.services import user_ensure
     from dictamesh.events.admin_ops import sync_topics
     from dictamesh.events.relay import OutboxRelay
+    from dictamesh.events.topics import registry
     from tests.conftest import consume_until
 
-    sync_topics(REGISTRY.topics)
+    sync_topics(registry().topics)
     key = uuid.uuid4().hex[:8]
     steward, bystander = user_ensure(username=f"steward-{key}"), user_ensure(username=f"bob-{key}")
     Subscription.objects.get_or_create(name="data-subject-requests", defaults={

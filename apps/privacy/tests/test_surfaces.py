@@ -46,7 +46,12 @@ def test_graphql_lists_and_works_requests_for_stewards_only(client, world):
     assert _gql(client, world.plain_token, "{ dataSubjectRequests { reference } }")["data"] == {
         "dataSubjectRequests": []
     }
-    one = _gql(client, world.plain_token, '{ dataSubjectRequest(reference: "%s") { state } }' % reference)
+    one = _gql(
+        client,
+        world.plain_token,
+        "query($r: String!) { dataSubjectRequest(reference: $r) { state } }",
+        {"r": reference},
+    )
     assert one["data"]["dataSubjectRequest"] is None and one["errors"][0]["extensions"]["code"] == "not_found"
     refused = _gql(
         client,
@@ -55,8 +60,9 @@ def test_graphql_lists_and_works_requests_for_stewards_only(client, world):
         {"input": {"kind": "erasure", "identifiers": {"email": ["a@b.co"]}}},
     )
     assert refused["errors"][0]["extensions"]["code"] == "permission_denied"
-    approve = _gql(client, world.plain_token, 'mutation { approveDataSubjectRequest(reference: "%s") { request { state } } }'
-                   % reference)  # fmt: skip
+    approve = _gql(client, world.plain_token,
+                   "mutation($r: String!) { approveDataSubjectRequest(reference: $r) { request { state } } }",
+                   {"r": reference})  # fmt: skip
     assert approve["errors"][0]["extensions"]["code"] == "not_found"
     assert SubjectRequest.objects.get(pk=int(reference[4:])).state == "planned"
 
