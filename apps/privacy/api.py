@@ -11,7 +11,7 @@ from apps.governance import public as governance
 from dictamesh.api.base import json_body
 from dictamesh.api.contract import documented
 from dictamesh.contracts import parse
-from dictamesh.errors import NotFound, PermissionDenied
+from dictamesh.errors import NotFound, PermissionDenied, ValidationError
 from dictamesh.saga import engine
 
 from . import contracts as c
@@ -158,7 +158,8 @@ def request_skip(request, reference: str):
 
 @router.post("/requests/{reference}/places/{place}/confirm",
              summary="The place's owner confirms it is done (rectification, restriction, opt-out)",
-             openapi_extra=documented(responses={200: c.Request}))  # fmt: skip
+             openapi_extra=documented(body=c.ConfirmIn, body_required=False,
+                                      responses={200: c.Request}))  # fmt: skip
 def place_confirm(request, reference: str, place: str):
     req = selectors.request_get(reference=reference)
     owners = next((p["owners"] for p in req.plan if p["id"] == place), None)
@@ -169,8 +170,7 @@ def place_confirm(request, reference: str, place: str):
         if owners is None:
             raise NotFound(f"{req.reference} has no place {place}.")
         _decide(request, "manage", req.reference, req.assignee)
-    body = json_body(request, empty={}) or {}
-    note = str(body.get("note", ""))[:2000] if isinstance(body, dict) else ""
+    note = parse(c.ConfirmIn, json_body(request, empty={}) or {}).note
     engine.signal(instance_id=_saga_of(req), name=f"confirmed:{place}", payload={"by": _actor(request), "note": note},
                   actor=_actor(request))  # fmt: skip
     steward = governance.dsr_decide(
@@ -184,8 +184,11 @@ def place_confirm(request, reference: str, place: str):
 @router.get(
     "/requests/{reference}/certificate",
     summary="The completion certificate: each source and what was done (format=json|text)",
+    openapi_extra=documented(responses={200: c.Certificate}),
 )
 def request_certificate(request, reference: str, format: str = "json"):  # noqa: A002 - the query parameter
+    if format not in ("json", "text"):
+        raise ValidationError("format is json or text.", fields={"format": "json or text"})
     req = _request(request, reference, "read")
     cert = selectors.certificate(req)
     if format == "text":
@@ -193,8 +196,11 @@ def request_certificate(request, reference: str, format: str = "json"):  # noqa:
     return cert
 
 
-@router.get("/register", summary="The register of requests for a regulator (format=json|csv)")
+@router.get("/register", summary="The register of requests for a regulator (format=json|csv)",
+            openapi_extra=documented(responses={200: c.Register}))  # fmt: skip
 def register(request, format: str = "json"):  # noqa: A002
+    if format not in ("json", "csv"):
+        raise ValidationError("format is json or csv.", fields={"format": "json or csv"})
     decision = governance.dsr_decide(action="read", reference="register", request=request)
     if not decision.allowed:
         raise PermissionDenied(decision.message)
@@ -206,7 +212,12 @@ def register(request, format: str = "json"):  # noqa: A002
     return data
 
 
-@router.get("/exports/download", auth=None, summary="Download an export once, through its signed link")
+@router.get(
+    "/exports/download", auth=None, summary="Download an export once, through its signed link (a zip)",
+    openapi_extra={"responses": {"200": {"description": "the export: a zip of JSON and CSV files and a manifest",
+                                         "content": {"application/zip": {"schema": {"type": "string",
+                                                                                    "format": "binary"}}}}}},
+)  # fmt: skip
 def export_get(request, token: str):
     who = _actor(request) if request.user.is_authenticated else f"link:{request.META.get('REMOTE_ADDR', '')}"
     data, filename = export_download(token=token, who=who)

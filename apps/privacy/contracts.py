@@ -157,3 +157,54 @@ class Request(BaseModel):
 
 class Requests(BaseModel):
     items: list[Request]
+
+
+class ConfirmIn(Contract):
+    """A place's owner confirms its part is done"""
+
+    what: ClassVar[str] = "confirmation"
+    note: str = Field("", max_length=2000, json_schema_extra={"x-hint": "at most 2000 characters"})
+
+
+class Certificate(BaseModel):
+    """A completion certificate: each place and what was done (format=text: the same as plain text)"""
+
+    certificate: str
+    reference: str
+    kind: str
+    jurisdiction: str
+    subject: list[str]
+    received_at: datetime
+    deadline: datetime
+    closed_at: datetime | None
+    on_time: bool
+    state: str
+    verified: dict
+    approved_by: str
+    steward: str
+    extension: dict | None
+    places: list[dict]
+    held: list[dict]
+
+
+class Register(BaseModel):
+    """The register of requests for a regulator (format=csv: its items as CSV)"""
+
+    generated_at: datetime
+    requests: int
+    closed: int
+    open: int
+    by_kind: dict[str, dict[str, int]]
+    median_days_to_close: float | None
+    on_time_share: float | None
+    overdue_open: int
+    erasures_completed: int
+    items: list[dict]
+
+
+class Confirmed(BaseModel):
+    """A place's confirmation, as its owner sees it"""
+
+    reference: str
+    place: str
+    confirmed: bool

@@ -63,11 +63,16 @@ def export_build(*, req: SubjectRequest, parts: list[tuple[dict, list[dict]]]) -
         }  # fmt: skip
         archive.writestr("manifest.json", json.dumps(manifest, indent=2))
     data = buffer.getvalue()
-    return SubjectExport.objects.create(
+    export = SubjectExport.objects.create(
         request=req, sealed=seal(data), sha256=hashlib.sha256(data).hexdigest(), size=len(data), files=files,
         token_hash=secrets.token_hex(16),
         expires_at=timezone.now() + timedelta(hours=settings.DICTAMESH_DSR_EXPORT_HOURS),
     )  # fmt: skip
+    from .services import _event
+
+    _event(req, events.EXPORTED, actor="system:dsr", export=export.pk, files=len(files), size=len(data),
+           sha256=export.sha256, expires_at=export.expires_at.isoformat())  # fmt: skip
+    return export
 
 
 def export_state(export: SubjectExport | None) -> dict | None:

@@ -288,7 +288,6 @@ def deadlines_check(*, now: datetime | None = None) -> int:
                 continue
             deadline = deadline_of(req)
             left = (deadline - now).total_seconds() / 86400
-            due = None
             due = "breach" if left < 0 else next((f"{d}d" for d in sorted(days) if left <= d), None)
             if due is None or due in req.reminders:
                 continue

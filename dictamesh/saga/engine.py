@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -64,11 +65,14 @@ def _save(inst: SagaInstance, *fields: str) -> None:
     inst.save(update_fields=[*fields, "updated_at"])
 
 
+_local = threading.local()  # which instance this thread's ``advance`` drives (inline: it goes on by itself)
+
+
 def _dispatch(instance_id, *, countdown: float = 0.0) -> None:
     """Run ``advance`` for the instance once this transaction commits: in a worker, or here (inline)."""
     instance_id = str(instance_id)
     if settings.DICTAMESH_SAGA_INLINE:
-        if countdown <= 0:
+        if countdown <= 0 and getattr(_local, "advancing", None) != instance_id:
             transaction.on_commit(lambda: advance(instance_id))
         return  # a delayed retry waits for the sweep
 
@@ -118,14 +122,18 @@ def start(*, name: str, context: dict, reference: str = "", deadline=None, actor
 def advance(instance_id: str, *, budget: int = 10_000) -> str | None:
     """Run the instance's steps (or compensations) until it ends, waits, or another worker holds a step;
     its state then (None: no such instance)."""
-    for _ in range(budget):
-        work = _claim(instance_id)
-        if work is None:
-            break
-        if work is not AGAIN:
-            _execute(work)
-    state = SagaInstance.objects.filter(pk=instance_id).values_list("state", flat=True).first()
-    return state
+    instance_id = str(instance_id)
+    outer, _local.advancing = getattr(_local, "advancing", None), instance_id
+    try:
+        for _ in range(budget):
+            work = _claim(instance_id)
+            if work is None:
+                break
+            if work is not AGAIN:
+                _execute(work)
+    finally:
+        _local.advancing = outer
+    return SagaInstance.objects.filter(pk=instance_id).values_list("state", flat=True).first()
 
 
 def _locked(instance_id) -> SagaInstance | None:
@@ -135,7 +143,7 @@ def _locked(instance_id) -> SagaInstance | None:
 def _claim(instance_id) -> _Work | None:
     with transaction.atomic():
         inst = _locked(instance_id)
-        if inst is None or inst.state in (*[SagaState.COMPLETED, SagaState.COMPENSATED], SagaState.FAILED):
+        if inst is None or inst.state not in OPEN:
             return None
         saga = definition(inst.name)
         steps = list(SagaStep.objects.filter(instance=inst).order_by("index"))

@@ -61,6 +61,7 @@ def test_stewards_manage_subscriptions(db, client):
     assert [s["name"] for s in listed] == [
         "adapter-sync-failed-email",
         "adapter-sync-failed-inapp",
+        "data-subject-requests",
         "schema-owners",
     ]
     assert client.delete(f"{BASE}/subscriptions/schema-owners", **steward).json()["deleted"] is True

@@ -32,3 +32,13 @@ def test_no_transition_event_is_lost_while_the_relay_is_down(tmp_path):
     mine = [e for e in events_of(records) if e.subject == f"saga:{inst.pk}"]
     assert [e.type for e in mine] == [row.type for row in pending]
     assert [e.id for e in mine] == [str(row.event_id) for row in pending]
+
+
+def test_inline_mode_runs_a_saga_in_the_process_that_starts_it(tmp_path, settings):
+    from dictamesh.saga.models import SagaInstance
+
+    settings.DICTAMESH_SAGA_INLINE = True  # tests and one-shot commands: no worker needed
+    context = {"dir": str(tmp_path), "steps": [["undoable", "a"], ["final", "b"]], "fail": {"b": 1}}
+    inst = engine.start(name="test_flow", reference="inline", context=context)
+    assert SagaInstance.objects.get(pk=inst.pk).state == "completed"  # run on commit, the retry included
+    assert (tmp_path / "log").read_text().count("action:b:") == 2
