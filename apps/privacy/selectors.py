@@ -65,7 +65,7 @@ def certificate(req: SubjectRequest) -> dict:
     state = request_state(req, saga=False)
     return {
         "certificate": f"{req.reference}/{req.kind}", "reference": req.reference, "kind": req.kind,
-        "jurisdiction": req.jurisdiction, "subject": [i["hint"] for i in req.identifiers],
+        "jurisdiction": req.jurisdiction, "subject": [f"{i['type']} {i['hint']}" for i in req.identifiers],
         "received_at": req.received_at, "deadline": state["deadline"], "closed_at": req.closed_at,
         "on_time": req.closed_at is not None and req.closed_at <= state["deadline"], "state": req.state,
         "verified": {"how": req.verification_note, "by": req.verified_by, "at": req.verified_at},
