@@ -194,9 +194,12 @@ def close(ctx: StepContext) -> dict:
     return {"places": len(outcome)}
 
 
-COLLECT = Step("collect", collect, None, attempts=3, backoff=30.0, timeout=600, on_failure="hold")
-ERASE = Step("erase", erase, None, attempts=3, backoff=30.0, timeout=600, on_failure="hold")
-CLOSE = Step("close", close, None, attempts=5, backoff=5.0, timeout=120, on_failure="hold")
+# a step's lease outlasts Celery's hard time limit (CELERY_TASK_TIME_LIMIT, 600 s): an attempt that overruns
+# is killed by it before the lease ends and another attempt may start — never two at once
+LONG = 660.0
+COLLECT = Step("collect", collect, None, attempts=3, backoff=30.0, timeout=LONG, on_failure="hold")
+ERASE = Step("erase", erase, None, attempts=3, backoff=30.0, timeout=LONG, on_failure="hold")
+CLOSE = Step("close", close, None, attempts=5, backoff=5.0, on_failure="hold")
 
 
 def _places(context: dict, action: str, step: str) -> list[Planned]:
@@ -209,13 +212,13 @@ def _places(context: dict, action: str, step: str) -> list[Planned]:
 
 register(Saga(
     name="dsr_access",
-    steps=(COLLECT, Step("bundle", bundle, None, attempts=3, backoff=5.0, timeout=600, on_failure="hold"), CLOSE),
+    steps=(COLLECT, Step("bundle", bundle, None, attempts=3, backoff=5.0, timeout=LONG, on_failure="hold"), CLOSE),
     plan=lambda c: [*_places(c, "export", "collect"), Planned("bundle", "bundle"), Planned("close", "close")],
     description="access, portability, right to know: every place's records in one export",
 ))  # fmt: skip
 register(Saga(
     name="dsr_erasure",
-    steps=(ERASE, Step("withdraw_consent", withdraw_consent, None, attempts=3, backoff=5.0, timeout=120,
+    steps=(ERASE, Step("withdraw_consent", withdraw_consent, None, attempts=3, backoff=5.0,
                        on_failure="hold"), CLOSE),
     plan=lambda c: [*_places(c, "erase", "erase"), Planned("withdraw_consent", "withdraw consent"),
                     Planned("close", "close")],
@@ -234,8 +237,8 @@ def _confirm_plan(context: dict) -> list[Planned]:
 
 register(Saga(
     name="dsr_confirm",
-    steps=(Step("confirm", confirm, lift, attempts=3, backoff=5.0, timeout=120),
-           Step("withdraw_consent", withdraw_consent, None, attempts=3, backoff=5.0, timeout=120), CLOSE),
+    steps=(Step("confirm", confirm, lift, attempts=3, backoff=5.0),
+           Step("withdraw_consent", withdraw_consent, None, attempts=3, backoff=5.0), CLOSE),
     plan=_confirm_plan,
     description="rectification, restriction, opt-out: each place's owner confirms it is done",
 ))  # fmt: skip

@@ -59,7 +59,9 @@ class Step:
     compensate: Action | None = None
     attempts: int = 3  # tries before the step has failed (a manual retry allows one more)
     backoff: float = 5.0  # seconds before the second try, doubled after each (at most 600)
-    timeout: float = 300.0  # seconds an attempt may run: after it, the attempt is presumed dead and retried
+    # seconds an attempt may run: after it, the attempt is presumed dead and run again. Keep it above
+    # Celery's hard time limit (CELERY_TASK_TIME_LIMIT), which kills an overrunning attempt first
+    timeout: float = 660.0
     on_failure: Literal["compensate", "hold"] = (
         "compensate"  # hold: the instance fails and waits for a steward
     )

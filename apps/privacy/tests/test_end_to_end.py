@@ -74,7 +74,8 @@ def test_access_finds_every_place_and_exports_them_once_through_a_signed_link(cl
     assert done["state"] == "completed" and done["saga"]["state"] == "completed"
     link = done["export"]["download_url"]
     anonymous = client.get(link)  # the link is the capability: given to the subject, no account needed
-    assert anonymous.status_code == 200 and anonymous["Content-Type"] == "application/zip"
+    assert anonymous.status_code == 200 and anonymous["Content-Type"] == "application/octet-stream"
+    assert anonymous["Content-Disposition"].endswith('-export.zip"')
     archive = zipfile.ZipFile(io.BytesIO(anonymous.content))
     manifest = json.loads(archive.read("manifest.json"))
     assert manifest["request"] == reference and {f["name"] for f in manifest["files"]} >= {
